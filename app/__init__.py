@@ -1,0 +1,112 @@
+"""Kỹ năng số: digital-skills training and community tech-team support for a province."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR, INSTANCE_DIR, load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application. `overrides` replace settings read from the environment."""
+    app = Flask(
+        __name__,
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from app import errors, security, templating
+
+    errors.register(app)
+    security.register(app)
+    templating.register(app)
+
+    if not app.config["TESTING"]:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.db import render_item
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.i18n import compile_translations, select_locale
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(BASE_DIR / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_item,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    compile_translations(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    babel.init_app(app, locale_selector=select_locale)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    # The lazy string is translated when the message is shown, in the visitor's language.
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+
+    from app.auth.operations import load_user_from_session_id
+
+    login_manager.user_loader(load_user_from_session_id)
+
+    # Import every model so metadata is complete for migrations and create_all in tests.
+    import app.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.audit.routes import bp as audit_bp
+    from app.auth.routes import bp as auth_bp
+    from app.extensions import csrf
+    from app.main.routes import bp as main_bp
+    from app.units.routes import bp as units_bp
+    from app.users.routes import bp as users_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(users_bp)
+    app.register_blueprint(units_bp)
+    app.register_blueprint(audit_bp)
+    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.demo.cli import demo_cli
+    from app.i18n_cli import translations_cli
+    from app.units.cli import units_cli
+    from app.users.cli import users_cli
+
+    app.cli.add_command(units_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(translations_cli)
+
+
+def wants_json() -> bool:
+    """API requests get JSON errors; everything else gets an HTML page."""
+    return request.path.startswith("/api/") or getattr(g, "api_request", False)

@@ -1,0 +1,41 @@
+from flask import jsonify
+from flask_babel import gettext as _
+
+from app.api import bp
+from app.api.common import ApiError, current_api_user, json_body, register_error_handlers, token_required
+from app.auth import operations
+from app.auth.limits import login_rate_limits, mark_login_succeeded
+from app.extensions import db
+
+register_error_handlers(bp)
+
+
+@bp.route("/auth/token", methods=["POST"])
+@login_rate_limits
+def issue_token():
+    data = json_body()
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise ApiError(422, _("Send both username and password as text."), "invalid")
+    user = operations.authenticate(username, password)
+    if user is None:
+        db.session.commit()
+        raise ApiError(401, _("The username or password is not correct."), "invalid_credentials")
+    if user.must_change_password:
+        db.session.commit()
+        raise ApiError(
+            403,
+            _("This account has a one-time password. Sign in on the website and choose a password first."),
+            "password_change_required",
+        )
+    mark_login_succeeded()
+    token, expires_at = operations.issue_api_token(user)
+    db.session.commit()
+    return jsonify(token=token, expires_at=expires_at.isoformat())
+
+
+@bp.route("/me")
+@token_required
+def me():
+    user = current_api_user()
+    return jsonify(username=user.username, role=user.role, unit_code=user.unit.code, locale=user.locale)

@@ -1,0 +1,122 @@
+"""People who sign in, their roles, and the consents recorded for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+from app.units.models import Unit
+
+ROLES = ("admin", "department_manager", "commune_manager", "tech_team", "cadre", "resident")
+ROLE_TITLES = {
+    "admin": _l("Administrator"),
+    "department_manager": _l("Department manager"),
+    "commune_manager": _l("Commune manager"),
+    "tech_team": _l("Tech-team member"),
+    "cadre": _l("Cadre"),
+    "resident": _l("Resident"),
+}
+CONSENT_PURPOSES = ("assisted_account", "contact_by_phone")
+CONSENT_TITLES = {
+    "assisted_account": _l("Create and use an account on the resident's behalf"),
+    "contact_by_phone": _l("Contact the resident by phone about support"),
+}
+# scrypt with werkzeug's defaults: memory-hard and salted.
+PASSWORD_METHOD = "scrypt"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("username = lower(username)", name="username_lowercase"),
+        CheckConstraint(
+            "birth_year IS NULL OR (birth_year >= 1900 AND birth_year <= 2100)",
+            name="birth_year_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    birth_year: Mapped[int | None]
+    role: Mapped[str] = mapped_column(
+        Enum(*ROLES, name="user_role", native_enum=False, create_constraint=True, length=32)
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    #: Preferred interface language; None means "from the browser".
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Set for one-time passwords (assisted accounts, admin resets): change at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: Part of the session identity; raising it signs the user out everywhere.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    #: Who created an assisted account (None for self-managed and seeded accounts).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
+    created_by: Mapped[User | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+    # Flask-Login: the epoch in the id makes every older session cookie stale.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_title(self) -> str:
+        return str(ROLE_TITLES[self.role])
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        """Invalidate every session cookie and API token issued so far."""
+        self.session_epoch += 1
+
+
+class Consent(db.Model):
+    """A person's consent to one purpose, and who recorded it when they could not do it online."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(
+        Enum(
+            *CONSENT_PURPOSES,
+            name="consent_purpose",
+            native_enum=False,
+            create_constraint=True,
+            length=40,
+        )
+    )
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Consent {self.purpose} user={self.user_id}>"

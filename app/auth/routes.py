@@ -1,0 +1,104 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import operations
+from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, PreferencesForm
+from app.exceptions import Invalid
+from app.auth.limits import login_rate_limits, mark_login_succeeded
+from app.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+# Only the visitor's display choices survive a sign-in; everything else in the session is dropped
+# so a session prepared by someone else cannot be carried into the account.
+_KEPT_SESSION_KEYS = ("lang", "large_text")
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only paths on this site; never another host, scheme or a protocol-relative URL."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_rate_limits
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        user = operations.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            mark_login_succeeded()
+            kept = {key: session[key] for key in _KEPT_SESSION_KEYS if key in session}
+            session.clear()
+            session.update(kept)
+            session.permanent = True
+            login_user(user)
+            db.session.commit()
+            if user.must_change_password:
+                flash(_("Welcome! Please choose your own password before you continue."), "info")
+                return redirect(url_for("auth.change_password"))
+            target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
+            return redirect(target)
+        db.session.commit()  # keep the failed-sign-in audit event
+        form.password.errors.append(_("The username or password is not correct."))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        operations.sign_out_everywhere(current_user._get_current_object())
+        db.session.commit()
+    logout_user()
+    kept = {key: session[key] for key in _KEPT_SESSION_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            operations.change_password(user, form.current_password.data, form.new_password.data)
+        except Invalid as error:
+            getattr(form, error.field or "new_password").errors.append(error.message)
+        else:
+            db.session.commit()
+            # The epoch changed, so this browser needs a fresh session as well.
+            login_user(user)
+            flash(_("Your password has been changed. You are signed out on other devices."), "success")
+            return redirect(url_for("main.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PreferencesForm(locale=current_user.locale or "")
+    if form.validate_on_submit():
+        current_user.locale = form.locale.data or None
+        db.session.commit()
+        flash(_("Your settings have been saved."), "success")
+        return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/account.html", form=form), status

@@ -1,0 +1,128 @@
+"""The one place that decides who may see or change what.
+
+Two questions, answered for every view and API endpoint:
+
+* may this role do this kind of thing at all (`PERMISSIONS`), and
+* is the thing inside the part of the unit tree the person is responsible for (`scope_root`)?
+
+Admins and department managers work province-wide; commune managers and tech-team members in their
+commune or ward (the subtree under it); cadres and residents only with their own records.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import ColumnElement, false, true
+
+from app.units.models import Unit
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        {"units.view", "units.manage", "users.view", "users.manage", "audit.view", "reports.view"}
+    ),
+    "department_manager": frozenset({"units.view", "users.view", "reports.view"}),
+    "commune_manager": frozenset({"units.view", "users.view", "users.manage", "reports.view"}),
+    "tech_team": frozenset({"units.view", "users.view", "users.create_assisted"}),
+    "cadre": frozenset({"units.view"}),
+    "resident": frozenset({"units.view"}),
+}
+
+#: Which roles a manager may give to the accounts they manage.
+ASSIGNABLE_ROLES: dict[str, tuple[str, ...]] = {
+    "admin": (
+        "admin",
+        "department_manager",
+        "commune_manager",
+        "tech_team",
+        "cadre",
+        "resident",
+    ),
+    "commune_manager": ("tech_team", "cadre", "resident"),
+    "tech_team": ("resident",),
+}
+
+#: Whom a role may see in people lists, beyond themselves.
+_VISIBLE_ROLES: dict[str, tuple[str, ...] | None] = {
+    "admin": None,  # everyone
+    "department_manager": None,
+    "commune_manager": None,
+    "tech_team": ("resident",),
+}
+
+
+def has_permission(user, permission: str) -> bool:
+    return bool(user and user.is_authenticated) and permission in PERMISSIONS.get(
+        user.role, frozenset()
+    )
+
+
+def scope_root(user) -> Unit | None:
+    """The top of the unit subtree this person works in; None means the whole province."""
+    if user.role in ("admin", "department_manager"):
+        return None
+    return user.unit.commune() or user.unit
+
+
+def unit_in_scope(user, unit: Unit | None) -> bool:
+    if unit is None:
+        return False
+    root = scope_root(user)
+    return root is None or root.contains(unit)
+
+
+def unit_scope_filter(user, unit_path_column) -> ColumnElement[bool]:
+    """A WHERE clause limiting a query to the person's unit subtree (join to Unit first)."""
+    root = scope_root(user)
+    if root is None:
+        return true()
+    return unit_path_column.startswith(root.path, autoescape=True)
+
+
+def may(user, permission: str, unit: Unit | None = None) -> bool:
+    """May `user` use `permission`, on something in `unit` when one is given?"""
+    if not has_permission(user, permission):
+        return False
+    return unit is None or unit_in_scope(user, unit)
+
+
+def may_view_user(viewer, person) -> bool:
+    if viewer.id == person.id:
+        return True
+    if not may(viewer, "users.view", person.unit):
+        return False
+    roles = _VISIBLE_ROLES.get(viewer.role)
+    return roles is None or person.role in roles
+
+
+def may_manage_user(manager, person) -> bool:
+    """May `manager` edit, deactivate or reset the password of `person`?"""
+    if manager.id == person.id:
+        return False  # one's own role and status are changed by someone else
+    if not may(manager, "users.manage", person.unit):
+        return False
+    return person.role in ASSIGNABLE_ROLES.get(manager.role, ())
+
+
+def may_assign(manager, role: str, unit: Unit | None) -> bool:
+    """May `manager` give `role` in `unit` to an account (new or edited)?"""
+    if unit is None or role not in ASSIGNABLE_ROLES.get(manager.role, ()):
+        return False
+    permission = "users.create_assisted" if manager.role == "tech_team" else "users.manage"
+    return may(manager, permission, unit)
+
+
+def people_filter(viewer, user_model, unit_model) -> ColumnElement[bool]:
+    """WHERE clause for people lists: the viewer's subtree and the roles they may see."""
+    if not has_permission(viewer, "users.view"):
+        return user_model.id == viewer.id
+    clause = unit_scope_filter(viewer, unit_model.path)
+    roles = _VISIBLE_ROLES.get(viewer.role)
+    if roles is not None:
+        clause = clause & user_model.role.in_(roles)
+    return clause if clause is not None else false()
+
+
+def ensure(allowed: bool) -> None:
+    """Stop the request with 403 unless `allowed`."""
+    if not allowed:
+        abort(403)

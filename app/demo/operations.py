@@ -1,0 +1,52 @@
+"""The fictional demo province (clearly labelled) and its demo accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.auth.models import User
+from app.auth.operations import count_users
+from app.extensions import db
+from app.units.operations import get_unit_by_code, import_units
+
+DEMO_UNITS_FILE = Path(__file__).with_name("units.csv")
+DEMO_PASSWORD = "demo12345"
+#: (username, role) of the documented demo sign-ins.
+DEMO_ACCOUNTS = (
+    ("admin", "admin"),
+    ("manager", "department_manager"),
+    ("commune_manager", "commune_manager"),
+    ("techteam", "tech_team"),
+    ("cadre", "cadre"),
+    ("resident", "resident"),
+)
+_PEOPLE = (
+    # username, full name, role, unit code
+    ("admin", "Quản trị viên (demo)", "admin", "DEMO"),
+    ("manager", "Trần Văn Minh (demo)", "department_manager", "DEMO"),
+    ("commune_manager", "Lê Thị Hoa (demo)", "commune_manager", "D01"),
+    ("techteam", "Nguyễn Văn Hùng (demo)", "tech_team", "D01-01"),
+    ("cadre", "Phạm Thị Mai (demo)", "cadre", "D01"),
+    ("resident", "Hoàng Văn Bình (demo)", "resident", "D01-02"),
+    # A second commune, so that scoped views have someone to hide.
+    ("commune_manager2", "Vũ Văn Nam (demo)", "commune_manager", "D02"),
+    ("techteam2", "Đỗ Thị Lan (demo)", "tech_team", "D02-01"),
+    ("cadre2", "Bùi Văn Tâm (demo)", "cadre", "D02"),
+    ("resident2", "Đặng Thị Thu (demo)", "resident", "D02-01"),
+)
+
+
+def seed_demo() -> bool:
+    """Load the demo province and accounts if the database has no users yet.
+
+    Returns False (and changes nothing) when there is already data.
+    """
+    if count_users() > 0:
+        return False
+    import_units(DEMO_UNITS_FILE.read_text(encoding="utf-8"), is_demo=True)
+    for username, full_name, role, unit_code in _PEOPLE:
+        user = User(username=username, full_name=full_name, role=role, unit=get_unit_by_code(unit_code))
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+    db.session.flush()
+    return True

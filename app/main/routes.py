@@ -1,0 +1,60 @@
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from app.auth.forms import EmptyForm
+from app.auth.routes import is_safe_next
+from app.extensions import db
+
+bp = Blueprint("main", __name__)
+
+# Pages a person with a one-time password may still open.
+_OPEN_WITH_ONE_TIME_PASSWORD = {"auth.change_password", "auth.logout", "static", "main.healthz", "main.text_size"}
+
+
+@bp.before_app_request
+def apply_language_switch():
+    lang = request.args.get("lang")
+    if lang and lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+
+
+@bp.before_app_request
+def require_own_password():
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and not request.path.startswith("/api/")
+        and request.endpoint not in _OPEN_WITH_ONE_TIME_PASSWORD
+    ):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+@bp.route("/")
+@login_required
+def home():
+    return render_template("main/home.html")
+
+
+@bp.route("/preferences/text-size", methods=["POST"])
+def text_size():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        session["large_text"] = not session.get("large_text", False)
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else url_for("main.home"))
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database is the answer, not an error
+        db.session.rollback()
+        current_app.logger.warning("Health check: database unreachable", exc_info=True)
+        return jsonify(status="error", database="error"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,33 @@
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.audit.operations import record
+from app.extensions import db
+from app.units.operations import UnitImportError, import_units
+
+units_cli = AppGroup("units", help="Administrative units.")
+
+
+@units_cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(csv_file: Path):
+    """Import or update units from CSV_FILE (code,name,kind,parent_code,population)."""
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        click.echo(f"{csv_file}: not UTF-8 text; save the file as CSV UTF-8.", err=True)
+        sys.exit(1)
+    try:
+        result = import_units(text)
+    except UnitImportError as error:
+        db.session.rollback()
+        click.echo(f"{csv_file}: {error.message}", err=True)
+        for problem in error.problems:
+            click.echo(f"  {csv_file}:{problem.line}: {problem.message}", err=True)
+        sys.exit(1)
+    record("units_imported", details={"file": csv_file.name, "created": result.created, "updated": result.updated})
+    db.session.commit()
+    click.echo(f"{csv_file}: {result.created} created, {result.updated} updated.")

@@ -1,0 +1,243 @@
+"""Reading the unit tree and importing it from CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.exceptions import Invalid
+from app.extensions import db
+from app.units.models import KIND_LEVELS, Unit
+
+#: Kind names accepted in files: the platform's own and the Vietnamese abbreviations used in
+#: official lists.
+KIND_ALIASES = {
+    **{kind: kind for kind in KIND_LEVELS},
+    "tinh": "province",
+    "thanh_pho": "province",
+    "xa": "commune",
+    "dac_khu": "commune",
+    "phuong": "ward",
+    "thon": "village",
+    "ban": "village",
+    "ap": "village",
+    "to_dan_pho": "residential_group",
+    "to": "residential_group",
+}
+REQUIRED_COLUMNS = ("code", "name", "kind", "parent_code")
+OPTIONAL_COLUMNS = ("population", "name_en", "name_bn")
+
+
+@dataclass
+class ImportProblem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return _("line %(line)d: %(message)s", line=self.line, message=self.message)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+class UnitImportError(Invalid):
+    def __init__(self, problems: list[ImportProblem]):
+        super().__init__(_("The file has %(n)d problem(s); nothing was imported.", n=len(problems)))
+        self.problems = problems
+
+
+def get_unit_by_code(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def children_of(parent: Unit | None) -> list[Unit]:
+    query = select(Unit).order_by(Unit.name)
+    if parent is None:
+        query = query.where(Unit.parent_id.is_(None))
+    else:
+        query = query.where(Unit.parent_id == parent.id)
+    return list(db.session.scalars(query))
+
+
+def units_under(root: Unit, *, kinds: tuple[str, ...] | None = None) -> list[Unit]:
+    """Every unit in `root`'s subtree (root included), ordered by path."""
+    query = select(Unit).where(Unit.path.startswith(root.path, autoescape=True)).order_by(Unit.path)
+    if kinds:
+        query = query.where(Unit.kind.in_(kinds))
+    return list(db.session.scalars(query))
+
+
+def _parse_rows(text: str) -> tuple[list[dict], list[ImportProblem]]:
+    problems: list[ImportProblem] = []
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip() for name in (reader.fieldnames or [])]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        return [], [ImportProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))]
+    rows = []
+    for record in reader:
+        line = reader.line_num
+        record = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k}
+        row = {"line": line}
+        code = record.get("code", "")
+        if not code:
+            problems.append(ImportProblem(line, _("the code is empty")))
+            continue
+        if len(code) > 32:
+            problems.append(ImportProblem(line, _("the code %(code)s is longer than 32 characters", code=code)))
+            continue
+        row["code"] = code
+        row["name"] = record.get("name", "")
+        if not row["name"]:
+            problems.append(ImportProblem(line, _("the name of %(code)s is empty", code=code)))
+        kind = KIND_ALIASES.get(record.get("kind", "").lower())
+        if kind is None:
+            problems.append(
+                ImportProblem(
+                    line,
+                    _(
+                        "unknown kind %(kind)r; use one of: %(kinds)s",
+                        kind=record.get("kind", ""),
+                        kinds=", ".join(KIND_LEVELS),
+                    ),
+                )
+            )
+        row["kind"] = kind
+        row["parent_code"] = record.get("parent_code") or None
+        population = record.get("population", "")
+        row["population"] = None
+        if population:
+            cleaned = population.replace(".", "").replace(",", "").replace(" ", "")
+            if not cleaned.isdigit():
+                problems.append(
+                    ImportProblem(
+                        line,
+                        _("the population %(value)r is not a whole number", value=population),
+                    )
+                )
+            else:
+                row["population"] = int(cleaned)
+        row["name_en"] = record.get("name_en") or None
+        row["name_bn"] = record.get("name_bn") or None
+        rows.append(row)
+    return rows, problems
+
+
+def import_units(text: str, *, is_demo: bool = False) -> ImportResult:
+    """Create or update units from CSV text (columns code, name, kind, parent_code, population,
+    and optionally name_en, name_bn).
+
+    Units are matched by code, so importing the same file again changes nothing. Every problem
+    is reported with its line number; if there is any, nothing is written (UnitImportError).
+    """
+    rows, problems = _parse_rows(text)
+    by_code: dict[str, dict] = {}
+    for row in rows:
+        if row["code"] in by_code:
+            problems.append(
+                ImportProblem(
+                    row["line"],
+                    _(
+                        "the code %(code)s already appears on line %(first)d",
+                        code=row["code"],
+                        first=by_code[row["code"]]["line"],
+                    ),
+                )
+            )
+            continue
+        by_code[row["code"]] = row
+
+    existing = {unit.code: unit for unit in db.session.scalars(select(Unit))}
+
+    def level_of(code: str) -> int | None:
+        if code in by_code:
+            kind = by_code[code]["kind"]
+            return KIND_LEVELS[kind] if kind else None
+        return existing[code].level if code in existing else None
+
+    for row in by_code.values():
+        if row["kind"] is None:
+            continue
+        parent_code = row["parent_code"]
+        level = KIND_LEVELS[row["kind"]]
+        if parent_code is None:
+            if level != 1:
+                problems.append(
+                    ImportProblem(row["line"], _("%(code)s needs a parent_code", code=row["code"]))
+                )
+            continue
+        if parent_code == row["code"]:
+            problems.append(ImportProblem(row["line"], _("%(code)s cannot be its own parent", code=row["code"])))
+            continue
+        if parent_code not in by_code and parent_code not in existing:
+            problems.append(
+                ImportProblem(
+                    row["line"],
+                    _("unknown parent %(parent)s (not in the file nor in the database)", parent=parent_code),
+                )
+            )
+            continue
+        parent_level = level_of(parent_code)
+        if parent_level is not None and parent_level != level - 1:
+            problems.append(
+                ImportProblem(
+                    row["line"],
+                    _(
+                        "a %(kind)s cannot be placed under %(parent)s",
+                        kind=row["kind"],
+                        parent=parent_code,
+                    ),
+                )
+            )
+
+    if problems:
+        problems.sort(key=lambda problem: problem.line)
+        raise UnitImportError(problems)
+
+    result = ImportResult()
+    units = dict(existing)
+    for code, row in by_code.items():
+        unit = units.get(code)
+        if unit is None:
+            unit = Unit(code=code, path="")
+            db.session.add(unit)
+            units[code] = unit
+            result.created += 1
+        else:
+            result.updated += 1
+        unit.kind = row["kind"]
+        unit.name = row["name"]
+        unit.population = row["population"]
+        unit.name_en = row["name_en"]
+        unit.name_bn = row["name_bn"]
+        if is_demo:
+            unit.is_demo = True
+
+    for code, row in by_code.items():
+        parent = units[row["parent_code"]] if row["parent_code"] else None
+        units[code].parent = parent
+    _recompute_paths(units.values())
+    db.session.flush()
+    return result
+
+
+def _recompute_paths(units) -> None:
+    """Set every unit's path from its ancestors' codes (after parents may have changed)."""
+
+    def path_of(unit: Unit, seen: set[int]) -> str:
+        if id(unit) in seen:
+            raise Invalid(_("The units form a loop around %(code)s.", code=unit.code))
+        seen.add(id(unit))
+        prefix = path_of(unit.parent, seen) if unit.parent is not None else "/"
+        return f"{prefix}{unit.code}/"
+
+    for unit in units:
+        unit.path = path_of(unit, set())

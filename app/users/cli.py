@@ -1,0 +1,37 @@
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from app.auth.models import ROLES, User
+from app.auth.operations import check_new_password
+from app.exceptions import Invalid
+from app.extensions import db
+from app.units.operations import get_unit_by_code
+from app.users.operations import validate_username
+
+users_cli = AppGroup("users", help="Accounts.")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option("--unit", "unit_code", required=True, help="Code of the person's unit.")
+@click.password_option()
+def create_command(username, full_name, role, unit_code, password):
+    """Create an account (the first admin of a new installation, for example)."""
+    unit = get_unit_by_code(unit_code)
+    if unit is None:
+        click.echo(f"No unit with code {unit_code}; import units first (flask units import).", err=True)
+        sys.exit(1)
+    try:
+        user = User(username=validate_username(username), full_name=full_name, role=role, unit=unit)
+        check_new_password(user, password)
+    except Invalid as error:
+        click.echo(error.message, err=True)
+        sys.exit(1)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {user.username} ({role}) in {unit.name}.")
