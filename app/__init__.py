@@ -42,11 +42,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.db import render_item
+    from app.db import configure_sqlite, render_item
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import compile_translations, select_locale
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite(engine)
     migrate.init_app(
         app,
         db,
@@ -73,7 +76,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user_from_session_id)
 
     # Import every model so metadata is complete for migrations and create_all in tests.
-    import app.models  # noqa: F401
+    import app.models
 
 
 def _register_blueprints(app: Flask) -> None:

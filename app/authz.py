@@ -51,9 +51,7 @@ _VISIBLE_ROLES: dict[str, tuple[str, ...] | None] = {
 
 
 def has_permission(user, permission: str) -> bool:
-    return bool(user and user.is_authenticated) and permission in PERMISSIONS.get(
-        user.role, frozenset()
-    )
+    return bool(user and user.is_authenticated) and permission in PERMISSIONS.get(user.role, frozenset())
 
 
 def scope_root(user) -> Unit | None:

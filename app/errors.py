@@ -64,7 +64,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        message = _("This form has expired or was sent from elsewhere. Please go back, reload the page and try again.")
+        message = _(
+            "This form has expired or was sent from elsewhere. Please go back, reload the page and try again."
+        )
         return api_error(400, message, "csrf") if wants_json() else _page(400, message)
 
     @app.errorhandler(HTTPException)
@@ -73,6 +75,8 @@ def register(app: Flask) -> None:
         # A description given by our own code (abort(404, description=_("..."))) is meant for
         # people; werkzeug's English defaults are replaced by translated messages.
         custom = error.description if error.description != type(error).description else None
+        if status == 429:
+            custom = None  # the limiter's description is a rate like "5 per 5 minute"
         if wants_json():
             response = api_error(status, custom)
         else:

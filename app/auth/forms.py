@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.i18n import LANGUAGE_NAMES
@@ -47,7 +47,8 @@ class ChangePasswordForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("Same as my browser"))] + list(LANGUAGE_NAMES.items()),
+        choices=[SelectChoice("", _l("Same as my browser"))]
+        + [SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()],
     )
     submit = SubmitField(_l("Save"))
 

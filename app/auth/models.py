@@ -29,7 +29,7 @@ CONSENT_TITLES = {
     "contact_by_phone": _l("Contact the resident by phone about support"),
 }
 # scrypt with werkzeug's defaults: memory-hard and salted.
-PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = "scrypt"  # noqa: S105 (a hashing method, not a password)
 
 
 class User(UserMixin, db.Model):

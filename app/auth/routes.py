@@ -6,8 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import operations
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, PreferencesForm
-from app.exceptions import Invalid
 from app.auth.limits import login_rate_limits, mark_login_succeeded
+from app.exceptions import Invalid
 from app.extensions import db
 
 bp = Blueprint("auth", __name__)

@@ -9,7 +9,13 @@ from app.extensions import db
 bp = Blueprint("main", __name__)
 
 # Pages a person with a one-time password may still open.
-_OPEN_WITH_ONE_TIME_PASSWORD = {"auth.change_password", "auth.logout", "static", "main.healthz", "main.text_size"}
+_OPEN_WITH_ONE_TIME_PASSWORD = {
+    "auth.change_password",
+    "auth.logout",
+    "static",
+    "main.healthz",
+    "main.text_size",
+}
 
 
 @bp.before_app_request

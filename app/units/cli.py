@@ -28,6 +28,9 @@ def import_command(csv_file: Path):
         for problem in error.problems:
             click.echo(f"  {csv_file}:{problem.line}: {problem.message}", err=True)
         sys.exit(1)
-    record("units_imported", details={"file": csv_file.name, "created": result.created, "updated": result.updated})
+    record(
+        "units_imported",
+        details={"file": csv_file.name, "created": result.created, "updated": result.updated},
+    )
     db.session.commit()
     click.echo(f"{csv_file}: {result.created} created, {result.updated} updated.")

@@ -224,7 +224,9 @@ def set_active(actor: User, user: User, active: bool) -> None:
     record("user_reactivated" if active else "user_deactivated", actor=actor, target=user)
 
 
-def people_query(viewer: User, search: str | None = None, *, role: str | None = None, unit: Unit | None = None):
+def people_query(
+    viewer: User, search: str | None = None, *, role: str | None = None, unit: Unit | None = None
+):
     """The people `viewer` may see, optionally filtered; a select() to paginate."""
     query = (
         select(User)

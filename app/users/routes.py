@@ -1,6 +1,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from app import authz
 from app.auth.forms import EmptyForm
@@ -25,9 +26,11 @@ def _load_visible_user(user_id: int) -> User:
 
 
 def _fill_choices(form, actor) -> None:
-    form.role.choices = [(role, str(ROLE_TITLES[role])) for role in authz.ASSIGNABLE_ROLES.get(actor.role, ())]
+    form.role.choices = [
+        SelectChoice(role, str(ROLE_TITLES[role])) for role in authz.ASSIGNABLE_ROLES.get(actor.role, ())
+    ]
     form.unit.choices = [
-        (unit.code, f"{'— ' * (unit.level - 1)}{unit.display_name}")
+        SelectChoice(unit.code, f"{'— ' * (unit.level - 1)}{unit.display_name}")
         for unit in operations.assignable_units(actor)
     ]
 
@@ -41,7 +44,7 @@ def _unit_from(code: str | None) -> Unit | None:
 def _show_error(form, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
-        field.errors = list(field.errors) + [error.message]
+        field.errors = [*field.errors, error.message]
     else:
         flash(error.message, "error")
 
@@ -81,7 +84,9 @@ def new():
         else:
             db.session.commit()
             if account.one_time_password:
-                return render_template("users/slip.html", person=account.user, password=account.one_time_password)
+                return render_template(
+                    "users/slip.html", person=account.user, password=account.one_time_password
+                )
             flash(_("The account %(username)s has been created.", username=account.user.username), "success")
             return redirect(url_for("users.show", user_id=account.user.id))
     status = 400 if request.method == "POST" else 200
@@ -97,7 +102,7 @@ def new_assisted():
     )
     form = AssistedAccountForm()
     form.village.choices = [
-        (unit.code, unit.display_name + (f" ({unit.parent.display_name})" if unit.parent else ""))
+        SelectChoice(unit.code, unit.display_name + (f" ({unit.parent.display_name})" if unit.parent else ""))
         for unit in operations.assignable_units(current_user, villages_only=True)
     ]
     if form.validate_on_submit():
@@ -187,7 +192,10 @@ def reset_password(user_id: int):
     person = _load_visible_user(user_id)
     authz.ensure(
         authz.may_manage_user(current_user, person)
-        or (person.created_by_id == current_user.id and authz.may_assign(current_user, person.role, person.unit))
+        or (
+            person.created_by_id == current_user.id
+            and authz.may_assign(current_user, person.role, person.unit)
+        )
     )
     form = EmptyForm()
     if not form.validate_on_submit():
