@@ -104,6 +104,15 @@ def db(app):
             engines[None] = engine
 
 
+@pytest.fixture(autouse=True)
+def restore_limiter():
+    """Flask-Limiter keeps one storage per process (as in production, one app per process).
+    Tests that create extra apps re-point it; put it back afterwards."""
+    saved = (limiter._storage, limiter._limiter, limiter._key_prefix)
+    yield
+    limiter._storage, limiter._limiter, limiter._key_prefix = saved
+
+
 @pytest.fixture
 def client(app):
     """A browser that prefers English, so assertions can name the English messages."""

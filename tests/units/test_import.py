@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,44 @@ def test_cli_prints_file_and_line_for_each_problem(app, tmp_path):
     assert f"{broken}:3:" in result.output
     assert "404" in result.output
     assert count_units() == 0
+
+
+def upload(client, text: str, name: str = "units.csv"):
+    return client.post(
+        "/units/import",
+        data={"file": (io.BytesIO(text.encode("utf-8")), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_admin_imports_a_file_through_the_page(client, login_as, make_user, units):
+    login_as(make_user("admin", units["province"]))
+    response = upload(client, "\ufeff" + HEADER + "C1C,Thôn 1C,thon,C1,700\n")
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(Unit.path).where(Unit.code == "C1C")) == "/P/C1/C1C/"
+
+
+def test_the_page_lists_every_problem_and_imports_nothing(client, login_as, make_user, units):
+    login_as(make_user("admin", units["province"]))
+    response = upload(client, HEADER + "C1C,Thôn 1C,thon,C9,700\nC1D,Thôn 1D,thon,C1,many\n")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "line 2" in html and "C9" in html
+    assert "line 3" in html and "many" in html
+    assert db.session.scalar(db.select(Unit).where(Unit.code.in_(["C1C", "C1D"]))) is None
+
+
+def test_the_page_refuses_other_files_and_other_roles(client, login_as, make_user, units):
+    login_as(make_user("admin", units["province"]))
+    assert "must be a .csv file" in upload(client, "x", "units.xlsx").get_data(as_text=True)
+    assert "not UTF-8" in upload_bytes(client, "é".encode("latin-1")).get_data(as_text=True)
+    client.post("/logout")
+    login_as(make_user("commune_manager", units["c1"]))
+    assert upload(client, HEADER).status_code == 403
+    assert client.get("/units/import").status_code == 403
+
+
+def upload_bytes(client, raw: bytes):
+    return client.post(
+        "/units/import", data={"file": (io.BytesIO(raw), "units.csv")}, content_type="multipart/form-data"
+    )
