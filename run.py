@@ -1,7 +1,7 @@
 """Development entry point: `python run.py`.
 
 Creates the SQLite database under instance/ (or uses DATABASE_URL), applies the migrations,
-loads the demo province when the database is empty, and serves on http://127.0.0.1:5000
+syncs the courses in courses/, loads the demo province when the database is empty, and serves on http://127.0.0.1:5000
 (HOST and PORT change that). Production uses gunicorn and `flask db upgrade` instead.
 """
 
@@ -13,13 +13,17 @@ from flask_migrate import upgrade
 from app import create_app
 from app.demo.operations import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from app.extensions import db
+from app.learning.cli import COURSES_DIR
+from app.learning.content import sync_courses
 from config import ConfigError
 
 
 def prepare(app) -> bool:
-    """Migrate and seed; returns True when demo data was added."""
+    """Migrate, sync the courses and seed; returns True when demo data was added."""
     with app.app_context():
         upgrade()
+        sync_courses(COURSES_DIR)
+        db.session.commit()
         seeded = app.config["SEED_DEMO"] and seed_demo()
         db.session.commit()
         return bool(seeded)

@@ -85,6 +85,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.extensions import csrf
     from app.main.routes import bp as main_bp
+    from app.learning.routes import bp as learning_bp
+    from app.learning.routes import verify_bp
     from app.units.routes import bp as units_bp
     from app.users.routes import bp as users_bp
 
@@ -93,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(users_bp)
     app.register_blueprint(units_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(learning_bp)
+    app.register_blueprint(verify_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
@@ -101,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.i18n_cli import translations_cli
+    from app.learning.cli import courses_cli
     from app.units.cli import units_cli
     from app.users.cli import users_cli
 
@@ -108,6 +113,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(translations_cli)
+    app.cli.add_command(courses_cli)
 
 
 def wants_json() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from pathlib import Path
 
 import pytest
 from flask.globals import _cv_app
@@ -223,3 +224,106 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+# --- courses ------------------------------------------------------------------------------
+
+COURSES_DIR = Path(__file__).resolve().parents[1] / "courses"
+
+
+@pytest.fixture
+def real_courses(db):
+    """The shipped courses, synced into the test database."""
+    from app.learning.content import sync_courses
+    from app.learning.models import Course
+
+    sync_courses(COURSES_DIR)
+    return {course.slug: course for course in db.session.scalars(db.select(Course))}
+
+
+@pytest.fixture
+def make_course(db, tmp_path):
+    """Write a small course folder and sync it. Returns (Course, folder) — edit the folder and
+    call `resync()` to test course changes."""
+    import yaml
+
+    from app.learning.content import sync_courses
+    from app.learning.models import Course
+
+    root = tmp_path / "courses"
+
+    def make(slug="test-course", modules=None, audience="resident", languages=("vi", "en")):
+        folder = root / slug
+        (folder / "lessons").mkdir(parents=True, exist_ok=True)
+        modules = modules or [
+            {
+                "id": "m1",
+                "lessons": ["l1", "l2"],
+                "questions": [
+                    {"id": "q1", "type": "single", "options": ["a", "b", "c"], "correct": ["b"]},
+                    {"id": "q2", "type": "multiple", "options": ["a", "b", "c"], "correct": ["a", "c"]},
+                    {"id": "q3", "type": "true_false", "correct": False},
+                ],
+            }
+        ]
+        manifest_modules = []
+        for module in modules:
+            entry = {
+                "id": module["id"],
+                "title": {lang: f"{module['id']} {lang}" for lang in languages},
+                "lessons": [
+                    {"id": lesson, "title": {lang: f"{lesson} {lang}" for lang in languages}}
+                    for lesson in module["lessons"]
+                ],
+            }
+            for lesson in module["lessons"]:
+                for lang in languages:
+                    (folder / "lessons" / f"{lesson}.{lang}.md").write_text(
+                        f"## {lesson} ({lang})\n\nText of {lesson} in {lang}.\n", encoding="utf-8"
+                    )
+            if module.get("questions"):
+                quiz_file = f"quiz-{module['id']}.yml"
+                entry["quiz"] = {
+                    "file": quiz_file,
+                    "pass_mark": module.get("pass_mark", 60),
+                    "max_attempts": module.get("max_attempts", 3),
+                }
+                questions = []
+                for question in module["questions"]:
+                    item = {
+                        "id": question["id"],
+                        "type": question["type"],
+                        "prompt": {lang: f"{question['id']}? ({lang})" for lang in languages},
+                        "explanation": {lang: f"because {question['id']} ({lang})" for lang in languages},
+                        "correct": question["correct"],
+                    }
+                    if question["type"] != "true_false":
+                        item["options"] = [
+                            {
+                                "id": option,
+                                "text": {lang: f"{question['id']}-{option} {lang}" for lang in languages},
+                            }
+                            for option in question["options"]
+                        ]
+                    questions.append(item)
+                (folder / quiz_file).write_text(yaml.safe_dump({"questions": questions}, allow_unicode=True))
+            manifest_modules.append(entry)
+        manifest = {
+            "slug": slug,
+            "version": 1,
+            "audience": audience,
+            "estimated_minutes": 10,
+            "title": {lang: f"Course {slug} {lang}" for lang in languages},
+            "summary": {lang: f"Summary {lang}" for lang in languages},
+            "modules": manifest_modules,
+        }
+        (folder / "course.yml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+        resync()
+        return db.session.scalar(db.select(Course).where(Course.slug == slug)), folder
+
+    def resync():
+        return sync_courses(root)
+
+    make.resync = resync
+    make.root = root
+    return make

@@ -1,0 +1,46 @@
+"""Certificate download and public verification."""
+
+from flask import Response, abort, render_template
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.learning.certificates import render_certificate_pdf
+from app.learning.models import Certificate
+from app.learning.operations import get_course
+from app.learning.routes import bp, verify_bp
+
+
+@bp.route("/<slug>/certificate.pdf")
+@login_required
+def certificate_pdf(slug: str):
+    course = get_course(slug)
+    certificate = (
+        db.session.scalar(
+            select(Certificate).where(
+                Certificate.user_id == current_user.id,
+                Certificate.course_id == course.id,
+                Certificate.revoked_at.is_(None),
+            )
+        )
+        if course
+        else None
+    )
+    if certificate is None:
+        abort(404)
+    pdf = render_certificate_pdf(certificate, lang=str(get_locale() or "vi"))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="certificate-{certificate.code}.pdf"'},
+    )
+
+
+@verify_bp.route("/verify/<code>")
+def verify(code: str):
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()[:32]))
+    valid = certificate is not None and certificate.revoked_at is None
+    return render_template(
+        "learning/verify.html", certificate=certificate if valid else None, code=code[:32]
+    ), (200 if valid else 404)

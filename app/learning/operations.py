@@ -1,0 +1,411 @@
+"""What learners do: enrol, read lessons, take quizzes, complete modules and courses."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import User
+from app.db import utcnow
+from app.exceptions import Conflict, Invalid, NotAllowed
+from app.extensions import db
+from app.learning.models import (
+    AttemptChoice,
+    AttemptQuestion,
+    Certificate,
+    Course,
+    CourseModule,
+    Enrollment,
+    Lesson,
+    LessonBody,
+    LessonProgress,
+    ModuleCompletion,
+    Quiz,
+    QuizAttempt,
+)
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+
+
+def active_courses(*, audience: str | None = None, language: str | None = None) -> list[Course]:
+    query = select(Course).where(Course.retired_at.is_(None)).order_by(Course.audience, Course.id)
+    if audience:
+        query = query.where(Course.audience == audience)
+    courses = list(db.session.scalars(query))
+    if language:
+        courses = [course for course in courses if language in (course.languages or [])]
+    return courses
+
+
+def get_course(slug: str) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.slug == slug, Course.retired_at.is_(None)))
+
+
+def get_enrollment(user: User, course: Course) -> Enrollment | None:
+    return db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+
+
+def enroll(user: User, course: Course) -> tuple[Enrollment, bool]:
+    """Enrol `user` (idempotent). Returns the enrolment and whether it is new."""
+    enrollment = get_enrollment(user, course)
+    if enrollment is not None:
+        return enrollment, False
+    enrollment = Enrollment(user_id=user.id, course_id=course.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(enrollment)
+    except IntegrityError:  # enrolled by a parallel request a moment ago
+        return get_enrollment(user, course), False
+    return enrollment, True
+
+
+def lesson_body(lesson: Lesson, lang: str) -> tuple[LessonBody | None, bool]:
+    """The lesson in `lang`, else in Vietnamese; the flag says whether it fell back."""
+    bodies = {
+        body.lang: body
+        for body in db.session.scalars(
+            select(LessonBody).where(LessonBody.lesson_id == lesson.id, LessonBody.lang.in_({lang, "vi"}))
+        )
+    }
+    if lang in bodies:
+        return bodies[lang], False
+    return bodies.get("vi"), True
+
+
+def mark_lesson_read(user: User, lesson: Lesson, *, mode: str = "self", at: datetime | None = None) -> bool:
+    """Record that `user` read `lesson` (idempotent; an earlier record is kept). Enrols the user,
+    and completes the module and course when this was the last step. Returns True if new."""
+    if lesson.retired_at is not None:
+        raise Invalid(_("This lesson is no longer part of the course."))
+    enroll(user, lesson.course)
+    existing = db.session.scalar(
+        select(LessonProgress).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
+    )
+    if existing is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                LessonProgress(user_id=user.id, lesson_id=lesson.id, mode=mode, read_at=at or utcnow())
+            )
+    except IntegrityError:
+        return False
+    update_completion(user, lesson.module, mode=mode)
+    return True
+
+
+# --- completion ---------------------------------------------------------------------------
+
+
+def _read_lesson_ids(user: User, course: Course) -> dict[int, str]:
+    rows = db.session.execute(
+        select(LessonProgress.lesson_id, LessonProgress.mode)
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == user.id, Lesson.course_id == course.id)
+    )
+    return dict(rows.all())
+
+
+def _passed_quiz_ids(user: User) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(QuizAttempt.quiz_id).where(QuizAttempt.user_id == user.id, QuizAttempt.passed.is_(True))
+        )
+    )
+
+
+def _combined_mode(modes) -> str:
+    modes = set(modes)
+    if not modes or modes == {"self"}:
+        return "self"
+    return "assisted" if "assisted" in modes else "in_person"
+
+
+def update_completion(
+    user: User, module: CourseModule, *, mode: str = "self", at: datetime | None = None
+) -> None:
+    """Complete `module` for `user` when its lessons are read and its quiz passed, then the course
+    when all its modules are complete. Completions are kept once recorded (a later course edit
+    does not take them back)."""
+    done = db.session.scalar(
+        select(ModuleCompletion).where(
+            ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == module.id
+        )
+    )
+    if done is None:
+        read = _read_lesson_ids(user, module.course)
+        lessons_done = all(lesson.id in read for lesson in module.active_lessons)
+        quiz = module.active_quiz
+        quiz_done = quiz is None or quiz.id in _passed_quiz_ids(user)
+        if not (lessons_done and quiz_done):
+            return
+        lesson_modes = [read[lesson.id] for lesson in module.active_lessons]
+        db.session.add(
+            ModuleCompletion(
+                user_id=user.id,
+                module_id=module.id,
+                mode=_combined_mode([*lesson_modes, mode]),
+                completed_at=at or utcnow(),
+            )
+        )
+        db.session.flush()
+    _update_course_completion(user, module.course, at=at)
+
+
+def credit_module(user: User, module: CourseModule, *, mode: str, at: datetime | None = None) -> None:
+    """Credit a whole module as completed in an in-person class or with help (no quiz needed:
+    the trainer saw the learner do it). Lessons not yet read are marked with the same mode."""
+    enroll(user, module.course)
+    read = _read_lesson_ids(user, module.course)
+    for lesson in module.active_lessons:
+        if lesson.id not in read:
+            db.session.add(
+                LessonProgress(user_id=user.id, lesson_id=lesson.id, mode=mode, read_at=at or utcnow())
+            )
+    existing = db.session.scalar(
+        select(ModuleCompletion).where(
+            ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == module.id
+        )
+    )
+    if existing is None:
+        db.session.add(
+            ModuleCompletion(user_id=user.id, module_id=module.id, mode=mode, completed_at=at or utcnow())
+        )
+    db.session.flush()
+    _update_course_completion(user, module.course, at=at)
+
+
+def _update_course_completion(user: User, course: Course, *, at: datetime | None = None) -> None:
+    enrollment, _new = enroll(user, course)
+    if enrollment.completed_at is not None:
+        return
+    completions = dict(
+        db.session.execute(
+            select(ModuleCompletion.module_id, ModuleCompletion.mode).where(
+                ModuleCompletion.user_id == user.id,
+                ModuleCompletion.module_id.in_([m.id for m in course.active_modules]),
+            )
+        ).all()
+    )
+    if course.active_modules and all(module.id in completions for module in course.active_modules):
+        enrollment.completed_at = at or utcnow()
+        enrollment.completion_mode = _combined_mode(completions.values())
+        db.session.flush()
+        issue_certificate(user, course, enrollment)
+
+
+def issue_certificate(user: User, course: Course, enrollment: Enrollment) -> Certificate:
+    from babel.dates import to_timezone
+
+    existing = db.session.scalar(
+        select(Certificate).where(Certificate.user_id == user.id, Certificate.course_id == course.id)
+    )
+    if existing is not None:
+        return existing
+    certificate = Certificate(
+        code=new_certificate_code(),
+        user_id=user.id,
+        course_id=course.id,
+        completed_on=to_timezone(enrollment.completed_at, LOCAL_TZ).date(),
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def new_certificate_code() -> str:
+    """12 characters, easy to read aloud and type: grouped as XXXX-XXXX-XXXX."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+@dataclass
+class ModuleProgress:
+    module: CourseModule
+    lessons_read: set[int]
+    quiz_passed: bool
+    completed: ModuleCompletion | None
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    enrollment: Enrollment | None
+    modules: list[ModuleProgress]
+    percent: int
+    certificate: Certificate | None
+
+    @property
+    def status(self) -> str:
+        if self.enrollment is None:
+            return "not_started"
+        return "completed" if self.enrollment.completed_at else "in_progress"
+
+
+def course_progress(user: User, course: Course) -> CourseProgress:
+    enrollment = get_enrollment(user, course)
+    read = _read_lesson_ids(user, course)
+    passed = _passed_quiz_ids(user)
+    completions = {
+        c.module_id: c
+        for c in db.session.scalars(select(ModuleCompletion).where(ModuleCompletion.user_id == user.id))
+    }
+    modules, steps, done = [], 0, 0
+    for module in course.active_modules:
+        quiz = module.active_quiz
+        lessons_read = {lesson.id for lesson in module.active_lessons if lesson.id in read}
+        quiz_passed = quiz is not None and quiz.id in passed
+        completion = completions.get(module.id)
+        steps += len(module.active_lessons) + (1 if quiz else 0)
+        if completion is not None:
+            done += len(module.active_lessons) + (1 if quiz else 0)
+        else:
+            done += len(lessons_read) + (1 if quiz_passed else 0)
+        modules.append(ModuleProgress(module, lessons_read, quiz_passed, completion))
+    if enrollment is not None and enrollment.completed_at is not None:
+        percent = 100
+    else:
+        percent = int(100 * done / steps) if steps else 0
+    certificate = db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user.id,
+            Certificate.course_id == course.id,
+            Certificate.revoked_at.is_(None),
+        )
+    )
+    return CourseProgress(course, enrollment, modules, percent, certificate)
+
+
+def learner_courses(user: User) -> list[CourseProgress]:
+    """The courses `user` is enrolled in, with progress (for the progress page and the API)."""
+    enrollments = db.session.scalars(
+        select(Enrollment)
+        .join(Course)
+        .where(Enrollment.user_id == user.id)
+        .order_by(Enrollment.enrolled_at.desc())
+    )
+    return [course_progress(user, enrollment.course) for enrollment in enrollments]
+
+
+# --- quizzes ------------------------------------------------------------------------------
+
+
+def submitted_attempts(user: User, quiz: Quiz) -> list[QuizAttempt]:
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(
+                QuizAttempt.user_id == user.id,
+                QuizAttempt.quiz_id == quiz.id,
+                QuizAttempt.submitted_at.is_not(None),
+            )
+            .order_by(QuizAttempt.number)
+        )
+    )
+
+
+def attempts_left(user: User, quiz: Quiz) -> int | None:
+    """None when unlimited."""
+    if not quiz.max_attempts:
+        return None
+    return max(quiz.max_attempts - len(submitted_attempts(user, quiz)), 0)
+
+
+def open_attempt(user: User, quiz: Quiz) -> QuizAttempt:
+    """The learner's unsubmitted attempt, or a new one with its own shuffled order.
+
+    Raises Conflict when no attempts are left.
+    """
+    if quiz.retired_at is not None:
+        raise Invalid(_("This quiz is no longer part of the course."))
+    current = db.session.scalar(
+        select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.submitted_at.is_(None)
+        )
+    )
+    if current is not None:
+        return current
+    if attempts_left(user, quiz) == 0:
+        raise Conflict(_("You have used all your attempts at this quiz."))
+    enroll(user, quiz.module.course)
+    number = (
+        db.session.scalar(
+            select(func.max(QuizAttempt.number)).where(
+                QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id
+            )
+        )
+        or 0
+    ) + 1
+    seed = secrets.randbits(31)
+    shuffle = random.Random(seed)  # noqa: S311 - shuffling questions, not security
+    questions = list(quiz.active_questions)
+    shuffle.shuffle(questions)
+    attempt = QuizAttempt(
+        user_id=user.id, quiz_id=quiz.id, number=number, seed=seed, max_score=len(questions)
+    )
+    for position, question in enumerate(questions):
+        option_ids = [option.id for option in question.active_options]
+        if question.kind != "true_false":
+            shuffle.shuffle(option_ids)
+        attempt.questions.append(
+            AttemptQuestion(question_id=question.id, position=position, option_order=option_ids)
+        )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:  # a parallel request opened one first
+        return open_attempt(user, quiz)
+    return attempt
+
+
+def grade_answer(correct_ids: set[int], chosen_ids: set[int]) -> bool:
+    """A question counts when exactly the correct options are chosen (all of them for multiple
+    choice, none of the wrong ones)."""
+    return bool(correct_ids) and chosen_ids == correct_ids
+
+
+def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]]) -> QuizAttempt:
+    """Grade `answers` (question id -> chosen option ids) on the server and store them.
+
+    Raises NotAllowed for someone else's attempt, Conflict if already submitted, Invalid for
+    answers that name questions or options not in this attempt.
+    """
+    if attempt.user_id != user.id:
+        raise NotAllowed(_("This is not your quiz attempt."))
+    if attempt.submitted_at is not None:
+        raise Conflict(_("This attempt has already been submitted."))
+    asked = {aq.question_id: aq for aq in attempt.questions}
+    unknown = set(answers) - set(asked)
+    if unknown:
+        raise Invalid(_("The answers name questions that are not in this quiz."), field="answers")
+    score = 0
+    for question_id, asked_question in asked.items():
+        chosen = set(answers.get(question_id, set()))
+        if not chosen <= set(asked_question.option_order):
+            raise Invalid(_("The answers name options that are not in this question."), field="answers")
+        question = asked_question.question
+        if question.kind in ("single", "true_false") and len(chosen) > 1:
+            raise Invalid(_("Choose only one answer for a single-choice question."), field="answers")
+        correct = {
+            option.id for option in question.options if option.is_correct and option.retired_at is None
+        }
+        asked_question.is_correct = grade_answer(correct, chosen)
+        score += 1 if asked_question.is_correct else 0
+        for option_id in sorted(chosen):
+            asked_question.choices.append(AttemptChoice(option_id=option_id))
+    attempt.score = score
+    attempt.passed = score * 100 >= attempt.quiz.pass_mark * attempt.max_score
+    attempt.submitted_at = utcnow()
+    db.session.flush()
+    if attempt.passed:
+        update_completion(user, attempt.quiz.module)
+    return attempt

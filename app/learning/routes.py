@@ -1,0 +1,249 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app import authz
+from app.auth.forms import EmptyForm
+from app.exceptions import DomainError
+from app.extensions import db
+from app.learning import operations
+from app.learning.models import AUDIENCE_TITLES, AUDIENCES, Lesson, QuizAttempt
+from config import BASE_DIR
+
+bp = Blueprint("learning", __name__, url_prefix="/learning")
+verify_bp = Blueprint("verify", __name__)
+COURSES_DIR = BASE_DIR / "courses"
+
+#: Which audience a role sees first in the catalog.
+DEFAULT_AUDIENCE = {"resident": "resident", "cadre": "cadre", "tech_team": "tech_team"}
+
+
+def _course_or_404(slug: str):
+    course = operations.get_course(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _lesson_or_404(course, key: str) -> Lesson:
+    lesson = db.session.scalar(
+        select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key, Lesson.retired_at.is_(None))
+    )
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
+def _ordered_lessons(course) -> list[Lesson]:
+    return [lesson for module in course.active_modules for lesson in module.active_lessons]
+
+
+@bp.route("/")
+@login_required
+def catalog():
+    audience = request.args.get("audience")
+    if audience is None:
+        audience = DEFAULT_AUDIENCE.get(current_user.role, "")
+    if audience and audience not in AUDIENCES:
+        audience = ""
+    language = request.args.get("language", "")
+    if language not in ("vi", "en", "bn"):
+        language = ""
+    courses = operations.active_courses(audience=audience or None, language=language or None)
+    progress = {p.course.id: p for p in operations.learner_courses(current_user)}
+    return render_template(
+        "learning/catalog.html",
+        courses=courses,
+        progress=progress,
+        audience=audience,
+        language=language,
+        audiences=AUDIENCE_TITLES,
+    )
+
+
+@bp.route("/me")
+@login_required
+def my_progress():
+    attempts = db.session.scalars(
+        select(QuizAttempt)
+        .where(QuizAttempt.user_id == current_user.id, QuizAttempt.submitted_at.is_not(None))
+        .order_by(QuizAttempt.submitted_at.desc())
+        .limit(50)
+    ).all()
+    return render_template(
+        "learning/my_progress.html", courses=operations.learner_courses(current_user), attempts=attempts
+    )
+
+
+@bp.route("/<slug>/")
+@login_required
+def course(slug: str):
+    course = _course_or_404(slug)
+    progress = operations.course_progress(current_user, course)
+    attempts_left = {
+        m.module.id: operations.attempts_left(current_user, m.module.active_quiz)
+        for m in progress.modules
+        if m.module.active_quiz
+    }
+    return render_template(
+        "learning/course.html",
+        course=course,
+        progress=progress,
+        attempts_left=attempts_left,
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/<slug>/enroll", methods=["POST"])
+@login_required
+def enroll(slug: str):
+    course = _course_or_404(slug)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _enrollment, created = operations.enroll(current_user, course)
+    db.session.commit()
+    if created:
+        flash(_("You are enrolled. Start with the first lesson."), "success")
+    lessons = _ordered_lessons(course)
+    if lessons:
+        return redirect(url_for("learning.lesson", slug=slug, key=lessons[0].key))
+    return redirect(url_for("learning.course", slug=slug))
+
+
+@bp.route("/<slug>/lessons/<key>")
+@login_required
+def lesson(slug: str, key: str):
+    course = _course_or_404(slug)
+    lesson = _lesson_or_404(course, key)
+    lang = str(get_locale() or "vi")
+    body, fell_back = operations.lesson_body(lesson, lang)
+    lessons = _ordered_lessons(course)
+    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    progress = operations.course_progress(current_user, course)
+    read = any(lesson.id in m.lessons_read for m in progress.modules)
+    module = lesson.module
+    quiz_next = (
+        module.active_quiz if module.active_lessons and module.active_lessons[-1].id == lesson.id else None
+    )
+    return render_template(
+        "learning/lesson.html",
+        course=course,
+        lesson=lesson,
+        body=body,
+        fell_back=fell_back,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        read=read,
+        quiz_next=quiz_next,
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/<slug>/lessons/<key>/read", methods=["POST"])
+@login_required
+def mark_read(slug: str, key: str):
+    course = _course_or_404(slug)
+    lesson = _lesson_or_404(course, key)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    operations.mark_lesson_read(current_user, lesson)
+    db.session.commit()
+    module = lesson.module
+    lessons = _ordered_lessons(course)
+    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    if module.active_quiz and module.active_lessons[-1].id == lesson.id:
+        return redirect(url_for("learning.quiz", slug=slug, module_key=module.key))
+    if index + 1 < len(lessons):
+        return redirect(url_for("learning.lesson", slug=slug, key=lessons[index + 1].key))
+    return redirect(url_for("learning.course", slug=slug))
+
+
+@bp.route("/<slug>/img/<path:filename>")
+def course_image(slug: str, filename: str):
+    # Lesson images are course content, not personal data: served like static files.
+    return send_from_directory(COURSES_DIR / slug / "img", filename, max_age=86400)
+
+
+def _quiz_for(course, module_key: str):
+    module = next((m for m in course.active_modules if m.key == module_key), None)
+    if module is None or module.active_quiz is None:
+        abort(404)
+    return module.active_quiz
+
+
+@bp.route("/<slug>/modules/<module_key>/quiz")
+@login_required
+def quiz(slug: str, module_key: str):
+    course = _course_or_404(slug)
+    quiz = _quiz_for(course, module_key)
+    try:
+        attempt = operations.open_attempt(current_user, quiz)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("learning.course", slug=slug))
+    db.session.commit()
+    return render_template(
+        "learning/quiz.html",
+        course=course,
+        quiz=quiz,
+        attempt=attempt,
+        options=_options_in_order(attempt),
+        attempts_left=operations.attempts_left(current_user, quiz),
+        form=EmptyForm(),
+    )
+
+
+def _options_in_order(attempt: QuizAttempt) -> dict[int, list]:
+    result = {}
+    for asked in attempt.questions:
+        by_id = {option.id: option for option in asked.question.options}
+        result[asked.question_id] = [
+            by_id[option_id] for option_id in asked.option_order if option_id in by_id
+        ]
+    return result
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@login_required
+def attempt(attempt_id: int):
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    authz.ensure(attempt.user_id == current_user.id)
+    course = attempt.quiz.module.course
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        answers = {}
+        for asked in attempt.questions:
+            values = request.form.getlist(f"q-{asked.question_id}")
+            try:
+                answers[asked.question_id] = {int(value) for value in values}
+            except ValueError:
+                abort(400)
+        try:
+            operations.submit_attempt(current_user, attempt, answers)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("learning.course", slug=course.slug))
+        db.session.commit()
+        return redirect(url_for("learning.attempt", attempt_id=attempt.id))
+    if attempt.submitted_at is None:
+        return redirect(url_for("learning.quiz", slug=course.slug, module_key=attempt.quiz.module.key))
+    chosen = {
+        asked.question_id: {choice.option_id for choice in asked.choices} for asked in attempt.questions
+    }
+    return render_template(
+        "learning/result.html",
+        course=course,
+        attempt=attempt,
+        options=_options_in_order(attempt),
+        chosen=chosen,
+        attempts_left=operations.attempts_left(current_user, attempt.quiz),
+    )
+
+
+from app.learning import certificate_routes  # noqa: E402,F401  (certificate and verification routes)
