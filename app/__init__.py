@@ -84,9 +84,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.extensions import csrf
-    from app.main.routes import bp as main_bp
     from app.learning.routes import bp as learning_bp
     from app.learning.routes import verify_bp
+    from app.main.routes import bp as main_bp
     from app.units.routes import bp as units_bp
     from app.users.routes import bp as users_bp
 

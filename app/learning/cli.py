@@ -29,7 +29,7 @@ def validate_command():
 @click.option("--force", is_flag=True, help="Rewrite courses even if their files did not change.")
 def sync_command(force: bool):
     """Load the course folders into the database, keeping learners' progress."""
-    specs, problems = validate_courses(COURSES_DIR)
+    _specs, problems = validate_courses(COURSES_DIR)
     errors = [problem for problem in problems if not problem.warning]
     if errors:
         for problem in errors:

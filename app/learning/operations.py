@@ -346,7 +346,7 @@ def open_attempt(user: User, quiz: Quiz) -> QuizAttempt:
         or 0
     ) + 1
     seed = secrets.randbits(31)
-    shuffle = random.Random(seed)  # noqa: S311 - shuffling questions, not security
+    shuffle = random.Random(seed)
     questions = list(quiz.active_questions)
     shuffle.shuffle(questions)
     attempt = QuizAttempt(
