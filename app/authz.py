@@ -18,11 +18,22 @@ from app.units.models import Unit
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
-        {"units.view", "units.manage", "users.view", "users.manage", "audit.view", "reports.view"}
+        {
+            "units.view",
+            "units.manage",
+            "users.view",
+            "users.manage",
+            "audit.view",
+            "reports.view",
+            "assignments.manage",
+            "classes.record",
+        }
     ),
-    "department_manager": frozenset({"units.view", "users.view", "reports.view"}),
-    "commune_manager": frozenset({"units.view", "users.view", "users.manage", "reports.view"}),
-    "tech_team": frozenset({"units.view", "users.view", "users.create_assisted"}),
+    "department_manager": frozenset({"units.view", "users.view", "reports.view", "assignments.manage"}),
+    "commune_manager": frozenset(
+        {"units.view", "users.view", "users.manage", "reports.view", "assignments.manage", "classes.record"}
+    ),
+    "tech_team": frozenset({"units.view", "users.view", "users.create_assisted", "classes.record"}),
     "cadre": frozenset({"units.view"}),
     "resident": frozenset({"units.view"}),
 }

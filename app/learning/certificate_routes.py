@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.learning.certificates import render_certificate_pdf
 from app.learning.models import Certificate
-from app.learning.operations import get_course
+from app.learning.operations import find_valid_certificate, get_course
 from app.learning.routes import bp, verify_bp
 
 
@@ -39,8 +39,7 @@ def certificate_pdf(slug: str):
 
 @verify_bp.route("/verify/<code>")
 def verify(code: str):
-    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()[:32]))
-    valid = certificate is not None and certificate.revoked_at is None
-    return render_template(
-        "learning/verify.html", certificate=certificate if valid else None, code=code[:32]
-    ), (200 if valid else 404)
+    certificate = find_valid_certificate(code)
+    return render_template("learning/verify.html", certificate=certificate, code=code[:32]), (
+        200 if certificate else 404
+    )

@@ -6,6 +6,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -30,7 +31,7 @@ from app.learning.models import (
     QuizAttempt,
 )
 
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def active_courses(*, audience: str | None = None, language: str | None = None) -> list[Course]:
@@ -203,8 +204,6 @@ def _update_course_completion(user: User, course: Course, *, at: datetime | None
 
 
 def issue_certificate(user: User, course: Course, enrollment: Enrollment) -> Certificate:
-    from babel.dates import to_timezone
-
     existing = db.session.scalar(
         select(Certificate).where(Certificate.user_id == user.id, Certificate.course_id == course.id)
     )
@@ -214,10 +213,19 @@ def issue_certificate(user: User, course: Course, enrollment: Enrollment) -> Cer
         code=new_certificate_code(),
         user_id=user.id,
         course_id=course.id,
-        completed_on=to_timezone(enrollment.completed_at, LOCAL_TZ).date(),
+        completed_on=enrollment.completed_at.astimezone(LOCAL_TZ).date(),
     )
     db.session.add(certificate)
     db.session.flush()
+    return certificate
+
+
+def find_valid_certificate(code: str) -> Certificate | None:
+    """The certificate printed with `code` (as typed: spaces and letter case do not matter), or
+    None when no certificate has it or it was revoked."""
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()[:32]))
+    if certificate is None or certificate.revoked_at is not None:
+        return None
     return certificate
 
 
@@ -320,6 +328,15 @@ def attempts_left(user: User, quiz: Quiz) -> int | None:
     return max(quiz.max_attempts - len(submitted_attempts(user, quiz)), 0)
 
 
+def current_attempt(user: User, quiz: Quiz) -> QuizAttempt | None:
+    """The learner's opened but not yet submitted attempt at `quiz`, if any."""
+    return db.session.scalar(
+        select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.submitted_at.is_(None)
+        )
+    )
+
+
 def open_attempt(user: User, quiz: Quiz) -> QuizAttempt:
     """The learner's unsubmitted attempt, or a new one with its own shuffled order.
 
@@ -327,11 +344,7 @@ def open_attempt(user: User, quiz: Quiz) -> QuizAttempt:
     """
     if quiz.retired_at is not None:
         raise Invalid(_("This quiz is no longer part of the course."))
-    current = db.session.scalar(
-        select(QuizAttempt).where(
-            QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.submitted_at.is_(None)
-        )
-    )
+    current = current_attempt(user, quiz)
     if current is not None:
         return current
     if attempts_left(user, quiz) == 0:

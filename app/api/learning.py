@@ -1,0 +1,321 @@
+"""Courses, lessons, quizzes and certificates for learners, as JSON. The rules live in
+app.learning.operations; these views parse input, call them and shape the answer."""
+
+from __future__ import annotations
+
+import re
+from functools import wraps
+
+from flask import current_app, jsonify, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.api import bp
+from app.api.common import ApiError, current_api_user, json_body, token_required
+from app.extensions import db
+from app.learning import operations
+from app.learning.models import AUDIENCES, Lesson, Quiz, QuizAttempt
+
+#: Ids are 32-bit integers in the database; larger numbers cannot name anything (and PostgreSQL
+#: would refuse to compare them), so they are "not found" / "not valid" before any query.
+MAX_ID = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def in_callers_language(view):
+    """Answer in the caller's saved language when they chose one (as the website does), else in
+    the request's Accept-Language. Goes under @token_required."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        locale = current_api_user().locale
+        if locale not in current_app.config["LANGUAGES"]:
+            return view(*args, **kwargs)
+        with force_locale(locale):
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _not_found(message: str) -> ApiError:
+    return ApiError(404, message, "not_found")
+
+
+def _course_or_404(slug: str):
+    course = operations.get_course(slug)
+    if course is None:
+        raise _not_found(_("No course has the name %(slug)s.", slug=slug[:80]))
+    return course
+
+
+def _lesson_or_404(lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id) if lesson_id <= MAX_ID else None
+    if lesson is None or lesson.retired_at is not None or lesson.course.retired_at is not None:
+        raise _not_found(_("No lesson has this id."))
+    return lesson
+
+
+def _quiz_or_404(quiz_id: int) -> Quiz:
+    quiz = db.session.get(Quiz, quiz_id) if quiz_id <= MAX_ID else None
+    if (
+        quiz is None
+        or quiz.retired_at is not None
+        or quiz.module.retired_at is not None
+        or quiz.module.course.retired_at is not None
+    ):
+        raise _not_found(_("No quiz has this id."))
+    return quiz
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _options_in_order(asked) -> list:
+    """The options of a question as shown in this attempt (its own shuffled order)."""
+    by_id = {option.id: option for option in asked.question.options}
+    return [by_id[option_id] for option_id in asked.option_order if option_id in by_id]
+
+
+# --- courses ------------------------------------------------------------------------------
+
+
+def enrollment_json(enrollment) -> dict:
+    return {
+        "course": enrollment.course.slug,
+        "enrolled_at": _iso(enrollment.enrolled_at),
+        "completed_at": _iso(enrollment.completed_at),
+        "completion_mode": enrollment.completion_mode,
+    }
+
+
+@bp.route("/courses")
+@token_required
+@in_callers_language
+def list_courses():
+    """Active courses, optionally for one ?audience=resident|cadre|tech_team."""
+    audience = request.args.get("audience")
+    if audience is not None and audience not in AUDIENCES:
+        raise ApiError(
+            422,
+            _("Unknown audience. Use one of: %(audiences)s.", audiences=", ".join(AUDIENCES)),
+            "invalid",
+            field="audience",
+        )
+    return jsonify(
+        [
+            {
+                "slug": course.slug,
+                "title": course.title,
+                "audience": course.audience,
+                "module_count": len(course.active_modules),
+                "languages": list(course.languages or []),
+                "estimated_minutes": course.estimated_minutes,
+            }
+            for course in operations.active_courses(audience=audience)
+        ]
+    )
+
+
+@bp.route("/courses/<slug>")
+@token_required
+@in_callers_language
+def course_detail(slug: str):
+    course = _course_or_404(slug)
+    return jsonify(
+        {
+            "slug": course.slug,
+            "title": course.title,
+            "summary": course.summary,
+            "audience": course.audience,
+            "version": course.version,
+            "modules": [
+                {
+                    "key": module.key,
+                    "title": module.title,
+                    "lessons": [
+                        {"id": lesson.id, "key": lesson.key, "title": lesson.title}
+                        for lesson in module.active_lessons
+                    ],
+                    "quiz_id": module.active_quiz.id if module.active_quiz else None,
+                }
+                for module in course.active_modules
+            ],
+        }
+    )
+
+
+@bp.route("/courses/<slug>/enrollments", methods=["POST"])
+@token_required
+@in_callers_language
+def enroll(slug: str):
+    """Enrol the caller: 201 when new, 200 when they were already enrolled."""
+    course = _course_or_404(slug)
+    enrollment, created = operations.enroll(current_api_user(), course)
+    db.session.commit()
+    return jsonify(enrollment_json(enrollment)), (201 if created else 200)
+
+
+@bp.route("/lessons/<int:lesson_id>/read", methods=["POST"])
+@token_required
+@in_callers_language
+def mark_lesson_read(lesson_id: int):
+    user = current_api_user()
+    lesson = _lesson_or_404(lesson_id)
+    operations.mark_lesson_read(user, lesson)
+    percent = operations.course_progress(user, lesson.course).percent
+    db.session.commit()
+    return jsonify(lesson_id=lesson.id, read=True, course_progress=percent)
+
+
+# --- quizzes ------------------------------------------------------------------------------
+
+
+@bp.route("/quizzes/<int:quiz_id>")
+@token_required
+@in_callers_language
+def quiz(quiz_id: int):
+    """The questions of the caller's open attempt (opened now if needed), in its shuffled order.
+    Never the answers: those come back only with the graded attempt."""
+    user = current_api_user()
+    quiz = _quiz_or_404(quiz_id)
+    attempt = operations.open_attempt(user, quiz)
+    db.session.commit()
+    return jsonify(
+        {
+            "quiz_id": quiz.id,
+            "attempt": attempt.number,
+            "pass_mark": quiz.pass_mark,
+            # Attempts not yet submitted, this open one included; null when unlimited.
+            "attempts_left": operations.attempts_left(user, quiz),
+            "questions": [
+                {
+                    "id": asked.question.id,
+                    "kind": asked.question.kind,
+                    "prompt": asked.question.prompt,
+                    "options": [
+                        {"id": option.id, "text": option.text} for option in _options_in_order(asked)
+                    ],
+                }
+                for asked in attempt.questions
+            ],
+        }
+    )
+
+
+def _as_id(value) -> int | None:
+    """An id sent as a JSON integer or a string of digits; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def parse_answers(data: dict) -> dict[int, set[int]]:
+    """{"answers": {"<question id>": ["<option id>", ...]}} → {question id: {option ids}}, or
+    ApiError 422 saying what is wrong with the shape. Whether the ids belong to the quiz is
+    checked by operations.submit_attempt."""
+    answers = data.get("answers")
+    if not isinstance(answers, dict):
+        raise ApiError(
+            422,
+            _('Send "answers" as an object from question ids to lists of option ids.'),
+            "invalid",
+            field="answers",
+        )
+    parsed: dict[int, set[int]] = {}
+    for key, values in answers.items():
+        question_id = _as_id(key)
+        if question_id is None:
+            raise ApiError(422, _("Question ids must be whole numbers."), "invalid", field="answers")
+        if not isinstance(values, list):
+            raise ApiError(
+                422, _("Send the chosen options of each question as a list."), "invalid", field="answers"
+            )
+        option_ids = {_as_id(value) for value in values}
+        if None in option_ids:
+            raise ApiError(422, _("Option ids must be whole numbers."), "invalid", field="answers")
+        parsed[question_id] = option_ids
+    return parsed
+
+
+@bp.route("/quizzes/<int:quiz_id>/attempts", methods=["POST"])
+@token_required
+@in_callers_language
+def submit_attempt(quiz_id: int):
+    """Grade the caller's open attempt (opening one if there is none: 201 then, else 200) and
+    return the score with each question's correct options and explanation."""
+    user = current_api_user()
+    quiz = _quiz_or_404(quiz_id)
+    answers = parse_answers(json_body())
+    opened_now = operations.current_attempt(user, quiz) is None
+    attempt = operations.open_attempt(user, quiz)
+    operations.submit_attempt(user, attempt, answers)
+    db.session.commit()
+    return jsonify(attempt_result_json(attempt)), (201 if opened_now else 200)
+
+
+def attempt_result_json(attempt: QuizAttempt) -> dict:
+    feedback = []
+    for asked in attempt.questions:
+        correct_ids = [
+            option.id
+            for option in _options_in_order(asked)
+            if option.is_correct and option.retired_at is None
+        ]
+        feedback.append(
+            {
+                "question_id": asked.question_id,
+                "correct": bool(asked.is_correct),
+                "correct_option_ids": correct_ids,
+                "explanation": asked.question.explanation,
+            }
+        )
+    return {
+        "score": attempt.score,
+        "max_score": attempt.max_score,
+        "passed": bool(attempt.passed),
+        "attempt": attempt.number,
+        "feedback": feedback,
+    }
+
+
+# --- progress and certificates ------------------------------------------------------------
+
+
+@bp.route("/me/progress")
+@token_required
+@in_callers_language
+def my_progress():
+    return jsonify(
+        [
+            {
+                "slug": progress.course.slug,
+                "status": progress.status,
+                "percent": progress.percent,
+                "completed_at": _iso(progress.enrollment.completed_at) if progress.enrollment else None,
+                "completion_mode": progress.enrollment.completion_mode if progress.enrollment else None,
+                "certificate_code": progress.certificate.code if progress.certificate else None,
+            }
+            for progress in operations.learner_courses(current_api_user())
+        ]
+    )
+
+
+@bp.route("/certificates/<code>")
+def verify_certificate(code: str):
+    """Public: anyone holding a certificate's code may check it (no token)."""
+    certificate = operations.find_valid_certificate(code)
+    if certificate is None:
+        raise _not_found(_("No valid certificate has the code %(code)s.", code=code[:32]))
+    return jsonify(
+        valid=True,
+        name=certificate.user.full_name,
+        course=certificate.course.title,
+        completed_on=certificate.completed_on.isoformat(),
+    )
