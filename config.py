@@ -64,6 +64,18 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes"),
         "API_TOKEN_HOURS": int(env.get("API_TOKEN_HOURS", "12")),
+        # Visits: minutes kept free between two visits for travel, and visits per member per day.
+        "VISIT_TRAVEL_BUFFER_MINUTES": int(env.get("VISIT_TRAVEL_BUFFER_MINUTES", "15")),
+        "VISIT_DAILY_CAP": int(env.get("VISIT_DAILY_CAP", "4")),
+        # Outgoing e-mail (the outbox sender). Without MAIL_SERVER messages stay in-app only.
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "Kỹ năng số <no-reply@localhost>"),
+        # The in-process scheduler of `python run.py`; production runs `flask scheduler run`.
+        "SCHEDULER_IN_PROCESS": _flag(env, "SCHEDULER_IN_PROCESS", not production and not testing),
         # How many reverse proxies to trust for X-Forwarded-For / -Proto.
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "1" if production else "0")),
     }

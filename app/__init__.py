@@ -84,11 +84,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.extensions import csrf
+    from app.jobs.routes import bp as jobs_bp
     from app.learning.routes import bp as learning_bp
     from app.learning.routes import verify_bp
     from app.main.routes import bp as main_bp
     from app.units.routes import bp as units_bp
     from app.users.routes import bp as users_bp
+    from app.visits.routes import bp as visits_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -97,6 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(learning_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(visits_bp)
+    app.register_blueprint(jobs_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -27,15 +27,40 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "reports.view",
             "assignments.manage",
             "classes.record",
+            "teams.manage",
+            "visits.view",
+            "visits.manage",
         }
     ),
-    "department_manager": frozenset({"units.view", "users.view", "reports.view", "assignments.manage"}),
-    "commune_manager": frozenset(
-        {"units.view", "users.view", "users.manage", "reports.view", "assignments.manage", "classes.record"}
+    "department_manager": frozenset(
+        {"units.view", "users.view", "reports.view", "assignments.manage", "visits.view"}
     ),
-    "tech_team": frozenset({"units.view", "users.view", "users.create_assisted", "classes.record"}),
-    "cadre": frozenset({"units.view"}),
-    "resident": frozenset({"units.view"}),
+    "commune_manager": frozenset(
+        {
+            "units.view",
+            "users.view",
+            "users.manage",
+            "reports.view",
+            "assignments.manage",
+            "classes.record",
+            "teams.manage",
+            "visits.view",
+            "visits.manage",
+        }
+    ),
+    # Tech-team members book, move and complete visits and run sessions in their commune.
+    "tech_team": frozenset(
+        {
+            "units.view",
+            "users.view",
+            "users.create_assisted",
+            "classes.record",
+            "visits.view",
+            "visits.manage",
+        }
+    ),
+    "cadre": frozenset({"units.view", "help.request"}),
+    "resident": frozenset({"units.view", "help.request"}),
 }
 
 #: Which roles a manager may give to the accounts they manage.

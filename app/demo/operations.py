@@ -6,6 +6,7 @@ from pathlib import Path
 
 from app.auth.models import User
 from app.auth.operations import count_users
+from app.demo.activity import seed_learning, seed_visits
 from app.extensions import db
 from app.units.operations import get_unit_by_code, import_units
 
@@ -33,6 +34,8 @@ _PEOPLE = (
     ("techteam2", "Đỗ Thị Lan (demo)", "tech_team", "D02-01"),
     ("cadre2", "Bùi Văn Tâm (demo)", "cadre", "D02"),
     ("resident2", "Đặng Thị Thu (demo)", "resident", "D02-01"),
+    # A second member of the An Phú team.
+    ("techteam_duc", "Trịnh Văn Đức (demo)", "tech_team", "D01-03"),
 )
 
 
@@ -44,9 +47,18 @@ def seed_demo() -> bool:
     if count_users() > 0:
         return False
     import_units(DEMO_UNITS_FILE.read_text(encoding="utf-8"), is_demo=True)
+    people = []
+    password_hash = None
     for username, full_name, role, unit_code in _PEOPLE:
         user = User(username=username, full_name=full_name, role=role, unit=get_unit_by_code(unit_code))
-        user.set_password(DEMO_PASSWORD)
+        if password_hash is None:
+            user.set_password(DEMO_PASSWORD)
+            password_hash = user.password_hash
+        user.password_hash = password_hash  # hashing once keeps the first start quick
         db.session.add(user)
+        people.append(user)
+    db.session.flush()
+    seed_learning()
+    seed_visits(people)
     db.session.flush()
     return True

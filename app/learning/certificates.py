@@ -101,9 +101,7 @@ def _centred(pdf: FPDF, text: str, *, size: float, style: str = "", color=INK, h
     pdf.set_font("NotoSans", style, size)
     pdf.set_text_color(*color)
     pdf.set_x((PAGE_WIDTH - TEXT_WIDTH) / 2)
-    pdf.multi_cell(
-        TEXT_WIDTH, height or size * 0.5, text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
+    pdf.multi_cell(TEXT_WIDTH, height or size * 0.5, text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _fitting_size(pdf: FPDF, text: str, *, size: float, minimum: float, style: str = "B") -> float:
@@ -117,23 +115,23 @@ def _fitting_size(pdf: FPDF, text: str, *, size: float, minimum: float, style: s
 
 
 def _draw_body(pdf: FPDF, texts: dict[str, str]) -> None:
-    pdf.set_y(24)
+    pdf.set_y(28)
     _centred(pdf, ISSUER.upper(), size=12, style="B", color=ACCENT)
-    pdf.ln(3)
+    pdf.ln(4)
     _centred(pdf, texts["title"], size=30, style="B", color=ACCENT_DARK, height=14)
     pdf.set_draw_color(*ACCENT)
     pdf.set_line_width(0.8)
     pdf.line(PAGE_WIDTH / 2 - 20, pdf.get_y() + 2, PAGE_WIDTH / 2 + 20, pdf.get_y() + 2)
-    pdf.ln(9)
+    pdf.ln(12)
     _centred(pdf, texts["certifies"], size=13, color=MUTED, height=7)
     pdf.ln(2)
     _centred(pdf, texts["name"], size=_fitting_size(pdf, texts["name"], size=28, minimum=18), style="B")
-    pdf.ln(3)
+    pdf.ln(4)
     _centred(pdf, texts["completed"], size=13, color=MUTED, height=7)
     pdf.ln(2)
     course_size = _fitting_size(pdf, texts["course"], size=20, minimum=15)
     _centred(pdf, texts["course"], size=course_size, style="B", color=ACCENT_DARK)
-    pdf.ln(4)
+    pdf.ln(6)
     _centred(pdf, texts["date"], size=12, height=6.5)
     _centred(pdf, texts["unit"], size=12, color=MUTED, height=6.5)
 

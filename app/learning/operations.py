@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -220,10 +221,19 @@ def issue_certificate(user: User, course: Course, enrollment: Enrollment) -> Cer
     return certificate
 
 
+#: What a certificate code may look like (see new_certificate_code), checked before any query:
+#: PostgreSQL refuses some characters (a NUL byte) in a query, and they cannot name a certificate.
+CERTIFICATE_CODE = re.compile(r"[A-Z0-9-]{1,32}")
+
+
 def find_valid_certificate(code: str) -> Certificate | None:
-    """The certificate printed with `code` (as typed: spaces and letter case do not matter), or
-    None when no certificate has it or it was revoked."""
-    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()[:32]))
+    """The certificate printed with `code` (as typed: spaces, dashes and letter case do not
+    matter), or None when no certificate has it or it was revoked."""
+    letters = "".join(ch for ch in code.upper() if ch.isalnum())
+    code = f"{letters[:4]}-{letters[4:8]}-{letters[8:]}"
+    if not CERTIFICATE_CODE.fullmatch(code):
+        return None
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
     if certificate is None or certificate.revoked_at is not None:
         return None
     return certificate

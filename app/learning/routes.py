@@ -246,4 +246,7 @@ def attempt(attempt_id: int):
     )
 
 
-from app.learning import certificate_routes  # noqa: E402,F401  (certificate and verification routes)
+from app.learning import (  # noqa: E402  (these modules register routes on bp)
+    assignment_routes,  # noqa: F401  (assignments and in-person classes)
+    certificate_routes,  # noqa: F401  (certificate and verification routes)
+)

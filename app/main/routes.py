@@ -5,6 +5,7 @@ from sqlalchemy import text
 from app.auth.forms import EmptyForm
 from app.auth.routes import is_safe_next
 from app.extensions import db
+from app.learning.assignments import assignments_for
 
 bp = Blueprint("main", __name__)
 
@@ -43,7 +44,7 @@ def require_own_password():
 @bp.route("/")
 @login_required
 def home():
-    return render_template("main/home.html")
+    return render_template("main/home.html", assigned=assignments_for(current_user))
 
 
 @bp.route("/preferences/text-size", methods=["POST"])

@@ -1,0 +1,51 @@
+"""The outbox: every message (e-mail and in-app notification) is a row here first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+
+MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "no_email")
+
+
+class Message(db.Model):
+    """One message to one person. `key` is unique, so the job that creates a message can run
+    any number of times and still create it once; the sender claims a message (pending →
+    sending) in its own committed transaction before talking to SMTP, so it is sent at most once
+    even if the process is stopped mid-run."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: None when the person has no e-mail: the message is then in-app only.
+    email: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    #: A page the in-app notification links to.
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(
+        Enum(*MESSAGE_STATUSES, name="message_status", native_enum=False, create_constraint=True, length=20),
+        default="pending",
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    #: In-app: when the person opened their notifications.
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Message {self.key} {self.status}>"

@@ -1,0 +1,151 @@
+"""iCalendar (RFC 5545) for members' phone calendars: the secret feed and one visit's download.
+
+Events carry only what a member needs to get there: the kind of help, the place and a link to
+the visit page. Residents' names, phone numbers and notes stay in the app.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.db import utcnow
+from app.extensions import db
+from app.visits.models import (
+    ACTIVE_VISIT_STATUSES,
+    SKILL_TITLES,
+    CalendarFeed,
+    GroupSession,
+    Visit,
+)
+
+PRODID = "-//Ky nang so//Visits//EN"
+#: How far back and ahead the feed reaches.
+FEED_PAST = timedelta(days=60)
+FEED_AHEAD = timedelta(days=366)
+
+
+def feed_for(user: User) -> CalendarFeed:
+    """The member's feed, created with a fresh secret token on first use."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    if feed is None:
+        feed = CalendarFeed(user_id=user.id, token=secrets.token_urlsafe(32))
+        db.session.add(feed)
+        db.session.flush()
+    return feed
+
+
+def rotate_token(user: User) -> CalendarFeed:
+    """Give the feed a new secret address; the old one stops working at once."""
+    feed = feed_for(user)
+    feed.token = secrets.token_urlsafe(32)
+    feed.created_at = utcnow()
+    db.session.flush()
+    return feed
+
+
+def feed_owner(token: str) -> User | None:
+    """The active tech-team member whose feed has this token, or None."""
+    if not token or len(token) > 64:
+        return None
+    user = db.session.scalar(
+        select(User).join(CalendarFeed, CalendarFeed.user_id == User.id).where(CalendarFeed.token == token)
+    )
+    if user is None or not user.active or user.role != "tech_team":
+        return None
+    return user
+
+
+def _location(place: str, unit) -> str:
+    return f"{place}, {unit.display_name}" if unit is not None else place
+
+
+def _new_calendar(name: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Asia/Ho_Chi_Minh")
+    return calendar
+
+
+def visit_event(visit: Visit, uid_domain: str, stamp) -> Event:
+    event = Event()
+    event.add("uid", f"visit-{visit.id}@{uid_domain}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", visit.starts_at)
+    event.add("dtend", visit.ends_at)
+    event.add("summary", _("%(skill)s — %(place)s", skill=SKILL_TITLES[visit.skill], place=visit.place))
+    event.add("location", _location(visit.place, visit.unit))
+    link = url_for("visits.visit_detail", visit_id=visit.id, _external=True)
+    event.add("url", link)
+    event.add("description", _("Details: %(link)s", link=link))
+    event.add("status", "CANCELLED" if visit.status in ("cancelled", "no_show") else "CONFIRMED")
+    return event
+
+
+def session_event(session: GroupSession, uid_domain: str, stamp) -> Event:
+    event = Event()
+    event.add("uid", f"session-{session.id}@{uid_domain}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", session.starts_at)
+    event.add("dtend", session.ends_at)
+    event.add("summary", _("Group session: %(title)s — %(place)s", title=session.title, place=session.place))
+    event.add("location", _location(session.place, session.unit))
+    link = url_for("visits.session_detail", session_id=session.id, _external=True)
+    event.add("url", link)
+    event.add("description", _("Details: %(link)s", link=link))
+    event.add("status", "CONFIRMED")
+    return event
+
+
+def member_calendar(user: User, uid_domain: str) -> bytes:
+    """The member's active visits and hosted sessions, in the member's own language."""
+    now = utcnow()
+    start, end = now - FEED_PAST, now + FEED_AHEAD
+    visits = db.session.scalars(
+        select(Visit)
+        .where(
+            Visit.member_id == user.id,
+            Visit.status.in_(ACTIVE_VISIT_STATUSES),
+            Visit.ends_at > start,
+            Visit.starts_at < end,
+        )
+        .order_by(Visit.starts_at, Visit.id)
+    ).all()
+    sessions = db.session.scalars(
+        select(GroupSession)
+        .where(
+            GroupSession.host_id == user.id,
+            GroupSession.cancelled_at.is_(None),
+            GroupSession.ends_at > start,
+            GroupSession.starts_at < end,
+        )
+        .order_by(GroupSession.starts_at, GroupSession.id)
+    ).all()
+    stamp = now.replace(microsecond=0)
+    with force_locale(user.locale or "vi"):
+        calendar = _new_calendar(_("Digital skills: my visits"))
+        calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", "PT1H")
+        for visit in visits:
+            calendar.add_component(visit_event(visit, uid_domain, stamp))
+        for session in sessions:
+            calendar.add_component(session_event(session, uid_domain, stamp))
+        return calendar.to_ical()
+
+
+def visit_calendar(visit: Visit, uid_domain: str) -> bytes:
+    """One visit, for the "add to my calendar" download (in the viewer's language)."""
+    calendar = _new_calendar(_("Digital skills visit"))
+    calendar.add_component(visit_event(visit, uid_domain, utcnow().replace(microsecond=0)))
+    return calendar.to_ical()

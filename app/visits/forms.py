@@ -1,0 +1,216 @@
+"""Forms for teams, availability, help requests, triage and booking.
+
+Choices that depend on the person (units in their area, members of a commune) are filled in by
+the view; the operations check them and say clearly what is wrong, so most selects here do not
+validate their choice themselves.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.visits.models import SKILL_TITLES, SKILLS
+
+#: Visit lengths offered by the slot finder, in minutes.
+DURATIONS = (30, 45, 60, 90)
+#: Times offered for availability, every quarter of an hour.
+TIME_STEP = 15
+
+
+def skill_choices(*, blank=None) -> list[SelectChoice]:
+    choices = [SelectChoice(key, SKILL_TITLES[key]) for key in SKILLS]
+    return [SelectChoice("", blank), *choices] if blank is not None else choices
+
+
+def time_choices(*, ends=False) -> list[SelectChoice]:
+    """00:00 … 23:45 for a start, 00:15 … 24:00 for an end (24:00 is midnight at the end of
+    the day)."""
+    minutes = range(TIME_STEP, 24 * 60 + 1, TIME_STEP) if ends else range(0, 24 * 60, TIME_STEP)
+    return [SelectChoice(f"{m // 60:02d}:{m % 60:02d}") for m in minutes]
+
+
+def parse_time_choice(value: str | None) -> int | None:
+    """Minutes after midnight for "HH:MM" (up to "24:00"), None if it is not such a time."""
+    try:
+        hours, minutes = (int(part) for part in (value or "").split(":"))
+    except ValueError:
+        return None
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
+        return None
+    return hours * 60 + minutes
+
+
+class CheckboxesField(SelectMultipleField):
+    """A list of checkboxes (rendered as a fieldset by the templates)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+# --- teams ---------------------------------------------------------------------------------
+
+
+class TeamForm(FlaskForm):
+    name = StringField(
+        _l("Team name"),
+        validators=[DataRequired(_l("Give the team a name.")), Length(max=200)],
+        description=_l("For example: Tech team of Thôn 1A."),
+    )
+    unit = SelectField(
+        _l("Commune or village"),
+        validators=[InputRequired(_l("Choose the commune or village the team works in."))],
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Create the team"))
+
+
+class MemberSkillsForm(FlaskForm):
+    skills = CheckboxesField(_l("Kinds of help offered"), validate_choice=False)
+    is_leader = BooleanField(_l("Team leader"))
+    submit = SubmitField(_l("Save"))
+
+
+class AddMemberForm(MemberSkillsForm):
+    user = SelectField(
+        _l("Tech-team member"),
+        validators=[InputRequired(_l("Choose a tech-team member of this commune."))],
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Add to the team"))
+
+
+# --- availability --------------------------------------------------------------------------
+
+
+class WeeklyWindowForm(FlaskForm):
+    weekday = SelectField(_l("Day of the week"), validate_choice=False)
+    start = SelectField(_l("From"), default="18:00", validate_choice=False)
+    end = SelectField(_l("Until"), default="20:00", validate_choice=False)
+    submit = SubmitField(_l("Add these hours"))
+
+
+class ExceptionForm(FlaskForm):
+    on_date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    kind = RadioField(
+        _l("What changes on that day"),
+        choices=[
+            SelectChoice("away_day", _l("Away all day")),
+            SelectChoice("away_hours", _l("Away some hours")),
+            SelectChoice("extra", _l("Extra hours")),
+        ],
+        default="away_day",
+        validate_choice=False,
+    )
+    start = SelectField(
+        _l("From"),
+        default="08:00",
+        validate_choice=False,
+        description=_l("Only for some hours away or extra hours."),
+    )
+    end = SelectField(_l("Until"), default="12:00", validate_choice=False)
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Save the date"))
+
+
+# --- help requests -------------------------------------------------------------------------
+
+
+class HelpRequestForm(FlaskForm):
+    name = StringField(
+        _l("Name of the person to help"),
+        validators=[DataRequired(_l("Enter the name of the person to help.")), Length(max=200)],
+    )
+    phone = StringField(
+        _l("Phone (optional)"),
+        validators=[Optional(), Length(max=32)],
+        description=_l("So that the team can call to agree on a time."),
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+    unit = SelectField(
+        _l("Village or residential group"),
+        validators=[InputRequired(_l("Choose the village or commune where help is needed."))],
+        validate_choice=False,
+    )
+    skill = SelectField(
+        _l("What help is needed"),
+        validators=[InputRequired(_l("Choose a kind of help from the list."))],
+        validate_choice=False,
+    )
+    place = StringField(
+        _l("Address or meeting point"),
+        validators=[DataRequired(_l("Enter the address or meeting point.")), Length(max=300)],
+        description=_l("For example: house number and lane, or the village cultural house."),
+    )
+    preferred_times = StringField(
+        _l("Preferred times (optional)"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("For example: weekday evenings after 18:00."),
+    )
+    note = TextAreaField(
+        _l("What is the problem? (optional)"), validators=[Optional(), Length(max=2000)]
+    )
+    consent = BooleanField(
+        _l(
+            "The person agrees that their name, phone, village and this request are recorded so "
+            "that the tech team can contact them and help."
+        )
+    )
+    submit = SubmitField(_l("Send the request"))
+
+
+class RequestStatusForm(FlaskForm):
+    status = HiddenField()
+
+
+class TriageFilterForm(Form):
+    """The filters of the triage list (a GET form: nothing changes)."""
+
+    status = SelectField(_l("Status"), default="new", validate_choice=False)
+    skill = SelectField(_l("Kind of help"), default="", validate_choice=False)
+
+
+# --- slot finder and booking ---------------------------------------------------------------
+
+
+class SlotSearchForm(Form):
+    """Date range and length for the slot finder (a GET form)."""
+
+    from_date = DateField(_l("From"), name="from", validators=[Optional()])
+    days = IntegerField(
+        _l("Number of days"),
+        default=7,
+        validators=[Optional(), NumberRange(1, 31, _l("Choose from 1 to 31 days."))],
+        render_kw={"inputmode": "numeric"},
+    )
+    duration = SelectField(
+        _l("Length of the visit"),
+        choices=[SelectChoice(str(m), _l("%(n)d minutes", n=m)) for m in DURATIONS],
+        default="60",
+        validate_choice=False,
+    )
+
+
+class SlotFinderForm(SlotSearchForm):
+    unit = SelectField(_l("Commune or village"), validate_choice=False)
+    skill = SelectField(_l("Kind of help"), validate_choice=False)
+
+
+class BookSlotForm(FlaskForm):
+    member_id = HiddenField()
+    start = HiddenField()
+    duration = HiddenField()

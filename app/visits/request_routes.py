@@ -1,0 +1,3 @@
+"""Routes on the visits blueprint."""
+
+from app.visits.routes import bp  # noqa: F401

@@ -1,0 +1,337 @@
+"""Pages for teams and members' availability (on the visits blueprint)."""
+
+from __future__ import annotations
+
+from babel.dates import get_day_names
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from app import authz
+from app.auth.forms import EmptyForm
+from app.auth.models import User
+from app.exceptions import DomainError
+from app.extensions import db
+from app.units.models import Unit
+from app.visits import teams
+from app.visits.forms import (
+    AddMemberForm,
+    ExceptionForm,
+    MemberSkillsForm,
+    TeamForm,
+    WeeklyWindowForm,
+    parse_time_choice,
+    skill_choices,
+    time_choices,
+)
+from app.visits.models import AvailabilityException, Team, TeamMember, WeeklyAvailability
+from app.visits.routes import bp
+
+
+def show_error(form, error: DomainError) -> None:
+    """Put an operation's message next to its field, or at the top of the page."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def unit_choice(unit: Unit) -> SelectChoice:
+    return SelectChoice(unit.code, f"{'— ' * max(unit.level - 2, 0)}{unit.display_name}")
+
+
+def unit_by_code(code: str | None) -> Unit | None:
+    if not code:
+        return None
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def weekday_names() -> dict[int, str]:
+    return dict(get_day_names("wide", locale=get_locale() or "vi"))
+
+
+# --- teams ---------------------------------------------------------------------------------
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@login_required
+def teams_index():
+    authz.ensure(authz.has_permission(current_user, "teams.manage"))
+    form = TeamForm()
+    form.unit.choices = [unit_choice(unit) for unit in teams.team_units(current_user)]
+    if form.validate_on_submit():
+        try:
+            team = teams.create_team(current_user, unit=unit_by_code(form.unit.data), name=form.name.data)
+        except DomainError as error:
+            db.session.rollback()
+            if error.status == 403:
+                abort(403)
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The team %(name)s has been created. Now add its members.", name=team.name), "success")
+            return redirect(url_for("visits.team_detail", team_id=team.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("visits/teams.html", teams=teams.teams_in_scope(current_user), form=form), status
+
+
+def _load_team(team_id: int) -> Team:
+    team = db.session.get(Team, team_id)
+    if team is None:
+        abort(404)
+    authz.ensure(authz.may(current_user, "teams.manage", team.unit))
+    return team
+
+
+def _member_forms(team: Team, *, posted: TeamMember | None = None, posted_form=None) -> dict[int, MemberSkillsForm]:
+    forms = {}
+    for membership in team.members:
+        if posted is not None and membership.id == posted.id:
+            forms[membership.id] = posted_form
+            continue
+        form = MemberSkillsForm(
+            prefix=f"m{membership.id}",
+            formdata=None,
+            skills=membership.skills or [],
+            is_leader=membership.is_leader,
+        )
+        form.skills.choices = skill_choices()
+        forms[membership.id] = form
+    return forms
+
+
+def _render_team(team: Team, add_form: AddMemberForm, status=200, **member_form):
+    members = sorted(team.members, key=lambda m: (not m.is_leader, m.user.full_name, m.id))
+    return render_template(
+        "visits/teams_detail.html",
+        team=team,
+        members=members,
+        member_forms=_member_forms(team, **member_form),
+        add_form=add_form,
+        action_form=EmptyForm(),
+    ), status
+
+
+def _add_member_form(team: Team) -> AddMemberForm:
+    form = AddMemberForm(prefix="add")
+    form.user.choices = [
+        SelectChoice(str(person.id), f"{person.full_name} ({person.unit.display_name})")
+        for person in teams.candidate_members(team)
+    ]
+    form.skills.choices = skill_choices()
+    return form
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@login_required
+def team_detail(team_id: int):
+    team = _load_team(team_id)
+    form = _add_member_form(team)
+    if form.validate_on_submit():
+        person = db.session.get(User, int(form.user.data)) if form.user.data.isdigit() else None
+        try:
+            membership = teams.add_member(
+                current_user, team, person, skills=form.skills.data, is_leader=form.is_leader.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            name = membership.user.full_name
+            db.session.commit()
+            flash(_("%(name)s has been added to the team.", name=name), "success")
+            return redirect(url_for("visits.team_detail", team_id=team.id))
+    return _render_team(team, form, 400 if request.method == "POST" else 200)
+
+
+def _load_membership(team: Team, membership_id: int) -> TeamMember:
+    membership = db.session.get(TeamMember, membership_id)
+    if membership is None or membership.team_id != team.id:
+        abort(404)
+    return membership
+
+
+@bp.route("/teams/<int:team_id>/members/<int:membership_id>", methods=["POST"])
+@login_required
+def team_member_update(team_id: int, membership_id: int):
+    team = _load_team(team_id)
+    membership = _load_membership(team, membership_id)
+    form = MemberSkillsForm(prefix=f"m{membership.id}")
+    form.skills.choices = skill_choices()
+    if form.validate_on_submit():
+        try:
+            teams.update_member(current_user, membership, skills=form.skills.data, is_leader=form.is_leader.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            name = membership.user.full_name
+            db.session.commit()
+            flash(_("The changes for %(name)s have been saved.", name=name), "success")
+            return redirect(url_for("visits.team_detail", team_id=team.id))
+    return _render_team(team, _add_member_form(team), 400, posted=membership, posted_form=form)
+
+
+@bp.route("/teams/<int:team_id>/members/<int:membership_id>/remove", methods=["POST"])
+@login_required
+def team_member_remove(team_id: int, membership_id: int):
+    team = _load_team(team_id)
+    membership = _load_membership(team, membership_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    name = membership.user.full_name
+    teams.remove_member(current_user, membership)
+    db.session.commit()
+    flash(_("%(name)s is no longer in the team.", name=name), "success")
+    return redirect(url_for("visits.team_detail", team_id=team.id))
+
+
+# --- availability --------------------------------------------------------------------------
+
+
+@bp.route("/availability", methods=["GET", "POST"])
+@login_required
+def availability():
+    """A member's own hours; for managers, the list of members whose hours they keep."""
+    if current_user.role == "tech_team":
+        return _availability_page(current_user)
+    authz.ensure(authz.has_permission(current_user, "teams.manage"))
+    if request.method == "POST":
+        abort(405)
+    return render_template("visits/availability_members.html", people=teams.members_in_scope(current_user))
+
+
+@bp.route("/availability/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def member_availability(user_id: int):
+    return _availability_page(_load_member(user_id))
+
+
+def _load_member(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    authz.ensure(teams.may_edit_availability(current_user, person))
+    return person
+
+
+def _page_url(person: User) -> str:
+    if person.id == current_user.id:
+        return url_for("visits.availability")
+    return url_for("visits.member_availability", user_id=person.id)
+
+
+def _availability_page(person: User):
+    weekly_form = WeeklyWindowForm(prefix="weekly")
+    weekly_form.weekday.choices = [SelectChoice(str(day), name) for day, name in weekday_names().items()]
+    weekly_form.start.choices = time_choices()
+    weekly_form.end.choices = time_choices(ends=True)
+    exception_form = ExceptionForm(prefix="date")
+    exception_form.start.choices = time_choices()
+    exception_form.end.choices = time_choices(ends=True)
+
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if weekly_form.submit.data and weekly_form.validate_on_submit():
+            if _add_weekly(person, weekly_form):
+                return redirect(_page_url(person))
+        elif exception_form.submit.data and exception_form.validate_on_submit():
+            if _add_exception(person, exception_form):
+                return redirect(_page_url(person))
+        elif not (weekly_form.submit.data or exception_form.submit.data):
+            flash(_("Use one of the buttons on the page."), "error")
+
+    return render_template(
+        "visits/availability.html",
+        person=person,
+        own=person.id == current_user.id,
+        windows=teams.weekly_windows(person),
+        exceptions=teams.upcoming_exceptions(person),
+        weekly_form=weekly_form,
+        exception_form=exception_form,
+        action_form=EmptyForm(),
+        weekday_names=weekday_names(),
+        minute_label=teams.minute_label,
+    ), status
+
+
+def _add_weekly(person: User, form: WeeklyWindowForm) -> bool:
+    weekday = int(form.weekday.data) if (form.weekday.data or "").isdigit() else None
+    try:
+        window, absorbed = teams.add_weekly_window(
+            current_user,
+            person,
+            weekday=weekday,
+            start_minute=parse_time_choice(form.start.data),
+            end_minute=parse_time_choice(form.end.data),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        show_error(form, error)
+        return False
+    hours = f"{weekday_names()[window.weekday]} {teams.minute_label(window.start_minute)}–{teams.minute_label(window.end_minute)}"
+    db.session.commit()
+    if absorbed:
+        flash(_("These hours overlap hours you already had, so they were merged into %(hours)s.", hours=hours), "success")
+    else:
+        flash(_("Added: %(hours)s.", hours=hours), "success")
+    return True
+
+
+def _add_exception(person: User, form: ExceptionForm) -> bool:
+    try:
+        teams.add_exception(
+            current_user,
+            person,
+            on_date=form.on_date.data,
+            kind=form.kind.data,
+            start_minute=parse_time_choice(form.start.data),
+            end_minute=parse_time_choice(form.end.data),
+            note=form.note.data,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        show_error(form, error)
+        return False
+    db.session.commit()
+    flash(_("The date has been saved."), "success")
+    return True
+
+
+@bp.route("/availability/<int:user_id>/weekly/<int:window_id>/delete", methods=["POST"])
+@login_required
+def delete_weekly_window(user_id: int, window_id: int):
+    person = _load_member(user_id)
+    window = db.session.get(WeeklyAvailability, window_id)
+    if window is None or window.user_id != person.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    teams.delete_weekly_window(current_user, window)
+    db.session.commit()
+    flash(_("The hours have been removed."), "success")
+    return redirect(_page_url(person))
+
+
+@bp.route("/availability/<int:user_id>/exceptions/<int:exception_id>/delete", methods=["POST"])
+@login_required
+def delete_availability_exception(user_id: int, exception_id: int):
+    person = _load_member(user_id)
+    exception = db.session.get(AvailabilityException, exception_id)
+    if exception is None or exception.user_id != person.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    teams.delete_exception(current_user, exception)
+    db.session.commit()
+    flash(_("The date has been removed."), "success")
+    return redirect(_page_url(person))
