@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.demo.operations import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from app.extensions import db
+from app.jobs.scheduler import start_in_process
 from app.learning.cli import COURSES_DIR
 from app.learning.content import sync_courses
 from config import ConfigError
@@ -42,6 +43,8 @@ def main() -> None:
     # With the reloader the file runs twice; prepare only in the serving child.
     if not debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         prepare(app)
+        if app.config["SCHEDULER_IN_PROCESS"]:
+            start_in_process(app)
         if app.config["SEED_DEMO"]:
             print(f"\nKỹ năng số is running on http://{host}:{port}/login")
             print(f"Demo sign-ins (password {DEMO_PASSWORD}): " + ", ".join(u for u, _ in DEMO_ACCOUNTS))

@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.i18n_cli import translations_cli
+    from app.jobs.cli import jobs_cli, scheduler_cli
     from app.learning.cli import courses_cli
     from app.units.cli import units_cli
     from app.users.cli import users_cli
@@ -118,6 +119,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(translations_cli)
     app.cli.add_command(courses_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(scheduler_cli)
 
 
 def wants_json() -> bool:

@@ -30,10 +30,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "teams.manage",
             "visits.view",
             "visits.manage",
+            "outcomes.view",
+            "outcomes.record",
+            "outcomes.import",
+            "campaigns.manage",
+            "ledger.close",
         }
     ),
     "department_manager": frozenset(
-        {"units.view", "users.view", "reports.view", "assignments.manage", "visits.view"}
+        {"units.view", "users.view", "reports.view", "assignments.manage", "visits.view", "outcomes.view"}
     ),
     "commune_manager": frozenset(
         {
@@ -46,6 +51,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "teams.manage",
             "visits.view",
             "visits.manage",
+            "outcomes.view",
+            "outcomes.record",
+            "outcomes.import",
+            "campaigns.manage",
         }
     ),
     # Tech-team members book, move and complete visits and run sessions in their commune.
@@ -57,6 +66,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "classes.record",
             "visits.view",
             "visits.manage",
+            "outcomes.view",
+            "outcomes.record",
         }
     ),
     "cadre": frozenset({"units.view", "help.request"}),

@@ -44,7 +44,7 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kns_bench"
 #: real grading (the shipped courses allow 3 attempts).
 BENCH_COURSE = "bench-quiz"
 BENCH_COURSE_SOURCE = "smartphone-basics"
-LEARNER_PASSWORD = "bench-learner-pw-1"  # noqa: S105 (a throwaway account in a throwaway database)
+LEARNER_PASSWORD = "bench-learner-pw-1"  # a throwaway account in a throwaway database
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -461,6 +461,74 @@ def count_graded(app, quiz_id: int) -> int:
         )
 
 
+def statements_per_request(app, prepared: Prepared, samples: int = 40) -> dict[str, dict]:
+    """Run the two measured requests in this process (Flask's test client, no HTTP, CSRF off) and
+    count the SQL statements each sends, with the time spent waiting for them. Every request also
+    costs BEGIN, COMMIT or ROLLBACK and the pool's pre-ping, which are not counted here."""
+    from sqlalchemy import event
+    from werkzeug.datastructures import MultiDict
+
+    from app.extensions import db
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        engine = db.engine
+    timings: list[float] = []
+
+    def before(_conn, _cursor, _statement, _parameters, context, _executemany):
+        context.bench_started = time.perf_counter()
+
+    def after(_conn, _cursor, _statement, _parameters, context, _executemany):
+        timings.append(time.perf_counter() - context.bench_started)
+
+    learners = prepared.learners[:5]
+    clients = {}
+    for learner in learners:
+        client = app.test_client()
+        form = {"username": learner.username, "password": LEARNER_PASSWORD, "next": ""}
+        if client.post("/login", data=form).status_code != 302:
+            raise BenchError(f"test client could not sign in {learner.username}")
+        clients[learner.username] = client
+    attempts = create_open_attempts(app, learners, prepared.quiz_id, samples + 10)
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    figures = {}
+    try:
+        lesson_runs, quiz_runs = [], []
+        for index in range(samples + 10):
+            learner = learners[index % len(learners)]
+            path = prepared.lesson_paths[(index * 7) % len(prepared.lesson_paths)]
+            timings.clear()
+            started = time.perf_counter()
+            response = clients[learner.username].get(path)
+            lesson_runs.append((len(timings), sum(timings), time.perf_counter() - started))
+            if response.status_code != 200:
+                raise BenchError(f"test client: {path} answered {response.status_code}")
+        for learner, attempt_id, answers in attempts:
+            form = MultiDict(
+                [(f"q-{question}", str(option)) for question, chosen in answers.items() for option in chosen]
+            )
+            timings.clear()
+            started = time.perf_counter()
+            response = clients[learner.username].post(f"/learning/attempts/{attempt_id}", data=form)
+            quiz_runs.append((len(timings), sum(timings), time.perf_counter() - started))
+            if response.status_code != 302 or "/learning/attempts/" not in response.headers["Location"]:
+                raise BenchError(
+                    f"test client: submitting attempt {attempt_id} answered {response.status_code}"
+                )
+        for name, runs in (("lesson page", lesson_runs[10:]), ("quiz submission", quiz_runs[10:])):
+            counts = [count for count, _db, _wall in runs]
+            figures[name] = {
+                "statements": (min(counts), max(counts)),
+                "db_ms": statistics.median(db_time for _c, db_time, _w in runs) * 1000,
+                "wall_ms": statistics.median(wall for _c, _d, wall in runs) * 1000,
+            }
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    return figures
+
+
 # --- wrk ------------------------------------------------------------------------------------
 
 
@@ -478,6 +546,7 @@ class LoadResult:
     bad: int = 0
     exhausted: int = 0
     socket_errors: str = ""
+    busy_before: float = 0.0
     note: str = ""
 
 
@@ -546,64 +615,88 @@ def run_wrk(
         str(expect_status),
         expect_location,
     ]
+    busy = background_busy()
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return parse_wrk(name, done.stdout)
+    result = parse_wrk(name, done.stdout)
+    result.busy_before = busy
+    return result
 
 
 # --- Chromium -----------------------------------------------------------------------------
 
 
 def page_weights(base: str, cookie: str, paths: list[str]) -> list[dict]:
-    """Load each page cold (new browser context: empty cache) and add up the bytes transferred
-    (Chromium's encodedDataLength: headers and bodies of every response, fonts included)."""
+    """Load each page cold (a new browser context: empty cache, no service worker) as the signed-in
+    learner and add up the bytes transferred: Chromium's encodedDataLength, headers and bodies of
+    every response including the favicon and any fonts."""
     from playwright.sync_api import sync_playwright
 
-    name, _, value = cookie.partition("=")
-    results = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for path in paths:
-                context = browser.new_context(locale="vi-VN")
-                context.add_cookies([{"name": name, "value": value, "url": base}])
-                page = context.new_page()
-                cdp = context.new_cdp_session(page)
-                urls, sizes, kinds = {}, {}, {}
-                cdp.on("Network.responseReceived", lambda e, urls=urls, kinds=kinds: (
-                    urls.__setitem__(e["requestId"], e["response"]["url"]),
-                    kinds.__setitem__(e["requestId"], e["type"]),
-                ))
-                cdp.on("Network.loadingFinished", lambda e, sizes=sizes: sizes.__setitem__(
-                    e["requestId"], e["encodedDataLength"]
-                ))
-                cdp.send("Network.enable")
-                cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-                response = page.goto(base + path, wait_until="load")
-                if response is None or response.status != 200 or "/login" in page.url:
-                    raise BenchError(f"Chromium could not open {path} as a signed-in learner")
-                page.evaluate("document.fonts.ready.then(() => document.fonts.size)")
-                page.wait_for_load_state("networkidle")
-                resources = sorted(
-                    ((urls.get(rid, "?"), kinds.get(rid, "?"), size) for rid, size in sizes.items()),
-                    key=lambda item: -item[2],
-                )
-                results.append(
-                    {
-                        "path": path,
-                        "bytes": int(sum(size for _u, _k, size in resources)),
-                        "resources": [(urlsplit(u).path, k, int(s)) for u, k, s in resources],
-                        "fonts": sum(1 for _u, k, _s in resources if k == "Font"),
-                    }
-                )
-                context.close()
+            return [_weigh(browser, base, cookie, path) for path in paths]
         finally:
             browser.close()
-    return results
+
+
+def _weigh(browser, base: str, cookie: str, path: str) -> dict:
+    name, _, value = cookie.partition("=")
+    context = browser.new_context(locale="vi-VN")
+    try:
+        context.add_cookies([{"name": name, "value": value, "url": base}])
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        seen: dict[str, tuple[str, str]] = {}
+        sizes: dict[str, int] = {}
+
+        def on_response(event):
+            seen[event["requestId"]] = (urlsplit(event["response"]["url"]).path, event["type"])
+
+        def on_finished(event):
+            sizes[event["requestId"]] = int(event["encodedDataLength"])
+
+        cdp.on("Network.responseReceived", on_response)
+        cdp.on("Network.loadingFinished", on_finished)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        response = page.goto(base + path, wait_until="load")
+        if response is None or response.status != 200 or "/login" in page.url:
+            raise BenchError(f"Chromium could not open {path} as a signed-in learner")
+        page.evaluate("document.fonts.ready.then(() => document.fonts.size)")
+        page.wait_for_load_state("networkidle")
+        resources = sorted(
+            ((*seen.get(request_id, ("?", "?")), size) for request_id, size in sizes.items()),
+            key=lambda item: -item[2],
+        )
+    finally:
+        context.close()
+    return {
+        "path": path,
+        "bytes": sum(size for _path, _kind, size in resources),
+        "resources": resources,
+        "fonts": sum(1 for _path, kind, _size in resources if kind == "Font"),
+    }
 
 
 # --- the machine ----------------------------------------------------------------------------
+
+
+def _cpu_times() -> tuple[int, int]:
+    with open("/proc/stat", encoding="utf-8") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def background_busy(seconds: float = 1.0) -> float:
+    """Share of all CPUs busy with other work while our servers sit idle (0..1): other
+    programs on a shared machine take CPU from the measured run and lower its figures."""
+    busy_before, total_before = _cpu_times()
+    time.sleep(seconds)
+    busy_after, total_after = _cpu_times()
+    return (busy_after - busy_before) / max(total_after - total_before, 1)
 
 
 def machine(app) -> dict:
@@ -650,17 +743,23 @@ def report(results: dict, args) -> bool:
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency; "
         f"gunicorn -w {args.workers} (sync) for each app; PostgreSQL; one machine"
     )
-    header = f"{'':<34}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'requests':>10}  checks"
+    header = (
+        f"{'':<34}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'requests':>10}"
+        f"{'busy':>6}  checks"
+    )
     print(header)
     print("-" * len(header))
     for item in (base, lesson, quiz):
         checks = f"ok {item.ok}, bad {item.bad}" + (f", exhausted {item.exhausted}" if item.exhausted else "")
         print(
             f"{item.name:<34}{item.rps:>9.0f}{item.p50_ms:>9.1f}{item.p90_ms:>9.1f}{item.p99_ms:>9.1f}"
-            f"{item.max_ms:>9.1f}{item.requests:>10}  {checks}"
+            f"{item.max_ms:>9.1f}{item.requests:>10}{item.busy_before:>6.0%}  {checks}"
         )
         if item.note:
             print(f"{'':<34}{item.note}")
+    print("busy: share of the CPUs used by other programs in the second before the run (ideally ~0%).")
+    if max(item.busy_before for item in (base, lesson, quiz)) > 0.1:
+        print("WARNING: the machine was busy with other work; the figures are lower than it can do.")
     ratio = lesson.rps / base.rps if base.rps else 0.0
     print()
     print(f"lesson/baseline throughput ratio: {ratio:.2f}")
@@ -698,6 +797,17 @@ def report(results: dict, args) -> bool:
         for path, kind, size in heaviest["resources"]:
             print(f"    {size / 1024:8.1f} KB  {kind:<11} {path}")
         print(f"    fonts downloaded: {heaviest['fonts']}")
+    print()
+    print("In-process, one request at a time (Flask test client, no HTTP), median:")
+    print(f"    {'baseline route':<16} 1 SQL statement")
+    for name, figure in results["statements"].items():
+        low, high = figure["statements"]
+        count = f"{low}" if low == high else f"{low}-{high}"
+        print(
+            f"    {name:<16} {count} SQL statements, {figure['db_ms']:.1f} ms waiting for them, "
+            f"{figure['wall_ms']:.1f} ms in all"
+        )
+    print("    (each request also sends BEGIN, COMMIT/ROLLBACK and the pool's pre-ping SELECT 1)")
     print()
     print("Machine: " + "; ".join(f"{key} {value}" for key, value in results["machine"].items()))
     print("Data: " + ", ".join(f"{key} {value}" for key, value in results["data"].items()))
@@ -798,7 +908,11 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     _status, _headers, body = http_request(base_server.port, "GET", f"/row/{prepared.lesson_ids[0]}")
     baseline_bytes = len(body)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda learner: sign_in(app_server.port, learner, prepared.lesson_paths[0]), prepared.learners))
+        list(
+            pool.map(
+                lambda learner: sign_in(app_server.port, learner, prepared.lesson_paths[0]), prepared.learners
+            )
+        )
     _status, _headers, body = http_request(
         app_server.port, "GET", prepared.lesson_paths[0], prepared.learners[0].cookie
     )
@@ -815,7 +929,15 @@ def run(args, servers: list[Server], workdir: Path) -> int:
         workdir / "baseline.tsv", [("GET", f"/row/{lesson_id}", "", "") for lesson_id in prepared.lesson_ids]
     )
     if args.warmup:
-        run_wrk("warm-up", base_server, base_file, seconds=args.warmup, mode="cycle", expect_status=200, **wrk_options)
+        run_wrk(
+            "warm-up",
+            base_server,
+            base_file,
+            seconds=args.warmup,
+            mode="cycle",
+            expect_status=200,
+            **wrk_options,
+        )
     results["baseline"] = run_wrk(
         "baseline: 1 row + 10 KB template",
         base_server,
@@ -837,7 +959,15 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     ]
     lesson_file = write_requests(workdir / "lessons.tsv", lesson_entries)
     if args.warmup:
-        run_wrk("warm-up", app_server, lesson_file, seconds=args.warmup, mode="cycle", expect_status=200, **wrk_options)
+        run_wrk(
+            "warm-up",
+            app_server,
+            lesson_file,
+            seconds=args.warmup,
+            mode="cycle",
+            expect_status=200,
+            **wrk_options,
+        )
     results["lesson"] = run_wrk(
         "lesson page (signed in)",
         app_server,
@@ -847,7 +977,9 @@ def run(args, servers: list[Server], workdir: Path) -> int:
         expect_status=200,
         **wrk_options,
     )
-    results["lesson"].note = f"GET /learning/<slug>/lessons/<key>, {len(paths)} lessons x {len(learners)} learners"
+    results[
+        "lesson"
+    ].note = f"GET /learning/<slug>/lessons/<key>, {len(paths)} lessons x {len(learners)} learners"
     log(f"lesson page: {results['lesson'].rps:.0f} req/s")
 
     # (c) quiz submissions: each request grades a distinct open attempt
@@ -860,21 +992,32 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     def submission(item) -> tuple[str, str, str, str]:
         learner, attempt_id, answers = item
         form = [("csrf_token", learner.token)]
-        form += [(f"q-{question}", str(option)) for question, chosen in answers.items() for option in sorted(chosen)]
+        form += [
+            (f"q-{question}", str(option))
+            for question, chosen in answers.items()
+            for option in sorted(chosen)
+        ]
         return ("POST", f"/learning/attempts/{attempt_id}", learner.cookie, urlencode(form))
 
     graded_before = count_graded(app, prepared.quiz_id)
     quiz_options = {"mode": "once", "expect_status": 302, "expect_location": r"^/learning/attempts/%d+$"}
     warm_ok = 0
     if args.warmup:
-        warm_file = write_requests(workdir / "quiz-warm.tsv", [submission(item) for item in attempts[:warm_count]])
+        warm_file = write_requests(
+            workdir / "quiz-warm.tsv", [submission(item) for item in attempts[:warm_count]]
+        )
         warm = run_wrk("warm-up", app_server, warm_file, seconds=args.warmup, **quiz_options, **wrk_options)
         warm_ok = warm.ok
         if warm.bad or warm.exhausted:
             raise BenchError(f"quiz warm-up: {warm.bad} bad answers, {warm.exhausted} past the pool")
     quiz_file = write_requests(workdir / "quiz.tsv", [submission(item) for item in attempts[warm_count:]])
     results["quiz"] = run_wrk(
-        "quiz submission (graded)", app_server, quiz_file, seconds=args.duration, **quiz_options, **wrk_options
+        "quiz submission (graded)",
+        app_server,
+        quiz_file,
+        seconds=args.duration,
+        **quiz_options,
+        **wrk_options,
     )
     time.sleep(0.5)  # let the requests still in flight when wrk stopped finish
     graded = count_graded(app, prepared.quiz_id) - graded_before
@@ -884,6 +1027,9 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     )
     log(f"quiz submission: {results['quiz'].rps:.0f} req/s")
 
+    log("counting SQL statements per request (in-process test client)")
+    results["statements"] = statements_per_request(app, prepared)
+
     if not args.skip_browser:
         log("weighing cold lesson pages in Chromium")
         results["weights"] = page_weights(app_server.base, learners[0].cookie, paths)
@@ -891,7 +1037,8 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     passed = report(results, args)
     if args.json:
         payload = {
-            key: (value.__dict__ if isinstance(value, LoadResult) else value) for key, value in results.items()
+            key: (value.__dict__ if isinstance(value, LoadResult) else value)
+            for key, value in results.items()
         }
         payload["ratio"] = results["lesson"].rps / results["baseline"].rps
         args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")

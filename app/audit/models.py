@@ -26,6 +26,10 @@ ACTION_TITLES = {
     "user_reactivated": _l("User reactivated"),
     "api_token_issued": _l("API token issued"),
     "units_imported": _l("Units imported"),
+    "residents_imported": _l("Household list imported"),
+    "resident_added": _l("Resident record added"),
+    "resident_account_linked": _l("Account linked to a resident record"),
+    "milestone_recorded": _l("Milestone recorded"),
 }
 
 

@@ -1,5 +1,52 @@
 """In-app notifications: the same messages the outbox e-mails."""
 
-from flask import Blueprint
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.auth.forms import EmptyForm
+from app.extensions import db
+from app.jobs.models import Message
+from app.jobs.outbox import mark_all_read, unread_count
 
 bp = Blueprint("jobs", __name__)
+
+PAGE_SIZE = 20
+
+
+@bp.app_context_processor
+def inject_unread_notifications():
+    """`unread_notifications()` for the main menu: one COUNT, only when a page asks for it and
+    someone is signed in, at most once per request."""
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        if "unread_notifications" not in g:
+            g.unread_notifications = unread_count(current_user.id)
+        return g.unread_notifications
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    page = request.args.get("page", 1, type=int)
+    query = (
+        select(Message)
+        .where(Message.user_id == current_user.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+    )
+    pagination = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    return render_template("jobs/notifications.html", pagination=pagination, form=EmptyForm())
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_read():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        mark_all_read(current_user.id)
+        db.session.commit()
+    return redirect(url_for("jobs.notifications"))

@@ -161,9 +161,7 @@ class HelpRequestForm(FlaskForm):
         validators=[Optional(), Length(max=300)],
         description=_l("For example: weekday evenings after 18:00."),
     )
-    note = TextAreaField(
-        _l("What is the problem? (optional)"), validators=[Optional(), Length(max=2000)]
-    )
+    note = TextAreaField(_l("What is the problem? (optional)"), validators=[Optional(), Length(max=2000)])
     consent = BooleanField(
         _l(
             "The person agrees that their name, phone, village and this request are recorded so "

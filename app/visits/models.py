@@ -160,6 +160,8 @@ class HelpRequest(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The resident's record (app.outcomes), when known: milestones and follow-ups attach to it.
+    resident_record_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     status: Mapped[str] = mapped_column(_enum(REQUEST_STATUSES, "help_request_status"), default="new")
@@ -195,6 +197,8 @@ class Visit(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The resident's record (app.outcomes), when known.
+    resident_record_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
     skill: Mapped[str] = mapped_column(_enum(SKILLS, "visit_skill", 30))
     place: Mapped[str] = mapped_column(String(300))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,9 +7,10 @@ lock, so bookings are serialised and the overlap check cannot race.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,7 +22,7 @@ from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.units.models import Unit
 from app.users.operations import clean_phone
-from app.visits.availability import members_for
+from app.visits.availability import LOCAL, members_for
 from app.visits.models import (
     ACTIVE_VISIT_STATUSES,
     SKILLS,
@@ -253,7 +254,9 @@ def reschedule_visit(
     _ensure_may_change(actor, visit)
     if visit.status != "booked":
         raise Conflict(_("Only a booked visit can be moved."))
-    minutes = duration_minutes or int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+    if duration_minutes is None:
+        duration_minutes = int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+    minutes = duration_minutes
     ends_at = _check_times(starts_at, minutes)
     member = db.session.get(User, visit.member_id)
     _serialise_bookings(member)
@@ -304,8 +307,20 @@ def complete_visit(
     minutes_spent: int,
     notes: str | None = None,
     rating: int | None = None,
+    follow_up_reason: str | None = None,
+    follow_up_due: date | None = None,
+    milestones: list[tuple[str, str]] | None = None,
+    credit_learning: bool = False,
 ) -> Visit:
-    """Record what happened. `resolved=False` means a follow-up is needed."""
+    """Record what happened.
+
+    `resolved=False` means a follow-up is needed: a dated follow-up is created on the resident
+    (`follow_up_reason`, due `follow_up_due` or in a week). `milestones` are (milestone key,
+    confirmation) pairs reached during the visit; `credit_learning` credits the lessons that teach
+    the skills helped with as "completed with help" (for a resident with an account).
+    """
+    from app.outcomes import operations as outcomes
+
     _ensure_may_change(actor, visit)
     if visit.status not in ("booked",):
         raise Conflict(_("This visit is already closed."))
@@ -328,6 +343,31 @@ def complete_visit(
     if visit.request is not None:
         visit.request.status = "done"
         visit.request.closed_at = utcnow()
+    if milestones or credit_learning or not resolved:
+        resident = outcomes.resident_record_for_visit(actor, visit)
+        if not resolved:
+            outcomes.create_follow_up(
+                actor,
+                visit,
+                reason=follow_up_reason or _("Follow up the visit of %(date)s.", date=format_date(visit.starts_at)),
+                due_on=follow_up_due,
+                resident=resident,
+            )
+        for key, confirmation in milestones or []:
+            milestone = outcomes.get_milestone(key)
+            if milestone is None:
+                raise Invalid(_("Unknown milestone %(key)s.", key=key), field="milestones")
+            outcomes.record_milestone(
+                actor,
+                resident,
+                milestone,
+                on_date=visit.starts_at.astimezone(LOCAL).date(),
+                confirmation=confirmation,
+                helped_by=db.session.get(User, visit.member_id),
+                visit=visit,
+            )
+        if credit_learning:
+            outcomes.credit_learning_for_skills(resident, visit.skills_done)
     return visit
 
 
@@ -407,6 +447,15 @@ def sign_up(session: GroupSession, person: User, *, by: User) -> SessionSignup:
     )
     if existing is not None:
         raise Conflict(_("Already signed up."))
+    try:
+        signup = _take_place(session, person, by)
+    except IntegrityError as error:  # the same person signed up at the same moment
+        raise Conflict(_("Already signed up.")) from error
+    db.session.refresh(session)
+    return signup
+
+
+def _take_place(session: GroupSession, person: User, by: User) -> SessionSignup:
     with db.session.begin_nested():
         taken = db.session.execute(
             update(GroupSession)
@@ -418,7 +467,6 @@ def sign_up(session: GroupSession, person: User, *, by: User) -> SessionSignup:
             raise Conflict(_("This session is full."))
         signup = SessionSignup(session_id=session.id, user_id=person.id, signed_up_by_id=by.id)
         db.session.add(signup)
-    db.session.refresh(session)
     return signup
 
 

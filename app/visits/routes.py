@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
 # Route modules register themselves on `bp`.
-from app.visits import agenda_routes, request_routes  # noqa: E402,F401
+from app.visits import agenda_routes, request_routes, team_routes  # noqa: E402,F401

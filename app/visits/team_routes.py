@@ -87,7 +87,9 @@ def _load_team(team_id: int) -> Team:
     return team
 
 
-def _member_forms(team: Team, *, posted: TeamMember | None = None, posted_form=None) -> dict[int, MemberSkillsForm]:
+def _member_forms(
+    team: Team, *, posted: TeamMember | None = None, posted_form=None
+) -> dict[int, MemberSkillsForm]:
     forms = {}
     for membership in team.members:
         if posted is not None and membership.id == posted.id:
@@ -164,7 +166,9 @@ def team_member_update(team_id: int, membership_id: int):
     form.skills.choices = skill_choices()
     if form.validate_on_submit():
         try:
-            teams.update_member(current_user, membership, skills=form.skills.data, is_leader=form.is_leader.data)
+            teams.update_member(
+                current_user, membership, skills=form.skills.data, is_leader=form.is_leader.data
+            )
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
@@ -276,10 +280,17 @@ def _add_weekly(person: User, form: WeeklyWindowForm) -> bool:
             abort(403)
         show_error(form, error)
         return False
-    hours = f"{weekday_names()[window.weekday]} {teams.minute_label(window.start_minute)}–{teams.minute_label(window.end_minute)}"
+    start, end = teams.minute_label(window.start_minute), teams.minute_label(window.end_minute)
+    hours = f"{weekday_names()[window.weekday]} {start}–{end}"
     db.session.commit()
     if absorbed:
-        flash(_("These hours overlap hours you already had, so they were merged into %(hours)s.", hours=hours), "success")
+        flash(
+            _(
+                "These hours overlap or touch hours already set, so they were merged into %(hours)s.",
+                hours=hours,
+            ),
+            "success",
+        )
     else:
         flash(_("Added: %(hours)s.", hours=hours), "success")
     return True

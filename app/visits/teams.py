@@ -31,7 +31,7 @@ def local_today() -> date:
 
 
 def minute_label(minute: int) -> str:
-    """"18:30" for 1110; the end of the day is "24:00"."""
+    """ "18:30" for 1110; the end of the day is "24:00"."""
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
@@ -201,7 +201,9 @@ def add_weekly_window(
     absorbed = [
         window
         for window in weekly_windows(person)
-        if window.weekday == weekday and window.start_minute <= end_minute and window.end_minute >= start_minute
+        if window.weekday == weekday
+        and window.start_minute <= end_minute
+        and window.end_minute >= start_minute
     ]
     for window in absorbed:
         start_minute = min(start_minute, window.start_minute)

@@ -1,0 +1,119 @@
+"""`flask scheduler run` (the production scheduler) and `flask jobs ...` (for operators)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.jobs.models import Message
+from app.jobs.outbox import retry_message, stuck_messages
+from app.jobs.scheduler import JOBS_BY_ID, LOCK_RETRY_SECONDS, SchedulerLock, build_scheduler, run_job
+
+log = logging.getLogger(__name__)
+
+scheduler_cli = AppGroup("scheduler", help="The scheduler of reminders, digests and e-mail.")
+jobs_cli = AppGroup("jobs", help="Scheduled jobs and the outbox.")
+
+
+def _stop_on_sigterm(*_args) -> None:
+    raise SystemExit(0)
+
+
+@scheduler_cli.command("run")
+def run_command():
+    """Run the scheduler until stopped. On PostgreSQL only while holding the advisory lock: a
+    second copy (e.g. on another machine) waits and takes over when the first stops."""
+    app = current_app._get_current_object()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    lock = None
+    if db.engine.dialect.name == "postgresql":
+        lock = SchedulerLock(db.engine)
+        while not lock.try_acquire():
+            log.info("another scheduler is running; waiting")
+            click.echo("another scheduler is running; waiting", err=True)
+            time.sleep(LOCK_RETRY_SECONDS)
+    else:
+        click.echo("SQLite: run one scheduler only (and not next to `python run.py`).", err=True)
+    db.session.remove()
+
+    scheduler = build_scheduler(app, BlockingScheduler)
+    lost = []
+    if lock is not None:
+
+        def watch_lock() -> None:
+            if not lock.is_held():
+                lost.append(True)
+                scheduler.shutdown(wait=False)
+
+        scheduler.add_job(watch_lock, "interval", seconds=LOCK_RETRY_SECONDS, id="scheduler_lock_watch")
+    click.echo(f"scheduler running: {', '.join(JOBS_BY_ID)}")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        if lock is not None:
+            lock.release()
+    if lost:
+        click.echo("lost the scheduler lock (database connection); stopped", err=True)
+        sys.exit(1)
+
+
+@jobs_cli.command("run-once")
+@click.argument("name", type=click.Choice(sorted(JOBS_BY_ID)))
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Run as if it were this time (ISO 8601 with offset, e.g. 2025-03-01T07:00+07:00).",
+)
+def run_once_command(name: str, at: str | None):
+    """Run one job now, e.g. `flask jobs run-once send_outbox`."""
+    now = None
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--at") from error
+        if now.tzinfo is None:
+            raise click.BadParameter("give the time with its offset, e.g. +07:00", param_hint="--at")
+        now = now.astimezone(UTC)
+    result = run_job(current_app._get_current_object(), name, now=now)
+    click.echo(f"{name}: {result}")
+
+
+@jobs_cli.command("stuck")
+def stuck_command():
+    """List messages left in "sending" by a stopped sender. They are not resent automatically
+    (at most once); check the mail server's log, then `flask jobs retry ID` if it was not sent."""
+    messages = stuck_messages()
+    for message in messages:
+        click.echo(
+            f"{message.id}\t{message.key}\t{message.email}\tclaimed {message.claimed_at:%Y-%m-%d %H:%M} UTC"
+            f"\t{message.subject}"
+        )
+    click.echo(f"{len(messages)} message(s) stuck in sending.")
+
+
+@jobs_cli.command("retry")
+@click.argument("message_id", type=int)
+def retry_command(message_id: int):
+    """Queue a stuck or failed message again (after checking it was not delivered)."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise click.ClickException(f"no message {message_id}")
+    if not retry_message(message):
+        raise click.ClickException(f"message {message_id} is {message.status}; only sending or failed ones")
+    db.session.commit()
+    click.echo(f"message {message_id} queued again.")

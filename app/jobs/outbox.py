@@ -1,0 +1,344 @@
+"""The outbox: messages are written here first, then e-mailed by `send_due` and shown in-app.
+
+Guarantees:
+
+* **Once per key.** `enqueue` inserts a message under a unique key inside a savepoint; a second
+  call with the same key (a job run twice, or two processes at once) creates nothing.
+* **At most once over SMTP.** `send_due` claims each message (pending → sending) and commits the
+  claim in its own transaction *before* talking to the mail server. A process stopped between the
+  claim and the "sent" mark leaves the message in "sending"; it is never sent again automatically
+  (a duplicate is worse than a miss to check by hand). `flask jobs stuck` lists such messages and
+  `flask jobs retry ID` sends one again after an admin has checked the mail server's log.
+* **Nothing lost while the mail server is down.** Connection errors and temporary (4xx) refusals
+  put the message back to "pending" with exponential backoff (1, 2, 4, … minutes, at most an
+  hour); after MAX_ATTEMPTS it becomes "failed". Permanent (5xx) refusals fail at once.
+
+Messages are rendered in the recipient's language (their saved locale, else Vietnamese) from the
+text templates in app/templates/email/.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.errors import MessageError
+from email.message import EmailMessage
+from email.utils import format_datetime as email_date
+from email.utils import parseaddr
+
+from flask import current_app
+from flask_babel import force_locale, format_date, format_datetime, format_time
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import User
+from app.db import utcnow
+from app.extensions import db
+from app.jobs.models import Message
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+MAX_BACKOFF = timedelta(hours=1)
+SMTP_TIMEOUT_SECONDS = 20
+#: A claim older than this is reported by `flask jobs stuck`.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+# --- creating messages --------------------------------------------------------------------
+
+
+def recipient_language(user: User) -> str:
+    languages = current_app.config["LANGUAGES"]
+    return user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def render(template: str, user: User, **context) -> tuple[str, str]:
+    """Render app/templates/email/<template>.txt in `user`'s language: (subject, body).
+
+    The template sets `subject` with `{% set subject = _("...") %}`; the rest is the body. It is
+    rendered with the Jinja environment alone (no request, no context processors), so it works
+    inside scheduled jobs.
+    """
+    with force_locale(recipient_language(user)):
+        module = current_app.jinja_env.get_template(f"email/{template}.txt").make_module(
+            {
+                "recipient": user,
+                "format_date": format_date,
+                "format_time": format_time,
+                "format_datetime": format_datetime,
+                **context,
+            }
+        )
+        subject = " ".join(str(module.subject).split())
+        body = str(module).strip() + "\n"
+    return subject, body
+
+
+def enqueue(
+    key: str,
+    user: User,
+    template: str,
+    *,
+    link: str | None = None,
+    now: datetime | None = None,
+    **context,
+) -> Message | None:
+    """Create the message `key` for `user` from the e-mail template `template`, once.
+
+    Returns the new message, or None when a message with this key already exists (also when
+    another process inserts it at the same moment) or the account is deactivated. People without
+    an e-mail address get the message in-app only (status "no_email"). Flushes; the caller
+    commits.
+    """
+    if not user.active:
+        return None
+    if db.session.scalar(select(Message.id).where(Message.key == key)) is not None:
+        return None
+    now = now or utcnow()
+    subject, body = render(template, user, **context)
+    email = (user.email or "").strip() or None
+    message = Message(
+        key=key,
+        user_id=user.id,
+        email=email,
+        subject=subject[:300],
+        body=body,
+        link=link,
+        status="pending" if email else "no_email",
+        created_at=now,
+        next_attempt_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        # The unique key: someone else created it between our check and our insert.
+        if db.session.scalar(select(Message.id).where(Message.key == key)) is None:
+            raise
+        return None
+    return message
+
+
+def existing_keys(keys: list[str]) -> set[str]:
+    """Which of `keys` already have a message (one query per 500 keys)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        found.update(db.session.scalars(select(Message.key).where(Message.key.in_(chunk))))
+    return found
+
+
+# --- in-app -------------------------------------------------------------------------------
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Message).where(Message.user_id == user_id, Message.read_at.is_(None))
+    )
+
+
+def mark_all_read(user_id: int, now: datetime | None = None) -> int:
+    """Mark the person's unread notifications read; returns how many."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.user_id == user_id, Message.read_at.is_(None))
+        .values(read_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1, 2, 4, … minutes, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _describe(error: BaseException) -> str:
+    # The exception text of smtplib holds the server's reply, never our password.
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def _is_permanent(error: smtplib.SMTPException) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return isinstance(error, smtplib.SMTPNotSupportedError)
+
+
+def _connect() -> smtplib.SMTP:
+    config = current_app.config
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS)
+    try:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _public_url(link: str | None) -> str | None:
+    """The absolute address of an in-app link, when the site's address is known."""
+    if not link:
+        return None
+    config = current_app.config
+    base = config.get("PUBLIC_URL")
+    if not base and config.get("SERVER_NAME"):
+        base = f"{config.get('PREFERRED_URL_SCHEME', 'http')}://{config['SERVER_NAME']}"
+    return base.rstrip("/") + link if base else None
+
+
+def build_email(message: Message, now: datetime) -> EmailMessage:
+    sender = current_app.config["MAIL_FROM"]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = Address(addr_spec=message.email)
+    email["Subject"] = message.subject
+    email["Date"] = email_date(now)
+    # Stable per message: a mail server that sees it twice can tell it is the same message.
+    email["Message-ID"] = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
+    email["Auto-Submitted"] = "auto-generated"
+    body = message.body
+    url = _public_url(message.link)
+    if url:
+        body = f"{body.rstrip()}\n\n{url}\n"
+    email.set_content(body, charset="utf-8")
+    return email
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """pending → sending, committed on its own, so no other sender (or a restarted one) sends it."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "pending")
+        .values(status="sending", claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _finish(message_id: int, from_status: str, **values) -> None:
+    db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _retry_later(message_id: int, attempts: int, from_status: str, error: BaseException, now: datetime) -> str:
+    attempts += 1
+    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    _finish(
+        message_id,
+        from_status,
+        status=status,
+        attempts=attempts,
+        next_attempt_at=now + backoff(attempts),
+        last_error=_describe(error),
+    )
+    return "failed" if status == "failed" else "retry"
+
+
+def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
+    """E-mail up to `batch` pending messages whose time has come. Returns counts by outcome
+    ("sent", "retry", "failed"). Commits as it goes (claims before sending, results after).
+
+    Without MAIL_SERVER nothing is sent (messages stay in-app and pending).
+    """
+    now = now or utcnow()
+    report = {"sent": 0, "retry": 0, "failed": 0}
+    if not current_app.config["MAIL_SERVER"]:
+        return report
+    due = db.session.execute(
+        select(Message.id, Message.attempts)
+        .where(Message.status == "pending", Message.email.is_not(None), Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(batch)
+    ).all()
+    db.session.commit()
+    if not due:
+        return report
+
+    try:
+        smtp = _connect()
+    except (OSError, smtplib.SMTPException) as error:
+        # The server is down or refuses us: every due message waits, none is lost.
+        log.warning("mail server unavailable: %s", _describe(error))
+        for message_id, attempts in due:
+            report[_retry_later(message_id, attempts, "pending", error, now)] += 1
+        return report
+
+    try:
+        for message_id, attempts in due:
+            if not _claim(message_id, now):
+                continue  # another sender took it
+            message = db.session.get(Message, message_id)
+            try:
+                email = build_email(message, now)
+            except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
+                _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(error))
+                report["failed"] += 1
+                continue
+            try:
+                smtp.send_message(email)
+            except smtplib.SMTPException as error:
+                if _is_permanent(error):
+                    _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(error))
+                    report["failed"] += 1
+                else:
+                    report[_retry_later(message_id, attempts, "sending", error, now)] += 1
+                if isinstance(error, smtplib.SMTPServerDisconnected):
+                    break
+            except OSError as error:  # connection lost mid-run: the rest waits for the next run
+                report[_retry_later(message_id, attempts, "sending", error, now)] += 1
+                break
+            else:
+                _finish(message_id, "sending", status="sent", sent_at=now, attempts=attempts + 1, last_error=None)
+                report["sent"] += 1
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    return report
+
+
+# --- for operators ------------------------------------------------------------------------
+
+
+def stuck_messages(now: datetime | None = None) -> list[Message]:
+    """Messages claimed for sending long ago and never marked sent: the process stopped
+    mid-send. They may or may not have reached the mail server, so they are not resent."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.status == "sending", Message.claimed_at < now - STUCK_AFTER)
+            .order_by(Message.claimed_at)
+        )
+    )
+
+
+def retry_message(message: Message, now: datetime | None = None) -> bool:
+    """Put a stuck ("sending") or failed message back in the queue. Returns False for other
+    states. For an operator who has checked it was not delivered."""
+    if message.status not in ("sending", "failed") or not message.email:
+        return False
+    message.status = "pending"
+    message.next_attempt_at = now or utcnow()
+    message.claimed_at = None
+    return True

@@ -1,0 +1,177 @@
+"""The scheduled jobs, declared as data, and the schedulers that run them.
+
+* Development (`python run.py`): an in-process BackgroundScheduler, started only in the serving
+  process (not in the reloader's watcher), so jobs run once.
+* Production (`flask scheduler run`): one BlockingScheduler process, which runs jobs only while it
+  holds a PostgreSQL advisory lock. Start it on two machines and the second waits; if the first
+  stops, the second takes over within LOCK_RETRY_SECONDS.
+
+Web workers never run a scheduler: each forked worker would run every job again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from flask import Flask
+from sqlalchemy import Connection, Engine, text
+
+from app.extensions import db
+from app.jobs.outbox import send_due
+from app.jobs.reminders import enqueue_daily_digests, enqueue_outcome_nudges, enqueue_visit_reminders
+
+log = logging.getLogger(__name__)
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+#: pg_try_advisory_lock key of the scheduler: the bytes "KNS_JOBS" as a (positive) bigint.
+SCHEDULER_LOCK_KEY = int.from_bytes(b"KNS_JOBS", "big")
+LOCK_RETRY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    #: An APScheduler trigger name ("interval", "cron") and its arguments, in TIMEZONE.
+    trigger: str
+    trigger_args: dict
+    #: Called as function(now=...) inside an app context; the runner commits.
+    function: Callable[..., object]
+    #: Extra add_job options, e.g. how late a missed daily run may still start.
+    options: dict = field(default_factory=dict)
+
+
+JOBS: tuple[Job, ...] = (
+    Job("send_outbox", "interval", {"seconds": 30}, send_due),
+    Job("visit_reminders", "interval", {"minutes": 5}, enqueue_visit_reminders),
+    Job(
+        "daily_digests",
+        "cron",
+        {"hour": 7, "minute": 0},
+        enqueue_daily_digests,
+        {"misfire_grace_time": 6 * 3600},
+    ),
+    Job("outcome_nudges", "interval", {"hours": 1}, enqueue_outcome_nudges),
+)
+JOBS_BY_ID = {job.id: job for job in JOBS}
+
+
+def run_job(app: Flask, job_id: str, now: datetime | None = None) -> object:
+    """Run one job now in its own app context and commit once (the sender also commits as it
+    goes: its claims must be durable before it talks to the mail server)."""
+    job = JOBS_BY_ID[job_id]
+    with app.app_context():
+        try:
+            result = job.function(now=now)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job_id)
+            raise
+    log.debug("job %s: %s", job_id, result)
+    return result
+
+
+def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
+    """A scheduler with every job of JOBS; missed runs are coalesced into one and a job never
+    runs twice at the same time. Not started."""
+    scheduler = scheduler_class(
+        timezone=TIMEZONE,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    for job in JOBS:
+        scheduler.add_job(
+            run_job,
+            job.trigger,
+            args=(app, job.id),
+            id=job.id,
+            name=job.id,
+            replace_existing=True,
+            **job.trigger_args,
+            **job.options,
+        )
+    return scheduler
+
+
+class SchedulerLock:
+    """The PostgreSQL session-level advisory lock that lets only one scheduler run.
+
+    It lives on a dedicated connection in autocommit mode (so it never sits idle in a
+    transaction); PostgreSQL releases it when that connection ends, also when the process dies.
+    """
+
+    def __init__(self, engine: Engine, key: int = SCHEDULER_LOCK_KEY):
+        self.engine = engine
+        self.key = key
+        self.connection: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
+        except Exception:
+            connection.close()
+            raise
+        if not acquired:
+            connection.close()
+            return False
+        self.connection = connection
+        return True
+
+    def is_held(self) -> bool:
+        """True while the lock's connection is alive (a dropped connection loses the lock)."""
+        if self.connection is None:
+            return False
+        try:
+            self.connection.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("the scheduler lock's database connection was lost")
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.connection is None:
+            return
+        try:
+            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        except Exception:
+            log.warning("could not release the scheduler lock; it ends with the connection")
+        finally:
+            self.connection.close()
+            self.connection = None
+
+
+@dataclass
+class InProcessScheduler:
+    scheduler: BaseScheduler
+    lock: SchedulerLock | None = None
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.lock is not None:
+            self.lock.release()
+
+
+def start_in_process(app: Flask) -> InProcessScheduler | None:
+    """Development: start the BackgroundScheduler inside `python run.py` (call it only in the
+    serving process). On PostgreSQL it takes the advisory lock first and stays off if another
+    scheduler holds it. Stopped at exit."""
+    with app.app_context():
+        engine = db.engine
+    lock = None
+    if engine.dialect.name == "postgresql":
+        lock = SchedulerLock(engine)
+        if not lock.try_acquire():
+            log.info("another scheduler is running; the in-process scheduler stays off")
+            return None
+    running = InProcessScheduler(build_scheduler(app), lock)
+    running.scheduler.start()
+    atexit.register(running.stop)
+    log.info("in-process scheduler started: %s", ", ".join(job.id for job in JOBS))
+    return running

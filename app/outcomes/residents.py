@@ -1,0 +1,276 @@
+"""Households and residents: the village lists a commune imports, and records added by hand."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import authz
+from app.audit.operations import record
+from app.auth.models import User
+from app.db import utcnow
+from app.exceptions import Invalid, NotAllowed
+from app.extensions import db
+from app.outcomes.models import Household, Resident
+from app.units.models import Unit
+from app.users.operations import PHONE_PATTERN
+
+#: Columns of a household list. household_code groups people into households; resident_code is
+#: the commune's number for the person (re-importing matches on it).
+COLUMNS = ("village_code", "household_code", "address", "resident_code", "full_name", "birth_year", "phone")
+REQUIRED = ("village_code", "household_code", "address", "resident_code", "full_name")
+MAX_ROWS = 20000
+
+
+@dataclass
+class RowProblem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return _("line %(line)d: %(message)s", line=self.line, message=self.message)
+
+
+@dataclass
+class ImportSummary:
+    households_created: int = 0
+    households_updated: int = 0
+    residents_created: int = 0
+    residents_updated: int = 0
+
+
+class ResidentImportError(Invalid):
+    def __init__(self, problems: list[RowProblem]):
+        super().__init__(_("The list has %(n)d problem(s); nothing was imported.", n=len(problems)))
+        self.problems = problems
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict = field(default_factory=dict)
+
+
+def read_rows(filename: str, content: bytes) -> list[_Row]:
+    """Rows of a CSV (UTF-8) or XLSX file, with their line numbers, keys lower-cased."""
+    if filename.lower().endswith(".xlsx"):
+        return _read_xlsx(content)
+    if not filename.lower().endswith(".csv"):
+        raise ResidentImportError([RowProblem(0, _("use a .csv or .xlsx file"))])
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ResidentImportError([RowProblem(0, _("the file is not UTF-8 text; save it as CSV UTF-8"))]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    return [
+        _Row(reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k})
+        for row in reader
+    ]
+
+
+def _read_xlsx(content: bytes) -> list[_Row]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of errors for a broken file
+        raise ResidentImportError([RowProblem(0, _("the file is not a readable .xlsx workbook"))]) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(cell or "").strip().lower() for cell in next(rows, [])]
+    result = []
+    for number, cells in enumerate(rows, start=2):
+        values = {}
+        for name, cell in zip(header, cells, strict=False):
+            if not name:
+                continue
+            if isinstance(cell, float) and cell.is_integer():
+                cell = int(cell)
+            values[name] = "" if cell is None else str(cell).strip()
+        if any(values.values()):
+            result.append(_Row(number, values))
+    workbook.close()
+    return result
+
+
+def import_households(actor: User, commune: Unit, filename: str, content: bytes) -> ImportSummary:
+    """Create or update households and residents of villages in `commune` from a list.
+
+    Every rejected row is reported with its line number and reason; if there is any, nothing is
+    written. Importing the same list again updates the records instead of duplicating them.
+    """
+    if not authz.may(actor, "outcomes.import", commune):
+        raise NotAllowed(_("You may not import lists for this commune."))
+    rows = read_rows(filename, content)
+    problems: list[RowProblem] = []
+    if not rows:
+        raise ResidentImportError([RowProblem(0, _("the list has no rows"))])
+    if len(rows) > MAX_ROWS:
+        raise ResidentImportError([RowProblem(0, _("the list has more than %(n)d rows", n=MAX_ROWS))])
+    missing = [name for name in REQUIRED if name not in rows[0].values]
+    if missing:
+        raise ResidentImportError([RowProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))])
+
+    villages = {
+        unit.code: unit
+        for unit in db.session.scalars(
+            select(Unit).where(
+                Unit.path.startswith(commune.path, autoescape=True),
+                Unit.kind.in_(("village", "residential_group")),
+            )
+        )
+    }
+    this_year = utcnow().year
+    seen_residents: dict[tuple[str, str], int] = {}
+    household_addresses: dict[tuple[str, str], tuple[str, int]] = {}
+    clean_rows = []
+    for row in rows:
+        v = row.values
+        line_problems = []
+        for name in REQUIRED:
+            if not v.get(name):
+                line_problems.append(_("%(column)s is empty", column=name))
+        village = villages.get(v.get("village_code", ""))
+        if v.get("village_code") and village is None:
+            line_problems.append(_("village %(code)s is not in this commune", code=v["village_code"]))
+        birth_year = None
+        if v.get("birth_year"):
+            if not v["birth_year"].isdigit() or not 1900 <= int(v["birth_year"]) <= this_year:
+                line_problems.append(_("birth year %(value)r is not a year", value=v["birth_year"]))
+            else:
+                birth_year = int(v["birth_year"])
+        phone = v.get("phone") or None
+        if phone and not PHONE_PATTERN.match(phone):
+            line_problems.append(_("phone %(value)r is not a phone number", value=phone))
+        for name, limit in (
+            ("household_code", 40),
+            ("resident_code", 40),
+            ("address", 300),
+            ("full_name", 200),
+        ):
+            if len(v.get(name, "")) > limit:
+                line_problems.append(_("%(column)s is too long", column=name))
+        key = (v.get("village_code", ""), v.get("resident_code", ""))
+        if v.get("resident_code") and key in seen_residents:
+            line_problems.append(
+                _("resident %(code)s already appears on line %(line)d", code=key[1], line=seen_residents[key])
+            )
+        household_key = (v.get("village_code", ""), v.get("household_code", ""))
+        if household_key in household_addresses and household_addresses[household_key][0] != v.get("address"):
+            line_problems.append(
+                _(
+                    "household %(code)s has another address on line %(line)d",
+                    code=household_key[1],
+                    line=household_addresses[household_key][1],
+                )
+            )
+        if line_problems:
+            problems.extend(RowProblem(row.line, message) for message in line_problems)
+            continue
+        seen_residents[key] = row.line
+        household_addresses.setdefault(household_key, (v["address"], row.line))
+        clean_rows.append((village, v, birth_year, phone))
+    if problems:
+        raise ResidentImportError(problems)
+
+    summary = ImportSummary()
+    households: dict[tuple[int, str], Household] = {}
+    for village, v, birth_year, phone in clean_rows:
+        household_key = (village.id, v["household_code"])
+        household = households.get(household_key)
+        if household is None:
+            household = db.session.scalar(
+                select(Household).where(Household.unit_id == village.id, Household.code == v["household_code"])
+            )
+            if household is None:
+                household = Household(unit_id=village.id, code=v["household_code"], address=v["address"])
+                db.session.add(household)
+                summary.households_created += 1
+            else:
+                household.address = v["address"]
+                summary.households_updated += 1
+            households[household_key] = household
+            db.session.flush()
+        resident = db.session.scalar(
+            select(Resident).where(Resident.unit_id == village.id, Resident.code == v["resident_code"])
+        )
+        if resident is None:
+            resident = Resident(unit_id=village.id, code=v["resident_code"])
+            db.session.add(resident)
+            summary.residents_created += 1
+        else:
+            summary.residents_updated += 1
+        resident.household_id = household.id
+        resident.full_name = " ".join(v["full_name"].split())
+        resident.birth_year = birth_year
+        resident.phone = phone
+    db.session.flush()
+    record(
+        "residents_imported",
+        actor=actor,
+        details={"unit": commune.code, "file": filename[:100], **summary.__dict__},
+    )
+    return summary
+
+
+def add_resident(
+    actor: User,
+    *,
+    village: Unit | None,
+    full_name: str,
+    birth_year: int | None = None,
+    phone: str | None = None,
+    household: Household | None = None,
+    consent: bool,
+) -> Resident:
+    """A resident record made by a member, with the resident's consent (no account needed)."""
+    if not consent:
+        raise Invalid(_("Ask the resident for consent and tick the box first."), field="consent")
+    if village is None or village.level != 3:
+        raise Invalid(_("Choose the resident's village or residential group."), field="village")
+    if not authz.may(actor, "outcomes.record", village):
+        raise NotAllowed(_("You may not add residents in this village."))
+    name = " ".join((full_name or "").split())
+    if not name:
+        raise Invalid(_("Enter the resident's full name."), field="full_name")
+    if phone and not PHONE_PATTERN.match(phone):
+        raise Invalid(_("Enter the phone number as digits, for example 0912 345 678."), field="phone")
+    resident = Resident(
+        unit_id=village.id,
+        household_id=household.id if household else None,
+        full_name=name[:200],
+        birth_year=birth_year,
+        phone=phone or None,
+        consent_at=utcnow(),
+        consent_recorded_by_id=actor.id,
+    )
+    db.session.add(resident)
+    db.session.flush()
+    record("resident_added", actor=actor, details={"resident": resident.id, "unit": village.code})
+    return resident
+
+
+def link_account(actor: User, resident: Resident, user: User) -> None:
+    """Attach an (assisted) account to a resident record."""
+    if not authz.may(actor, "outcomes.record", resident.unit):
+        raise NotAllowed(_("You may not change this resident."))
+    if user.role != "resident":
+        raise Invalid(_("Only a resident's account can be linked."), field="user")
+    other = db.session.scalar(select(Resident).where(Resident.user_id == user.id))
+    if other is not None and other.id != resident.id:
+        raise Invalid(_("This account already belongs to another resident record."), field="user")
+    resident.user_id = user.id
+    record("resident_account_linked", actor=actor, target=user, details={"resident": resident.id})
+
+
+def residents_query(actor: User, *, unit: Unit | None = None, search: str | None = None):
+    query = select(Resident).join(Unit, Unit.id == Resident.unit_id).where(authz.unit_scope_filter(actor, Unit.path))
+    if unit is not None:
+        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
+    if search:
+        query = query.where(Resident.full_name.ilike(f"%{search.strip()}%"))
+    return query.order_by(Unit.path, Resident.household_id, Resident.id)

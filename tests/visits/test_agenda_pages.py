@@ -1,0 +1,421 @@
+"""The member's agenda, the team calendar and the visit page with its forms."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+
+from app.db import utcnow
+from app.extensions import db
+from app.visits import operations
+from app.visits.availability import LOCAL
+from app.visits.models import Visit
+from tests.visits.pages_support import at, book, build_world, local_day, move_to_past, plan_session
+
+
+@pytest.fixture
+def w(db, units, make_user):
+    return build_world(db, units, make_user)
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def visit_state(visit_id: int) -> tuple:
+    db.session.expire_all()
+    visit = db.session.get(Visit, visit_id)
+    return (visit.status, visit.starts_at, visit.ends_at, visit.cancel_reason, visit.minutes_spent)
+
+
+# --- the agenda --------------------------------------------------------------------------
+
+
+def test_member_sees_their_visits_and_hosted_sessions_for_the_week(w, client, login_as):
+    visit = book(w, start=at(1, 10), place="Nhà bà Năm, xóm Đông")
+    book(w, w.colleague, at(1, 10), place="Nhà ông Sáu, xóm Tây", resident=w.resident2)
+    session = plan_session(w, start=at(1, 15))
+    login_as(w.member)
+
+    response = client.get(f"/visits/agenda?week={local_day(1).isoformat()}")
+
+    html = page(response)
+    assert response.status_code == 200
+    assert "Nhà bà Năm, xóm Đông" in html
+    assert "E-ID app (VNeID)" in html
+    assert "Bà Năm Mười" in html
+    assert "10:00–11:00" in html
+    assert "Booked" in html
+    assert f'href="/visits/visits/{visit.id}"' in html
+    assert f'href="/visits/sessions/{session.id}"' in html
+    assert "Sáng Chủ nhật: VNeID" in html
+    assert "Nhà ông Sáu" not in html  # a colleague's visit
+    assert "0912345678" not in html  # phone numbers only on the visit page
+
+
+def test_a_visit_later_today_is_listed_under_today(w, client, login_as):
+    start = utcnow() + timedelta(minutes=10)
+    if start.astimezone(LOCAL).date() != local_day(0):
+        pytest.skip("too close to local midnight for a visit later today")
+    book(w, start=start, place="Chợ thôn 1A")
+    login_as(w.member)
+
+    html = page(client.get("/visits/agenda"))
+
+    today_section = html.split('id="today-heading"')[1].split('id="week-heading"')[0]
+    assert "Chợ thôn 1A" in today_section
+
+
+def test_a_past_visit_without_an_outcome_is_shown_as_waiting(w, client, login_as):
+    visit = book(w, start=at(1, 10), place="Nhà cô Bảy")
+    visit.starts_at = utcnow() - timedelta(days=9)
+    visit.ends_at = visit.starts_at + timedelta(hours=1)
+    db.session.flush()
+    login_as(w.member)
+
+    html = page(client.get("/visits/agenda"))
+
+    assert "Waiting for the outcome" in html
+    assert f'/visits/visits/{visit.id}"' in html
+
+
+def test_the_agenda_is_for_tech_team_members(w, client, login_as):
+    login_as(w.resident)
+    assert client.get("/visits/agenda").status_code == 403
+
+
+def test_a_manager_opening_the_agenda_goes_to_the_team_calendar(w, client, login_as):
+    login_as(w.manager)
+    response = client.get("/visits/agenda")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/visits/calendar")
+
+
+def test_the_menu_links_to_the_agenda_or_the_team_calendar(w, client, login_as):
+    login_as(w.member)
+    html = page(client.get("/"))
+    assert 'href="/visits/agenda"' in html
+    client.post("/logout")
+    login_as(w.manager)
+    html = page(client.get("/"))
+    assert 'href="/visits/calendar"' in html
+    assert 'href="/visits/agenda"' not in html
+
+
+# --- the team calendar ---------------------------------------------------------------------
+
+
+def test_commune_manager_sees_every_visit_and_session_of_the_commune_for_the_week(w, client, login_as):
+    book(w, start=at(1, 9), place="Nhà bà Năm")
+    book(w, w.colleague, at(1, 9), place="Nhà ông Sáu", resident=w.resident2)
+    book(w, w.member_c2, at(1, 9), place="Nhà chú Tám")
+    plan_session(w, start=at(1, 14))
+    login_as(w.manager)
+
+    response = client.get(f"/visits/calendar?week={local_day(1).isoformat()}")
+
+    html = page(response)
+    assert response.status_code == 200
+    assert "Nhà bà Năm" in html and "Nhà ông Sáu" in html
+    assert "Trần Văn Kỹ" in html and "Lê Thị Hai" in html
+    assert "Group session: Sáng Chủ nhật: VNeID" in html
+    assert "Nhà chú Tám" not in html  # another commune
+
+
+def test_the_team_calendar_can_show_one_village(w, client, login_as):
+    book(w, start=at(1, 9), place="Nhà bà Năm")
+    book(w, w.colleague, at(1, 9), place="Nhà ông Sáu", resident=w.resident2)
+    login_as(w.manager)
+
+    html = page(client.get(f"/visits/calendar?week={local_day(1).isoformat()}&unit=C1B"))
+
+    assert "Nhà ông Sáu" in html
+    assert "Nhà bà Năm" not in html
+
+
+def test_another_communes_unit_on_the_team_calendar_is_refused(w, client, login_as):
+    book(w, w.member_c2, at(1, 9), place="Nhà chú Tám")
+    login_as(w.manager)
+    response = client.get(f"/visits/calendar?week={local_day(1).isoformat()}&unit=C2")
+    assert response.status_code == 403
+    assert "Nhà chú Tám" not in page(response)
+
+
+def test_unknown_unit_or_bad_week_on_the_team_calendar(w, client, login_as):
+    login_as(w.manager)
+    assert client.get("/visits/calendar?unit=NOPE").status_code == 404
+    response = client.get("/visits/calendar?week=next-tuesday")
+    assert response.status_code == 400
+    assert "Give the week as a date" in page(response)
+
+
+def test_residents_have_no_team_calendar(w, client, login_as):
+    login_as(w.resident)
+    assert client.get("/visits/calendar").status_code == 403
+
+
+def test_department_manager_reads_the_calendar_and_visits_without_changing_them(w, client, login_as):
+    visit = book(w, start=at(1, 9), place="Nhà bà Năm")
+    before = visit_state(visit.id)
+    login_as(w.department)
+
+    html = page(client.get(f"/visits/calendar?week={local_day(1).isoformat()}&unit=C1"))
+    assert "Nhà bà Năm" in html
+    detail = page(client.get(f"/visits/visits/{visit.id}"))
+    assert "Nhà bà Năm" in detail
+    assert "Cancel the visit" not in detail
+
+    response = client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": "Thử"})
+    assert response.status_code == 403
+    assert visit_state(visit.id) == before
+
+
+# --- the visit page ------------------------------------------------------------------------
+
+
+def test_member_sees_the_visit_with_the_persons_phone_and_the_forms(w, client, login_as):
+    visit = book(w, start=at(1, 10), place="Nhà bà Năm")
+    login_as(w.member)
+
+    response = client.get(f"/visits/visits/{visit.id}")
+
+    html = page(response)
+    assert response.status_code == 200
+    assert "Bà Năm Mười" in html and "0912345678" in html
+    assert "Move the visit" in html and "Cancel the visit" in html
+    assert "You can record the outcome once the visit has started." in html
+
+
+@pytest.mark.parametrize("who", ["member_c2", "manager_c2", "resident2"])
+def test_the_visit_page_is_refused_outside_the_commune_and_to_other_residents(w, client, login_as, who):
+    visit = book(w, start=at(1, 10))
+    login_as(getattr(w, who))
+    assert client.get(f"/visits/visits/{visit.id}").status_code == 403
+    assert client.get(f"/visits/visits/{visit.id}.ics").status_code == 403
+
+
+def test_the_visited_resident_sees_the_time_and_place_but_no_forms(w, client, login_as):
+    visit = book(w, start=at(1, 10), place="Nhà bà Năm")
+    login_as(w.resident)
+    html = page(client.get(f"/visits/visits/{visit.id}"))
+    assert "Nhà bà Năm" in html
+    assert "Move the visit" not in html
+    assert client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": "x"}).status_code == 403
+
+
+def test_unknown_visit_is_404(w, client, login_as):
+    login_as(w.member)
+    assert client.get("/visits/visits/999999").status_code == 404
+
+
+def test_member_moves_a_visit(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    login_as(w.member)
+    new_start = at(2, 15, 30)
+
+    response = client.post(
+        f"/visits/visits/{visit.id}/reschedule",
+        data={"date": new_start.date().isoformat(), "time": "15:30", "duration_minutes": "90"},
+    )
+
+    assert response.status_code == 302
+    status, starts_at, ends_at, *_ = visit_state(visit.id)
+    assert status == "booked"
+    assert starts_at == new_start
+    assert ends_at == new_start + timedelta(minutes=90)
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        ({"time": "15:30", "duration_minutes": "60"}, 400, "Enter the date."),
+        ({"date": "2030-02-30", "time": "15:30", "duration_minutes": "60"}, 400, "Not a valid date value."),
+        ({"date": "DAY", "time": "25:99", "duration_minutes": "60"}, 400, "Not a valid time value."),
+        ({"date": "DAY", "time": "15:30", "duration_minutes": "5"}, 400, "A visit lasts from 15 to 480 minutes."),
+        ({"date": "DAY", "time": "15:30", "duration_minutes": "lots"}, 400, "Not a valid integer value."),
+        ({"date": "PAST", "time": "08:00", "duration_minutes": "60"}, 400, "The start time is in the past."),
+        ({"date": "DAY", "time": "09:30", "duration_minutes": "60"}, 409, "already has a visit at that time"),
+    ],
+)
+def test_bad_reschedule_input_changes_nothing(w, client, login_as, data, status, message):
+    visit = book(w, start=at(1, 10))
+    book(w, start=at(2, 9), place="Chỗ khác")  # the member is busy 09:00–10:00 the day after
+    before = visit_state(visit.id)
+    login_as(w.member)
+    data = dict(data)
+    if data.get("date") == "DAY":
+        data["date"] = local_day(2).isoformat()
+    elif data.get("date") == "PAST":
+        data["date"] = local_day(-2).isoformat()
+
+    response = client.post(f"/visits/visits/{visit.id}/reschedule", data=data)
+
+    assert response.status_code == status
+    assert message in page(response)
+    assert visit_state(visit.id) == before
+
+
+def test_member_cancels_a_visit_with_a_reason_and_the_request_goes_back_to_triage(w, client, login_as):
+    request = operations.create_help_request(
+        w.manager,
+        skill="eid",
+        unit=w.units["v1a"],
+        place="Nhà bà Năm",
+        name="Bà Năm Mười",
+        consent=True,
+    )
+    visit = operations.book_visit(
+        w.member, at(1, 10), 60, skill="eid", place="Nhà bà Năm", booked_by=w.manager, request=request
+    )
+    login_as(w.member)
+
+    response = client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": "Bà Năm bị ốm"})
+
+    assert response.status_code == 302
+    status, *_, reason, _minutes = visit_state(visit.id)
+    assert (status, reason) == ("cancelled", "Bà Năm bị ốm")
+    db.session.refresh(request)
+    assert request.status == "new"
+    again = client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": "Lần nữa"})
+    assert again.status_code == 409
+    assert "Only a booked visit can be cancelled." in page(again)
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_cancelling_without_a_reason_is_refused(w, client, login_as, reason):
+    visit = book(w, start=at(1, 10))
+    login_as(w.member)
+    response = client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": reason})
+    assert response.status_code == 400
+    assert "Say why the visit is cancelled." in page(response)
+    assert visit_state(visit.id)[0] == "booked"
+
+
+def test_a_member_of_another_commune_cannot_change_the_visit(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    move_to_past(db, visit)
+    before = visit_state(visit.id)
+    login_as(w.member_c2)
+    for action, data in [
+        ("cancel", {"reason": "x"}),
+        ("no-show", {}),
+        ("reschedule", {"date": local_day(3).isoformat(), "time": "10:00", "duration_minutes": "60"}),
+        ("complete", {"skills_done": "eid", "outcome": "resolved", "minutes_spent": "30"}),
+    ]:
+        assert client.post(f"/visits/visits/{visit.id}/{action}", data=data).status_code == 403
+    assert visit_state(visit.id) == before
+
+
+def test_no_show_before_the_start_is_refused_and_after_it_is_recorded(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    login_as(w.member)
+
+    early = client.post(f"/visits/visits/{visit.id}/no-show")
+    assert early.status_code == 400
+    assert "The visit has not started yet." in page(early)
+    assert visit_state(visit.id)[0] == "booked"
+
+    move_to_past(db, visit)
+    assert client.post(f"/visits/visits/{visit.id}/no-show").status_code == 302
+    assert visit_state(visit.id)[0] == "no_show"
+
+
+def test_member_records_the_outcome_of_a_visit(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    move_to_past(db, visit)
+    login_as(w.member)
+    html = page(client.get(f"/visits/visits/{visit.id}"))
+    assert "Record the outcome" in html
+
+    response = client.post(
+        f"/visits/visits/{visit.id}/complete",
+        data={
+            "skills_done": ["eid", "cashless"],
+            "outcome": "follow_up",
+            "minutes_spent": "45",
+            "notes": "Cài VNeID xong, hẹn lần sau kích hoạt mức 2.",
+            "rating": "5",
+        },
+    )
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    visit = db.session.get(Visit, visit.id)
+    assert visit.status == "done"
+    assert visit.skills_done == ["cashless", "eid"]
+    assert (visit.resolved, visit.follow_up_needed) == (False, True)
+    assert (visit.minutes_spent, visit.rating) == (45, 5)
+    assert visit.notes.startswith("Cài VNeID")
+    shown = page(client.get(f"/visits/visits/{visit.id}"))
+    assert "Follow-up needed" in shown and "45 minutes" in shown
+    again = client.post(
+        f"/visits/visits/{visit.id}/complete",
+        data={"skills_done": "eid", "outcome": "resolved", "minutes_spent": "30"},
+    )
+    assert again.status_code == 409
+    assert "This visit is already closed." in page(again)
+
+
+GOOD_OUTCOME = {"skills_done": "eid", "outcome": "resolved", "minutes_spent": "30", "rating": "4"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"skills_done": None}, "Tick what you helped with."),
+        ({"skills_done": "astrology"}, "Tick what you helped with."),
+        ({"outcome": None}, "Say whether the problem was resolved."),
+        ({"outcome": "maybe"}, "Not a valid choice."),
+        ({"minutes_spent": None}, "Enter the time spent in minutes."),
+        ({"minutes_spent": "0"}, "Enter the time spent in minutes."),
+        ({"rating": "9"}, "Not a valid choice."),
+    ],
+)
+def test_bad_outcome_input_changes_nothing(w, client, login_as, changes, message):
+    visit = book(w, start=at(1, 10))
+    move_to_past(db, visit)
+    before = visit_state(visit.id)
+    login_as(w.member)
+    data = {key: value for key, value in {**GOOD_OUTCOME, **changes}.items() if value is not None}
+
+    response = client.post(f"/visits/visits/{visit.id}/complete", data=data)
+
+    assert response.status_code == 400
+    assert message in page(response)
+    assert visit_state(visit.id) == before
+
+
+def test_the_outcome_cannot_be_recorded_before_the_visit(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    login_as(w.member)
+    response = client.post(f"/visits/visits/{visit.id}/complete", data=GOOD_OUTCOME)
+    assert response.status_code == 400
+    assert "The visit has not started yet." in page(response)
+    assert visit_state(visit.id)[0] == "booked"
+
+
+def test_a_commune_manager_may_cancel_a_members_visit(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    login_as(w.manager)
+    response = client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": "Trùng lịch họp xã"})
+    assert response.status_code == 302
+    assert visit_state(visit.id)[0] == "cancelled"
+
+
+def test_the_visit_downloads_as_an_ics_file(w, client, login_as):
+    visit = book(w, start=at(1, 10), place="Nhà bà Năm")
+    login_as(w.member)
+
+    response = client.get(f"/visits/visits/{visit.id}.ics")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "attachment" in response.headers["Content-Disposition"]
+    calendar = Calendar.from_ical(response.data)
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == visit.starts_at
+    assert event.decoded("dtend") == visit.ends_at
+    assert "Nhà bà Năm" in str(event["summary"])
+    assert str(event["uid"]) == f"visit-{visit.id}@localhost"
