@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.learning.routes import bp as learning_bp
     from app.learning.routes import verify_bp
     from app.main.routes import bp as main_bp
+    from app.outcomes.routes import bp as outcomes_bp
     from app.units.routes import bp as units_bp
     from app.users.routes import bp as users_bp
     from app.visits.routes import bp as visits_bp
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(outcomes_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

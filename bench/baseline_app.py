@@ -30,9 +30,7 @@ PARAGRAPHS = [f"{number}. {_SENTENCE * 2}" for number in range(1, 25)]
 
 @app.route("/row/<int:row_id>")
 def row(row_id: int):
-    found = db.session.execute(
-        text("SELECT id, key, titles FROM lessons WHERE id = :id"), {"id": row_id}
-    ).one_or_none()
+    found = db.session.execute(text("SELECT id, key, titles FROM lessons WHERE id = :id"), {"id": row_id}).one_or_none()
     if found is None:
         abort(404)
     title = found.titles.get("vi") or found.key

@@ -134,8 +134,7 @@ def course_detail(slug: str):
                     "key": module.key,
                     "title": module.title,
                     "lessons": [
-                        {"id": lesson.id, "key": lesson.key, "title": lesson.title}
-                        for lesson in module.active_lessons
+                        {"id": lesson.id, "key": lesson.key, "title": lesson.title} for lesson in module.active_lessons
                     ],
                     "quiz_id": module.active_quiz.id if module.active_quiz else None,
                 }
@@ -193,9 +192,7 @@ def quiz(quiz_id: int):
                     "id": asked.question.id,
                     "kind": asked.question.kind,
                     "prompt": asked.question.prompt,
-                    "options": [
-                        {"id": option.id, "text": option.text} for option in _options_in_order(asked)
-                    ],
+                    "options": [{"id": option.id, "text": option.text} for option in _options_in_order(asked)],
                 }
                 for asked in attempt.questions
             ],
@@ -234,9 +231,7 @@ def parse_answers(data: dict) -> dict[int, set[int]]:
         if question_id is None:
             raise ApiError(422, _("Question ids must be whole numbers."), "invalid", field="answers")
         if not isinstance(values, list):
-            raise ApiError(
-                422, _("Send the chosen options of each question as a list."), "invalid", field="answers"
-            )
+            raise ApiError(422, _("Send the chosen options of each question as a list."), "invalid", field="answers")
         option_ids = {_as_id(value) for value in values}
         if None in option_ids:
             raise ApiError(422, _("Option ids must be whole numbers."), "invalid", field="answers")
@@ -264,9 +259,7 @@ def attempt_result_json(attempt: QuizAttempt) -> dict:
     feedback = []
     for asked in attempt.questions:
         correct_ids = [
-            option.id
-            for option in _options_in_order(asked)
-            if option.is_correct and option.retired_at is None
+            option.id for option in _options_in_order(asked) if option.is_correct and option.retired_at is None
         ]
         feedback.append(
             {

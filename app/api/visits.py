@@ -34,9 +34,7 @@ MAX_SLOT_RANGE = timedelta(days=31)
 YEARS = (2000, 2100)
 VISIT_ACTIONS = ("reschedule", "cancel", "no_show", "complete")
 #: "+07:00" in a query string arrives as " 07:00" when the client did not encode the "+".
-_UNENCODED_PLUS = re.compile(
-    r"^(.*[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?) ([0-9]{2}(?::?[0-9]{2})?)$"
-)
+_UNENCODED_PLUS = re.compile(r"^(.*[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?) ([0-9]{2}(?::?[0-9]{2})?)$")
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -79,9 +77,7 @@ def _moment(value, field: str, *, required: bool = True) -> datetime | None:
             field,
         )
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _invalid(
-            _("Add the time zone offset to %(field)s, e.g. +07:00 for Vietnam.", field=field), field
-        )
+        raise _invalid(_("Add the time zone offset to %(field)s, e.g. +07:00 for Vietnam.", field=field), field)
     if not YEARS[0] <= moment.year <= YEARS[1]:
         raise _invalid(
             _(
@@ -319,10 +315,7 @@ def list_slots():
         not_before=utcnow(),
     )
     return jsonify(
-        [
-            {"member_id": slot.member.id, "start": _local(slot.start), "end": _local(slot.end)}
-            for slot in slots
-        ]
+        [{"member_id": slot.member.id, "start": _local(slot.start), "end": _local(slot.end)} for slot in slots]
     )
 
 
@@ -436,9 +429,7 @@ def change_visit(visit_id: int):
     data = json_body()
     action = data.get("action")
     if action not in VISIT_ACTIONS:
-        raise _invalid(
-            _("Unknown action. Use one of: %(actions)s.", actions=", ".join(VISIT_ACTIONS)), "action"
-        )
+        raise _invalid(_("Unknown action. Use one of: %(actions)s.", actions=", ".join(VISIT_ACTIONS)), "action")
     if action == "reschedule":
         operations.reschedule_visit(
             user,

@@ -54,7 +54,9 @@ def run_command():
                 lost.append(True)
                 scheduler.shutdown(wait=False)
 
-        scheduler.add_job(watch_lock, "interval", seconds=LOCK_RETRY_SECONDS, id="scheduler_lock_watch")
+        scheduler.add_job(
+            watch_lock, "interval", seconds=LOCK_RETRY_SECONDS, id="scheduler_lock_watch", name="scheduler_lock_watch"
+        )
     click.echo(f"scheduler running: {', '.join(JOBS_BY_ID)}")
     try:
         scheduler.start()

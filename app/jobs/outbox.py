@@ -23,8 +23,8 @@ import logging
 import smtplib
 import ssl
 from datetime import datetime, timedelta
-from email.headerregistry import Address
 from email.errors import MessageError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as email_date
 from email.utils import parseaddr

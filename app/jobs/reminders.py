@@ -19,6 +19,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.jobs.models import Message
 from app.jobs.outbox import enqueue, existing_keys
+from app.outcomes.models import FollowUp
 from app.units.models import Unit
 from app.visits.availability import LOCAL
 from app.visits.models import SKILL_TITLES, HelpRequest, Team, TeamMember, Visit
@@ -32,8 +33,9 @@ FIRST_DIGEST_COVERS = timedelta(hours=24)
 DIGEST_MAX_COVERS = timedelta(days=7)
 
 #: Pages the in-app notifications link to (endpoint, argument name for the id).
-VISIT_PAGE = ("visits.visit", "visit_id")
+VISIT_PAGE = ("visits.visit_detail", "visit_id")
 TRIAGE_PAGE = "visits.triage"
+FOLLOW_UPS_PAGE = "outcomes.follow_ups"
 
 
 def page_link(endpoint: str, **values) -> str | None:
@@ -100,7 +102,7 @@ def enqueue_visit_reminders(now: datetime | None = None) -> int:
             key,
             person,
             template,
-            link=_visit_link(visit) if person.id == visit.member_id else None,
+            link=_visit_link(visit),
             now=now,
             visit=visit,
             soon=lead == "1h",
@@ -128,9 +130,7 @@ def _digest_recipients() -> dict[int, tuple[User, set[str]]]:
                 recipients.setdefault(membership.user_id, (membership.user, set()))[1].add(commune.path)
     if communes:
         managers = db.session.scalars(
-            select(User).where(
-                User.role == "commune_manager", User.active.is_(True), User.unit_id.in_(list(communes))
-            )
+            select(User).where(User.role == "commune_manager", User.active.is_(True), User.unit_id.in_(list(communes)))
         )
         for manager in managers:
             recipients.setdefault(manager.id, (manager, set()))[1].add(communes[manager.unit_id].path)
@@ -225,3 +225,35 @@ def enqueue_outcome_nudges(now: datetime | None = None) -> int:
     db.session.flush()
     return created
 
+
+def enqueue_follow_up_reminders(now: datetime | None = None) -> int:
+    """Remind the assigned member of each open follow-up due today (local time) or overdue, once
+    per due date: the key holds the date, so a follow-up moved to a later date is reminded of
+    again on that day. Returns the number of reminders created."""
+    now = now or utcnow()
+    today = now.astimezone(LOCAL).date()
+    follow_ups = db.session.scalars(
+        select(FollowUp)
+        .where(FollowUp.status == "open", FollowUp.due_on <= today, FollowUp.assigned_to_id.is_not(None))
+        .options(selectinload(FollowUp.assigned_to), selectinload(FollowUp.resident), selectinload(FollowUp.unit))
+        .order_by(FollowUp.due_on, FollowUp.id)
+    ).all()
+    keys = {item.id: f"follow-up:{item.id}:{item.due_on.isoformat()}" for item in follow_ups}
+    done = existing_keys(list(keys.values()))
+    created = 0
+    for item in follow_ups:
+        if keys[item.id] in done:
+            continue
+        message = enqueue(
+            keys[item.id],
+            item.assigned_to,
+            "follow_up_reminder",
+            link=page_link(FOLLOW_UPS_PAGE),
+            now=now,
+            follow_up=item,
+            overdue=item.due_on < today,
+            person_name=item.resident.full_name if item.resident is not None else "",
+        )
+        created += message is not None
+    db.session.flush()
+    return created

@@ -34,9 +34,7 @@ def inject_unread_notifications():
 def notifications():
     page = request.args.get("page", 1, type=int)
     query = (
-        select(Message)
-        .where(Message.user_id == current_user.id)
-        .order_by(Message.created_at.desc(), Message.id.desc())
+        select(Message).where(Message.user_id == current_user.id).order_by(Message.created_at.desc(), Message.id.desc())
     )
     pagination = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
     return render_template("jobs/notifications.html", pagination=pagination, form=EmptyForm())

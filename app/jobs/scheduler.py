@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -24,7 +25,12 @@ from sqlalchemy import Connection, Engine, text
 
 from app.extensions import db
 from app.jobs.outbox import send_due
-from app.jobs.reminders import enqueue_daily_digests, enqueue_outcome_nudges, enqueue_visit_reminders
+from app.jobs.reminders import (
+    enqueue_daily_digests,
+    enqueue_follow_up_reminders,
+    enqueue_outcome_nudges,
+    enqueue_visit_reminders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +63,13 @@ JOBS: tuple[Job, ...] = (
         {"misfire_grace_time": 6 * 3600},
     ),
     Job("outcome_nudges", "interval", {"hours": 1}, enqueue_outcome_nudges),
+    Job(
+        "follow_up_reminders",
+        "cron",
+        {"hour": 7, "minute": 30},
+        enqueue_follow_up_reminders,
+        {"misfire_grace_time": 6 * 3600},
+    ),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 
@@ -84,7 +97,10 @@ def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = Backgroun
         timezone=TIMEZONE,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
+    started = datetime.now(ZoneInfo(TIMEZONE))
     for job in JOBS:
+        # Interval jobs also run right at start, so a restart catches up at once.
+        first_run = {"next_run_time": started} if job.trigger == "interval" else {}
         scheduler.add_job(
             run_job,
             job.trigger,
@@ -94,6 +110,7 @@ def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = Backgroun
             replace_existing=True,
             **job.trigger_args,
             **job.options,
+            **first_run,
         )
     return scheduler
 
@@ -151,9 +168,9 @@ class InProcessScheduler:
     scheduler: BaseScheduler
     lock: SchedulerLock | None = None
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=wait)
         if self.lock is not None:
             self.lock.release()
 

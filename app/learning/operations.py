@@ -35,6 +35,9 @@ from app.learning.models import (
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+COURSE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+
+
 def active_courses(*, audience: str | None = None, language: str | None = None) -> list[Course]:
     query = select(Course).where(Course.retired_at.is_(None)).order_by(Course.audience, Course.id)
     if audience:
@@ -46,6 +49,10 @@ def active_courses(*, audience: str | None = None, language: str | None = None) 
 
 
 def get_course(slug: str) -> Course | None:
+    """The active course with `slug`. Anything that is not a slug (see content.ID_PATTERN) names
+    no course, and is not sent to the database (PostgreSQL refuses a NUL byte in a query)."""
+    if not COURSE_SLUG.fullmatch(slug):
+        return None
     return db.session.scalar(select(Course).where(Course.slug == slug, Course.retired_at.is_(None)))
 
 

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -14,13 +15,20 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS
 from app.visits.models import SKILL_TITLES, SKILLS
 
 
 def skill_choices() -> list[SelectChoice]:
     return [SelectChoice(key, SKILL_TITLES[key]) for key in SKILLS]
+
+
+def milestone_choices() -> list[SelectChoice]:
+    from app.outcomes.operations import active_milestones
+
+    return [SelectChoice(milestone.key, milestone.name) for milestone in active_milestones()]
 
 
 class RescheduleForm(FlaskForm):
@@ -70,7 +78,33 @@ class CompleteVisitForm(FlaskForm):
         validators=[Optional()],
         description=_l("Ask the resident: from 1 (not helpful) to 5 (very helpful)."),
     )
+    follow_up_reason = StringField(
+        _l("What still needs to be done (if a follow-up is needed)"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("For example: activating the account needs a trip to the police office."),
+    )
+    follow_up_due = DateField(
+        _l("Follow up by (optional)"),
+        validators=[Optional()],
+        description=_l("Leave empty for one week from today."),
+    )
+    # The operation checks the milestone keys and says clearly what is wrong.
+    milestones = SelectMultipleField(_l("Milestones reached during the visit"), validate_choice=False)
+    milestone_confirmation = SelectField(
+        _l("How were they confirmed?"),
+        choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(k, CONFIRMATION_TITLES[k]) for k in CONFIRMATIONS],
+        default="",
+    )
+    credit_learning = BooleanField(_l("Credit the matching lessons as completed with help"))
     submit = SubmitField(_l("Record the outcome"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.milestones.choices = milestone_choices()
+
+    def validate_milestone_confirmation(self, field):
+        if self.milestones.data and not field.data:
+            raise ValidationError(_l("Choose how the milestones were confirmed."))
 
 
 class GroupSessionForm(FlaskForm):
@@ -81,7 +115,9 @@ class GroupSessionForm(FlaskForm):
     )
     # The operation checks the unit and the host against the planner's area.
     unit = SelectField(
-        _l("Village or commune"), validators=[InputRequired(_l("Choose the village or commune."))]
+        _l("Village or commune"),
+        validators=[InputRequired(_l("Choose the village or commune."))],
+        validate_choice=False,
     )
     place = StringField(
         _l("Place"),
@@ -103,12 +139,10 @@ class GroupSessionForm(FlaskForm):
         validators=[InputRequired(_l("Enter the number of places."))],
         render_kw={"inputmode": "numeric"},
     )
-    host = SelectField(_l("Host"), validators=[InputRequired(_l("Choose the host."))])
+    host = SelectField(_l("Host"), validators=[InputRequired(_l("Choose the host."))], validate_choice=False)
     submit = SubmitField(_l("Plan the session"))
 
 
 class SignUpResidentForm(FlaskForm):
-    person = SelectField(
-        _l("Resident"), validators=[InputRequired(_l("Choose a resident."))], validate_choice=False
-    )
+    person = SelectField(_l("Resident"), validators=[InputRequired(_l("Choose a resident."))], validate_choice=False)
     submit = SubmitField(_l("Sign up"))

@@ -165,17 +165,21 @@ def agenda():
     visits = operations.visits_in_scope(current_user, start=start, end=end, member=current_user)
     is_this_week = monday <= today < monday + timedelta(days=7)
     # Earlier visits still waiting for their outcome, so none is forgotten.
-    waiting = db.session.scalars(
-        select(Visit)
-        .where(
-            Visit.member_id == current_user.id,
-            Visit.status == "booked",
-            Visit.ends_at <= utcnow(),
-            Visit.starts_at < start,
-        )
-        .order_by(Visit.starts_at)
-        .limit(20)
-    ).all() if is_this_week else []
+    waiting = (
+        db.session.scalars(
+            select(Visit)
+            .where(
+                Visit.member_id == current_user.id,
+                Visit.status == "booked",
+                Visit.ends_at <= utcnow(),
+                Visit.starts_at < start,
+            )
+            .order_by(Visit.starts_at)
+            .limit(20)
+        ).all()
+        if is_this_week
+        else []
+    )
     _preload_visits([*visits, *waiting])
     sessions = _sessions_between(start, end, host=current_user)
     return render_template(
@@ -196,9 +200,7 @@ def _calendar_unit_choices() -> list[Unit]:
     root = authz.scope_root(current_user)
     if root is not None:
         return list(
-            db.session.scalars(
-                select(Unit).where(Unit.path.startswith(root.path, autoescape=True)).order_by(Unit.path)
-            )
+            db.session.scalars(select(Unit).where(Unit.path.startswith(root.path, autoescape=True)).order_by(Unit.path))
         )
     return list(db.session.scalars(select(Unit).where(Unit.kind.in_(("commune", "ward"))).order_by(Unit.name)))
 
@@ -265,9 +267,7 @@ def _render_visit(visit: Visit, staff: bool, status: int = 200, **forms):
             ),
         )
         forms.setdefault("cancel_form", CancelVisitForm(formdata=None))
-        forms.setdefault(
-            "complete_form", CompleteVisitForm(formdata=None, skills_done=[visit.skill])
-        )
+        forms.setdefault("complete_form", CompleteVisitForm(formdata=None, skills_done=[visit.skill]))
         forms.setdefault("no_show_form", EmptyForm(formdata=None))
         forms["complete_form"].skills_done.choices = skill_choices()
     return (
@@ -354,6 +354,10 @@ def complete_visit(visit_id: int):
             minutes_spent=form.minutes_spent.data,
             notes=form.notes.data,
             rating=form.rating.data,
+            follow_up_reason=form.follow_up_reason.data,
+            follow_up_due=form.follow_up_due.data,
+            milestones=[(key, form.milestone_confirmation.data) for key in form.milestones.data or []],
+            credit_learning=bool(form.credit_learning.data),
         )
 
     return _visit_action(
@@ -469,9 +473,7 @@ def new_session():
         host = next((user for user in hosts if str(user.id) == form.host.data), None)
         try:
             if host is None:
-                raise Invalid(
-                    _("The host must be a member of a team in this commune."), field="host_id"
-                )
+                raise Invalid(_("The host must be a member of a team in this commune."), field="host_id")
             session = operations.create_group_session(
                 current_user,
                 unit=_unit_by_code(form.unit.data),
@@ -529,9 +531,7 @@ def _render_session(session: GroupSession, status: int = 200, signup_form=None):
             if user.id not in signed
         ]
     is_signed_up = db.session.scalar(
-        select(SessionSignup.id).where(
-            SessionSignup.session_id == session.id, SessionSignup.user_id == current_user.id
-        )
+        select(SessionSignup.id).where(SessionSignup.session_id == session.id, SessionSignup.user_id == current_user.id)
     )
     now = utcnow()
     return (

@@ -254,9 +254,11 @@ def reschedule_visit(
     _ensure_may_change(actor, visit)
     if visit.status != "booked":
         raise Conflict(_("Only a booked visit can be moved."))
-    if duration_minutes is None:
-        duration_minutes = int((visit.ends_at - visit.starts_at).total_seconds() // 60)
-    minutes = duration_minutes
+    minutes = (
+        duration_minutes
+        if duration_minutes is not None
+        else int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+    )
     ends_at = _check_times(starts_at, minutes)
     member = db.session.get(User, visit.member_id)
     _serialise_bookings(member)

@@ -20,7 +20,7 @@ from app.exceptions import Conflict, DomainError
 from app.extensions import db
 from app.units.models import Unit
 from app.visits import operations
-from app.visits.availability import LOCAL, find_slots
+from app.visits.availability import LOCAL, find_slots, members_for
 from app.visits.forms import (
     DURATIONS,
     BookSlotForm,
@@ -147,9 +147,7 @@ def my_requests():
     help_requests = list(
         db.session.scalars(
             select(HelpRequest)
-            .where(
-                or_(HelpRequest.resident_id == current_user.id, HelpRequest.created_by_id == current_user.id)
-            )
+            .where(or_(HelpRequest.resident_id == current_user.id, HelpRequest.created_by_id == current_user.id))
             .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
             .limit(100)
         )
@@ -170,9 +168,7 @@ def _booked_visits(request_ids: list[int]) -> dict[int, list[Visit]]:
         return {}
     visits: dict[int, list[Visit]] = {}
     for visit in db.session.scalars(
-        select(Visit)
-        .where(Visit.request_id.in_(request_ids), Visit.status == "booked")
-        .order_by(Visit.starts_at)
+        select(Visit).where(Visit.request_id.in_(request_ids), Visit.status == "booked").order_by(Visit.starts_at)
     ):
         visits.setdefault(visit.request_id, []).append(visit)
     return visits
@@ -325,7 +321,7 @@ def book_request(request_id: int):
     if not book_form.validate_on_submit():
         abort(400)
     member, starts_at, minutes = _chosen_slot(book_form)
-    if member is None:
+    if member is None or member.id not in {m.id for m in members_for(help_request.unit, help_request.skill)}:
         flash(_("Choose a time from the list."), "error")
         return _render_booking(help_request, form, search, 400)
     if not _still_free(help_request, member, starts_at, minutes):

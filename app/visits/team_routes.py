@@ -51,7 +51,8 @@ def unit_by_code(code: str | None) -> Unit | None:
 
 
 def weekday_names() -> dict[int, str]:
-    return dict(get_day_names("wide", locale=get_locale() or "vi"))
+    names = get_day_names("wide", locale=get_locale() or "vi")
+    return {day: names[day] for day in range(7)}  # Monday first, as in the model
 
 
 # --- teams ---------------------------------------------------------------------------------
@@ -87,9 +88,7 @@ def _load_team(team_id: int) -> Team:
     return team
 
 
-def _member_forms(
-    team: Team, *, posted: TeamMember | None = None, posted_form=None
-) -> dict[int, MemberSkillsForm]:
+def _member_forms(team: Team, *, posted: TeamMember | None = None, posted_form=None) -> dict[int, MemberSkillsForm]:
     forms = {}
     for membership in team.members:
         if posted is not None and membership.id == posted.id:
@@ -166,9 +165,7 @@ def team_member_update(team_id: int, membership_id: int):
     form.skills.choices = skill_choices()
     if form.validate_on_submit():
         try:
-            teams.update_member(
-                current_user, membership, skills=form.skills.data, is_leader=form.is_leader.data
-            )
+            teams.update_member(current_user, membership, skills=form.skills.data, is_leader=form.is_leader.data)
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)

@@ -53,9 +53,7 @@ def team_units(actor: User) -> list[Unit]:
     """Communes, wards, villages and residential groups a team may be formed in."""
     return list(
         db.session.scalars(
-            select(Unit)
-            .where(authz.unit_scope_filter(actor, Unit.path), Unit.kind != "province")
-            .order_by(Unit.path)
+            select(Unit).where(authz.unit_scope_filter(actor, Unit.path), Unit.kind != "province").order_by(Unit.path)
         )
     )
 
@@ -201,17 +199,13 @@ def add_weekly_window(
     absorbed = [
         window
         for window in weekly_windows(person)
-        if window.weekday == weekday
-        and window.start_minute <= end_minute
-        and window.end_minute >= start_minute
+        if window.weekday == weekday and window.start_minute <= end_minute and window.end_minute >= start_minute
     ]
     for window in absorbed:
         start_minute = min(start_minute, window.start_minute)
         end_minute = max(end_minute, window.end_minute)
         db.session.delete(window)
-    window = WeeklyAvailability(
-        user_id=person.id, weekday=weekday, start_minute=start_minute, end_minute=end_minute
-    )
+    window = WeeklyAvailability(user_id=person.id, weekday=weekday, start_minute=start_minute, end_minute=end_minute)
     db.session.add(window)
     db.session.flush()
     return window, absorbed

@@ -207,13 +207,18 @@ def test_an_unknown_or_retired_course_is_a_json_404(client, headers, make_course
     make_course(slug="going-away")
     shutil.rmtree(make_course.root / "going-away")
     make_course.resync()
-    for slug in ("no-such-course", "going-away"):
+    for slug in ("no-such-course", "going-away", "%00", "Test-Course", "a" * 300, "test-course%0A"):
         for response in (
             client.get(f"/api/v1/courses/{slug}", headers=headers),
             client.post(f"/api/v1/courses/{slug}/enrollments", headers=headers),
         ):
             assert response.status_code == 404
             assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_the_course_page_also_answers_404_to_something_that_is_not_a_slug(client, learner, login_as):
+    login_as(learner)
+    assert client.get("/learning/%00/").status_code == 404
 
 
 def test_enrolling_answers_201_then_200(client, headers, learner, make_course):
@@ -427,10 +432,7 @@ def test_no_attempts_left_is_409(client, headers, make_course):
     assert opened["attempts_left"] == 1
     wrong = answers_for(quiz, right=False)
     assert (
-        client.post(
-            f"/api/v1/quizzes/{quiz.id}/attempts", json={"answers": wrong}, headers=headers
-        ).status_code
-        == 200
+        client.post(f"/api/v1/quizzes/{quiz.id}/attempts", json={"answers": wrong}, headers=headers).status_code == 200
     )
     for response in (
         client.get(f"/api/v1/quizzes/{quiz.id}", headers=headers),
@@ -477,9 +479,7 @@ def _malformed_answers(quiz: Quiz, other_quiz: Quiz):
         "option id huge": {"answers": {str(q1.id): [10**30]}},
         "option of another question": {"answers": {str(q1.id): [wrong_question_option]}},
         "option that does not exist": {"answers": {str(q1.id): [999999]}},
-        "question of another quiz": {
-            "answers": {str(other_question.id): [other_question.active_options[0].id]}
-        },
+        "question of another quiz": {"answers": {str(other_question.id): [other_question.active_options[0].id]}},
         "two answers to a single-choice question": {"answers": {str(q1.id): q1_options[:2]}},
     }
 

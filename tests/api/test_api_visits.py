@@ -95,9 +95,7 @@ def book(client, headers, world, hhmm="18:00", minutes=60, **fields):
         "resident_id": world.r1.id,
     }
     payload.update(fields)
-    return client.post(
-        "/api/v1/visits", json={k: v for k, v in payload.items() if v is not None}, headers=headers
-    )
+    return client.post("/api/v1/visits", json={k: v for k, v in payload.items() if v is not None}, headers=headers)
 
 
 def past_visit(world, **fields) -> Visit:
@@ -299,9 +297,7 @@ def test_slots_refuse_an_empty_or_too_long_range(client, world):
     start = world.monday
     same = slots_url(world, **{"from": iso(start, "18:00"), "to": iso(start, "18:00")})
     backwards = slots_url(world, **{"from": iso(start, "18:00"), "to": iso(start, "08:00")})
-    too_long = slots_url(
-        world, **{"from": iso(start, "00:00"), "to": iso(start + timedelta(days=32), "00:00")}
-    )
+    too_long = slots_url(world, **{"from": iso(start, "00:00"), "to": iso(start + timedelta(days=32), "00:00")})
     for url in (same, backwards, too_long):
         assert_error(client.get(url, headers=headers), 422, "to")
     month = slots_url(world, **{"from": iso(start, "00:00"), "to": iso(start + timedelta(days=31), "00:00")})
@@ -357,9 +353,7 @@ def test_a_help_request_without_consent_is_refused(client, world, consent):
 
 def test_a_help_request_for_another_commune_is_refused(client, world):
     for user in (world.r1, world.cadre1, world.m1):
-        response = client.post(
-            "/api/v1/help-requests", json=help_payload(unit_code="C2A"), headers=world.token(user)
-        )
+        response = client.post("/api/v1/help-requests", json=help_payload(unit_code="C2A"), headers=world.token(user))
         assert_error(response, 403)
     response = client.post("/api/v1/help-requests", json=help_payload(), headers=world.token(world.dept))
     assert_error(response, 403)
@@ -385,9 +379,7 @@ def test_a_help_request_for_another_commune_is_refused(client, world):
     ],
 )
 def test_a_help_request_with_bad_fields_is_refused_naming_the_field(client, world, fields, field):
-    response = client.post(
-        "/api/v1/help-requests", json=help_payload(**fields), headers=world.token(world.cadre1)
-    )
+    response = client.post("/api/v1/help-requests", json=help_payload(**fields), headers=world.token(world.cadre1))
     assert_error(response, 422, field)
 
 
@@ -423,9 +415,7 @@ def test_booking_from_a_request_schedules_the_request(client, world):
         world.cadre1, skill="cashless", unit=world.units["v1b"], place="Chợ", name="Ông Ba", consent=True
     )
     db.session.commit()
-    response = book(
-        client, world.token(world.m1), world, skill="cashless", resident_id=None, request_id=request.id
-    )
+    response = book(client, world.token(world.m1), world, skill="cashless", resident_id=None, request_id=request.id)
     assert response.status_code == 201
     assert response.get_json()["unit_code"] == "C1B" and response.get_json()["request_id"] == request.id
     assert db.session.get(HelpRequest, request.id).status == "scheduled"
@@ -497,6 +487,8 @@ def test_booking_with_malformed_json_is_refused(client, world):
     response = client.post("/api/v1/visits", data="{", content_type="application/json", headers=headers)
     assert_error(response, 400)
     assert_error(client.post("/api/v1/visits", json="text", headers=headers), 400)
+    deep = "[" * 100_000 + "]" * 100_000  # deeper than Python's JSON decoder can go
+    assert_error(client.post("/api/v1/visits", data=deep, content_type="application/json", headers=headers), 400)
 
 
 # --- changing visits -----------------------------------------------------------------------

@@ -114,8 +114,7 @@ class World:
         db.session.add_all([team, other_team])
         for user in (self.member, self.member_bn, self.other_member):
             db.session.add_all(
-                WeeklyAvailability(user_id=user.id, weekday=day, start_minute=0, end_minute=1440)
-                for day in range(7)
+                WeeklyAvailability(user_id=user.id, weekday=day, start_minute=0, end_minute=1440) for day in range(7)
             )
         db.session.flush()
 

@@ -69,9 +69,7 @@ def test_people_without_email_get_the_message_in_app_only(db, world, make_user, 
     assert message.status == "no_email"
 
 
-def test_messages_wait_with_backoff_while_the_server_refuses_connections_then_go_once(
-    db, world, start_smtp
-):
+def test_messages_wait_with_backoff_while_the_server_refuses_connections_then_go_once(db, world, start_smtp):
     visit = world.book(timedelta(days=2))
     now = utcnow()
     enqueue("test:down-1", world.member, "outcome_nudge", now=now, visit=visit, skill="eID")

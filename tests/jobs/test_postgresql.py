@@ -38,9 +38,7 @@ def engine():
 @pytest.fixture
 def separate_app(database_url):
     """An app with its own engine: its commits are real, like another process's."""
-    app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SEED_DEMO": False, "MAIL_SERVER": ""}
-    )
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SEED_DEMO": False, "MAIL_SERVER": ""})
     yield app
     with app.app_context():
         _db.session.remove()
@@ -83,7 +81,7 @@ def test_the_in_process_scheduler_stays_off_while_another_scheduler_runs(engine,
         assert running.scheduler.running
         assert not SchedulerLock(engine, SCHEDULER_LOCK_KEY).try_acquire()
     finally:
-        running.stop()
+        running.stop(wait=True)  # let the jobs it started at once finish
     assert not running.scheduler.running
 
 

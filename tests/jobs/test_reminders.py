@@ -17,9 +17,7 @@ from app.visits.operations import cancel_visit, create_help_request
 
 def messages(db, prefix=""):
     db.session.expire_all()
-    return list(
-        db.session.scalars(select(Message).where(Message.key.startswith(prefix)).order_by(Message.id))
-    )
+    return list(db.session.scalars(select(Message).where(Message.key.startswith(prefix)).order_by(Message.id)))
 
 
 def recipients(db, prefix=""):
@@ -41,6 +39,7 @@ def test_a_visit_23_hours_ahead_gets_one_24_hour_reminder_for_member_and_residen
     assert "You have a support visit." in member_message.body
     assert "Help with: E-ID app (VNeID)" in member_message.body
     assert "Resident Vi" in member_message.body
+    assert {m.link for m in reminders} == {f"/visits/visits/{visit.id}"}
 
 
 def test_the_one_hour_reminder_comes_once_in_the_last_hour(app, db, world):
@@ -95,6 +94,8 @@ def test_reminders_are_emailed_once_across_repeated_runs(app, db, world, smtp):
         run_job(app, "visit_reminders", now=now)
         run_job(app, "send_outbox", now=now)
     assert sorted(e.envelope_to[0] for e in smtp.messages) == ["member@example.org", "resident@example.org"]
+    # The e-mail carries the page's full address (from SERVER_NAME or PUBLIC_URL).
+    assert all("http://localhost/visits/visits/" in e.get_content() for e in smtp.messages)
 
 
 def test_the_reminder_is_in_the_recipients_language(app, db, world):
@@ -149,6 +150,7 @@ def test_the_daily_digest_lists_new_requests_of_the_commune_once_a_day(app, db, 
     assert "E-ID app (VNeID)" in english.body
     assert "Cashless payment" in english.body
     assert "Buổi tối" in english.body
+    assert english.link == "/visits/triage"
     assert old.created_at < now - timedelta(days=1)
     for message in digests:
         if message.user_id != world.member.id:
@@ -187,6 +189,7 @@ def test_the_outcome_nudge_comes_48_hours_after_the_visit_once(app, db, world):
     assert nudge.key == f"nudge:{visit.id}"
     assert nudge.user_id == world.member.id
     assert nudge.subject.startswith("Please record the outcome of your visit on ")
+    assert nudge.link == f"/visits/visits/{visit.id}"
 
 
 def test_run_once_from_the_command_line(app, db, world):

@@ -15,7 +15,13 @@ def test_every_job_is_scheduled_once_with_coalescing_and_one_instance(app):
     scheduler.start(paused=True)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"send_outbox", "visit_reminders", "daily_digests", "outcome_nudges"}
+        assert set(jobs) == {
+            "send_outbox",
+            "visit_reminders",
+            "daily_digests",
+            "outcome_nudges",
+            "follow_up_reminders",
+        }
         assert set(jobs) == {job.id for job in JOBS}
         for job in jobs.values():
             assert job.coalesce is True

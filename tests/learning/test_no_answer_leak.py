@@ -38,9 +38,7 @@ def tags_of(page: str) -> list[tuple[str, dict]]:
 
 
 def option_inputs(page: str) -> list[dict]:
-    return [
-        attrs for tag, attrs in tags_of(page) if tag == "input" and (attrs.get("name") or "").startswith("q-")
-    ]
+    return [attrs for tag, attrs in tags_of(page) if tag == "input" and (attrs.get("name") or "").startswith("q-")]
 
 
 @pytest.fixture

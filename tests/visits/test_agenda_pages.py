@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import event
 
 from app.db import utcnow
 from app.extensions import db
 from app.visits import operations
 from app.visits.availability import LOCAL
 from app.visits.models import Visit
+from tests.conftest import csrf_token_from
 from tests.visits.pages_support import at, book, build_world, local_day, move_to_past, plan_session
 
 
@@ -104,6 +107,36 @@ def test_the_menu_links_to_the_agenda_or_the_team_calendar(w, client, login_as):
     assert 'href="/visits/agenda"' not in html
 
 
+@contextmanager
+def counting_queries():
+    counter = {"n": 0}
+
+    def count(*args):
+        counter["n"] += 1
+
+    connection = db.engines[None]  # the test's connection, shared by the requests
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        yield counter
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+
+
+def test_the_team_calendar_needs_no_query_per_visit(w, client, login_as, make_user, units):
+    book(w, start=at(1, 8))
+    login_as(w.manager)
+    week = local_day(1).isoformat()
+    with counting_queries() as few:
+        assert client.get(f"/visits/calendar?week={week}").status_code == 200
+    for hour in range(9, 15):
+        resident = make_user("resident", units["v1b"], full_name=f"Người dân {hour}")
+        book(w, w.member if hour % 2 else w.colleague, at(1, hour), resident=resident)
+    plan_session(w, start=at(2, 8))
+    with counting_queries() as many:
+        assert client.get(f"/visits/calendar?week={week}").status_code == 200
+    assert many["n"] <= few["n"] + 1  # + one query for the sessions' people
+
+
 # --- the team calendar ---------------------------------------------------------------------
 
 
@@ -194,6 +227,33 @@ def test_the_visit_page_is_refused_outside_the_commune_and_to_other_residents(w,
     login_as(getattr(w, who))
     assert client.get(f"/visits/visits/{visit.id}").status_code == 403
     assert client.get(f"/visits/visits/{visit.id}.ics").status_code == 403
+
+
+def test_the_department_manager_does_not_see_the_persons_phone(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    login_as(w.department)
+    html = page(client.get(f"/visits/visits/{visit.id}"))
+    assert "Bà Năm Mười" in html
+    assert "0912345678" not in html
+
+
+def test_the_visit_forms_carry_a_csrf_token(w, client, login_as, csrf_enabled):
+    visit = book(w, start=at(1, 10))
+    client.get("/login")
+    token = csrf_token_from(page(client.get("/login")))
+    client.post(
+        "/login", data={"username": w.member.username, "password": "correct horse battery", "csrf_token": token}
+    )
+    html = page(client.get(f"/visits/visits/{visit.id}"))
+
+    refused = client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": "Không có mã"})
+    assert refused.status_code == 400
+    assert visit_state(visit.id)[0] == "booked"
+    accepted = client.post(
+        f"/visits/visits/{visit.id}/cancel", data={"reason": "Có mã", "csrf_token": csrf_token_from(html)}
+    )
+    assert accepted.status_code == 302
+    assert visit_state(visit.id)[0] == "cancelled"
 
 
 def test_the_visited_resident_sees_the_time_and_place_but_no_forms(w, client, login_as):

@@ -109,7 +109,9 @@ def test_the_feed_carries_no_phone_numbers_names_or_notes(app, w, client, login_
         note="Con gái ở xa, nhờ cài VNeID",
         consent=True,
     )
-    operations.book_visit(w.member, at(1, 10), 60, skill="eid", place="Nhà bà Năm", booked_by=w.manager, request=request)
+    operations.book_visit(
+        w.member, at(1, 10), 60, skill="eid", place="Nhà bà Năm", booked_by=w.manager, request=request
+    )
     path = feed_path(client, login_as, w.member)
 
     body = fetch(app, path).get_data(as_text=True)

@@ -220,7 +220,7 @@ def test_a_member_signs_up_a_resident_of_the_commune(w, client, login_as):
 @pytest.mark.parametrize("person", ["resident_c2", "manager", "NONE", "abc"])
 def test_signing_up_someone_who_is_not_a_resident_of_the_commune_is_refused(w, client, login_as, person):
     session = plan_session(w)
-    value = {"NONE": "", "abc": "abc"}.get(person) or str(getattr(w, person).id)
+    value = {"NONE": "", "abc": "abc"}[person] if person in ("NONE", "abc") else str(getattr(w, person).id)
     login_as(w.member)
 
     response = client.post(f"/visits/sessions/{session.id}/sign-up-resident", data={"person": value})

@@ -140,9 +140,7 @@ def test_unknown_skills_and_duplicate_members_are_refused(client, db, login_as, 
     newcomer = make_user("tech_team", units["c1"])
     login_as(manager)
 
-    bad_skill = client.post(
-        f"/visits/teams/{team.id}", data={"add-user": str(newcomer.id), "add-skills": ["flying"]}
-    )
+    bad_skill = client.post(f"/visits/teams/{team.id}", data={"add-user": str(newcomer.id), "add-skills": ["flying"]})
     duplicate = client.post(f"/visits/teams/{team.id}", data={"add-user": str(member.id)})
     bad_update = client.post(
         f"/visits/teams/{team.id}/members/{membership.id}", data={f"m{membership.id}-skills": ["flying"]}
@@ -297,9 +295,7 @@ def test_a_member_records_dates_away_and_extra_hours(client, db, login_as, membe
     hours = add_date(
         client, "/visits/availability", on_date=day.isoformat(), kind="away_hours", start="08:00", end="10:00"
     )
-    extra = add_date(
-        client, "/visits/availability", on_date=day.isoformat(), kind="extra", start="19:00", end="24:00"
-    )
+    extra = add_date(client, "/visits/availability", on_date=day.isoformat(), kind="extra", start="19:00", end="24:00")
 
     assert (away.status_code, hours.status_code, extra.status_code) == (302, 302, 302)
     rows = db.session.scalars(

@@ -1,0 +1,467 @@
+"""Door-to-door campaigns: the list, creating one, its progress, and each member's walk list
+(on screen with a form per household, and printable for members without data)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms import DateField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app import authz
+from app.auth.models import User
+from app.exceptions import DomainError
+from app.extensions import db
+from app.outcomes import operations
+from app.outcomes.campaigns import create_campaign, update_walk_status, walk_list
+from app.outcomes.models import (
+    WALK_STATUS_TITLES,
+    WALK_STATUSES,
+    Campaign,
+    Household,
+    ResidentMilestone,
+    WalkListEntry,
+)
+from app.outcomes.routes import (
+    VILLAGE_KINDS,
+    bp,
+    refuse_if_not_allowed,
+    show_error,
+    status_for,
+    unit_by_code,
+    unit_choices,
+)
+from app.units.models import Unit
+from app.visits.availability import members_for
+
+#: What a member records at a household (the list starts at "pending").
+RECORDED_STATUSES = ("reached", "not_home", "declined")
+DEFAULT_CAMPAIGN_DAYS = 30
+COMMUNE_KINDS = ("commune", "ward")
+MAX_ID = 2**31 - 1
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+class CampaignForm(FlaskForm):
+    # Villages and members are checked against the commune by create_campaign.
+    name = StringField(
+        _l("Name of the campaign"),
+        validators=[InputRequired(_l("Give the campaign a name.")), Length(max=200)],
+        description=_l("For example: e-ID activation, village 3, this month."),
+    )
+    milestone = SelectField(
+        _l("Milestone to reach"),
+        validators=[InputRequired(_l("Choose the milestone the campaign aims at."))],
+        validate_choice=False,
+    )
+    villages = SelectMultipleField(
+        _l("Villages"),
+        validators=[InputRequired(_l("Choose one or more villages of this commune."))],
+        validate_choice=False,
+    )
+    starts_on = DateField(_l("First day"), validators=[InputRequired(_l("Enter the first day of the campaign."))])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired(_l("Enter the last day of the campaign."))])
+    members = SelectMultipleField(
+        _l("Members who walk the lists"),
+        validators=[InputRequired(_l("Choose at least one member."))],
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Create the campaign and its walk lists"))
+
+
+class WalkStatusForm(FlaskForm):
+    # The operation checks the status again (validate_choice would give WTForms' generic message).
+    status = RadioField(
+        _l("What happened?"),
+        choices=[SelectChoice(key, WALK_STATUS_TITLES[key]) for key in RECORDED_STATUSES],
+        validators=[InputRequired(_l("Choose what happened at this household."))],
+        validate_choice=False,
+    )
+    note = StringField(
+        _l("Note (optional)"),
+        validators=[Optional(), Length(max=300, message=_l("Keep the note under 300 characters."))],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def oversees(user, campaign: Campaign) -> bool:
+    """May `user` see every member's walk list of `campaign`: whoever runs campaigns in its
+    commune, and those who follow the figures there (department managers, read-only)."""
+    unit = campaign.unit
+    return authz.may(user, "campaigns.manage", unit) or (
+        authz.may(user, "reports.view", unit) and authz.may(user, "outcomes.view", unit)
+    )
+
+
+def may_see_walk_list(user, campaign: Campaign, member_id: int) -> bool:
+    """A member sees their own list (in their area); overseers see anyone's."""
+    if member_id == user.id and authz.may(user, "outcomes.view", campaign.unit):
+        return True
+    return oversees(user, campaign)
+
+
+def may_update(user, entry: WalkListEntry) -> bool:
+    return entry.member_id == user.id or authz.may(user, "campaigns.manage", entry.campaign.unit)
+
+
+def _load_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id <= MAX_ID else None
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _member_arg(campaign: Campaign) -> User | None:
+    """The member named by ?member_id= (400 when malformed, 404 unknown, 403 not allowed);
+    None when absent."""
+    raw = request.args.get("member_id", "").strip()
+    if not raw:
+        return None
+    if not _ID.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
+        abort(400, description=_("member_id must be the number of a member."))
+    authz.ensure(may_see_walk_list(current_user, campaign, int(raw)))
+    member = db.session.get(User, int(raw))
+    if member is None:
+        abort(404, description=_("No member has this number."))
+    return member
+
+
+def _status_counts(campaign_ids: list[int], *group, member_id: int | None = None) -> dict:
+    """{(campaign id, *group values): {status: count}} in one query (one member's entries only
+    when `member_id` is given)."""
+    counts: dict = defaultdict(lambda: dict.fromkeys(WALK_STATUSES, 0))
+    if not campaign_ids:
+        return counts
+    query = (
+        select(WalkListEntry.campaign_id, *group, WalkListEntry.status, func.count())
+        .join(Household, Household.id == WalkListEntry.household_id)
+        .where(WalkListEntry.campaign_id.in_(campaign_ids))
+        .group_by(WalkListEntry.campaign_id, *group, WalkListEntry.status)
+    )
+    if member_id is not None:
+        query = query.where(WalkListEntry.member_id == member_id)
+    for *key, status, number in db.session.execute(query):
+        counts[tuple(key)][status] += number
+    return counts
+
+
+def _total(counts: dict[str, int]) -> int:
+    return sum(counts.values())
+
+
+# --- the campaigns list and a new campaign ------------------------------------------------
+
+
+@bp.route("/campaigns")
+@login_required
+def campaigns():
+    """Campaigns in the person's area with their progress; a member sees the campaigns they
+    have households in, with their own progress."""
+    manage = authz.has_permission(current_user, "campaigns.manage")
+    follows = authz.has_permission(current_user, "reports.view") and authz.has_permission(current_user, "outcomes.view")
+    authz.ensure(manage or follows or authz.has_permission(current_user, "outcomes.record"))
+    query = (
+        select(Campaign)
+        .join(Unit, Unit.id == Campaign.unit_id)
+        .where(authz.unit_scope_filter(current_user, Unit.path))
+        .options(selectinload(Campaign.milestone), selectinload(Campaign.unit))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    )
+    oversight = manage or follows
+    if not oversight:
+        mine = select(WalkListEntry.campaign_id).where(WalkListEntry.member_id == current_user.id)
+        query = query.where(Campaign.id.in_(mine))
+    items = list(db.session.scalars(query))
+    ids = [c.id for c in items]
+    member_id = None if oversight else current_user.id
+    progress = {key[0]: counts for key, counts in _status_counts(ids, member_id=member_id).items()}
+    return render_template(
+        "outcomes/campaigns.html",
+        campaigns=items,
+        progress={cid: progress.get(cid, dict.fromkeys(WALK_STATUSES, 0)) for cid in ids},
+        oversight=oversight,
+        may_create=manage,
+        today=operations.local_today(),
+        titles=WALK_STATUS_TITLES,
+        total=_total,
+    )
+
+
+def _campaign_commune() -> Unit | None:
+    """The commune the new campaign runs in: the manager's own, or ?commune= for people who
+    work province-wide (None until they choose)."""
+    root = authz.scope_root(current_user)
+    if root is not None:
+        return root
+    code = request.args.get("commune", "").strip()
+    if not code:
+        return None
+    commune = unit_by_code(code)
+    if commune is None or commune.level != 2:
+        abort(404, description=_("No commune or ward has this code."))
+    return commune
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@login_required
+def new_campaign():
+    authz.ensure(authz.has_permission(current_user, "campaigns.manage"))
+    commune = _campaign_commune()
+    if commune is None:
+        communes = list(db.session.scalars(select(Unit).where(Unit.kind.in_(COMMUNE_KINDS)).order_by(Unit.path)))
+        return render_template("outcomes/campaign_new.html", form=None, communes=unit_choices(communes))
+    authz.ensure(authz.may(current_user, "campaigns.manage", commune))
+    villages = list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.path.startswith(commune.path, autoescape=True), Unit.kind.in_(VILLAGE_KINDS))
+            .order_by(Unit.path)
+        )
+    )
+    members = members_for(commune)
+    milestones = operations.active_milestones()
+    form = CampaignForm()
+    form.milestone.choices = [SelectChoice("", _("Choose…")), *(SelectChoice(m.key, m.name) for m in milestones)]
+    if not form.is_submitted():
+        today = operations.local_today()
+        form.starts_on.data = today
+        form.ends_on.data = today + timedelta(days=DEFAULT_CAMPAIGN_DAYS)
+        form.members.data = [str(m.id) for m in members]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member_ids = [int(value) for value in form.members.data if _ID.fullmatch(value)]
+            campaign = create_campaign(
+                current_user,
+                name=form.name.data,
+                milestone=operations.get_milestone(form.milestone.data),
+                commune=commune,
+                village_codes=[code[:64] for code in form.villages.data],
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                member_ids=member_ids or [0],  # [0]: nobody valid was ticked, never "everyone"
+            )
+        except DomainError as error:
+            db.session.rollback()
+            refuse_if_not_allowed(error)
+            show_error(form, error)
+            status = status_for(error)
+        else:
+            households = db.session.scalar(
+                select(func.count()).select_from(WalkListEntry).where(WalkListEntry.campaign_id == campaign.id)
+            )
+            db.session.commit()
+            if households:
+                message = ngettext(
+                    "The campaign has been created: %(num)d household is on the walk lists.",
+                    "The campaign has been created: %(num)d households are on the walk lists.",
+                    households,
+                )
+            else:
+                message = _(
+                    "The campaign has been created, but every targeted household has already reached the milestone."
+                )
+            flash(message, "success")
+            return redirect(url_for("outcomes.campaign", campaign_id=campaign.id))
+    elif request.method == "POST":
+        status = 400
+    return (
+        render_template(
+            "outcomes/campaign_new.html",
+            form=form,
+            commune=commune,
+            villages=villages,
+            members=members,
+            province_wide=authz.scope_root(current_user) is None,
+        ),
+        status,
+    )
+
+
+# --- one campaign ---------------------------------------------------------------------------
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@login_required
+def campaign(campaign_id: int):
+    campaign = _load_campaign(campaign_id)
+    if not oversees(current_user, campaign):
+        # A member goes straight to their own list.
+        authz.ensure(authz.may(current_user, "outcomes.view", campaign.unit))
+        return redirect(url_for("outcomes.campaign_walk_list", campaign_id=campaign.id))
+    by_member = {key[1]: counts for key, counts in _status_counts([campaign.id], WalkListEntry.member_id).items()}
+    by_village = {key[1]: counts for key, counts in _status_counts([campaign.id], Household.unit_id).items()}
+    members = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(list(by_member))))}
+    villages = list(db.session.scalars(select(Unit).where(Unit.code.in_(campaign.village_codes)).order_by(Unit.path)))
+    overall = dict.fromkeys(WALK_STATUSES, 0)
+    for counts in by_member.values():
+        for status, number in counts.items():
+            overall[status] += number
+    return render_template(
+        "outcomes/campaign_show.html",
+        campaign=campaign,
+        overall=overall,
+        member_rows=sorted(
+            ((members[mid], counts) for mid, counts in by_member.items()), key=lambda row: (row[0].full_name, row[0].id)
+        ),
+        village_rows=[(v, by_village.get(v.id, dict.fromkeys(WALK_STATUSES, 0))) for v in villages],
+        titles=WALK_STATUS_TITLES,
+        total=_total,
+    )
+
+
+# --- walk lists -----------------------------------------------------------------------------
+
+
+def walk_list_with_households(campaign: Campaign, member_id: int | None) -> list[WalkListEntry]:
+    """The entries of one member's list (or of every list), with households, villages and
+    residents loaded in three queries."""
+    entries = walk_list(campaign, member_id)
+    household_ids = [entry.household_id for entry in entries]
+    if household_ids:
+        db.session.scalars(
+            select(Household)
+            .where(Household.id.in_(household_ids))
+            .options(selectinload(Household.residents), selectinload(Household.unit))
+        ).all()
+    return entries
+
+
+def _reached_residents(campaign: Campaign, entries: list[WalkListEntry]) -> set[int]:
+    resident_ids = [r.id for entry in entries for r in entry.household.residents]
+    if not resident_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(ResidentMilestone.resident_id).where(
+                ResidentMilestone.milestone_id == campaign.milestone_id,
+                ResidentMilestone.resident_id.in_(resident_ids),
+            )
+        )
+    )
+
+
+def _render_walk_list(campaign: Campaign, member: User, *, errors=None, submitted=None, status=200):
+    entries = walk_list_with_households(campaign, member.id)
+    counts = dict.fromkeys(WALK_STATUSES, 0)
+    for entry in entries:
+        counts[entry.status] += 1
+    editable = member.id == current_user.id or authz.may(current_user, "campaigns.manage", campaign.unit)
+    return (
+        render_template(
+            "outcomes/campaign_walk_list.html",
+            campaign=campaign,
+            member=member,
+            entries=entries,
+            counts=counts,
+            reached=_reached_residents(campaign, entries),
+            editable=editable,
+            oversight=oversees(current_user, campaign),
+            may_view_residents=authz.may(current_user, "outcomes.view", campaign.unit),
+            form=WalkStatusForm(formdata=None),
+            statuses=[(key, WALK_STATUS_TITLES[key]) for key in RECORDED_STATUSES],
+            titles=WALK_STATUS_TITLES,
+            errors=errors or {},
+            submitted=submitted or {},
+            year=operations.local_today().year,
+        ),
+        status,
+    )
+
+
+def _walk_list_member(campaign: Campaign) -> User | None:
+    """The member whose list is asked for (the current person's own by default); None when a
+    manager who walks no list of this campaign gives no member_id."""
+    member = _member_arg(campaign)
+    if member is not None:
+        return member
+    authz.ensure(may_see_walk_list(current_user, campaign, current_user.id))
+    if oversees(current_user, campaign):
+        walks = db.session.scalar(
+            select(WalkListEntry.id)
+            .where(WalkListEntry.campaign_id == campaign.id, WalkListEntry.member_id == current_user.id)
+            .limit(1)
+        )
+        if walks is None:
+            return None
+    return current_user
+
+
+@bp.route("/campaigns/<int:campaign_id>/walk-list")
+@login_required
+def campaign_walk_list(campaign_id: int):
+    campaign = _load_campaign(campaign_id)
+    member = _walk_list_member(campaign)
+    if member is None:
+        return redirect(url_for("outcomes.campaign", campaign_id=campaign.id))
+    return _render_walk_list(campaign, member)
+
+
+@bp.route("/campaigns/<int:campaign_id>/walk-list/print")
+@login_required
+def campaign_walk_list_print(campaign_id: int):
+    """The member's list as a plain table with empty boxes to tick, for the browser's Print."""
+    campaign = _load_campaign(campaign_id)
+    member = _walk_list_member(campaign)
+    if member is None:
+        return redirect(url_for("outcomes.campaign", campaign_id=campaign.id))
+    entries = walk_list_with_households(campaign, member.id)
+    return render_template(
+        "outcomes/campaign_print.html",
+        campaign=campaign,
+        member=member,
+        entries=entries,
+        reached=_reached_residents(campaign, entries),
+        statuses=[(key, WALK_STATUS_TITLES[key]) for key in RECORDED_STATUSES],
+        printed_on=operations.local_today(),
+    )
+
+
+@bp.route("/walk-list/<int:entry_id>", methods=["POST"])
+@login_required
+def update_walk_entry(entry_id: int):
+    entry = db.session.get(WalkListEntry, entry_id) if entry_id <= MAX_ID else None
+    if entry is None:
+        abort(404)
+    campaign = entry.campaign
+    authz.ensure(may_update(current_user, entry))
+    member = db.session.get(User, entry.member_id)
+    form = WalkStatusForm()
+    if not form.validate_on_submit():
+        messages = [message for field in (form.status, form.note) for message in field.errors]
+        submitted = {entry.id: (form.status.data, form.note.data)}
+        return _render_walk_list(campaign, member, errors={entry.id: messages}, submitted=submitted, status=400)
+    try:
+        update_walk_status(current_user, entry, form.status.data, note=form.note.data)
+    except DomainError as error:
+        db.session.rollback()
+        refuse_if_not_allowed(error)
+        submitted = {entry.id: (form.status.data, form.note.data)}
+        return _render_walk_list(
+            campaign, member, errors={entry.id: [error.message]}, submitted=submitted, status=status_for(error)
+        )
+    household = entry.household
+    title = WALK_STATUS_TITLES[entry.status]
+    db.session.commit()
+    flash(_("Saved: %(household)s — %(status)s.", household=household.address, status=title), "success")
+    return redirect(
+        url_for(
+            "outcomes.campaign_walk_list",
+            campaign_id=campaign.id,
+            member_id=member.id,
+            _anchor=f"entry-{entry.id}",
+        )
+    )

@@ -1,0 +1,84 @@
+"""The team's open follow-ups, overdue first, and closing them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app import authz
+from app.auth.forms import EmptyForm
+from app.auth.models import User
+from app.exceptions import DomainError
+from app.extensions import db
+from app.outcomes import operations
+from app.outcomes.models import FollowUp, Resident
+from app.outcomes.routes import bp, refuse_if_not_allowed
+from app.units.models import Unit
+
+
+def _preload(follow_ups: list[FollowUp]) -> None:
+    """Load residents, units and members of the list in three queries (the relationships are then
+    found in the session without further queries)."""
+    for model, ids in (
+        (Resident, {f.resident_id for f in follow_ups if f.resident_id}),
+        (Unit, {f.unit_id for f in follow_ups}),
+        (User, {f.assigned_to_id for f in follow_ups if f.assigned_to_id}),
+    ):
+        if ids:
+            db.session.scalars(select(model).where(model.id.in_(ids))).all()
+
+
+def _may_close(follow_up: FollowUp) -> bool:
+    return follow_up.assigned_to_id == current_user.id or authz.may(current_user, "visits.manage", follow_up.unit)
+
+
+@bp.route("/follow-ups")
+@login_required
+def follow_ups():
+    authz.ensure(authz.has_permission(current_user, "outcomes.view"))
+    today = operations.local_today()
+    items = operations.open_follow_ups(current_user, today=today)
+    _preload(items)
+    return render_template(
+        "outcomes/follow_ups.html",
+        follow_ups=items,
+        overdue=sum(1 for item in items if item.due_on < today),
+        today=today,
+        may_close={item.id: _may_close(item) for item in items},
+        form=EmptyForm(formdata=None),
+    )
+
+
+def _close(follow_up_id: int, *, done: bool):
+    follow_up = db.session.get(FollowUp, follow_up_id)
+    if follow_up is None:
+        abort(404)
+    authz.ensure(authz.may(current_user, "outcomes.record", follow_up.unit))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if follow_up.status != "open":
+        abort(409, description=_("This follow-up is already closed."))
+    try:
+        operations.close_follow_up(current_user, follow_up, done=done)
+    except DomainError as error:
+        refuse_if_not_allowed(error)
+        raise
+    db.session.commit()
+    flash(_("The follow-up is done.") if done else _("The follow-up has been cancelled."), "success")
+    if request.form.get("back") == "resident" and follow_up.resident_id:
+        return redirect(url_for("outcomes.resident", resident_id=follow_up.resident_id))
+    return redirect(url_for("outcomes.follow_ups"))
+
+
+@bp.route("/follow-ups/<int:follow_up_id>/done", methods=["POST"])
+@login_required
+def follow_up_done(follow_up_id: int):
+    return _close(follow_up_id, done=True)
+
+
+@bp.route("/follow-ups/<int:follow_up_id>/cancel", methods=["POST"])
+@login_required
+def follow_up_cancel(follow_up_id: int):
+    return _close(follow_up_id, done=False)

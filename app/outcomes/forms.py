@@ -1,0 +1,135 @@
+"""Forms of the residents, milestone, follow-up and household-import pages."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS
+from app.outcomes.operations import CONFIDENCE_STATEMENTS
+
+STAGE_TITLES = {
+    "first_contact": _l("First contact"),
+    "close": _l("Close of support"),
+}
+
+
+def confirmation_choices() -> list[SelectChoice]:
+    return [SelectChoice(key, CONFIRMATION_TITLES[key]) for key in CONFIRMATIONS]
+
+
+class ResidentForm(FlaskForm):
+    # The operation checks the village against the member's area.
+    village = SelectField(
+        _l("Village or residential group"),
+        validators=[InputRequired(_l("Choose the resident's village or residential group."))],
+        validate_choice=False,
+    )
+    full_name = StringField(
+        _l("Full name"),
+        validators=[InputRequired(_l("Enter the resident's full name.")), Length(max=200)],
+        render_kw={"autocomplete": "off"},
+    )
+    birth_year = IntegerField(
+        _l("Year of birth (optional)"),
+        validators=[Optional(), NumberRange(1900, 2100, _l("Enter a year such as 1958."))],
+        render_kw={"inputmode": "numeric"},
+    )
+    phone = StringField(
+        _l("Phone (optional)"),
+        validators=[Optional(), Length(max=32)],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    consent = BooleanField(
+        _l("The resident agrees that the team keeps this record to help them with digital skills."),
+        validators=[InputRequired(_l("Ask the resident for consent and tick the box first."))],
+    )
+    submit = SubmitField(_l("Add the resident"))
+
+    def validate_birth_year(self, field):
+        if field.data is not None and field.data > date.today().year:
+            raise ValidationError(_l("The year of birth cannot be in the future."))
+
+
+class MilestoneForm(FlaskForm):
+    # Checked against the active milestones and the commune's members by the view.
+    milestone = SelectField(
+        _l("Milestone"), validators=[InputRequired(_l("Choose the milestone."))], validate_choice=False
+    )
+    on_date = DateField(_l("Date reached"), validators=[InputRequired(_l("Enter the date."))])
+    confirmation = RadioField(
+        _l("How was it confirmed?"),
+        choices=confirmation_choices(),
+        validators=[InputRequired(_l("Choose how it was confirmed."))],
+    )
+    helped_by = SelectField(_l("Who helped"), validate_choice=False)
+    submit = SubmitField(_l("Record the milestone"))
+
+
+class AssessmentForm(FlaskForm):
+    """The confidence self-assessment; one 1–5 field per statement is added below."""
+
+    stage = RadioField(
+        _l("When"),
+        choices=[SelectChoice(key, title) for key, title in STAGE_TITLES.items()],
+        validators=[InputRequired(_l("Choose when the self-assessment was taken."))],
+    )
+    submit = SubmitField(_l("Record the self-assessment"))
+
+
+for _key, _text in CONFIDENCE_STATEMENTS.items():
+    setattr(
+        AssessmentForm,
+        _key,
+        RadioField(
+            _text,
+            choices=[SelectChoice(str(n), str(n)) for n in range(1, 6)],
+            validators=[Optional()],
+        ),
+    )
+
+
+class LinkAccountForm(FlaskForm):
+    account = SelectField(_l("Account"), validators=[InputRequired(_l("Choose the account."))], validate_choice=False)
+    submit = SubmitField(_l("Link the account"))
+
+
+class HouseholdImportForm(FlaskForm):
+    # Shown to people who work province-wide; a commune manager imports for their own commune.
+    commune = SelectField(_l("Commune or ward"), validate_choice=False)
+    file = FileField(
+        _l("Household list (.csv or .xlsx)"),
+        validators=[
+            FileRequired(_l("Choose a .csv or .xlsx file.")),
+            FileAllowed(["csv", "xlsx"], _l("The file must be a .csv or .xlsx file.")),
+        ],
+    )
+    submit = SubmitField(_l("Import"))
+
+
+class SessionMilestonesForm(FlaskForm):
+    # The people are checked against the session's attendees by the operation.
+    people = SelectMultipleField(_l("Who reached it"), validate_choice=False)
+    milestone = SelectField(
+        _l("Milestone"), validators=[InputRequired(_l("Choose the milestone."))], validate_choice=False
+    )
+    confirmation = SelectField(
+        _l("How was it confirmed?"),
+        choices=confirmation_choices(),
+        validators=[InputRequired(_l("Choose how it was confirmed."))],
+    )
+    credit_learning = BooleanField(_l("Credit the matching lessons as completed with help"))
+    submit = SubmitField(_l("Record for the people ticked"))

@@ -1,0 +1,107 @@
+"""The household list a commune manager imports (CSV or XLSX), and its CSV template."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from app import authz
+from app.exceptions import DomainError
+from app.extensions import db
+from app.outcomes.forms import HouseholdImportForm
+from app.outcomes.residents import COLUMNS, ResidentImportError, import_households
+from app.outcomes.routes import (
+    bp,
+    refuse_if_not_allowed,
+    show_error,
+    status_for,
+    unit_by_code,
+    unit_choices,
+    units_in_scope,
+)
+
+#: The template's example row: a fictional person in a fictional village (so that importing the
+#: template unchanged is refused rather than adding someone who does not exist).
+EXAMPLE_ROW = {
+    "village_code": "THON-01",
+    "household_code": "HO-001",
+    "address": "Số 1, xóm Đông",
+    "resident_code": "ND-001",
+    "full_name": "Nguyễn Văn Mẫu",
+    "birth_year": "1960",
+    "phone": "0912 345 678",
+}
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_households_page():
+    authz.ensure(authz.has_permission(current_user, "outcomes.import"))
+    root = authz.scope_root(current_user)
+    form = HouseholdImportForm()
+    if root is None:
+        form.commune.choices = [SelectChoice("", _("Choose…")), *unit_choices(units_in_scope(("commune", "ward")))]
+    problems, status = [], 200
+    if form.validate_on_submit():
+        commune = root if root is not None else unit_by_code(form.commune.data)
+        if commune is None or commune.level != 2:
+            form.commune.errors = [*form.commune.errors, _("Choose the commune or ward.")]
+            return render_template(
+                "outcomes/import.html", form=form, problems=[], choose_commune=True, columns=COLUMNS
+            ), 400
+        upload = form.file.data
+        try:
+            summary = import_households(current_user, commune, upload.filename or "", upload.read())
+        except ResidentImportError as error:
+            db.session.rollback()
+            problems, status = error.problems, 400
+            flash(error.message, "error")
+        except DomainError as error:
+            db.session.rollback()
+            refuse_if_not_allowed(error)
+            show_error(form, error)
+            status = status_for(error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The list of %(commune)s has been imported: %(hc)d households added, %(hu)d updated; "
+                    "%(rc)d residents added, %(ru)d updated.",
+                    commune=commune.display_name,
+                    hc=summary.households_created,
+                    hu=summary.households_updated,
+                    rc=summary.residents_created,
+                    ru=summary.residents_updated,
+                ),
+                "success",
+            )
+            return redirect(url_for("outcomes.residents", unit=commune.code))
+    elif request.method == "POST":
+        status = 400
+    return (
+        render_template(
+            "outcomes/import.html", form=form, problems=problems, choose_commune=root is None, columns=COLUMNS
+        ),
+        status,
+    )
+
+
+@bp.route("/import/template.csv")
+@login_required
+def import_template():
+    """The columns of a household list and one fictional example row, as UTF-8 with a BOM so
+    that spreadsheet programs show Vietnamese names correctly."""
+    authz.ensure(authz.has_permission(current_user, "outcomes.import"))
+    example = EXAMPLE_ROW
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerow([example[column] for column in COLUMNS])
+    response = Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="household-list-template.csv"'
+    return response

@@ -1,0 +1,102 @@
+"""Milestones recorded in bulk after a group help session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import authz
+from app.auth.models import User
+from app.db import utcnow
+from app.exceptions import Invalid, NotAllowed
+from app.extensions import db
+from app.outcomes import operations
+from app.outcomes.models import Milestone, MilestoneEvidence
+from app.visits.availability import LOCAL
+from app.visits.models import GroupSession, SessionSignup
+
+
+@dataclass
+class SessionMilestonesResult:
+    newly_reached: int = 0
+    already_reached: int = 0
+    #: Already recorded from this session before: nothing was added for them.
+    unchanged: int = 0
+    lessons_credited: int = 0
+
+
+def may_record_for_session(actor: User, session: GroupSession) -> bool:
+    """The host, or someone who manages visits in the session's commune, and may record outcomes."""
+    runs_it = session.host_id == actor.id or authz.may(actor, "visits.manage", session.unit)
+    return runs_it and authz.may(actor, "outcomes.record", session.unit)
+
+
+def attendees(session: GroupSession) -> list[User]:
+    """The people who signed up and were marked as attended, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(SessionSignup, SessionSignup.user_id == User.id)
+            .where(SessionSignup.session_id == session.id, SessionSignup.attended.is_(True))
+            .order_by(User.full_name, User.id)
+        )
+    )
+
+
+def record_session_milestones(
+    actor: User,
+    session: GroupSession,
+    user_ids: set[int],
+    milestone: Milestone,
+    *,
+    confirmation: str,
+    credit_learning: bool = False,
+) -> SessionMilestonesResult:
+    """Record `milestone` for the attendees in `user_ids`, on the session's date, helped by its
+    host. Safe to send twice: a person already recorded from this session gets no second piece of
+    evidence. Raises Invalid for an empty choice or someone who did not attend, NotAllowed when
+    the actor may not record for the session (or one of its people)."""
+    if not may_record_for_session(actor, session):
+        raise NotAllowed(_("You may not record milestones for this session."))
+    if session.cancelled_at is not None:
+        raise Invalid(_("This session was cancelled."))
+    if session.starts_at > utcnow():
+        raise Invalid(_("Milestones are recorded after the session has started."))
+    if not user_ids:
+        raise Invalid(_("Tick at least one person."), field="people")
+    people = {user.id: user for user in attendees(session)}
+    if not set(user_ids) <= set(people):
+        raise Invalid(_("Only people who attended the session can be chosen."), field="people")
+    on_date = session.starts_at.astimezone(LOCAL).date()
+    result = SessionMilestonesResult()
+    for user_id in sorted(user_ids):
+        resident = operations.resident_for_user(people[user_id], recorded_by=actor)
+        recorded_before = db.session.scalar(
+            select(MilestoneEvidence.id).where(
+                MilestoneEvidence.resident_id == resident.id,
+                MilestoneEvidence.milestone_id == milestone.id,
+                MilestoneEvidence.session_id == session.id,
+            )
+        )
+        if recorded_before is not None:
+            operations.ensure_may_act_for(actor, resident)
+            result.unchanged += 1
+        else:
+            _reached, created = operations.record_milestone(
+                actor,
+                resident,
+                milestone,
+                on_date=on_date,
+                confirmation=confirmation,
+                helped_by=session.host,
+                session=session,
+            )
+            if created:
+                result.newly_reached += 1
+            else:
+                result.already_reached += 1
+        if credit_learning:
+            result.lessons_credited += operations.credit_learning_for_skills(resident, session.skills or [])
+    return result
