@@ -74,6 +74,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Kỹ năng số <no-reply@localhost>"),
+        # The site's public address, for links in e-mails (e.g. https://kynangso.example.gov.vn).
+        "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         # The in-process scheduler of `python run.py`; production runs `flask scheduler run`.
         "SCHEDULER_IN_PROCESS": _flag(env, "SCHEDULER_IN_PROCESS", not production and not testing),
         # How many reverse proxies to trust for X-Forwarded-For / -Proto.

@@ -35,6 +35,15 @@ from app.outcomes.models import (
     ResidentMilestone,
     WalkListEntry,
 )
+from app.reports.models import (
+    LearnerStat,
+    LearningStat,
+    MilestoneStat,
+    PeopleStat,
+    SkillDemandStat,
+    VisitStat,
+    WaitStat,
+)
 from app.units.models import Unit
 from app.visits import constraints as _visit_constraints  # noqa: F401  (PostgreSQL-only DDL)
 from app.visits.models import (
@@ -69,6 +78,8 @@ __all__ = [
     "GroupSession",
     "HelpRequest",
     "Household",
+    "LearnerStat",
+    "LearningStat",
     "LedgerMonth",
     "Lesson",
     "LessonBody",
@@ -76,20 +87,25 @@ __all__ = [
     "Message",
     "Milestone",
     "MilestoneEvidence",
+    "MilestoneStat",
     "ModuleCompletion",
     "Option",
+    "PeopleStat",
     "Question",
     "Quiz",
     "QuizAttempt",
     "Resident",
     "ResidentMilestone",
     "SessionSignup",
+    "SkillDemandStat",
     "Team",
     "TeamMember",
     "TrainingClass",
     "Unit",
     "User",
     "Visit",
+    "VisitStat",
+    "WaitStat",
     "WalkListEntry",
     "WeeklyAvailability",
 ]

@@ -31,6 +31,7 @@ from app.learning.models import (
     Quiz,
     QuizAttempt,
 )
+from app.reports import summaries
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -73,6 +74,7 @@ def enroll(user: User, course: Course) -> tuple[Enrollment, bool]:
             db.session.add(enrollment)
     except IntegrityError:  # enrolled by a parallel request a moment ago
         return get_enrollment(user, course), False
+    summaries.on_enrolled(user, enrollment)
     return enrollment, True
 
 
@@ -208,6 +210,7 @@ def _update_course_completion(user: User, course: Course, *, at: datetime | None
         enrollment.completed_at = at or utcnow()
         enrollment.completion_mode = _combined_mode(completions.values())
         db.session.flush()
+        summaries.on_course_completed(user, enrollment)
         issue_certificate(user, course, enrollment)
 
 

@@ -360,12 +360,19 @@ def _render_walk_list(campaign: Campaign, member: User, *, errors=None, submitte
     for entry in entries:
         counts[entry.status] += 1
     editable = member.id == current_user.id or authz.may(current_user, "campaigns.manage", campaign.unit)
+    by_village: list[tuple[Unit, list[tuple[int, WalkListEntry]]]] = []
+    for number, entry in enumerate(entries, start=1):
+        village = entry.household.unit
+        if not by_village or by_village[-1][0].id != village.id:
+            by_village.append((village, []))
+        by_village[-1][1].append((number, entry))
     return (
         render_template(
             "outcomes/campaign_walk_list.html",
             campaign=campaign,
             member=member,
             entries=entries,
+            by_village=by_village,
             counts=counts,
             reached=_reached_residents(campaign, entries),
             editable=editable,
@@ -376,7 +383,6 @@ def _render_walk_list(campaign: Campaign, member: User, *, errors=None, submitte
             titles=WALK_STATUS_TITLES,
             errors=errors or {},
             submitted=submitted or {},
-            year=operations.local_today().year,
         ),
         status,
     )

@@ -31,6 +31,7 @@ from app.outcomes.models import (
     Resident,
     ResidentMilestone,
 )
+from app.reports import summaries
 from app.visits.availability import LOCAL
 from app.visits.models import GroupSession, Visit
 
@@ -161,6 +162,7 @@ def record_milestone(
                 reached = ResidentMilestone(resident_id=resident.id, milestone_id=milestone.id, reached_on=on_date)
                 db.session.add(reached)
             created = True
+            summaries.on_milestone_date(resident, milestone.id, None, on_date)
         except IntegrityError:  # recorded by someone else a moment ago
             reached = db.session.scalar(
                 select(ResidentMilestone).where(
@@ -169,6 +171,7 @@ def record_milestone(
                 )
             )
     elif on_date < reached.reached_on:
+        summaries.on_milestone_date(resident, milestone.id, reached.reached_on, on_date)
         reached.reached_on = on_date  # earlier evidence moves the date back
     record(
         "milestone_recorded",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.exceptions import Invalid
 from app.extensions import db
+from app.reports import summaries
 from app.units.models import KIND_LEVELS, Unit
 
 #: Kind names accepted in files: the platform's own and the Vietnamese abbreviations used in
@@ -225,11 +226,18 @@ def import_units(text: str, *, is_demo: bool = False) -> ImportResult:
         if is_demo:
             unit.is_demo = True
 
+    moved = False
     for code, row in by_code.items():
         parent = units[row["parent_code"]] if row["parent_code"] else None
+        if code in existing and units[code].parent is not parent:
+            moved = True
         units[code].parent = parent
     _recompute_paths(units.values())
     db.session.flush()
+    summaries.forget_unit_chains()
+    if moved:
+        # Figures are kept per unit and its ancestors; a unit with a new parent changes them.
+        summaries.rebuild()
     return result
 
 

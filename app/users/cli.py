@@ -7,6 +7,7 @@ from app.auth.models import ROLES, User
 from app.auth.operations import check_new_password
 from app.exceptions import Invalid
 from app.extensions import db
+from app.reports import summaries
 from app.units.operations import get_unit_by_code
 from app.users.operations import validate_username
 
@@ -33,5 +34,7 @@ def create_command(username, full_name, role, unit_code, password):
         sys.exit(1)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    summaries.on_person_changed(user)
     db.session.commit()
     click.echo(f"Created {user.username} ({role}) in {unit.name}.")

@@ -17,6 +17,7 @@ from app.auth.operations import check_new_password, generate_one_time_password, 
 from app.db import utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
+from app.reports import summaries
 from app.units.models import Unit
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -112,6 +113,7 @@ def create_user(
         user.must_change_password = True
     db.session.add(user)
     db.session.flush()
+    summaries.on_person_changed(user)
     record("user_created", actor=actor, target=user, details={"role": role, "unit": unit.code})
     return NewAccount(user, one_time)
 
@@ -170,6 +172,7 @@ def create_assisted_account(
     user.set_password(one_time)
     db.session.add(user)
     db.session.flush()
+    summaries.on_person_changed(user)
     db.session.add(Consent(user_id=user.id, purpose="assisted_account", recorded_by_id=actor.id))
     if user.phone:
         db.session.add(Consent(user_id=user.id, purpose="contact_by_phone", recorded_by_id=actor.id))
@@ -191,6 +194,9 @@ def update_user(
     if not authz.may_manage_user(actor, user):
         raise NotAllowed(_("You may not change this account."))
     _check_assignment(actor, role, unit)
+    moving = role != user.role or unit.id != user.unit_id
+    if moving:
+        summaries.on_person_changing(user)
     changes = {}
     new_values = {
         "full_name": _clean_name(full_name),
@@ -206,6 +212,9 @@ def update_user(
     if user.unit_id != unit.id:
         changes["unit"] = [user.unit.code, unit.code]
         user.unit = unit
+    if moving:
+        db.session.flush()
+        summaries.on_person_changed(user)
     if "role" in changes or "unit" in changes:
         # New rights or scope take effect at the next sign-in, everywhere.
         user.end_sessions()
@@ -218,15 +227,15 @@ def set_active(actor: User, user: User, active: bool) -> None:
         raise NotAllowed(_("You may not change this account."))
     if user.active == active:
         return
+    summaries.on_person_changing(user)
     user.active = active
+    summaries.on_person_changed(user)
     if not active:
         user.end_sessions()
     record("user_reactivated" if active else "user_deactivated", actor=actor, target=user)
 
 
-def people_query(
-    viewer: User, search: str | None = None, *, role: str | None = None, unit: Unit | None = None
-):
+def people_query(viewer: User, search: str | None = None, *, role: str | None = None, unit: Unit | None = None):
     """The people `viewer` may see, optionally filtered; a select() to paginate."""
     query = (
         select(User)

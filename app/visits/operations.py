@@ -20,6 +20,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
+from app.reports import summaries
 from app.units.models import Unit
 from app.users.operations import clean_phone
 from app.visits.availability import LOCAL, members_for
@@ -88,9 +89,7 @@ def create_help_request(
     record their details for this help."""
     _check_skill(skill)
     if not consent:
-        raise Invalid(
-            _("The person must agree that their details are recorded for this help."), field="consent"
-        )
+        raise Invalid(_("The person must agree that their details are recorded for this help."), field="consent")
     if unit is None or unit.level < 2:
         raise Invalid(_("Choose the village or commune where help is needed."), field="unit_code")
     if not (authz.has_permission(actor, "help.request") or authz.has_permission(actor, "visits.manage")):
@@ -114,6 +113,7 @@ def create_help_request(
     )
     db.session.add(request)
     db.session.flush()
+    summaries.on_request_filed(request)
     return request
 
 
@@ -141,15 +141,22 @@ def set_request_status(actor: User, request: HelpRequest, status: str) -> None:
 # --- visits ------------------------------------------------------------------------------
 
 
-def _serialise_bookings(member: User) -> None:
-    """SQLite: take the write lock now, so the overlap check and the insert happen alone."""
+def _serialise_writes(lock_user_id: int) -> None:
+    """SQLite: take the database's write lock now, so a check and the write after it happen alone.
+
+    SQLite refuses to upgrade a transaction that has already read to a writing one if someone
+    else wrote in the meantime; so a transaction that has only read so far is ended first and
+    the lock is taken at the start of a fresh one. (PostgreSQL needs none of this: its
+    constraints decide.)
+    """
     if db.session.get_bind().dialect.name != "sqlite":
         return
+    if not (db.session.new or db.session.dirty or db.session.deleted):
+        db.session.commit()
     try:
-        db.session.execute(
-            text("UPDATE users SET session_epoch = session_epoch WHERE id = :id"), {"id": member.id}
-        )
-    except OperationalError as error:  # another booking holds the lock for too long
+        db.session.execute(text("UPDATE users SET session_epoch = session_epoch WHERE id = :id"), {"id": lock_user_id})
+    except OperationalError as error:  # another writer held the lock past the busy timeout
+        db.session.rollback()
         raise Conflict(_("Someone else is booking right now. Please try again.")) from error
 
 
@@ -165,17 +172,17 @@ def _overlapping(member: User, starts_at: datetime, ends_at: datetime, ignore_vi
     return db.session.scalar(query.limit(1))
 
 
-def _check_times(starts_at: datetime, duration_minutes: int, *, allow_past=False) -> datetime:
+def _check_times(starts_at: datetime, duration_minutes: int, *, allow_past=False, what="visit") -> datetime:
     if starts_at is None or starts_at.tzinfo is None:
         raise Invalid(_("Give the start time with its date."), field="start")
-    if (
-        not isinstance(duration_minutes, int)
-        or not MIN_VISIT_MINUTES <= duration_minutes <= MAX_VISIT_MINUTES
-    ):
-        raise Invalid(
-            _("A visit lasts from %(min)d to %(max)d minutes.", min=MIN_VISIT_MINUTES, max=MAX_VISIT_MINUTES),
-            field="duration_minutes",
-        )
+    if not isinstance(duration_minutes, int) or not MIN_VISIT_MINUTES <= duration_minutes <= MAX_VISIT_MINUTES:
+        if what == "session":
+            message = _(
+                "A session lasts from %(min)d to %(max)d minutes.", min=MIN_VISIT_MINUTES, max=MAX_VISIT_MINUTES
+            )
+        else:
+            message = _("A visit lasts from %(min)d to %(max)d minutes.", min=MIN_VISIT_MINUTES, max=MAX_VISIT_MINUTES)
+        raise Invalid(message, field="duration_minutes")
     if not allow_past and starts_at < utcnow() - timedelta(minutes=5):
         raise Invalid(_("The start time is in the past."), field="start")
     return starts_at + timedelta(minutes=duration_minutes)
@@ -187,9 +194,7 @@ def _insert_or_conflict(visit: Visit) -> None:
             db.session.add(visit)
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) == "23P01":  # exclusion_violation
-            raise Conflict(
-                _("This member already has a visit at that time. Choose another time or member.")
-            ) from error
+            raise Conflict(_("This member already has a visit at that time. Choose another time or member.")) from error
         raise
 
 
@@ -223,7 +228,7 @@ def book_visit(
     if resident is not None and not authz.unit_in_scope(booked_by, resident.unit):
         raise NotAllowed(_("You may not book visits for this person."))
     place = _clean_text(place, "place", _("Enter the address or meeting point."))
-    _serialise_bookings(member)
+    _serialise_writes(member.id)
     if _overlapping(member, starts_at, ends_at) is not None:
         raise Conflict(_("This member already has a visit at that time. Choose another time or member."))
     visit = Visit(
@@ -248,9 +253,7 @@ def _ensure_may_change(actor: User, visit: Visit) -> None:
         raise NotAllowed(_("You may not change this visit."))
 
 
-def reschedule_visit(
-    actor: User, visit: Visit, starts_at: datetime, duration_minutes: int | None = None
-) -> Visit:
+def reschedule_visit(actor: User, visit: Visit, starts_at: datetime, duration_minutes: int | None = None) -> Visit:
     _ensure_may_change(actor, visit)
     if visit.status != "booked":
         raise Conflict(_("Only a booked visit can be moved."))
@@ -261,7 +264,7 @@ def reschedule_visit(
     )
     ends_at = _check_times(starts_at, minutes)
     member = db.session.get(User, visit.member_id)
-    _serialise_bookings(member)
+    _serialise_writes(member.id)
     if _overlapping(member, starts_at, ends_at, ignore_visit_id=visit.id) is not None:
         raise Conflict(_("This member already has a visit at that time. Choose another time or member."))
     try:
@@ -269,9 +272,7 @@ def reschedule_visit(
             visit.starts_at, visit.ends_at = starts_at, ends_at
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) == "23P01":
-            raise Conflict(
-                _("This member already has a visit at that time. Choose another time or member.")
-            ) from error
+            raise Conflict(_("This member already has a visit at that time. Choose another time or member.")) from error
         raise
     return visit
 
@@ -345,6 +346,7 @@ def complete_visit(
     if visit.request is not None:
         visit.request.status = "done"
         visit.request.closed_at = utcnow()
+    summaries.on_visit_done(visit)
     if milestones or credit_learning or not resolved:
         resident = outcomes.resident_record_for_visit(actor, visit)
         if not resolved:
@@ -373,12 +375,8 @@ def complete_visit(
     return visit
 
 
-def visits_in_scope(
-    actor: User, *, unit: Unit | None = None, start=None, end=None, member: User | None = None
-):
-    query = (
-        select(Visit).join(Unit, Unit.id == Visit.unit_id).where(authz.unit_scope_filter(actor, Unit.path))
-    )
+def visits_in_scope(actor: User, *, unit: Unit | None = None, start=None, end=None, member: User | None = None):
+    query = select(Visit).join(Unit, Unit.id == Visit.unit_id).where(authz.unit_scope_filter(actor, Unit.path))
     if unit is not None:
         query = query.where(Unit.path.startswith(unit.path, autoescape=True))
     if start is not None:
@@ -416,7 +414,9 @@ def create_group_session(
         raise Invalid(_("Choose at least one kind of help."), field="skills")
     if not isinstance(capacity, int) or not 1 <= capacity <= 500:
         raise Invalid(_("The number of places is from 1 to 500."), field="capacity")
-    ends_at = _check_times(starts_at, duration_minutes)
+    ends_at = _check_times(starts_at, duration_minutes, what="session")
+    if _overlapping(host, starts_at, ends_at) is not None:
+        raise Conflict(_("The host has a visit at that time. Choose another time or host."))
     session = GroupSession(
         unit_id=unit.id,
         title=_clean_text(title, "title", _("Give the session a title."), max_length=200),
@@ -440,12 +440,12 @@ def sign_up(session: GroupSession, person: User, *, by: User) -> SessionSignup:
         raise Conflict(_("This session is no longer open for sign-up."))
     if by.id != person.id and not authz.may(by, "visits.manage", session.unit):
         raise NotAllowed(_("You may not sign up other people for this session."))
-    if not authz.unit_in_scope(person, session.unit) and by.id == person.id:
+    # Sessions are for the people of the commune they are held in.
+    if not authz.unit_in_scope(person, session.unit) or not person.active:
         raise NotAllowed(_("This session is for another commune."))
+    _serialise_writes(person.id)
     existing = db.session.scalar(
-        select(SessionSignup).where(
-            SessionSignup.session_id == session.id, SessionSignup.user_id == person.id
-        )
+        select(SessionSignup).where(SessionSignup.session_id == session.id, SessionSignup.user_id == person.id)
     )
     if existing is not None:
         raise Conflict(_("Already signed up."))
@@ -475,10 +475,10 @@ def _take_place(session: GroupSession, person: User, by: User) -> SessionSignup:
 def cancel_signup(session: GroupSession, person: User, *, by: User) -> None:
     if by.id != person.id and not authz.may(by, "visits.manage", session.unit):
         raise NotAllowed(_("You may not change this sign-up."))
+    if session.starts_at <= utcnow():
+        raise Conflict(_("The session has started; its sign-ups are kept for the attendance record."))
     signup = db.session.scalar(
-        select(SessionSignup).where(
-            SessionSignup.session_id == session.id, SessionSignup.user_id == person.id
-        )
+        select(SessionSignup).where(SessionSignup.session_id == session.id, SessionSignup.user_id == person.id)
     )
     if signup is None:
         return

@@ -61,7 +61,9 @@ def w(db, units, make_user, milestones, team):
     rows += [f"C1B,B{i},Số {i} xóm Tây,RB{i},Trần Thị B{i},1970," for i in range(3)]
     rows += ["C1B,B0,Số 0 xóm Tây,RB9,Trần Văn Cháu,2019,"]  # a child in household B0
     import_households(w.manager, units["c1"], "c1.csv", (HEADER + "\n".join(rows) + "\n").encode())
-    import_households(w.manager_c2, units["c2"], "c2.csv", (HEADER + "C2A,Z1,Số 1 xóm Bắc,RZ1,Lê Văn Z,1960,\n").encode())
+    import_households(
+        w.manager_c2, units["c2"], "c2.csv", (HEADER + "C2A,Z1,Số 1 xóm Bắc,RZ1,Lê Văn Z,1960,\n").encode()
+    )
     db.session.flush()
     return w
 
@@ -284,9 +286,7 @@ def test_a_member_sees_their_own_list_and_records_what_happened(w, client, sign_
     assert all(f"Household {e.household.code}<" not in text for e in others)
 
     entry = mine[0]
-    response = client.post(
-        f"/outcomes/walk-list/{entry.id}", data={"status": "not_home", "note": "  Đi làm  ruộng "}
-    )
+    response = client.post(f"/outcomes/walk-list/{entry.id}", data={"status": "not_home", "note": "  Đi làm  ruộng "})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"member_id={w.member.id}#entry-{entry.id}")
     saved = db.session.get(WalkListEntry, entry.id)
@@ -301,16 +301,29 @@ def test_a_member_sees_their_own_list_and_records_what_happened(w, client, sign_
     assert entries_of(campaign.id, w.colleague.id)[0].status == "pending"
 
 
-def test_a_member_already_helped_is_marked_on_the_list(w, client, sign_in):
-    resident = db.session.scalar(db.select(Resident).where(Resident.code == "RA1"))
-    operations.record_milestone(
-        w.member, resident, w.milestones["eid_installed"], on_date=operations.local_today(), confirmation="document"
-    )
+def test_households_fully_reached_are_left_out_and_residents_already_reached_are_marked(w, client, sign_in):
+    def resident(code):
+        return db.session.scalar(db.select(Resident).where(Resident.code == code))
+
+    today = operations.local_today()
+    milestone = w.milestones["eid_installed"]
+    operations.record_milestone(w.member, resident("RA1"), milestone, on_date=today, confirmation="document")
+    # Household A2 gets a second adult; the first has reached the milestone, the second has not.
+    a2 = resident("RA2").household
+    db.session.add(Resident(unit_id=a2.unit_id, household_id=a2.id, full_name="Đỗ Thị Mới", birth_year=1980))
+    operations.record_milestone(w.member, resident("RA2"), milestone, on_date=today, confirmation="document")
+    db.session.flush()
     campaign = make_campaign(w, villages=("C1A",), milestone="eid_installed")
-    assert "A1" not in [e.household.code for e in entries_of(campaign.id)]  # fully reached: not listed
-    sign_in(w.manager)
-    text = page(client.get(f"/outcomes/campaigns/{campaign.id}"))
-    assert "4" in text
+    codes = sorted(e.household.code for e in entries_of(campaign.id))
+    assert codes == ["A0", "A2", "A3", "A4"]  # A1's only adult has reached it
+
+    entry = next(e for e in entries_of(campaign.id) if e.household.code == "A2")
+    sign_in(db.session.get(type(w.member), entry.member_id))
+    text = page(client.get(f"/outcomes/campaigns/{campaign.id}/walk-list"))
+    card = text.split(f'id="entry-{entry.id}"')[1].split("</li>\n  \n")[0]
+    assert "Đỗ Thị Mới" in card and "Nguyễn Văn A2" in card
+    assert card.count("Milestone reached") == 1
+    assert card.index("Nguyễn Văn A2") < card.index("Milestone reached") < card.index("Đỗ Thị Mới")
 
 
 @pytest.mark.parametrize(

@@ -668,6 +668,10 @@ def follow_ups(w, past_visit):
             w.member, visit, reason=f"Đi công an xã kích hoạt ({days})", resident=w.lan
         )
         follow_up.due_on = operations.local_today() + timedelta(days=days)
+        # Move the visit out of the way so the member's next visit does not overlap it.
+        visit.starts_at -= timedelta(hours=3 * (len(made) + 1))
+        visit.ends_at -= timedelta(hours=3 * (len(made) + 1))
+        db.session.flush()
         made.append(follow_up)
     other = FollowUp(
         resident_id=w.tam.id,

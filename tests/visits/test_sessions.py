@@ -84,7 +84,7 @@ def test_a_manager_plans_a_session_hosted_by_a_member(w, client, login_as):
         ({"date": None}, 400, "Enter the date."),
         ({"time": "noon"}, 400, "Not a valid time value."),
         ({"date": "PAST"}, 400, "The start time is in the past."),
-        ({"duration_minutes": "1000"}, 400, "A visit lasts from 15 to 480 minutes."),
+        ({"duration_minutes": "1000"}, 400, "A session lasts from 15 to 480 minutes."),
         ({"skills": None}, 400, "Choose at least one kind of help."),
         ({"skills": ["knitting"]}, 400, "Choose at least one kind of help."),
         ({"capacity": "0"}, 400, "The number of places is from 1 to 500."),

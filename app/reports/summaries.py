@@ -1,0 +1,384 @@
+"""Keeping the summary tables (app.reports.models) in step with the data.
+
+Operations call the `on_*` functions inside their own transaction, so a completion, a visit or a
+milestone shows on the dashboards at once. `compute_from_scratch()` recounts everything from the
+underlying tables (the test suite checks both agree); `rebuild()` replaces the tables with it,
+after bulk loads such as `flask demo generate`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from flask import g, has_app_context
+from sqlalchemy import Date, case, cast, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.auth.models import User
+from app.extensions import db
+from app.learning.models import Enrollment
+from app.reports.models import (
+    LearnerStat,
+    LearningStat,
+    MilestoneStat,
+    PeopleStat,
+    SkillDemandStat,
+    VisitStat,
+    WaitStat,
+)
+from app.units.models import Unit
+from app.visits.availability import LOCAL
+
+STAT_MODELS = (LearningStat, LearnerStat, PeopleStat, VisitStat, WaitStat, SkillDemandStat, MilestoneStat)
+MODE_COLUMNS = {"self": "completed_self", "in_person": "completed_in_person", "assisted": "completed_assisted"}
+
+
+def week_of(moment: datetime | date) -> date:
+    """Monday of the local (Asia/Ho_Chi_Minh) week."""
+    day = moment.astimezone(LOCAL).date() if isinstance(moment, datetime) else moment
+    return day - timedelta(days=day.weekday())
+
+
+def wait_bucket(hours: float) -> int:
+    """0–47: whole hours; 48–89: whole days from 2 to 43 (and over)."""
+    hours = max(hours, 0)
+    if hours < 48:
+        return int(hours)
+    return min(48 + int(hours // 24) - 2, 89)
+
+
+def bucket_hours(bucket: int) -> float:
+    """The middle of a bucket, in hours."""
+    if bucket < 48:
+        return bucket + 0.5
+    return (bucket - 48 + 2) * 24 + 12
+
+
+def unit_chain(unit_id: int) -> list[int]:
+    """The unit and every unit above it (cached for the current request or job)."""
+    chains = g.setdefault("unit_chains", {}) if has_app_context() else {}
+    chain = chains.get(unit_id)
+    if chain is None:
+        path = db.session.scalar(select(Unit.path).where(Unit.id == unit_id))
+        codes = [code for code in (path or "").split("/") if code]
+        ids = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all())
+        chain = [ids[code] for code in reversed(codes) if code in ids]
+        chains[unit_id] = chain
+    return chain
+
+
+def forget_unit_chains() -> None:
+    if has_app_context():
+        g.pop("unit_chains", None)
+
+
+def _insert(model):
+    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
+def bump(model, unit_id: int, keys: dict, **increments: int) -> None:
+    """Add `increments` to the rows of `unit_id` and its ancestors (creating them as needed)."""
+    increments = {name: value for name, value in increments.items() if value}
+    if not increments:
+        return
+    table = model.__table__
+    for chain_unit in unit_chain(unit_id):
+        values = {"unit_id": chain_unit, **keys, **increments}
+        statement = _insert(model).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key.columns],
+            set_={name: getattr(table.c, name) + value for name, value in increments.items()},
+        )
+        db.session.execute(statement)
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def on_enrolled(user: User, enrollment: Enrollment) -> None:
+    week = week_of(enrollment.enrolled_at)
+    bump(LearningStat, user.unit_id, {"course_id": enrollment.course_id, "role": user.role, "week": week}, enrolled=1)
+    others = db.session.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.id != enrollment.id)
+    )
+    if not others:
+        bump(LearnerStat, user.unit_id, {"role": user.role, "week": week}, new_learners=1)
+
+
+def on_course_completed(user: User, enrollment: Enrollment) -> None:
+    week = week_of(enrollment.completed_at)
+    bump(
+        LearningStat,
+        user.unit_id,
+        {"course_id": enrollment.course_id, "role": user.role, "week": week},
+        completed=1,
+        **{MODE_COLUMNS[enrollment.completion_mode]: 1},
+    )
+    earlier = db.session.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.id != enrollment.id, Enrollment.completed_at.is_not(None))
+    )
+    if not earlier:
+        bump(LearnerStat, user.unit_id, {"role": user.role, "week": week}, new_completers=1)
+
+
+def _learning_contribution(user: User, sign: int) -> None:
+    """Add (+1) or remove (-1) everything a person's learning contributes, at their current unit
+    and role (used when a person moves to another unit or role)."""
+    enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)).all()
+    if not enrollments:
+        return
+    for enrollment in enrollments:
+        keys = {"course_id": enrollment.course_id, "role": user.role}
+        bump(LearningStat, user.unit_id, {**keys, "week": week_of(enrollment.enrolled_at)}, enrolled=sign)
+        if enrollment.completed_at is not None:
+            bump(
+                LearningStat,
+                user.unit_id,
+                {**keys, "week": week_of(enrollment.completed_at)},
+                completed=sign,
+                **{MODE_COLUMNS[enrollment.completion_mode]: sign},
+            )
+    first = min(enrollments, key=lambda e: (e.enrolled_at, e.id))
+    bump(LearnerStat, user.unit_id, {"role": user.role, "week": week_of(first.enrolled_at)}, new_learners=sign)
+    completed = [e for e in enrollments if e.completed_at is not None]
+    if completed:
+        first_done = min(completed, key=lambda e: (e.completed_at, e.id))
+        bump(
+            LearnerStat,
+            user.unit_id,
+            {"role": user.role, "week": week_of(first_done.completed_at)},
+            new_completers=sign,
+        )
+
+
+def on_person_changing(user: User) -> None:
+    """Call before changing a person's unit, role or active flag…"""
+    if user.id is not None and user.active:
+        bump(PeopleStat, user.unit_id, {"role": user.role}, accounts=-1)
+    if user.id is not None:
+        _learning_contribution(user, -1)
+
+
+def on_person_changed(user: User) -> None:
+    """…and after (also for a new account, after it was flushed)."""
+    if user.active:
+        bump(PeopleStat, user.unit_id, {"role": user.role}, accounts=1)
+    _learning_contribution(user, +1)
+
+
+def on_request_filed(request) -> None:
+    week = week_of(request.created_at)
+    bump(VisitStat, request.unit_id, {"week": week}, requests=1)
+    bump(SkillDemandStat, request.unit_id, {"skill": request.skill, "week": week}, requests=1)
+
+
+def on_visit_done(visit) -> None:
+    week = week_of(visit.starts_at)
+    rating = visit.rating or 0
+    bump(
+        VisitStat,
+        visit.unit_id,
+        {"week": week},
+        visits_done=1,
+        resolved=1 if visit.resolved else 0,
+        rating_sum=rating,
+        rating_count=1 if visit.rating else 0,
+        minutes_spent=visit.minutes_spent or 0,
+    )
+    bump(SkillDemandStat, visit.unit_id, {"skill": visit.skill, "week": week}, visits_done=1)
+    if visit.request is not None:
+        hours = (visit.starts_at - visit.request.created_at).total_seconds() / 3600
+        bump(WaitStat, visit.unit_id, {"week": week, "bucket": wait_bucket(hours)}, visits=1)
+
+
+def on_milestone_date(resident, milestone_id: int, old_date: date | None, new_date: date) -> None:
+    """A milestone was reached (old_date None) or its date moved."""
+    if old_date is not None:
+        if week_of(old_date) == week_of(new_date):
+            return
+        bump(MilestoneStat, resident.unit_id, {"milestone_id": milestone_id, "week": week_of(old_date)}, reached=-1)
+    bump(MilestoneStat, resident.unit_id, {"milestone_id": milestone_id, "week": week_of(new_date)}, reached=1)
+
+
+# --- recount -------------------------------------------------------------------------------
+
+
+def _local_week(column):
+    """SQL for the Monday of the local week of a timestamp column."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("week", func.timezone("Asia/Ho_Chi_Minh", column)), Date)
+    return func.date(column, "+7 hours", "weekday 0", "-6 days")
+
+
+def _local_week_of_date(column):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("week", column), Date)
+    return func.date(column, "weekday 0", "-6 days")
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+def compute_from_scratch() -> dict[str, dict[tuple, dict[str, int]]]:
+    """Every summary row recounted from the underlying tables: {table: {key: {column: value}}}.
+
+    Counting is done per leaf unit in SQL, then rolled up to the ancestors here.
+    """
+    from app.outcomes.models import Resident, ResidentMilestone
+    from app.visits.models import HelpRequest, Visit
+
+    result: dict[str, dict[tuple, dict[str, int]]] = {
+        model.__tablename__: defaultdict(lambda: defaultdict(int)) for model in STAT_MODELS
+    }
+
+    def add(model, unit_id, key: tuple, **values):
+        table = result[model.__tablename__]
+        for chain_unit in unit_chain(unit_id):
+            row = table[(chain_unit, *key)]
+            for name, value in values.items():
+                row[name] += value
+
+    week = _local_week(Enrollment.enrolled_at).label("week")
+    for unit_id, course_id, role, wk, count in db.session.execute(
+        select(User.unit_id, Enrollment.course_id, User.role, week, func.count())
+        .join(User, User.id == Enrollment.user_id)
+        .group_by(User.unit_id, Enrollment.course_id, User.role, week)
+    ):
+        add(LearningStat, unit_id, (course_id, role, _as_date(wk)), enrolled=count)
+    week = _local_week(Enrollment.completed_at).label("week")
+    for unit_id, course_id, role, wk, mode, count in db.session.execute(
+        select(User.unit_id, Enrollment.course_id, User.role, week, Enrollment.completion_mode, func.count())
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.completed_at.is_not(None))
+        .group_by(User.unit_id, Enrollment.course_id, User.role, week, Enrollment.completion_mode)
+    ):
+        add(LearningStat, unit_id, (course_id, role, _as_date(wk)), completed=count, **{MODE_COLUMNS[mode]: count})
+
+    first_enrolled = (
+        select(Enrollment.user_id, func.min(Enrollment.enrolled_at).label("first"))
+        .group_by(Enrollment.user_id)
+        .subquery()
+    )
+    week = _local_week(first_enrolled.c.first).label("week")
+    for unit_id, role, wk, count in db.session.execute(
+        select(User.unit_id, User.role, week, func.count())
+        .join(first_enrolled, first_enrolled.c.user_id == User.id)
+        .group_by(User.unit_id, User.role, week)
+    ):
+        add(LearnerStat, unit_id, (role, _as_date(wk)), new_learners=count)
+    first_done = (
+        select(Enrollment.user_id, func.min(Enrollment.completed_at).label("first"))
+        .where(Enrollment.completed_at.is_not(None))
+        .group_by(Enrollment.user_id)
+        .subquery()
+    )
+    week = _local_week(first_done.c.first).label("week")
+    for unit_id, role, wk, count in db.session.execute(
+        select(User.unit_id, User.role, week, func.count())
+        .join(first_done, first_done.c.user_id == User.id)
+        .group_by(User.unit_id, User.role, week)
+    ):
+        add(LearnerStat, unit_id, (role, _as_date(wk)), new_completers=count)
+
+    for unit_id, role, count in db.session.execute(
+        select(User.unit_id, User.role, func.count()).where(User.active.is_(True)).group_by(User.unit_id, User.role)
+    ):
+        add(PeopleStat, unit_id, (role,), accounts=count)
+
+    week = _local_week(HelpRequest.created_at).label("week")
+    for unit_id, skill, wk, count in db.session.execute(
+        select(HelpRequest.unit_id, HelpRequest.skill, week, func.count()).group_by(
+            HelpRequest.unit_id, HelpRequest.skill, week
+        )
+    ):
+        add(VisitStat, unit_id, (_as_date(wk),), requests=count)
+        add(SkillDemandStat, unit_id, (skill, _as_date(wk)), requests=count)
+
+    done = Visit.status == "done"
+    week = _local_week(Visit.starts_at).label("week")
+    for unit_id, skill, wk, count, resolved, rating_sum, rating_count, minutes in db.session.execute(
+        select(
+            Visit.unit_id,
+            Visit.skill,
+            week,
+            func.count(),
+            func.sum(case((Visit.resolved.is_(True), 1), else_=0)),
+            func.coalesce(func.sum(Visit.rating), 0),
+            func.count(Visit.rating),
+            func.coalesce(func.sum(Visit.minutes_spent), 0),
+        )
+        .where(done)
+        .group_by(Visit.unit_id, Visit.skill, week)
+    ):
+        add(
+            VisitStat,
+            unit_id,
+            (_as_date(wk),),
+            visits_done=count,
+            resolved=int(resolved or 0),
+            rating_sum=int(rating_sum),
+            rating_count=int(rating_count),
+            minutes_spent=int(minutes),
+        )
+        add(SkillDemandStat, unit_id, (skill, _as_date(wk)), visits_done=count)
+    for visit_unit, starts_at, created_at in db.session.execute(
+        select(Visit.unit_id, Visit.starts_at, HelpRequest.created_at)
+        .join(HelpRequest, HelpRequest.id == Visit.request_id)
+        .where(done)
+    ):
+        hours = (starts_at - created_at).total_seconds() / 3600
+        add(WaitStat, visit_unit, (week_of(starts_at), wait_bucket(hours)), visits=1)
+
+    week = _local_week_of_date(ResidentMilestone.reached_on).label("week")
+    for unit_id, milestone_id, wk, count in db.session.execute(
+        select(Resident.unit_id, ResidentMilestone.milestone_id, week, func.count())
+        .join(Resident, Resident.id == ResidentMilestone.resident_id)
+        .group_by(Resident.unit_id, ResidentMilestone.milestone_id, week)
+    ):
+        add(MilestoneStat, unit_id, (milestone_id, _as_date(wk)), reached=count)
+
+    # Drop rows whose counts are all zero, as the maintained tables may hold such rows only
+    # after decrements; compare with stored_rows(), which drops them too.
+    return {
+        name: {key: dict(values) for key, values in rows.items() if any(values.values())}
+        for name, rows in result.items()
+    }
+
+
+def stored_rows() -> dict[str, dict[tuple, dict[str, int]]]:
+    """The maintained tables in the same shape as compute_from_scratch()."""
+    result = {}
+    for model in STAT_MODELS:
+        table = model.__table__
+        keys = [column.name for column in table.primary_key.columns]
+        values = [column.name for column in table.columns if column.name not in keys]
+        rows = {}
+        for row in db.session.execute(select(table)).mappings():
+            counts = {name: row[name] for name in values if row[name]}
+            if counts:
+                rows[tuple(_as_date(row[k]) if k == "week" else row[k] for k in keys)] = counts
+        result[table.name] = rows
+    return result
+
+
+def rebuild() -> None:
+    """Replace every summary table with a fresh recount."""
+    fresh = compute_from_scratch()
+    for model in STAT_MODELS:
+        db.session.execute(delete(model))
+    for model in STAT_MODELS:
+        table = model.__table__
+        keys = [column.name for column in table.primary_key.columns]
+        value_columns = [column.name for column in table.columns if column.name not in keys]
+        zeros = dict.fromkeys(value_columns, 0)
+        rows = [dict(zip(keys, key, strict=True)) | zeros | values for key, values in fresh[table.name].items()]
+        for start in range(0, len(rows), 5000):
+            db.session.execute(table.insert(), rows[start : start + 5000])
+    db.session.flush()
