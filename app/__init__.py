@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.learning.routes import verify_bp
     from app.main.routes import bp as main_bp
     from app.outcomes.routes import bp as outcomes_bp
+    from app.reports.routes import bp as reports_bp
     from app.units.routes import bp as units_bp
     from app.users.routes import bp as users_bp
     from app.visits.routes import bp as visits_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(outcomes_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
@@ -113,6 +115,7 @@ def _register_cli(app: Flask) -> None:
     from app.i18n_cli import translations_cli
     from app.jobs.cli import jobs_cli, scheduler_cli
     from app.learning.cli import courses_cli
+    from app.reports.cli import reports_cli
     from app.units.cli import units_cli
     from app.users.cli import users_cli
 
@@ -121,6 +124,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(translations_cli)
     app.cli.add_command(courses_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(scheduler_cli)
 

@@ -368,6 +368,14 @@ def stored_rows() -> dict[str, dict[tuple, dict[str, int]]]:
     return result
 
 
+def missing() -> bool:
+    """True when there are accounts but no summary rows (tables never filled)."""
+    return (
+        db.session.scalar(select(User.id).limit(1)) is not None
+        and db.session.scalar(select(PeopleStat.unit_id).limit(1)) is None
+    )
+
+
 def rebuild() -> None:
     """Replace every summary table with a fresh recount."""
     fresh = compute_from_scratch()

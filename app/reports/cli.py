@@ -1,0 +1,15 @@
+import click
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.reports import summaries
+
+reports_cli = AppGroup("reports", help="Dashboards' summary tables.")
+
+
+@reports_cli.command("rebuild")
+def rebuild_command():
+    """Recount every summary table from the underlying data (after a bulk load or an upgrade)."""
+    summaries.rebuild()
+    db.session.commit()
+    click.echo("Summary tables rebuilt.")
