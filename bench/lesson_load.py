@@ -82,18 +82,20 @@ def report(results: dict, args) -> bool:
         f"gunicorn -w {args.workers} (sync) for each app; PostgreSQL; one machine"
     )
     header = (
-        f"{'':<34}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'requests':>10}{'busy':>6}  checks"
+        f"{'':<34}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}{'requests':>9}"
+        f"{'CPU ms':>8}{'busy':>6}  checks"
     )
     print(header)
     print("-" * len(header))
     for item in (base, lesson, quiz):
         checks = f"ok {item.ok}, bad {item.bad}" + (f", exhausted {item.exhausted}" if item.exhausted else "")
         print(
-            f"{item.name:<34}{item.rps:>9.0f}{item.p50_ms:>9.1f}{item.p90_ms:>9.1f}{item.p99_ms:>9.1f}"
-            f"{item.max_ms:>9.1f}{item.requests:>10}{item.busy_before:>6.0%}  {checks}"
+            f"{item.name:<34}{item.rps:>8.0f}{item.p50_ms:>8.1f}{item.p90_ms:>8.1f}{item.p99_ms:>8.1f}"
+            f"{item.max_ms:>8.1f}{item.requests:>9}{item.worker_cpu_ms:>8.1f}{item.busy_before:>6.0%}  {checks}"
         )
         if item.note:
             print(f"{'':<34}{item.note}")
+    print("CPU ms: CPU time of the gunicorn workers per request (PostgreSQL's and wrk's not included).")
     print("busy: share of the CPUs used by other programs in the second before the run (ideally ~0%).")
     if max(item.busy_before for item in (base, lesson, quiz)) > 0.1:
         print("WARNING: the machine was busy with other work; the figures are lower than it can do.")

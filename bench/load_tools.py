@@ -65,6 +65,18 @@ class Server:
         except ProcessLookupError:
             pass
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the gunicorn workers, the master's children."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            if int(fields[1]) == self.process.pid:  # fields[1] is the parent's pid
+                total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -209,6 +221,7 @@ class LoadResult:
     exhausted: int = 0
     socket_errors: str = ""
     busy_before: float = 0.0
+    worker_cpu_ms: float = 0.0
     note: str = ""
 
 
@@ -278,11 +291,14 @@ def run_wrk(
         expect_location,
     ]
     busy = background_busy()
+    cpu_before = server.worker_cpu_seconds()
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    cpu_used = server.worker_cpu_seconds() - cpu_before
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     result = parse_wrk(name, done.stdout)
     result.busy_before = busy
+    result.worker_cpu_ms = 1000 * cpu_used / max(result.requests, 1)
     return result
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.api import auth, campaigns, learning, outcomes, units, visits  # noqa: E402,F401  (routes register on bp)
+from app.api import auth, campaigns, learning, outcomes, reports, units, visits  # noqa: E402,F401  (routes register on bp)

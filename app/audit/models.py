@@ -30,6 +30,7 @@ ACTION_TITLES = {
     "resident_added": _l("Resident record added"),
     "resident_account_linked": _l("Account linked to a resident record"),
     "milestone_recorded": _l("Milestone recorded"),
+    "ledger_month_closed": _l("Ledger month closed"),
 }
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import authz
+from app.audit.operations import record
 from app.auth.models import User
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
@@ -156,4 +157,5 @@ def close_month(actor: User, month: date, members: list[User]) -> int:
         values.pop("closed")
         db.session.add(LedgerMonth(closed_by_id=actor.id, **values))
     db.session.flush()
+    record("ledger_month_closed", actor=actor, details={"month": month.isoformat(), "members": len(members)})
     return len(members)

@@ -90,9 +90,10 @@ def resident_for_user(user: User, *, recorded_by: User | None = None) -> Residen
     return resident
 
 
-def resident_record_for_visit(actor: User, visit: Visit) -> Resident:
+def resident_record_for_visit(actor: User, visit: Visit, *, required: bool = True) -> Resident | None:
     """The resident record a visit is about: linked already, the account's record, or one made
-    from the help request (the request recorded the person's consent)."""
+    from the help request (the request recorded the person's consent). None when the visit names
+    nobody and `required` is false."""
     if visit.resident_record_id is not None:
         return db.session.get(Resident, visit.resident_record_id)
     if visit.resident_id is not None:
@@ -111,8 +112,10 @@ def resident_record_for_visit(actor: User, visit: Visit) -> Resident:
         db.session.add(resident)
         db.session.flush()
         request.resident_record_id = resident.id
-    else:
+    elif required:
         raise Invalid(_("This visit has no resident to record for."))
+    else:
+        return None
     visit.resident_record_id = resident.id
     return resident
 

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import authz
 from app.audit.operations import record
@@ -272,5 +272,5 @@ def residents_query(actor: User, *, unit: Unit | None = None, search: str | None
     if unit is not None:
         query = query.where(Unit.path.startswith(unit.path, autoescape=True))
     if search:
-        query = query.where(Resident.full_name.ilike(f"%{search.strip()}%"))
+        query = query.where(func.lower(Resident.full_name).contains(search.strip().lower(), autoescape=True))
     return query.order_by(Unit.path, Resident.household_id, Resident.id)

@@ -56,8 +56,9 @@ def record_session_milestones(
 ) -> SessionMilestonesResult:
     """Record `milestone` for the attendees in `user_ids`, on the session's date, helped by its
     host. Safe to send twice: a person already recorded from this session gets no second piece of
-    evidence. Raises Invalid for an empty choice or someone who did not attend, NotAllowed when
-    the actor may not record for the session (or one of its people)."""
+    evidence. Raises Invalid for an empty choice, someone who did not attend or who lives outside
+    the actor's area (nothing is recorded then), NotAllowed when the actor may not record for the
+    session."""
     if not may_record_for_session(actor, session):
         raise NotAllowed(_("You may not record milestones for this session."))
     if session.cancelled_at is not None:
@@ -69,6 +70,15 @@ def record_session_milestones(
     people = {user.id: user for user in attendees(session)}
     if not set(user_ids) <= set(people):
         raise Invalid(_("Only people who attended the session can be chosen."), field="people")
+    outside = [
+        people[user_id].full_name
+        for user_id in sorted(user_ids)
+        if not authz.may(actor, "outcomes.record", people[user_id].unit)
+    ]
+    if outside:
+        raise Invalid(
+            _("These people live outside your area; untick them: %(names)s.", names=", ".join(outside)), field="people"
+        )
     on_date = session.starts_at.astimezone(LOCAL).date()
     result = SessionMilestonesResult()
     for user_id in sorted(user_ids):

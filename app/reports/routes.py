@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+from app.reports import dashboard_routes, trend_routes  # noqa: E402,F401

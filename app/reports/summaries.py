@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from flask import g, has_app_context
-from sqlalchemy import Date, case, cast, delete, func, select
+from sqlalchemy import Date, case, cast, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -344,10 +344,14 @@ def compute_from_scratch() -> dict[str, dict[tuple, dict[str, int]]]:
     ):
         add(MilestoneStat, unit_id, (milestone_id, _as_date(wk)), reached=count)
 
-    # Drop rows whose counts are all zero, as the maintained tables may hold such rows only
-    # after decrements; compare with stored_rows(), which drops them too.
+    # Drop zero counts, and rows whose counts are all zero, as the maintained tables may hold
+    # such rows only after decrements; compare with stored_rows(), which drops them too.
     return {
-        name: {key: dict(values) for key, values in rows.items() if any(values.values())}
+        name: {
+            key: {column: value for column, value in values.items() if value}
+            for key, values in rows.items()
+            if any(values.values())
+        }
         for name, rows in result.items()
     }
 
@@ -377,7 +381,11 @@ def missing() -> bool:
 
 
 def rebuild() -> None:
-    """Replace every summary table with a fresh recount."""
+    """Replace every summary table with a fresh recount (counted by the database itself on
+    PostgreSQL, see rebuild_in_database)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        rebuild_in_database()
+        return
     fresh = compute_from_scratch()
     for model in STAT_MODELS:
         db.session.execute(delete(model))
@@ -389,4 +397,164 @@ def rebuild() -> None:
         rows = [dict(zip(keys, key, strict=True)) | zeros | values for key, values in fresh[table.name].items()]
         for start in range(0, len(rows), 5000):
             db.session.execute(table.insert(), rows[start : start + 5000])
+    db.session.flush()
+
+
+# --- recount inside PostgreSQL ---------------------------------------------------------------
+#
+# The same figures as compute_from_scratch(), but counted and written by the database: each
+# statement counts per leaf unit (GROUP BY over the base table), joins the small unit -> ancestor
+# list (every unit with itself and the units above it, as unit_chain() gives) and sums again per
+# ancestor. At a million learners this takes seconds, where fetching the groups into Python and
+# inserting the rows back takes minutes.
+
+_WEEK = "CAST(date_trunc('week', timezone('Asia/Ho_Chi_Minh', {})) AS DATE)"
+_CHAIN = "chain AS (SELECT * FROM unnest(CAST(:units AS integer[]), CAST(:ancestors AS integer[])) AS c(unit_id, ancestor_id))"
+_REBUILD_SQL = (
+    f"""
+    WITH {_CHAIN},
+    leaf AS (
+        SELECT u.unit_id, e.course_id, u.role, {_WEEK.format("e.enrolled_at")} AS week, count(*) AS enrolled,
+               0 AS completed, 0 AS completed_self, 0 AS completed_in_person, 0 AS completed_assisted
+        FROM enrollments e JOIN users u ON u.id = e.user_id
+        GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT u.unit_id, e.course_id, u.role, {_WEEK.format("e.completed_at")}, 0, count(*),
+               count(*) FILTER (WHERE e.completion_mode = 'self'),
+               count(*) FILTER (WHERE e.completion_mode = 'in_person'),
+               count(*) FILTER (WHERE e.completion_mode = 'assisted')
+        FROM enrollments e JOIN users u ON u.id = e.user_id
+        WHERE e.completed_at IS NOT NULL
+        GROUP BY 1, 2, 3, 4
+    )
+    INSERT INTO learning_stats (unit_id, course_id, role, week, enrolled, completed, completed_self,
+                                completed_in_person, completed_assisted)
+    SELECT c.ancestor_id, l.course_id, l.role, l.week, sum(l.enrolled), sum(l.completed), sum(l.completed_self),
+           sum(l.completed_in_person), sum(l.completed_assisted)
+    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+    GROUP BY 1, 2, 3, 4
+    """,
+    f"""
+    WITH {_CHAIN},
+    firsts AS (
+        SELECT user_id, min(enrolled_at) AS enrolled, min(completed_at) AS completed
+        FROM enrollments GROUP BY user_id
+    ),
+    leaf AS (
+        SELECT u.unit_id, u.role, {_WEEK.format("f.enrolled")} AS week, count(*) AS new_learners, 0 AS new_completers
+        FROM firsts f JOIN users u ON u.id = f.user_id
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT u.unit_id, u.role, {_WEEK.format("f.completed")}, 0, count(*)
+        FROM firsts f JOIN users u ON u.id = f.user_id
+        WHERE f.completed IS NOT NULL
+        GROUP BY 1, 2, 3
+    )
+    INSERT INTO learner_stats (unit_id, role, week, new_learners, new_completers)
+    SELECT c.ancestor_id, l.role, l.week, sum(l.new_learners), sum(l.new_completers)
+    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+    GROUP BY 1, 2, 3
+    """,
+    f"""
+    WITH {_CHAIN},
+    leaf AS (SELECT unit_id, role, count(*) AS accounts FROM users WHERE active GROUP BY 1, 2)
+    INSERT INTO people_stats (unit_id, role, accounts)
+    SELECT c.ancestor_id, l.role, sum(l.accounts)
+    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+    GROUP BY 1, 2
+    """,
+    f"""
+    WITH {_CHAIN},
+    leaf AS (
+        SELECT unit_id, {_WEEK.format("created_at")} AS week, count(*) AS requests, 0 AS visits_done,
+               0 AS resolved, 0 AS rating_sum, 0 AS rating_count, 0 AS minutes_spent
+        FROM help_requests
+        GROUP BY 1, 2
+        UNION ALL
+        SELECT unit_id, {_WEEK.format("starts_at")}, 0, count(*), count(*) FILTER (WHERE resolved),
+               coalesce(sum(rating), 0), count(rating), coalesce(sum(minutes_spent), 0)
+        FROM visits WHERE status = 'done'
+        GROUP BY 1, 2
+    )
+    INSERT INTO visit_stats (unit_id, week, requests, visits_done, resolved, rating_sum, rating_count, minutes_spent)
+    SELECT c.ancestor_id, l.week, sum(l.requests), sum(l.visits_done), sum(l.resolved), sum(l.rating_sum),
+           sum(l.rating_count), sum(l.minutes_spent)
+    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+    GROUP BY 1, 2
+    """,
+    f"""
+    WITH {_CHAIN},
+    leaf AS (
+        SELECT unit_id, skill, {_WEEK.format("created_at")} AS week, count(*) AS requests, 0 AS visits_done
+        FROM help_requests
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT unit_id, skill, {_WEEK.format("starts_at")}, 0, count(*)
+        FROM visits WHERE status = 'done'
+        GROUP BY 1, 2, 3
+    )
+    INSERT INTO skill_demand_stats (unit_id, skill, week, requests, visits_done)
+    SELECT c.ancestor_id, l.skill, l.week, sum(l.requests), sum(l.visits_done)
+    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+    GROUP BY 1, 2, 3
+    """,
+    # wait_bucket() in SQL: whole hours below 48, then whole days from 2 to 43 and over.
+    f"""
+    WITH {_CHAIN},
+    leaf AS (
+        SELECT v.unit_id, {_WEEK.format("v.starts_at")} AS week,
+               CAST(CASE WHEN h.hours < 48 THEN floor(greatest(h.hours, 0))
+                         ELSE least(48 + floor(h.hours / 24) - 2, 89) END AS integer) AS bucket,
+               count(*) AS visits
+        FROM visits v
+        JOIN help_requests r ON r.id = v.request_id
+        CROSS JOIN LATERAL (SELECT extract(epoch FROM v.starts_at - r.created_at) / 3600 AS hours) h
+        WHERE v.status = 'done'
+        GROUP BY 1, 2, 3
+    )
+    INSERT INTO wait_stats (unit_id, week, bucket, visits)
+    SELECT c.ancestor_id, l.week, l.bucket, sum(l.visits)
+    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+    GROUP BY 1, 2, 3
+    """,
+    f"""
+    WITH {_CHAIN},
+    leaf AS (
+        SELECT r.unit_id, m.milestone_id, CAST(date_trunc('week', m.reached_on) AS DATE) AS week, count(*) AS reached
+        FROM resident_milestones m JOIN residents r ON r.id = m.resident_id
+        GROUP BY 1, 2, 3
+    )
+    INSERT INTO milestone_stats (unit_id, milestone_id, week, reached)
+    SELECT c.ancestor_id, l.milestone_id, l.week, sum(l.reached)
+    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+    GROUP BY 1, 2, 3
+    """,
+)
+
+
+def unit_ancestors() -> tuple[list[int], list[int]]:
+    """Every (unit, ancestor-or-self) pair, as unit_chain() gives them: two parallel lists."""
+    rows = db.session.execute(select(Unit.id, Unit.code, Unit.path)).all()
+    ids = {code: unit_id for unit_id, code, _path in rows}
+    units, ancestors = [], []
+    for unit_id, _code, path in rows:
+        for code in (path or "").split("/"):
+            if code in ids:
+                units.append(unit_id)
+                ancestors.append(ids[code])
+    return units, ancestors
+
+
+def rebuild_in_database() -> None:
+    """PostgreSQL: replace every summary table with a recount done by the database (the same
+    figures as compute_from_scratch(); the summaries test checks both on PostgreSQL)."""
+    units, ancestors = unit_ancestors()
+    for model in STAT_MODELS:
+        db.session.execute(delete(model))
+    # Enough memory for the per-unit groups to be summed without spilling to disk.
+    work_mem = db.session.scalar(text("SELECT current_setting('work_mem')"))
+    db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    for statement in _REBUILD_SQL:
+        db.session.execute(text(statement), {"units": units, "ancestors": ancestors})
+    db.session.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
     db.session.flush()

@@ -244,8 +244,13 @@ def people_query(viewer: User, search: str | None = None, *, role: str | None = 
         .order_by(Unit.path, User.full_name, User.id)
     )
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(func.lower(User.full_name).like(pattern), User.username.like(pattern)))
+        needle = search.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(User.full_name).contains(needle, autoescape=True),
+                User.username.contains(needle, autoescape=True),
+            )
+        )
     if role in ROLES:
         query = query.where(User.role == role)
     if unit is not None:

@@ -348,7 +348,7 @@ def complete_visit(
         visit.request.closed_at = utcnow()
     summaries.on_visit_done(visit)
     if milestones or credit_learning or not resolved:
-        resident = outcomes.resident_record_for_visit(actor, visit)
+        resident = outcomes.resident_record_for_visit(actor, visit, required=bool(milestones or credit_learning))
         if not resolved:
             outcomes.create_follow_up(
                 actor,

@@ -6,11 +6,13 @@ from __future__ import annotations
 import html as html_text
 import io
 import re
+from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import event
 
 from app.db import utcnow
 from app.extensions import db
@@ -107,6 +109,39 @@ def test_the_residents_list_is_paginated(w, client, login_as):
     assert "Page 1 of 2" in first
     second = page(client.get("/outcomes/residents?page=2"))
     assert "Page 2 of 2" in second
+
+
+@contextmanager
+def counting_queries():
+    counter = {"n": 0}
+
+    def count_query(*args):
+        counter["n"] += 1
+
+    connection = db.engines[None]  # the test's connection, shared by the requests
+    event.listen(connection, "before_cursor_execute", count_query)
+    try:
+        yield counter
+    finally:
+        event.remove(connection, "before_cursor_execute", count_query)
+
+
+def test_the_residents_list_needs_no_query_per_resident(w, client, login_as):
+    login_as(w.member)
+    with counting_queries() as few:
+        client.get("/outcomes/residents")
+    for n in range(20):
+        household = Household(unit_id=w.units["v1b"].id, code=f"HX{n}", address=f"Số {n}")
+        db.session.add(household)
+        db.session.flush()
+        resident = Resident(unit_id=w.units["v1b"].id, household_id=household.id, full_name=f"Người {n:02d}")
+        db.session.add(resident)
+        db.session.flush()
+        record(w, resident, "scam_briefing")
+    with counting_queries() as many:
+        html = page(client.get("/outcomes/residents"))
+    assert html.count("Scam-safety briefing done") == 20
+    assert many["n"] <= few["n"] + 2
 
 
 def test_the_residents_list_refuses_another_communes_village_and_people_without_access(w, client, login_as):
@@ -624,6 +659,22 @@ def test_bad_session_milestone_input_records_nothing(w, client, login_as, held_s
     )
     assert response.status_code == 400
     assert message in page(response)
+    assert count(MilestoneEvidence) == 0 and count(Resident, Resident.user_id.is_not(None)) == 0
+
+
+def test_an_attendee_from_another_commune_is_named_and_nothing_is_recorded(
+    w, client, login_as, make_user, held_session
+):
+    visitor = make_user("resident", w.units["v2a"], full_name="Khách xã Hai")
+    db.session.add(SessionSignup(session_id=held_session.id, user_id=visitor.id, attended=True))
+    db.session.flush()
+    login_as(w.member)
+    response = client.post(
+        f"/outcomes/sessions/{held_session.id}/milestones",
+        data={"people": [str(w.came[0].id), str(visitor.id)], "milestone": "eid_installed", "confirmation": "document"},
+    )
+    assert response.status_code == 400
+    assert "These people live outside your area; untick them: Khách xã Hai." in page(response)
     assert count(MilestoneEvidence) == 0 and count(Resident, Resident.user_id.is_not(None)) == 0
 
 

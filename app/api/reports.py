@@ -1,0 +1,117 @@
+"""Reports API: completion and visits per child unit, as JSON or CSV.
+
+The figures come from app.reports.queries (summary tables only), the same as the dashboards;
+scope from app.authz (a commune manager reaches only their commune).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from app import authz
+from app.api import bp
+from app.api.common import ApiError, current_api_user, token_required
+from app.api.learning import in_callers_language
+from app.reports import queries
+from app.reports.exports import csv_response
+from app.reports.tables import ReportTable
+from app.units.models import Unit
+from app.units.operations import children_of, get_unit_by_code
+
+COMPLETION_KEYS = ("unit_code", "unit_name", "population", "enrolled", "completed", "completion_rate")
+VISIT_KEYS = ("unit_code", "unit_name", "requests", "visits_done", "median_wait_hours", "resolved_share", "average_rating")
+_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _report_unit() -> Unit:
+    """?unit=CODE (404 unknown, 403 outside the caller's area), else the caller's area: their
+    commune or the province. 403 without access to reports at all."""
+    user = current_api_user()
+    if not authz.has_permission(user, "reports.view"):
+        raise ApiError(403, _("You do not have access to reports."), "forbidden")
+    code = (request.args.get("unit") or "").strip()
+    if not code:
+        root = authz.scope_root(user)
+        if root is not None:
+            return root
+        tops = children_of(None)
+        if not tops:
+            raise ApiError(404, _("There are no units yet."), "not_found")
+        return tops[0]
+    unit = get_unit_by_code(code) if "\x00" not in code and len(code) <= 64 else None
+    if unit is None:
+        raise ApiError(404, _("No unit has the code %(code)s.", code=code[:40]), "not_found")
+    if not authz.may(user, "reports.view", unit):
+        raise ApiError(403, _("This is outside your area."), "forbidden")
+    return unit
+
+
+def _format() -> str:
+    fmt = (request.args.get("format") or "json").strip().lower()
+    if fmt not in ("json", "csv"):
+        raise ApiError(422, _("Give format as json or csv."), "invalid", field="format")
+    return fmt
+
+
+def _number(value):
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _unit_json(unit: Unit) -> dict:
+    return {"code": unit.code, "name": unit.display_name, "kind": unit.kind, "population": unit.population}
+
+
+def _answer(unit: Unit, table: ReportTable, keys: tuple[str, ...], stem: str, fmt: str):
+    columns = [column for key in keys for column in table.columns if column.key == key]
+    shown = ReportTable(
+        table.title,
+        columns,
+        [{key: row.get(key) for key in keys} for row in table.rows],
+        {key: table.totals.get(key) for key in keys} if table.totals else None,
+        table.note,
+    )
+    if fmt == "csv":
+        return csv_response(shown, f"{stem}-{_SAFE_FILENAME.sub('_', unit.code)[:40]}.csv")
+    return jsonify(
+        {
+            "unit": _unit_json(unit),
+            "rows": [{key: _number(row[key]) for key in keys} for row in shown.rows],
+            "totals": {key: _number(value) for key, value in (shown.totals or {}).items()},
+            "note": table.note,
+        }
+    )
+
+
+@bp.route("/reports/completion")
+@token_required
+@in_callers_language
+def report_completion():
+    """?unit=CODE&course=SLUG&role=cadre|resident&from=DATE&to=DATE&format=json|csv: enrolments
+    and completions per child unit of `unit`, totals from the unit's own figures."""
+    unit = _report_unit()
+    fmt = _format()
+    filters = queries.parse_filters(request.args)  # Invalid -> 422 with the field
+    table = queries.completion_table(
+        unit,
+        course_id=filters.course.id if filters.course else None,
+        role=filters.role,
+        week_from=filters.week_from,
+        week_to=filters.week_to,
+    )
+    return _answer(unit, table, COMPLETION_KEYS, "completion", fmt)
+
+
+@bp.route("/reports/visits")
+@token_required
+@in_callers_language
+def report_visits():
+    """?unit=CODE&from=DATE&to=DATE&format=json|csv: help requests and visits per child unit."""
+    unit = _report_unit()
+    fmt = _format()
+    filters = queries.parse_filters({key: request.args.get(key) for key in ("from", "to")})
+    table = queries.visits_table(unit, filters.week_from, filters.week_to)
+    return _answer(unit, table, VISIT_KEYS, "visits", fmt)
+

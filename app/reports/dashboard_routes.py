@@ -1,0 +1,298 @@
+"""The managers' dashboards: the province view (one row per commune), the indicators, and the
+commune view (one row per village, and the commune's people), each exportable to CSV and XLSX
+exactly as shown.
+
+Figures come from app.reports.queries (summary tables only); access from app.authz: reports.view,
+and a commune manager reaches only their own commune (the province view sends them there).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import case, func, select
+
+from app import authz
+from app.auth.models import ROLE_TITLES, User
+from app.exceptions import Invalid
+from app.extensions import db
+from app.learning.models import Course, Enrollment
+from app.reports import queries
+from app.reports.exports import csv_response, xlsx_response
+from app.reports.routes import bp
+from app.units.models import Unit
+from app.units.operations import children_of
+
+PEOPLE_PAGE_SIZE = 50
+#: The people listed on the commune view: those who learn.
+LEARNER_ROLES = ("resident", "cadre", "tech_team")
+_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+# --- shared helpers ------------------------------------------------------------------------
+
+
+def _ensure_reports() -> None:
+    authz.ensure(authz.has_permission(current_user, "reports.view"))
+
+
+def _unit_by_code(code: str | None) -> Unit | None:
+    code = (code or "").replace("\x00", "").strip()
+    if not code or len(code) > 64:
+        return None
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def _top_unit() -> Unit:
+    """The province: the first unit at the top of the tree (404 when there are no units)."""
+    tops = children_of(None)
+    if not tops:
+        abort(404)
+    return tops[0]
+
+
+def _report_unit(code: str | None) -> Unit:
+    """The unit named by ?unit= (404 unknown, 403 out of scope), else the top of the person's
+    area: their commune, or the province."""
+    _ensure_reports()
+    if code:
+        unit = _unit_by_code(code)
+        if unit is None:
+            abort(404)
+        authz.ensure(authz.may(current_user, "reports.view", unit))
+        return unit
+    return authz.scope_root(current_user) or _top_unit()
+
+
+def _filters(*, strict: bool) -> tuple[queries.Filters, dict[str, str]]:
+    """The filters of the query string. Pages show mistakes next to the form and leave the
+    filter out; exports refuse them (400), so a file never silently differs from the page."""
+    errors: dict[str, str] = {}
+    try:
+        filters = queries.parse_filters(request.args, errors=None if strict else errors)
+    except Invalid as error:
+        abort(400, description=error.message)
+    return filters, errors
+
+
+def _sorting() -> tuple[str | None, bool]:
+    sort = (request.args.get("sort") or "").strip()[:40] or None
+    return sort, request.args.get("dir") == "desc"
+
+
+def _filename(stem: str, unit: Unit, extension: str) -> str:
+    return f"{stem}-{_SAFE_FILENAME.sub('_', unit.code)[:40]}.{extension}"
+
+
+def _completion(unit: Unit, filters: queries.Filters):
+    return queries.completion_table(
+        unit,
+        course_id=filters.course.id if filters.course else None,
+        role=filters.role,
+        week_from=filters.week_from,
+        week_to=filters.week_to,
+    )
+
+
+def _course_choices() -> list[Course]:
+    return list(db.session.scalars(select(Course).order_by(Course.retired_at.is_not(None), Course.audience, Course.id)))
+
+
+def _export(table, stem: str, unit: Unit, fmt: str):
+    if fmt == "csv":
+        return csv_response(table, _filename(stem, unit, "csv"))
+    return xlsx_response([table], _filename(stem, unit, "xlsx"))
+
+
+def _page_context(unit: Unit, filters, errors, sort, descending) -> dict:
+    return {
+        "unit": unit,
+        "filters": filters,
+        "filter_errors": errors,
+        "courses": _course_choices(),
+        "role_titles": {role: ROLE_TITLES[role] for role in queries.FILTER_ROLES},
+        "sort": sort,
+        "descending": descending,
+        "province_wide": authz.scope_root(current_user) is None,
+    }
+
+
+# --- province view -------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    """One row per commune of the province. A commune manager is sent to their commune."""
+    _ensure_reports()
+    unit = _report_unit(request.args.get("unit"))
+    if unit.level > 1 or authz.scope_root(current_user) is not None:
+        args = {key: value for key, value in request.args.items() if key != "unit"}
+        return redirect(url_for("reports.commune", code=unit.code, **args))
+    filters, errors = _filters(strict=False)
+    sort, descending = _sorting()
+    table = _completion(unit, filters).sorted_by(sort, descending)
+    link_args = {"unit": unit.code, **filters.query_args()}
+    return render_template(
+        "reports/dashboard.html",
+        table=table,
+        link_args=link_args,
+        row_links={
+            row["unit_code"]: url_for("reports.commune", code=row["unit_code"], **filters.query_args())
+            for row in table.rows
+        },
+        provinces=children_of(None),
+        **_page_context(unit, filters, errors, sort, descending),
+    )
+
+
+@bp.route("/completion.<any(csv, xlsx):fmt>")
+@login_required
+def completion_export(fmt: str):
+    """The completion and visits table of ?unit= (default: the person's area), with the page's
+    filters and sorting."""
+    unit = _report_unit(request.args.get("unit"))
+    filters, _errors = _filters(strict=True)
+    sort, descending = _sorting()
+    return _export(_completion(unit, filters).sorted_by(sort, descending), "completion", unit, fmt)
+
+
+# --- indicators ----------------------------------------------------------------------------
+
+
+@bp.route("/indicators")
+@login_required
+def indicators():
+    unit = _report_unit(request.args.get("unit"))
+    sort, descending = _sorting()
+    table = queries.indicators_table(unit).sorted_by(sort, descending)
+    return render_template(
+        "reports/indicators.html",
+        unit=unit,
+        table=table,
+        sort=sort,
+        descending=descending,
+        link_args={"unit": unit.code},
+        parent=unit.parent if unit.parent is not None and authz.unit_in_scope(current_user, unit.parent) else None,
+        row_links={
+            row["unit_code"]: url_for("reports.indicators", unit=row["unit_code"])
+            for row in table.rows
+            if unit.level < 2
+        },
+    )
+
+
+@bp.route("/indicators.<any(csv, xlsx):fmt>")
+@login_required
+def indicators_export(fmt: str):
+    unit = _report_unit(request.args.get("unit"))
+    sort, descending = _sorting()
+    return _export(queries.indicators_table(unit).sorted_by(sort, descending), "indicators", unit, fmt)
+
+
+# --- commune view --------------------------------------------------------------------------
+
+
+def _people(commune: Unit, village: Unit | None, role: str | None, page: int):
+    """The commune's learners (paginated), with their enrolments, completions and how they
+    completed: one query for the page, one for the count, one for their courses."""
+    area = village or commune
+    query = (
+        select(User)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(Unit.path.startswith(area.path, autoescape=True), User.role.in_(LEARNER_ROLES))
+        .order_by(Unit.path, User.full_name, User.id)
+    )
+    if role:
+        query = query.where(User.role == role)
+    pagination = db.paginate(query, page=page, per_page=PEOPLE_PAGE_SIZE, error_out=False)
+    ids = [person.id for person in pagination.items]
+    counts = {}
+    if ids:
+        for user_id, enrolled, completed, done_self, done_help in db.session.execute(
+            select(
+                Enrollment.user_id,
+                func.count(),
+                func.count(Enrollment.completed_at),
+                func.sum(case((Enrollment.completion_mode == "self", 1), else_=0)),
+                func.sum(case((Enrollment.completion_mode.in_(("in_person", "assisted")), 1), else_=0)),
+            )
+            .where(Enrollment.user_id.in_(ids))
+            .group_by(Enrollment.user_id)
+        ):
+            counts[user_id] = {
+                "enrolled": int(enrolled or 0),
+                "completed": int(completed or 0),
+                "self": int(done_self or 0),
+                "help": int(done_help or 0),
+            }
+    empty = {"enrolled": 0, "completed": 0, "self": 0, "help": 0}
+    people = [(person, counts.get(person.id, empty)) for person in pagination.items]
+    return pagination, people
+
+
+@bp.route("/units/<code>")
+@login_required
+def commune(code: str):
+    """A commune or ward: the same tables by village, and its people with their status."""
+    _ensure_reports()
+    unit = _unit_by_code(code)
+    if unit is None:
+        abort(404)
+    authz.ensure(authz.may(current_user, "reports.view", unit))
+    if unit.level == 1:
+        return redirect(url_for("reports.dashboard", unit=unit.code, **request.args))
+    if unit.level > 2:
+        args = {key: value for key, value in request.args.items() if key != "village"}
+        return redirect(url_for("reports.commune", code=unit.commune().code, village=unit.code, **args) + "#people")
+    filters, errors = _filters(strict=False)
+    sort, descending = _sorting()
+    table = _completion(unit, filters).sorted_by(sort, descending)
+    indicators_table = queries.indicators_table(unit)
+    villages = children_of(unit)
+
+    village = None
+    village_code = (request.args.get("village") or "").strip()
+    if village_code:
+        village = next((v for v in villages if v.code == village_code), None)
+        if village is None:
+            errors.setdefault("village", _("Choose a village of this commune."))
+    role = (request.args.get("people_role") or "").strip()
+    if role and role not in LEARNER_ROLES:
+        errors.setdefault("people_role", _("Choose a role from the list."))
+        role = ""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination, people = _people(unit, village, role or None, page)
+
+    filter_args = filters.query_args()
+    people_args = {"code": unit.code, **filter_args}
+    if village is not None:
+        people_args["village"] = village.code
+    if role:
+        people_args["people_role"] = role
+    if sort:
+        people_args |= {"sort": sort, "dir": "desc" if descending else "asc"}
+    return render_template(
+        "reports/commune.html",
+        table=table,
+        indicators_table=indicators_table,
+        link_args={"code": unit.code, **filter_args},
+        export_args={"unit": unit.code, **filter_args},
+        row_links={
+            row["unit_code"]: url_for("reports.commune", code=unit.code, village=row["unit_code"], **filter_args)
+            + "#people"
+            for row in table.rows
+        },
+        villages=villages,
+        village=village,
+        people_role=role,
+        people_roles={key: ROLE_TITLES[key] for key in LEARNER_ROLES},
+        pagination=pagination,
+        people=people,
+        people_args=people_args,
+        may_view_user=authz.may_view_user,
+        **_page_context(unit, filters, errors, sort, descending),
+    )

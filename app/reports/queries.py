@@ -1,0 +1,589 @@
+"""The dashboards' figures, read from the summary tables (app.reports.models) only.
+
+Every event is counted for its own unit and for every unit above it, so the figures of a unit's
+children are `WHERE unit_id IN (children)` and the totals are the parent's own rows: a handful of
+grouped queries, whatever the number of learners. Figures filtered by date use whole weeks (the
+summaries are kept per week, Monday to Sunday, local time).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import case, func, or_, select
+
+from app.exceptions import Invalid
+from app.extensions import db
+from app.learning.models import Assignment, Course
+from app.outcomes.indicators import DEFAULT_CORE_COURSE
+from app.outcomes.operations import active_milestones, local_today
+from app.reports.models import LearnerStat, LearningStat, MilestoneStat, PeopleStat, VisitStat, WaitStat
+from app.reports.summaries import bucket_hours, week_of
+from app.reports.tables import Column, ReportTable
+from app.units.models import Unit
+from app.units.operations import children_of
+
+#: Roles the dashboards can be filtered by.
+FILTER_ROLES = ("cadre", "resident")
+#: The milestone the indicators are ranked by (shown first).
+RANKING_MILESTONE = "eid_activated"
+_COURSE_SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    course: Course | None = None
+    role: str | None = None
+    #: Mondays; None means open-ended.
+    week_from: date | None = None
+    week_to: date | None = None
+    #: The dates as given (for the form), before snapping to weeks.
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as query-string arguments (for links and exports)."""
+        args = {}
+        if self.course is not None:
+            args["course"] = self.course.slug
+        if self.role:
+            args["role"] = self.role
+        if self.date_from:
+            args["from"] = self.date_from.isoformat()
+        if self.date_to:
+            args["to"] = self.date_to.isoformat()
+        return args
+
+
+def _parse_date(value: str, field: str) -> date:
+    try:
+        if len(value) > 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        if field == "from":
+            message = _("Give the start of the period as a date, e.g. 2025-03-10.")
+        else:
+            message = _("Give the end of the period as a date, e.g. 2025-03-31.")
+        raise Invalid(message, field=field) from None
+
+
+def parse_filters(args, *, errors: dict[str, str] | None = None) -> Filters:
+    """Read ?course=SLUG&role=cadre|resident&from=DATE&to=DATE (dates snap to their week).
+
+    Raises Invalid (with the field) for an unknown course or role, a malformed date, or a range
+    that ends before it starts — or, when `errors` is given, records the message there under the
+    field and leaves that filter out."""
+    filters = Filters()
+
+    def problem(error: Invalid) -> None:
+        if errors is None:
+            raise error
+        errors.setdefault(error.field, error.message)
+
+    slug = (args.get("course") or "").strip()
+    if slug:
+        course = None
+        if len(slug) <= 80 and set(slug) <= _COURSE_SLUG_CHARS:
+            course = db.session.scalar(select(Course).where(Course.slug == slug))
+        if course is None:
+            problem(Invalid(_("Unknown course. Choose one from the list."), field="course"))
+        filters.course = course
+    role = (args.get("role") or "").strip()
+    if role:
+        if role in FILTER_ROLES:
+            filters.role = role
+        else:
+            problem(Invalid(_("Give role as cadre or resident."), field="role"))
+    for name in ("from", "to"):
+        value = (args.get(name) or "").replace("\x00", "").strip()
+        if not value:
+            continue
+        try:
+            day = _parse_date(value, name)
+        except Invalid as error:
+            problem(error)
+            continue
+        if name == "from":
+            filters.date_from, filters.week_from = day, week_of(day)
+        else:
+            filters.date_to, filters.week_to = day, week_of(day)
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        problem(Invalid(_("The end of the period cannot be before its start."), field="to"))
+        filters.date_to = filters.week_to = None
+    return filters
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _ratio(part, whole) -> float | None:
+    return part / whole if whole else None
+
+
+def _weeks(column, week_from: date | None, week_to: date | None) -> list:
+    conditions = []
+    if week_from is not None:
+        conditions.append(column >= week_from)
+    if week_to is not None:
+        conditions.append(column <= week_to)
+    return conditions
+
+
+def median_hours(histogram: dict[int, int]) -> float | None:
+    """The median wait from a histogram of wait buckets (the lower middle for an even count), as
+    the middle of its bucket, in hours."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    middle = (total - 1) // 2
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen > middle:
+            return bucket_hours(bucket)
+    return None  # pragma: no cover (unreachable)
+
+
+def _unit_cells(unit: Unit) -> dict:
+    return {"unit_code": unit.code, "unit_name": unit.display_name}
+
+
+def _population_total(parent: Unit, children: list[Unit]) -> int | None:
+    """The parent's adults: its own figure, else the sum of its children's where known."""
+    if parent.population is not None:
+        return parent.population
+    known = [child.population for child in children if child.population is not None]
+    return sum(known) if known else None
+
+
+def _period_note(week_from: date | None, week_to: date | None) -> str:
+    if week_from is None and week_to is None:
+        return _("All time.")
+    start = week_from.isoformat() if week_from else "…"
+    end = (week_to + timedelta(days=6)).isoformat() if week_to else "…"
+    return _(
+        "Whole weeks (Monday to Sunday) from %(start)s to %(end)s: dates are counted by the week they fall in.",
+        start=start,
+        end=end,
+    )
+
+
+# --- visits --------------------------------------------------------------------------------
+
+
+def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
+    """requests, visits_done, resolved_share, average_rating, median_wait_hours per unit: two
+    grouped queries."""
+    figures: dict[int, dict] = {
+        unit_id: {
+            "requests": 0,
+            "visits_done": 0,
+            "median_wait_hours": None,
+            "resolved_share": None,
+            "average_rating": None,
+        }
+        for unit_id in unit_ids
+    }
+    for unit_id, requests, done, resolved, rating_sum, rating_count in db.session.execute(
+        select(
+            VisitStat.unit_id,
+            func.sum(VisitStat.requests),
+            func.sum(VisitStat.visits_done),
+            func.sum(VisitStat.resolved),
+            func.sum(VisitStat.rating_sum),
+            func.sum(VisitStat.rating_count),
+        )
+        .where(VisitStat.unit_id.in_(unit_ids), *_weeks(VisitStat.week, week_from, week_to))
+        .group_by(VisitStat.unit_id)
+    ):
+        done = int(done or 0)
+        figures[unit_id].update(
+            requests=int(requests or 0),
+            visits_done=done,
+            resolved_share=_ratio(int(resolved or 0), done),
+            average_rating=_ratio(int(rating_sum or 0), int(rating_count or 0)),
+        )
+    histograms: dict[int, dict[int, int]] = defaultdict(dict)
+    for unit_id, bucket, visits in db.session.execute(
+        select(WaitStat.unit_id, WaitStat.bucket, func.sum(WaitStat.visits))
+        .where(WaitStat.unit_id.in_(unit_ids), *_weeks(WaitStat.week, week_from, week_to))
+        .group_by(WaitStat.unit_id, WaitStat.bucket)
+    ):
+        histograms[unit_id][bucket] = int(visits or 0)
+    for unit_id, histogram in histograms.items():
+        figures[unit_id]["median_wait_hours"] = median_hours(histogram)
+    return figures
+
+
+def _visit_columns() -> list[Column]:
+    return [
+        Column("requests", _("Help requests")),
+        Column("visits_done", _("Visits done")),
+        Column("median_wait_hours", _("Median wait (hours)"), "hours"),
+        Column("resolved_share", _("Resolved"), "percent"),
+        Column("average_rating", _("Average rating"), "decimal"),
+    ]
+
+
+def visits_table(parent: Unit, week_from: date | None = None, week_to: date | None = None) -> ReportTable:
+    """Help requests and visits per child unit of `parent`, totals from the parent's own rows."""
+    children = children_of(parent)
+    figures = _visit_figures([child.id for child in children] + [parent.id], week_from, week_to)
+    rows = [_unit_cells(child) | figures[child.id] for child in children]
+    totals = {"unit_code": parent.code, "unit_name": _("Total")} | figures[parent.id]
+    return ReportTable(
+        title=_("Visits"),
+        columns=[Column("unit_code", _("Code"), "text"), Column("unit_name", _("Unit"), "text"), *_visit_columns()],
+        rows=rows,
+        totals=totals,
+        note=" ".join(
+            [
+                _period_note(week_from, week_to),
+                _("Requests count in the week they were filed, visits in the week they took place."),
+                _("The median wait is from the request to its visit, to within an hour (a day after two days)."),
+            ]
+        ),
+    )
+
+
+# --- overdue assignments -------------------------------------------------------------------
+
+
+def _ancestor_paths(unit: Unit) -> list[str]:
+    codes = [code for code in unit.path.split("/") if code]
+    return ["/" + "/".join(codes[: n + 1]) + "/" for n in range(len(codes))]
+
+
+def overdue_counts(
+    parent: Unit, targets: list[Unit], *, course_id: int | None = None, role: str | None = None, today=None
+) -> dict[int, int]:
+    """Overdue assignees (one per assignment and person not done after the due date) within each
+    target unit, from the assignments (few) and the summaries: the people of the assignment's
+    role in a group, less those of them who completed the course (on time or late).
+
+    Accounts count only active people; completions count everyone, so a deactivated person who
+    completed lowers the figure slightly (it is never below zero)."""
+    today = today or local_today()
+    query = (
+        select(Assignment.course_id, Assignment.role, Unit.id, Unit.path)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(
+            Assignment.due_on < today,
+            or_(Unit.path.in_(_ancestor_paths(parent)), Unit.path.startswith(parent.path, autoescape=True)),
+        )
+    )
+    if course_id is not None:
+        query = query.where(Assignment.course_id == course_id)
+    if role is not None:
+        query = query.where(Assignment.role == role)
+    assignments = db.session.execute(query).all()
+    result = dict.fromkeys((target.id for target in targets), 0)
+    if not assignments:
+        return result
+    # Which group (unit, role, course) of each assignment falls within each target.
+    groups: list[tuple[int, int, str, int]] = []  # (target id, group unit id, role, course id)
+    for course, assigned_role, unit_id, path in assignments:
+        for target in targets:
+            if target.path.startswith(path):  # assigned to the target or a unit above it
+                groups.append((target.id, target.id, assigned_role, course))
+            elif path.startswith(target.path):  # assigned to a unit inside the target
+                groups.append((target.id, unit_id, assigned_role, course))
+    if not groups:
+        return result
+    unit_ids = {group[1] for group in groups}
+    roles = {group[2] for group in groups}
+    course_ids = {group[3] for group in groups}
+    accounts = {
+        (unit_id, r): int(count or 0)
+        for unit_id, r, count in db.session.execute(
+            select(PeopleStat.unit_id, PeopleStat.role, PeopleStat.accounts).where(
+                PeopleStat.unit_id.in_(unit_ids), PeopleStat.role.in_(roles)
+            )
+        )
+    }
+    completed = {
+        (unit_id, course, r): int(count or 0)
+        for unit_id, course, r, count in db.session.execute(
+            select(LearningStat.unit_id, LearningStat.course_id, LearningStat.role, func.sum(LearningStat.completed))
+            .where(
+                LearningStat.unit_id.in_(unit_ids),
+                LearningStat.role.in_(roles),
+                LearningStat.course_id.in_(course_ids),
+            )
+            .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
+        )
+    }
+    for target_id, unit_id, assigned_role, course in groups:
+        waiting = accounts.get((unit_id, assigned_role), 0) - completed.get((unit_id, course, assigned_role), 0)
+        result[target_id] += max(waiting, 0)
+    return result
+
+
+# --- completion ----------------------------------------------------------------------------
+
+
+def completion_columns() -> list[Column]:
+    return [
+        Column("unit_code", _("Code"), "text"),
+        Column("unit_name", _("Unit"), "text"),
+        Column("population", _("Adults")),
+        Column("learners", _("Learners")),
+        Column("enrolled", _("Enrolled")),
+        Column("completed", _("Completed")),
+        Column("completion_rate", _("Completion rate"), "percent"),
+        Column("coverage", _("Coverage per 1,000 adults"), "decimal"),
+        Column("in_person_share", _("Completed with help"), "percent"),
+        Column("overdue_assignments", _("Overdue assignments")),
+        *_visit_columns(),
+    ]
+
+
+def completion_table(
+    parent: Unit,
+    *,
+    course_id: int | None = None,
+    role: str | None = None,
+    week_from: date | None = None,
+    week_to: date | None = None,
+    today: date | None = None,
+) -> ReportTable:
+    """One row per child unit of `parent` (learning, assignments and visits), totals from the
+    parent's own rows (which also count people registered at the parent itself)."""
+    children = children_of(parent)
+    targets = [*children, parent]
+    unit_ids = [unit.id for unit in targets]
+
+    # Enrolments and completions, per unit and learner role.
+    learning: dict[int, dict[str, int]] = {uid: defaultdict(int) for uid in unit_ids}
+    query = (
+        select(
+            LearningStat.unit_id,
+            LearningStat.role,
+            func.sum(LearningStat.enrolled),
+            func.sum(LearningStat.completed),
+            func.sum(LearningStat.completed_in_person + LearningStat.completed_assisted),
+        )
+        .where(LearningStat.unit_id.in_(unit_ids), *_weeks(LearningStat.week, week_from, week_to))
+        .group_by(LearningStat.unit_id, LearningStat.role)
+    )
+    if course_id is not None:
+        query = query.where(LearningStat.course_id == course_id)
+    for unit_id, learner_role, enrolled, completed, helped in db.session.execute(query):
+        figures = learning[unit_id]
+        if role is None or learner_role == role:
+            figures["enrolled"] += int(enrolled or 0)
+            figures["completed"] += int(completed or 0)
+            figures["helped"] += int(helped or 0)
+        if learner_role == "resident":
+            figures["resident_completions"] += int(completed or 0)
+
+    # New learners and first completions (residents, for coverage), when no course is chosen.
+    if course_id is None:
+        for unit_id, learner_role, new_learners, new_completers in db.session.execute(
+            select(
+                LearnerStat.unit_id,
+                LearnerStat.role,
+                func.sum(LearnerStat.new_learners),
+                func.sum(LearnerStat.new_completers),
+            )
+            .where(LearnerStat.unit_id.in_(unit_ids), *_weeks(LearnerStat.week, week_from, week_to))
+            .group_by(LearnerStat.unit_id, LearnerStat.role)
+        ):
+            figures = learning[unit_id]
+            if role is None or learner_role == role:
+                figures["learners"] += int(new_learners or 0)
+            if learner_role == "resident":
+                figures["residents_completed"] += int(new_completers or 0)
+
+    overdue = overdue_counts(parent, targets, course_id=course_id, role=role, today=today)
+    visits = _visit_figures(unit_ids, week_from, week_to)
+
+    def row(unit: Unit, population: int | None) -> dict:
+        figures = learning[unit.id]
+        if course_id is None:
+            learners, completers = figures["learners"], figures["residents_completed"]
+        else:  # one course: a person enrols and completes it once
+            learners, completers = figures["enrolled"], figures["resident_completions"]
+        return {
+            "population": population,
+            "learners": learners,
+            "enrolled": figures["enrolled"],
+            "completed": figures["completed"],
+            "completion_rate": _ratio(figures["completed"], figures["enrolled"]),
+            "coverage": _ratio(completers * 1000, population),
+            "in_person_share": _ratio(figures["helped"], figures["completed"]),
+            "overdue_assignments": overdue[unit.id],
+            **visits[unit.id],
+        }
+
+    rows = [_unit_cells(child) | row(child, child.population) for child in children]
+    totals = {"unit_code": parent.code, "unit_name": _("Total")} | row(parent, _population_total(parent, children))
+    notes = [
+        _period_note(week_from, week_to),
+        _(
+            "Learners: people who started their first course (with a course chosen: enrolled in it). "
+            "Completion rate: completions over enrolments in the period. "
+            "Coverage: residents who completed a course, per 1,000 adults. "
+            "Completed with help: in a class or with a team member. "
+            "Overdue assignments: people who have not completed an assigned course after its due date (today)."
+        ),
+        _("Totals also count people registered at %(unit)s itself.", unit=parent.display_name),
+    ]
+    return ReportTable(
+        title=_("Completion and visits"),
+        columns=completion_columns(),
+        rows=rows,
+        totals=totals,
+        note=" ".join(notes),
+    )
+
+
+# --- indicators ----------------------------------------------------------------------------
+
+
+def core_course_slug() -> str:
+    return current_app.config.get("CORE_COURSE_SLUG", DEFAULT_CORE_COURSE)
+
+
+def indicator_milestones() -> list:
+    """Active milestones, e-ID activated first, then in their usual order."""
+    milestones = active_milestones()
+    return sorted(milestones, key=lambda m: (m.key != RANKING_MILESTONE, m.position, m.id))
+
+
+def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
+    """The province's headline figures per child of `parent`, each with its change since the
+    start of this month (the same figure from the weeks before the week the month began in),
+    ranked by the share of residents with the e-ID activated."""
+    today = today or local_today()
+    cutoff = week_of(today.replace(day=1))
+    children = children_of(parent)
+    targets = [*children, parent]
+    unit_ids = [unit.id for unit in targets]
+    core_slug = core_course_slug()
+    courses = db.session.execute(
+        select(Course.id, Course.slug, Course.audience).where(or_(Course.audience == "cadre", Course.slug == core_slug))
+    ).all()
+    cadre_courses = {course_id for course_id, _slug, audience in courses if audience == "cadre"}
+    core_ids = {course_id for course_id, slug, _audience in courses if slug == core_slug}
+    milestones = indicator_milestones()
+
+    earlier = LearningStat.week < cutoff
+    helped = LearningStat.completed_in_person + LearningStat.completed_assisted
+    counts: dict[int, dict[str, int]] = {uid: defaultdict(int) for uid in unit_ids}
+    if cadre_courses or core_ids:
+        for unit_id, course, role, done, done_self, done_help, done_before, self_before, help_before in (
+            db.session.execute(
+                select(
+                    LearningStat.unit_id,
+                    LearningStat.course_id,
+                    LearningStat.role,
+                    func.sum(LearningStat.completed),
+                    func.sum(LearningStat.completed_self),
+                    func.sum(helped),
+                    func.sum(case((earlier, LearningStat.completed), else_=0)),
+                    func.sum(case((earlier, LearningStat.completed_self), else_=0)),
+                    func.sum(case((earlier, helped), else_=0)),
+                )
+                .where(
+                    LearningStat.unit_id.in_(unit_ids),
+                    LearningStat.course_id.in_(cadre_courses | core_ids),
+                    LearningStat.role.in_(FILTER_ROLES),
+                )
+                .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
+            )
+        ):
+            figures = counts[unit_id]
+            if role == "cadre" and course in cadre_courses:
+                figures["cadres_done"] += int(done or 0)
+                figures["cadres_done_before"] += int(done_before or 0)
+            if role == "resident" and course in core_ids:
+                figures["self"] += int(done_self or 0)
+                figures["help"] += int(done_help or 0)
+                figures["self_before"] += int(self_before or 0)
+                figures["help_before"] += int(help_before or 0)
+    cadres = dict(
+        db.session.execute(
+            select(PeopleStat.unit_id, PeopleStat.accounts).where(
+                PeopleStat.unit_id.in_(unit_ids), PeopleStat.role == "cadre"
+            )
+        ).all()
+    )
+    reached: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    if milestones:
+        for unit_id, milestone_id, now, before in db.session.execute(
+            select(
+                MilestoneStat.unit_id,
+                MilestoneStat.milestone_id,
+                func.sum(MilestoneStat.reached),
+                func.sum(case((MilestoneStat.week < cutoff, MilestoneStat.reached), else_=0)),
+            )
+            .where(MilestoneStat.unit_id.in_(unit_ids), MilestoneStat.milestone_id.in_([m.id for m in milestones]))
+            .group_by(MilestoneStat.unit_id, MilestoneStat.milestone_id)
+        ):
+            reached[unit_id][milestone_id] = (int(now or 0), int(before or 0))
+
+    def change(now: float | None, before: float | None) -> float | None:
+        return None if now is None or before is None else now - before
+
+    def row(unit: Unit, population: int | None) -> dict:
+        figures = counts[unit.id]
+        accounts = int(cadres.get(unit.id) or 0)
+        values = {"population": population, "cadres": accounts}
+        pairs = {
+            "cadre_skills": (_ratio(figures["cadres_done"], accounts), _ratio(figures["cadres_done_before"], accounts)),
+            "adult_skills_self": (_ratio(figures["self"], population), _ratio(figures["self_before"], population)),
+            "adult_skills_help": (_ratio(figures["help"], population), _ratio(figures["help_before"], population)),
+        }
+        for milestone in milestones:
+            now, before = reached[unit.id].get(milestone.id, (0, 0))
+            pairs[f"milestone_{milestone.key}"] = (_ratio(now, population), _ratio(before, population))
+        for key, (now, before) in pairs.items():
+            values[key] = now
+            values[f"{key}_change"] = change(now, before)
+        return values
+
+    rows = [_unit_cells(child) | row(child, child.population) for child in children]
+    ranking = f"milestone_{milestones[0].key}" if milestones else "adult_skills_self"
+    rows.sort(key=lambda r: (r[ranking] is None, -(r[ranking] or 0), r["unit_name"]))
+    for position, values in enumerate(rows, start=1):
+        values["rank"] = position
+    totals = {"rank": None, "unit_code": parent.code, "unit_name": _("Total")}
+    totals |= row(parent, _population_total(parent, children))
+
+    change_title = _("change since last month")
+    columns = [
+        Column("rank", _("Rank")),
+        Column("unit_code", _("Code"), "text"),
+        Column("unit_name", _("Unit"), "text"),
+        Column("population", _("Adults")),
+        Column("cadres", _("Cadres")),
+    ]
+
+    def pair(key: str, title: str) -> list[Column]:
+        return [Column(key, title, "percent"), Column(f"{key}_change", f"{title}: {change_title}", "percent")]
+
+    for milestone in milestones:
+        columns += pair(f"milestone_{milestone.key}", _("Residents: %(milestone)s", milestone=milestone.name))
+    columns += pair("cadre_skills", _("Cadres with basic digital skills"))
+    columns += pair("adult_skills_self", _("Adults with basic digital skills, self-study"))
+    columns += pair("adult_skills_help", _("Adults with basic digital skills, with help"))
+    note = _(
+        "Shares of adults and residents are over the adult population; cadres' over their active accounts. "
+        "Cadres with basic digital skills: completions of a course for cadres. "
+        "Adults with basic digital skills: residents who completed the core course (%(course)s), "
+        "by self-study or with help (in a class or with a team member). "
+        "The change since last month compares with the figures before the week of %(day)s; "
+        "shares are in percent, changes in percentage points.",
+        course=core_slug,
+        day=cutoff.isoformat(),
+    )
+    return ReportTable(title=_("Indicators"), columns=columns, rows=rows, totals=totals, note=note)
