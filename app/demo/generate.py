@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import json
 import math
+import queue
 import random
+import threading
 import time
 from bisect import bisect_right
 from collections import defaultdict
@@ -119,49 +121,87 @@ class GenerateResult:
 
 
 class _Writer:
-    """Bulk inserts with explicit ids: COPY on PostgreSQL, executemany on SQLite."""
+    """Bulk inserts with explicit ids: COPY on PostgreSQL, executemany on SQLite.
+
+    On PostgreSQL the COPYs run in a background thread on the session's own connection (same
+    transaction), so the database works on one batch while Python generates the next. While
+    writes are queued the session must not be used: call drain() first (reserve() does).
+    """
+
+    #: Ids taken from a table's sequence at a time on PostgreSQL (the rest is given back at close).
+    CHUNK = 2_000_000
 
     def __init__(self, counts: dict[str, int]):
         self.session = db.session
         self.postgresql = self.session.get_bind().dialect.name == "postgresql"
-        self.next_ids: dict[str, int] = {}
+        self.blocks: dict[str, list[int]] = {}  # table -> [next id, last id of the block]
         self.sequences: dict[str, str] = {}
         self.counts = counts
+        self.failure: BaseException | None = None
+        if self.postgresql:
+            self.driver = self.session.connection().connection.driver_connection
+            self.queue: queue.Queue = queue.Queue(maxsize=3)
+            self.thread = threading.Thread(target=self._copy_queued, name="generate-copy", daemon=True)
+            self.thread.start()
 
     def reserve(self, table: str, n: int) -> int:
         """The first of `n` new consecutive ids for `table`."""
-        if n <= 0:
-            return 0
-        if self.postgresql:
-            sequence = self.sequences.get(table)
-            if sequence is None:
-                sequence = self.session.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
-                self.sequences[table] = sequence
-            last = self.session.scalar(
-                text("SELECT setval(CAST(:s AS regclass), nextval(CAST(:s AS regclass)) + :n - 1)"),
-                {"s": sequence, "n": n},
-            )
-            return last - n + 1
-        start = self.next_ids.get(table)
-        if start is None:
-            start = (self.session.scalar(text(f"SELECT max(id) FROM {table}")) or 0) + 1  # noqa: S608 (our own table names)
-        self.next_ids[table] = start + n
-        return start
+        block = self.blocks.get(table)
+        if block is None or block[0] + n - 1 > block[1]:
+            self.drain()
+            if self.postgresql:
+                size = max(n, self.CHUNK)
+                first = self.session.scalar(
+                    text("SELECT setval(CAST(:s AS regclass), nextval(CAST(:s AS regclass)) + :n - 1)"),
+                    {"s": self._sequence(table), "n": size},
+                ) - size + 1
+                block = [first, first + size - 1]
+            else:
+                # One writer: the ids after the highest are free.
+                first = (self.session.scalar(text(f"SELECT max(id) FROM {table}")) or 0) + 1  # noqa: S608 (our table names)
+                block = [first, 2**62]
+            self.blocks[table] = block
+        first = block[0]
+        block[0] += n
+        return first
+
+    def _sequence(self, table: str) -> str:
+        if table not in self.sequences:
+            self.sequences[table] = self.session.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
+        return self.sequences[table]
 
     def write(self, table: str, columns: tuple[str, ...], rows: list) -> None:
+        if self.failure is not None:
+            raise self.failure
         if not rows:
             return
         self.counts[table] += len(rows)
-        model_table = db.metadata.tables[table]
-        if not self.postgresql:
-            for start in range(0, len(rows), 5000):
-                self.session.execute(
-                    model_table.insert(), [dict(zip(columns, row, strict=True)) for row in rows[start : start + 5000]]
-                )
+        if self.postgresql:
+            self.queue.put((table, columns, rows))
             return
+        model_table = db.metadata.tables[table]
+        for start in range(0, len(rows), 5000):
+            self.session.execute(
+                model_table.insert(), [dict(zip(columns, row, strict=True)) for row in rows[start : start + 5000]]
+            )
+
+    def _copy_queued(self) -> None:
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.failure is None:
+                    self._copy(*item)
+            except BaseException as error:  # handed to the main thread by drain() and write()
+                self.failure = error
+            finally:
+                self.queue.task_done()
+
+    def _copy(self, table: str, columns: tuple[str, ...], rows: list) -> None:
+        model_table = db.metadata.tables[table]
         json_positions = [i for i, name in enumerate(columns) if isinstance(model_table.c[name].type, JSON)]
-        driver = self.session.connection().connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with self.driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             if json_positions:
                 for row in rows:
                     row = list(row)
@@ -172,6 +212,32 @@ class _Writer:
             else:
                 for row in rows:
                     copy.write_row(row)
+
+    def drain(self) -> None:
+        """Wait until every queued write is in the database."""
+        if self.postgresql:
+            self.queue.join()
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        """Stop the writer thread and give back the ids reserved but not used (when nobody else
+        took ids from the sequence meanwhile)."""
+        if not self.postgresql:
+            return
+        self.queue.put(None)
+        self.thread.join()
+        if self.failure is not None:
+            return
+        for table, (next_id, last_id) in self.blocks.items():
+            sequence = self._sequence(table)
+            self.session.execute(
+                text(
+                    f"SELECT setval(CAST(:s AS regclass), :next, false) FROM {sequence} "  # noqa: S608 (from the catalogue)
+                    "WHERE last_value = :last"
+                ),
+                {"s": sequence, "next": next_id, "last": last_id},
+            )
 
 
 @dataclass
@@ -361,10 +427,11 @@ class _Generator:
         return self.year_start + day * DAY + rng.random() * DAY
 
     def name(self) -> str:
-        rng = self.rng
-        female = rng.random() < 0.5
-        surname = rng.choices(SURNAMES_LIST, cum_weights=SURNAME_WEIGHTS)[0]
-        return f"{surname} {rng.choice(MIDDLE[female])} {rng.choice(GIVEN[female])} {MARK}"
+        rnd = self.rng.random
+        female = rnd() < 0.5
+        surname = SURNAMES_LIST[bisect_right(SURNAME_WEIGHTS, rnd() * SURNAME_WEIGHTS[-1])]
+        middle, given = MIDDLE[female], GIVEN[female]
+        return f"{surname} {middle[int(rnd() * len(middle))]} {given[int(rnd() * len(given))]} {MARK}"
 
     # --- people and learning --------------------------------------------------------------
 
@@ -462,18 +529,9 @@ class _Generator:
                     moments.append(completed)
                     module_modes = [mode] * len(modules)
                     last = max(last, completed)
+                    code = "".join(rng.choices(code_alphabet, k=12))
                     certificates.append(
-                        (
-                            "".join(rng.choices(code_alphabet, k=4))
-                            + "-"
-                            + "".join(rng.choices(code_alphabet, k=4))
-                            + "-"
-                            + "".join(rng.choices(code_alphabet, k=4)),
-                            uid,
-                            course_id,
-                            _dt(completed),
-                            _local_date(completed),
-                        )
+                        (f"{code[:4]}-{code[4:8]}-{code[8:]}", uid, course_id, _dt(completed), _local_date(completed))
                     )
                 else:
                     span = min(now, enrolled + 60 * DAY) - enrolled
@@ -621,6 +679,7 @@ class _Generator:
     def generate_staff(self) -> None:
         rng = self.rng
         writer = self.writer
+        writer.drain()
         existing = set(db.session.scalars(select(User.username).where(User.username.like("gen\\_%", escape="\\"))))
         staff = [("gen_manager", "department_manager", self.province_id)]
         staff += [(f"gen_cm_{c.code.lower()}", "commune_manager", c.id) for c in self.communes]
@@ -639,6 +698,7 @@ class _Generator:
              "locale", "active", "must_change_password", "session_epoch", "created_at", "last_login_at"),
             rows,
         )  # fmt: skip
+        writer.drain()
         self.managers = dict(
             db.session.execute(
                 select(User.unit_id, User.id).where(
@@ -917,9 +977,12 @@ def generate(
         timings[name] = time.perf_counter() - start
 
     step("units and courses", lambda: (generator.prepare_units(), generator.prepare_courses()))
-    step("learners", generator.generate_learners)
-    step("teams and managers", generator.generate_staff)
-    step("visits", generator.generate_visits)
+    try:
+        step("learners", lambda: (generator.generate_learners(), generator.writer.drain()))
+        step("teams and managers", generator.generate_staff)
+        step("visits", lambda: (generator.generate_visits(), generator.writer.drain()))
+    finally:
+        generator.writer.close()
     db.session.expire_all()
     step("rebuild summaries", summaries.rebuild)
     generator.log("summary tables rebuilt")

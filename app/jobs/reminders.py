@@ -7,19 +7,24 @@ so running a job twice — or two schedulers at once — creates every message o
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
+from app import authz
 from app.auth.models import User
 from app.db import utcnow
 from app.extensions import db
 from app.jobs.models import Message
 from app.jobs.outbox import enqueue, existing_keys
 from app.outcomes.models import FollowUp
+from app.reports.models import LearnerStat, LearningStat, VisitStat, WaitStat
+from app.reports.queries import median_hours
+from app.reports.summaries import week_of
 from app.units.models import Unit
 from app.visits.availability import LOCAL
 from app.visits.models import SKILL_TITLES, HelpRequest, Team, TeamMember, Visit
@@ -253,6 +258,174 @@ def enqueue_follow_up_reminders(now: datetime | None = None) -> int:
             follow_up=item,
             overdue=item.due_on < today,
             person_name=item.resident.full_name if item.resident is not None else "",
+        )
+        created += message is not None
+    db.session.flush()
+    return created
+
+
+# --- weekly digest for managers -------------------------------------------------------------
+
+#: How many communes (or villages) with the most waiting requests the weekly digest names.
+MANAGER_DIGEST_TOP = 3
+
+
+def _manager_digest_recipients() -> list[tuple[User, Unit]]:
+    """Active department managers with their province (the top of their unit's tree, else the
+    first province), and active commune managers with their commune (their area in app.authz)."""
+    managers = db.session.scalars(
+        select(User)
+        .where(User.role.in_(("department_manager", "commune_manager")), User.active.is_(True))
+        .options(selectinload(User.unit))
+        .order_by(User.id)
+    ).all()
+    if not managers:
+        return []
+    provinces = {
+        unit.code: unit
+        for unit in db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name))
+    }
+    first_province = next(iter(provinces.values()), None)
+    recipients = []
+    for manager in managers:
+        if manager.role == "commune_manager":
+            if manager.unit is None:
+                continue
+            area = authz.scope_root(manager)
+        else:
+            top_code = manager.unit.path.strip("/").split("/")[0] if manager.unit is not None else None
+            area = provinces.get(top_code, first_province)
+        if area is not None:
+            recipients.append((manager, area))
+    return recipients
+
+
+def manager_digest_figures(unit_ids: list[int], weeks: list[date]) -> dict[tuple[int, date], dict]:
+    """Per (unit, week), read from the summary tables (a unit's own rows hold its whole subtree):
+    courses completed, new learners, help requests, visits done, the median wait from request to
+    visit (hours) and the share of visits done that resolved the problem. Four grouped queries,
+    whatever the number of units."""
+    figures = {
+        (unit_id, week): {
+            "completed": 0,
+            "new_learners": 0,
+            "requests": 0,
+            "visits_done": 0,
+            "median_wait_hours": None,
+            "resolved_share": None,
+        }
+        for unit_id in unit_ids
+        for week in weeks
+    }
+    if not unit_ids:
+        return figures
+
+    for unit_id, week, completed in db.session.execute(
+        select(LearningStat.unit_id, LearningStat.week, func.sum(LearningStat.completed))
+        .where(LearningStat.unit_id.in_(unit_ids), LearningStat.week.in_(weeks))
+        .group_by(LearningStat.unit_id, LearningStat.week)
+    ):
+        figures[(unit_id, week)]["completed"] = int(completed or 0)
+    for unit_id, week, new_learners in db.session.execute(
+        select(LearnerStat.unit_id, LearnerStat.week, func.sum(LearnerStat.new_learners))
+        .where(LearnerStat.unit_id.in_(unit_ids), LearnerStat.week.in_(weeks))
+        .group_by(LearnerStat.unit_id, LearnerStat.week)
+    ):
+        figures[(unit_id, week)]["new_learners"] = int(new_learners or 0)
+    for unit_id, week, requests, done, resolved in db.session.execute(
+        select(VisitStat.unit_id, VisitStat.week, VisitStat.requests, VisitStat.visits_done, VisitStat.resolved).where(
+            VisitStat.unit_id.in_(unit_ids), VisitStat.week.in_(weeks)
+        )
+    ):
+        figures[(unit_id, week)].update(
+            requests=int(requests or 0),
+            visits_done=int(done or 0),
+            resolved_share=int(resolved or 0) / done if done else None,
+        )
+    histograms: dict[tuple[int, date], dict[int, int]] = {}
+    for unit_id, week, bucket, visits in db.session.execute(
+        select(WaitStat.unit_id, WaitStat.week, WaitStat.bucket, WaitStat.visits).where(
+            WaitStat.unit_id.in_(unit_ids), WaitStat.week.in_(weeks)
+        )
+    ):
+        histograms.setdefault((unit_id, week), {})[bucket] = int(visits or 0)
+    for key, histogram in histograms.items():
+        figures[key]["median_wait_hours"] = median_hours(histogram)
+    return figures
+
+
+def waiting_by_child(areas: list[Unit]) -> dict[int, list[tuple[Unit, int]]]:
+    """For each area, its child units (communes, or villages) by the number of help requests
+    waiting for a visit (status "new", as in the team view), most first, ties by name; children
+    with none are left out. The summaries count requests per week, not what is still waiting,
+    so this reads the waiting requests themselves: one grouped query on (status, …)."""
+    waiting = db.session.execute(
+        select(Unit.path, func.count(HelpRequest.id))
+        .join(Unit, Unit.id == HelpRequest.unit_id)
+        .where(HelpRequest.status == "new")
+        .group_by(Unit.path)
+    ).all()
+    depths = {area.id: len(area.path.strip("/").split("/")) for area in areas}
+    counts: dict[int, dict[str, int]] = {area.id: {} for area in areas}
+    for path, count in waiting:
+        codes = path.strip("/").split("/")
+        for area in areas:
+            depth = depths[area.id]
+            if len(codes) > depth and path.startswith(area.path):
+                per_child = counts[area.id]
+                per_child[codes[depth]] = per_child.get(codes[depth], 0) + int(count)
+    codes = {code for per_child in counts.values() for code in per_child}
+    units = {unit.code: unit for unit in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    return {
+        area.id: sorted(
+            ((units[code], count) for code, count in counts[area.id].items() if code in units),
+            key=lambda item: (-item[1], item[0].display_name),
+        )
+        for area in areas
+    }
+
+
+def enqueue_weekly_manager_digests(now: datetime | None = None) -> int:
+    """Send each active department manager (the province's figures) and commune manager (their
+    commune's) a summary of last week — Monday to Sunday, local time: courses completed, new
+    learners, help requests, visits done, median wait and share resolved, each against the week
+    before — and the communes (or villages) with the most requests waiting. Scheduled on Monday
+    mornings; run on any day it reports the last complete week. The key holds that week's Monday,
+    so each manager gets it once. Returns the number of digests created."""
+    now = now or utcnow()
+    week = week_of(now) - timedelta(weeks=1)
+    week_before = week - timedelta(weeks=1)
+    recipients = _manager_digest_recipients()
+    if not recipients:
+        return 0
+    keys = {user.id: f"manager-digest:{user.id}:{week.isoformat()}" for user, _area in recipients}
+    done = existing_keys(list(keys.values()))
+    recipients = [(user, area) for user, area in recipients if keys[user.id] not in done]
+    if not recipients:
+        return 0
+    areas = list({area.id: area for _user, area in recipients}.values())
+    figures = manager_digest_figures([area.id for area in areas], [week, week_before])
+    waiting = waiting_by_child(areas)
+    created = 0
+    for user, area in recipients:
+        if area.level <= 1:
+            link = page_link("reports.dashboard", unit=area.code)
+        else:
+            link = page_link("reports.commune", code=area.code)
+        message = enqueue(
+            keys[user.id],
+            user,
+            "manager_digest",
+            link=link,
+            now=now,
+            area=area,
+            week=week,
+            week_end=week + timedelta(days=6),
+            current=figures[(area.id, week)],
+            previous=figures[(area.id, week_before)],
+            waiting=waiting[area.id][:MANAGER_DIGEST_TOP],
+            children_are_villages=area.level >= 2,
+            format_number=format_decimal,
         )
         created += message is not None
     db.session.flush()

@@ -30,6 +30,7 @@ from app.jobs.reminders import (
     enqueue_follow_up_reminders,
     enqueue_outcome_nudges,
     enqueue_visit_reminders,
+    enqueue_weekly_manager_digests,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,13 @@ JOBS: tuple[Job, ...] = (
         "cron",
         {"hour": 7, "minute": 30},
         enqueue_follow_up_reminders,
+        {"misfire_grace_time": 6 * 3600},
+    ),
+    Job(
+        "manager_digests",
+        "cron",
+        {"day_of_week": "mon", "hour": 7, "minute": 15},
+        enqueue_weekly_manager_digests,
         {"misfire_grace_time": 6 * 3600},
     ),
 )

@@ -94,7 +94,8 @@ def weekly_trends(
             row.update(requests=int(requests or 0), visits_done=int(visits_done or 0))
     rows = [by_week[week] for week in weeks]
     totals = {"week": _("Total")} | {
-        key: sum(row[key] for row in rows) for key in ("enrolled", "completed", "completed_helped", "requests", "visits_done")
+        key: sum(row[key] for row in rows)
+        for key in ("enrolled", "completed", "completed_helped", "requests", "visits_done")
     }
     return ReportTable(
         _("Per week"),
@@ -448,8 +449,11 @@ def team_view(commune: Unit, start: datetime, end: datetime, *, now: datetime | 
             Column("visits_done", _("Visits done in the period")),
         ],
         skill_rows,
-        {"skill": _("Total"), "waiting": sum(row["waiting"] for row in skill_rows),
-         "visits_done": sum(row["visits_done"] for row in skill_rows)},
+        {
+            "skill": _("Total"),
+            "waiting": sum(row["waiting"] for row in skill_rows),
+            "visits_done": sum(row["visits_done"] for row in skill_rows),
+        },
         _("Waiting means a request not yet booked for a visit."),
     )
     by_village = ReportTable(

@@ -56,7 +56,8 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
     if shape == "triangle":
         return f'<path d="M{x:.1f} {y - 4.5:.1f}L{x + 4.5:.1f} {y + 3.5:.1f}H{x - 4.5:.1f}Z" fill="{colour}"/>'
     if shape == "diamond":
-        return f'<path d="M{x:.1f} {y - 5:.1f}L{x + 5:.1f} {y:.1f}L{x:.1f} {y + 5:.1f}L{x - 5:.1f} {y:.1f}Z" fill="{colour}"/>'
+        d = f"M{x:.1f} {y - 5:.1f}L{x + 5:.1f} {y:.1f}L{x:.1f} {y + 5:.1f}L{x - 5:.1f} {y:.1f}Z"
+        return f'<path d="{d}" fill="{colour}"/>'
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
 
 
@@ -126,9 +127,8 @@ def line_chart(
             x = x_at(index)
             parts.append(f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 5}" stroke="#555"/>')
             anchor = "middle" if 0 < index < len(xs) - 1 or len(xs) == 1 else ("start" if index == 0 else "end")
-            parts.append(
-                f'<text x="{x:.1f}" y="{bottom + 20}" text-anchor="{anchor}" fill="#333">{escape(label(xs[index]))}</text>'
-            )
+            text = escape(label(xs[index]))
+            parts.append(f'<text x="{x:.1f}" y="{bottom + 20}" text-anchor="{anchor}" fill="#333">{text}</text>')
     # The series: a line, and markers (thinned on long ranges).
     marker_step = max(1, math.ceil(len(xs) / MAX_MARKERS))
     for index, (_name, points) in enumerate(series):

@@ -246,9 +246,7 @@ def trends_export(fmt: str):
 
 
 def _courses_in_order() -> list[Course]:
-    return list(
-        db.session.scalars(select(Course).order_by(Course.retired_at.is_not(None), Course.audience, Course.id))
-    )
+    return list(db.session.scalars(select(Course).order_by(Course.retired_at.is_not(None), Course.audience, Course.id)))
 
 
 def _course(slug: str) -> Course:
@@ -351,7 +349,9 @@ def teams():
     unit = _report_unit()
     commune, view, period = _team_data(unit)
     if commune is None:
-        return render_template("reports/teams.html", unit=unit, commune=None, units=_unit_choices(unit, communes_only=True))
+        return render_template(
+            "reports/teams.html", unit=unit, commune=None, units=_unit_choices(unit, communes_only=True)
+        )
     start, end, errors = period
     return render_template(
         "reports/teams.html",

@@ -21,6 +21,7 @@ def test_every_job_is_scheduled_once_with_coalescing_and_one_instance(app):
             "daily_digests",
             "outcome_nudges",
             "follow_up_reminders",
+            "manager_digests",
         }
         assert set(jobs) == {job.id for job in JOBS}
         for job in jobs.values():
@@ -32,5 +33,8 @@ def test_every_job_is_scheduled_once_with_coalescing_and_one_instance(app):
         next_digest = jobs["daily_digests"].trigger.get_next_fire_time(None, datetime(2025, 3, 1, 8, 0, tzinfo=LOCAL))
         assert next_digest == datetime(2025, 3, 2, 7, 0, tzinfo=LOCAL)
         assert next_digest.utcoffset().total_seconds() == 7 * 3600
+        # 2025-03-01 is a Saturday: the managers' digest comes on Monday morning.
+        next_weekly = jobs["manager_digests"].trigger.get_next_fire_time(None, datetime(2025, 3, 1, 8, 0, tzinfo=LOCAL))
+        assert next_weekly == datetime(2025, 3, 3, 7, 15, tzinfo=LOCAL)
     finally:
         scheduler.shutdown(wait=False)

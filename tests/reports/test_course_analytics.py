@@ -124,10 +124,14 @@ def direct_figures(db, course, unit: Unit):
     """The same figures counted by walking the attempts one by one."""
     in_unit = {
         user.id
-        for user in db.session.scalars(select(User).join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(unit.path)))
+        for user in db.session.scalars(
+            select(User).join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(unit.path))
+        )
     }
     enrolled = sum(
-        1 for e in db.session.scalars(select(Enrollment).where(Enrollment.course_id == course.id)) if e.user_id in in_unit
+        1
+        for e in db.session.scalars(select(Enrollment).where(Enrollment.course_id == course.id))
+        if e.user_id in in_unit
     )
     per_module = Counter(mc.module_id for mc in db.session.scalars(select(ModuleCompletion)) if mc.user_id in in_unit)
     answered, correct, wrong = Counter(), Counter(), {}
@@ -235,8 +239,12 @@ def test_a_course_nobody_took_shows_empty_figures(client, db, login_as, course, 
     response = client.get("/reports/courses/quiz-course")
     assert response.status_code == 200
     rows = read_csv(client.get("/reports/courses/quiz-course/export.csv?table=modules"))
-    assert rows[1:] == [["Enrolled", "0", "", ""], ["1. m1 en", "0", "", "0"], ["2. m2 en", "0", "", "0"],
-                        ["3. m3 en", "0", "", "0"]]
+    assert rows[1:] == [
+        ["Enrolled", "0", "", ""],
+        ["1. m1 en", "0", "", "0"],
+        ["2. m2 en", "0", "", "0"],
+        ["3. m3 en", "0", "", "0"],
+    ]
     rows = read_csv(client.get("/reports/courses/quiz-course/export.csv?table=questions"))
     assert [row[2:] for row in rows[1:]] == [["0", "", "", ""]] * 4
 

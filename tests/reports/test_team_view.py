@@ -52,9 +52,7 @@ def world(db, units, make_user):
     move_to_past(db, unrecorded, hours=2)
     visits.cancel_visit(w.manager, book(w, w.colleague, start=at(2, 10)), "Ốm")
     booked_request = request_for(w, w.units["v1b"], "eid")
-    visits.book_visit(
-        w.colleague, at(3, 10), 60, skill="eid", place="Nhà", booked_by=w.manager, request=booked_request
-    )
+    visits.book_visit(w.colleague, at(3, 10), 60, skill="eid", place="Nhà", booked_by=w.manager, request=booked_request)
     # Waiting requests in commune 1, and one in commune 2 (not shown there).
     request_for(w, w.units["v1a"], "eid")
     request_for(w, w.units["v1a"], "eid")
@@ -111,8 +109,13 @@ def test_waiting_requests_are_shown_by_kind_of_help_and_village_against_the_memb
 ):
     login_as(world.manager)
     rows = read_csv(client.get("/reports/teams.csv?table=skills"))
-    assert rows[0] == ["Kind of help", "Requests waiting", "Oldest waiting (days)", "Members offering it",
-                       "Visits done in the period"]
+    assert rows[0] == [
+        "Kind of help",
+        "Requests waiting",
+        "Oldest waiting (days)",
+        "Members offering it",
+        "Visits done in the period",
+    ]
     assert rows[1:] == [
         ["E-ID app (VNeID)", "2", "0", "2", "2"],
         ["Online public services", "0", "", "0", "0"],
@@ -160,9 +163,7 @@ def test_a_commune_without_teams_or_requests_shows_empty_tables(client, db, logi
     assert rows[-1] == ["Total", "0", "", "", "0"]
 
 
-def test_the_province_chooses_a_commune_and_a_village_shows_its_commune(
-    client, db, login_as, world, make_user, units
-):
+def test_the_province_chooses_a_commune_and_a_village_shows_its_commune(client, db, login_as, world, make_user, units):
     login_as(world.department)
     html = client.get("/reports/teams").get_data(as_text=True)
     assert 'href="/reports/teams?unit=C1"' in html and 'href="/reports/teams?unit=C2"' in html
@@ -185,8 +186,13 @@ def test_wrong_dates_are_reported_and_the_last_four_weeks_shown(client, db, logi
 
 def test_the_team_view_is_refused_outside_the_managers_commune(client, db, login_as, world, make_user, units):
     login_as(world.manager_c2)
-    for url in ("/reports/teams?unit=C1", "/reports/teams?unit=C1A", "/reports/teams?unit=P",
-                "/reports/teams.csv?unit=C1", "/reports/teams.xlsx?unit=C1"):
+    for url in (
+        "/reports/teams?unit=C1",
+        "/reports/teams?unit=C1A",
+        "/reports/teams?unit=P",
+        "/reports/teams.csv?unit=C1",
+        "/reports/teams.xlsx?unit=C1",
+    ):
         assert client.get(url).status_code == 403, url
     rows = read_csv(client.get("/reports/teams.csv?table=members"))
     assert [row[0] for row in rows[1:]] == ["Phạm Văn Ba", "Total"]
