@@ -57,6 +57,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
         "WTF_CSRF_TIME_LIMIT": 60 * 60 * 12,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Static files are versioned in their address (app/templating.py), so they can be cached.
+        "SEND_FILE_MAX_AGE_DEFAULT": 30 * 24 * 3600,
         # memory:// holds limits in one process; production uses redis:// so they hold across
         # workers and machines.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

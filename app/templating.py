@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
@@ -19,6 +21,19 @@ def url_with_lang(lang: str) -> str:
 
 
 def register(app: Flask) -> None:
+    # Static files are cached for a month; their address carries the file's modification time,
+    # so a changed stylesheet is fetched again at once.
+    versions: dict[str, int] = {}
+
+    @app.url_defaults
+    def version_static_files(endpoint, values):
+        if endpoint == "static" and "filename" in values:
+            filename = values["filename"]
+            if filename not in versions:
+                path = Path(app.static_folder) / filename
+                versions[filename] = int(path.stat().st_mtime) if path.is_file() else 0
+            values["v"] = versions[filename]
+
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -184,8 +184,8 @@ def create_open_attempts(app, learners: list[Learner], quiz_id: int, count: int)
     """`count` open attempts at the bench quiz, spread over the learners, with their questions in a
     shuffled order as open_attempt would store them (inserted in bulk: open_attempt keeps one open
     attempt per learner). Returns one (learner, attempt id, answers) per attempt; every second one
-    answers everything right (a pass, which also runs the completion check), the others get the
-    first question wrong."""
+    answers everything right (a pass, which also runs the completion check), the others choose a
+    wrong option in every question (a fail)."""
     from sqlalchemy import func, insert, select
 
     from app.extensions import db
@@ -239,14 +239,14 @@ def create_open_attempts(app, learners: list[Learner], quiz_id: int, count: int)
         db.session.execute(insert(AttemptQuestion), question_rows)
         db.session.commit()
 
-        first = questions[0]
-        wrong_first = next(o.id for o in first.active_options if o.id not in correct[first.id])
-        result = []
-        for index, attempt_id in enumerate(attempt_ids):
-            answers = dict(correct)
-            if index % 2:
-                answers[first.id] = {wrong_first}
-            result.append((learners[index % len(learners)], attempt_id, answers))
+        wrong = {
+            question.id: {next(o.id for o in question.active_options if o.id not in correct[question.id])}
+            for question in questions
+        }
+        result = [
+            (learners[index % len(learners)], attempt_id, wrong if index % 2 else correct)
+            for index, attempt_id in enumerate(attempt_ids)
+        ]
     return result
 
 

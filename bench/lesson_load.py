@@ -89,6 +89,8 @@ def report(results: dict, args) -> bool:
     print("-" * len(header))
     for item in (base, lesson, quiz):
         checks = f"ok {item.ok}, bad {item.bad}" + (f", exhausted {item.exhausted}" if item.exhausted else "")
+        if item.socket_errors:
+            checks += f"; socket errors: {item.socket_errors}"
         print(
             f"{item.name:<34}{item.rps:>8.0f}{item.p50_ms:>8.1f}{item.p90_ms:>8.1f}{item.p99_ms:>8.1f}"
             f"{item.max_ms:>8.1f}{item.requests:>9}{item.worker_cpu_ms:>8.1f}{item.busy_before:>6.0%}  {checks}"

@@ -22,7 +22,15 @@ from app.units.models import Unit
 from app.units.operations import children_of, get_unit_by_code
 
 COMPLETION_KEYS = ("unit_code", "unit_name", "population", "enrolled", "completed", "completion_rate")
-VISIT_KEYS = ("unit_code", "unit_name", "requests", "visits_done", "median_wait_hours", "resolved_share", "average_rating")
+VISIT_KEYS = (
+    "unit_code",
+    "unit_name",
+    "requests",
+    "visits_done",
+    "median_wait_hours",
+    "resolved_share",
+    "average_rating",
+)
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -114,4 +122,3 @@ def report_visits():
     filters = queries.parse_filters({key: request.args.get(key) for key in ("from", "to")})
     table = queries.visits_table(unit, filters.week_from, filters.week_to)
     return _answer(unit, table, VISIT_KEYS, "visits", fmt)
-

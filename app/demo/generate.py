@@ -52,7 +52,7 @@ from app.learning.models import Course
 from app.outcomes.models import Milestone
 from app.outcomes.operations import ensure_default_milestones
 from app.reports import summaries
-from app.units.models import KIND_LEVELS, Unit
+from app.units.models import Unit
 from app.units.operations import import_units
 from config import BASE_DIR
 
@@ -100,6 +100,38 @@ GIVEN = (
      "Thắng", "Tuấn", "Việt", "Hiếu", "Trung", "Tâm", "Lâm", "Đạt"),
     ("Anh", "Chi", "Dung", "Giang", "Hà", "Hoa", "Hương", "Lan", "Linh", "Mai", "Nga", "Nhung",
      "Phương", "Quỳnh", "Thảo", "Trang", "Tuyết", "Vân", "Yến", "Hạnh"),
+)  # fmt: skip
+REQUEST_STATUS_OF_VISIT = {"booked": "scheduled", "done": "done", "cancelled": "cancelled", "no_show": "unreachable"}
+USER_COLUMNS = (
+    "id", "username", "password_hash", "full_name", "email", "phone", "birth_year", "role", "unit_id", "locale",
+    "active", "must_change_password", "session_epoch", "created_at", "last_login_at",
+)  # fmt: skip
+ENROLLMENT_COLUMNS = ("user_id", "course_id", "enrolled_at", "completed_at", "completion_mode")
+CERTIFICATE_COLUMNS = ("code", "user_id", "course_id", "issued_at", "completed_on")
+ATTEMPT_COLUMNS = (
+    "id", "user_id", "quiz_id", "number", "seed", "started_at", "submitted_at", "score", "max_score", "passed",
+)  # fmt: skip
+ASSIGNMENT_COLUMNS = ("course_id", "unit_id", "role", "due_on", "created_by_id", "created_at", "note")
+RESIDENT_COLUMNS = (
+    "id", "unit_id", "full_name", "birth_year", "phone", "user_id", "consent_at", "consent_recorded_by_id",
+    "created_at",
+)  # fmt: skip
+REQUEST_COLUMNS = (
+    "id", "skill", "unit_id", "place", "note", "preferred_times", "name", "phone", "resident_id", "resident_record_id",
+    "created_by_id", "created_at", "status", "consent_at", "consent_recorded_by_id", "closed_at",
+)  # fmt: skip
+VISIT_COLUMNS = (
+    "id", "member_id", "unit_id", "request_id", "resident_id", "resident_record_id", "skill", "place", "starts_at",
+    "ends_at", "status", "booked_by_id", "created_at", "cancel_reason", "skills_done", "resolved", "follow_up_needed",
+    "minutes_spent", "notes", "rating", "completed_at",
+)  # fmt: skip
+EVIDENCE_COLUMNS = (
+    "resident_id", "milestone_id", "on_date", "confirmation", "helped_by_id", "visit_id", "recorded_by_id",
+    "recorded_at",
+)  # fmt: skip
+FOLLOW_UP_COLUMNS = (
+    "resident_id", "visit_id", "unit_id", "assigned_to_id", "due_on", "reason", "status", "created_by_id",
+    "created_at", "closed_at",
 )  # fmt: skip
 PLACES = ("Xóm {n}", "Đầu ngõ {n}", "Nhà văn hóa thôn", "Số {n} đường làng", "Gần chợ, xóm {n}")
 
@@ -151,10 +183,14 @@ class _Writer:
             self.drain()
             if self.postgresql:
                 size = max(n, self.CHUNK)
-                first = self.session.scalar(
-                    text("SELECT setval(CAST(:s AS regclass), nextval(CAST(:s AS regclass)) + :n - 1)"),
-                    {"s": self._sequence(table), "n": size},
-                ) - size + 1
+                first = (
+                    self.session.scalar(
+                        text("SELECT setval(CAST(:s AS regclass), nextval(CAST(:s AS regclass)) + :n - 1)"),
+                        {"s": self._sequence(table), "n": size},
+                    )
+                    - size
+                    + 1
+                )
                 block = [first, first + size - 1]
             else:
                 # One writer: the ids after the highest are free.
@@ -388,7 +424,8 @@ class _Generator:
                         options = [o.id for o in question.active_options]
                         correct = [o.id for o in question.active_options if o.is_correct]
                         wrong = [o for o in options if o not in correct]
-                        questions.append((question.id, question.kind, options, correct, wrong, rng.uniform(0.55, 0.95)))
+                        chance = rng.uniform(0.55, 0.95)
+                        questions.append((question.id, question.kind, options, correct, wrong, chance))
                     quiz_info = _Quiz(quiz.id, quiz.pass_mark, quiz.max_attempts, questions)
                 modules.append(_Module(module.id, tuple(lesson.id for lesson in module.active_lessons), quiz_info))
             self.course_modules[course.id] = modules
@@ -399,11 +436,10 @@ class _Generator:
         everything = [c for ids in by_audience.values() for c in ids]
         residents = by_audience.get("resident") or everything
         # role -> (courses taken first, optional courses)
-        self.role_courses = {
-            "resident": ([], residents),
-            "cadre": (by_audience.get("cadre", [])[:1], [c for c in everything if c not in by_audience.get("cadre", [])[:1]]),
-            "tech_team": (by_audience.get("tech_team", [])[:1], [c for c in everything if c not in by_audience.get("tech_team", [])[:1]]),
-        }  # fmt: skip
+        self.role_courses = {"resident": ([], residents)}
+        for role in ("cadre", "tech_team"):
+            own = by_audience.get(role, [])[:1]
+            self.role_courses[role] = (own, [c for c in everything if c not in own])
         self.milestones = {m.key: m.id for m in db.session.scalars(select(Milestone))}
         self.log(f"{len(courses)} courses, {len(self.milestones)} milestones")
 
@@ -443,7 +479,8 @@ class _Generator:
         populations = [b - a for a, b in zip([0, *self.commune_weights], self.commune_weights, strict=False)]
         quotas = [n_members * p / total for p in populations]
         seats = [int(q) for q in quotas]
-        for index in sorted(range(len(quotas)), key=lambda i: quotas[i] - seats[i], reverse=True)[: n_members - sum(seats)]:
+        by_remainder = sorted(range(len(quotas)), key=lambda i: quotas[i] - seats[i], reverse=True)
+        for index in by_remainder[: n_members - sum(seats)]:
             seats[index] += 1
         fixed = []
         for index, count in enumerate(seats):
@@ -539,22 +576,23 @@ class _Generator:
                     module_modes = ["self"] * len(moments)
                     if moments:
                         last = max(last, moments[-1])
-                enrollments.append(
-                    (uid, course_id, _dt(enrolled), _dt(completed) if completed else None, mode)
-                )
+                enrollments.append((uid, course_id, _dt(enrolled), _dt(completed) if completed else None, mode))
                 previous = enrolled
                 for k, moment in enumerate(moments):
                     module = modules[k]
                     completions.append((uid, module.id, _dt(moment), module_modes[k]))
+                    mode_k = module_modes[k]
                     if sample_lessons:
                         for lesson_id in module.lessons:
-                            lessons.append((uid, lesson_id, _dt(previous + rnd() * (moment - previous)), module_modes[k]))
-                    if sample_quiz and module.quiz is not None and module_modes[k] == "self":
-                        if module.quiz.max_attempts != 1 and module.quiz.pass_mark > 0 and rnd() < 0.25:
-                            self._attempt(module.quiz, uid, 1, False, previous + rnd() * (moment - previous), attempts, asked, chosen)
-                            self._attempt(module.quiz, uid, 2, True, moment, attempts, asked, chosen)
-                        else:
-                            self._attempt(module.quiz, uid, 1, True, moment, attempts, asked, chosen)
+                            lessons.append((uid, lesson_id, _dt(previous + rnd() * (moment - previous)), mode_k))
+                    quiz = module.quiz
+                    if sample_quiz and quiz is not None and mode_k == "self":
+                        number = 1
+                        if quiz.max_attempts != 1 and quiz.pass_mark > 0 and rnd() < 0.25:
+                            failed_at = previous + rnd() * (moment - previous)
+                            self._attempt(quiz, uid, number, False, failed_at, attempts, asked, chosen)
+                            number = 2
+                        self._attempt(quiz, uid, number, True, moment, attempts, asked, chosen)
                     previous = moment
                 if completed is None and len(moments) < len(modules):
                     # Working on the next module: some lessons read, perhaps a failed quiz.
@@ -592,21 +630,14 @@ class _Generator:
                     _dt(last) if rnd() < 0.9 else None,
                 )
             )
-        writer.write(
-            "users",
-            ("id", "username", "password_hash", "full_name", "email", "phone", "birth_year", "role", "unit_id",
-             "locale", "active", "must_change_password", "session_epoch", "created_at", "last_login_at"),
-            users,
-        )  # fmt: skip
-        self._write_with_ids(
-            "enrollments", ("user_id", "course_id", "enrolled_at", "completed_at", "completion_mode"), enrollments
-        )
+        writer.write("users", USER_COLUMNS, users)
+        self._write_with_ids("enrollments", ENROLLMENT_COLUMNS, enrollments)
         self._write_with_ids("module_completions", ("user_id", "module_id", "completed_at", "mode"), completions)
         self._write_with_ids("lesson_progress", ("user_id", "lesson_id", "read_at", "mode"), lessons)
-        self._write_with_ids("certificates", ("code", "user_id", "course_id", "issued_at", "completed_on"), certificates)
+        self._write_with_ids("certificates", CERTIFICATE_COLUMNS, certificates)
         self._write_attempts(attempts, asked, chosen)
 
-    def _attempt(self, quiz: _Quiz, uid: int, number: int, passed: bool, submitted: float, attempts, asked, chosen) -> None:
+    def _attempt(self, quiz: _Quiz, uid: int, number: int, passed: bool, submitted: float, attempts, asked, chosen):
         """One submitted attempt, shuffled as open_attempt() does, answered like a person."""
         rng = self.rng
         seed = rng.getrandbits(31)
@@ -662,7 +693,7 @@ class _Generator:
         first_asked = self.writer.reserve("attempt_questions", len(asked))
         self.writer.write(
             "quiz_attempts",
-            ("id", "user_id", "quiz_id", "number", "seed", "started_at", "submitted_at", "score", "max_score", "passed"),
+            ATTEMPT_COLUMNS,
             [(first_attempt + i, *row) for i, row in enumerate(attempts)],
         )
         self.writer.write(
@@ -688,16 +719,10 @@ class _Generator:
         created = _dt(self.year_start - 30 * DAY)
         rows = []
         for i, (username, role, unit_id) in enumerate(staff):
-            rows.append(
-                (first + i, username, self.password_hash, self.name(), None, None, int(1965 + rng.random() * 30),
-                 role, unit_id, None, True, False, 0, created, None)
-            )  # fmt: skip
-        writer.write(
-            "users",
-            ("id", "username", "password_hash", "full_name", "email", "phone", "birth_year", "role", "unit_id",
-             "locale", "active", "must_change_password", "session_epoch", "created_at", "last_login_at"),
-            rows,
-        )  # fmt: skip
+            birth_year = int(1965 + rng.random() * 30)
+            person = (first + i, username, self.password_hash, self.name(), None, None, birth_year, role, unit_id)
+            rows.append((*person, None, True, False, 0, created, None))
+        writer.write("users", USER_COLUMNS, rows)
         writer.drain()
         self.managers = dict(
             db.session.execute(
@@ -732,17 +757,15 @@ class _Generator:
             assignments = []
             cadre_courses = self.role_courses["cadre"][0]
             for course_id in cadre_courses:
-                assignments.append((course_id, self.province_id, "cadre", today - timedelta(days=60), manager, created, None))
+                due = today - timedelta(days=60)
+                assignments.append((course_id, self.province_id, "cadre", due, manager, created, None))
             resident_courses = self.role_courses["resident"][1]
             for commune in rng.sample(self.communes, max(1, len(self.communes) // 5)):
                 due = today + timedelta(days=rng.randint(-90, 60))
-                assignments.append(
-                    (rng.choice(resident_courses), commune.id, "resident", due,
-                     self.managers.get(commune.id, manager), _dt(self.now - 120 * DAY), f"Giao học {MARK}")
-                )  # fmt: skip
-            self._write_with_ids(
-                "assignments", ("course_id", "unit_id", "role", "due_on", "created_by_id", "created_at", "note"), assignments
-            )
+                author = self.managers.get(commune.id, manager)
+                course_id = rng.choice(resident_courses)
+                assignments.append((course_id, commune.id, "resident", due, author, created, f"Giao học {MARK}"))
+            self._write_with_ids("assignments", ASSIGNMENT_COLUMNS, assignments)
         self.log(f"{len(staff)} managers, {len(teams)} teams with {len(members)} members")
 
     # --- help requests, visits, outcomes --------------------------------------------------
@@ -764,16 +787,17 @@ class _Generator:
         def record_for(village_id: int, created: float, recorder: int) -> tuple[int, int | None]:
             """(record index, account id) of the person asking for help."""
             people = self.residents_in.get(village_id)
-            if people and rnd() < 0.35:
-                user_id = people[int(rnd() * len(people))]
-                if user_id not in record_of_user:
-                    record_of_user[user_id] = len(resident_records)
-                    resident_records.append((village_id, self.name(), int(1945 + rnd() * 62), None, user_id, _dt(created), recorder, _dt(created)))
+            user_id = people[int(rnd() * len(people))] if people and rnd() < 0.35 else None
+            if user_id in record_of_user:
                 return record_of_user[user_id], user_id
+            phone = None if user_id else f"09{int(rnd() * 100_000_000):08d}"
+            when = _dt(created)
             resident_records.append(
-                (village_id, self.name(), int(1940 + rnd() * 60), f"09{int(rnd() * 100_000_000):08d}", None, _dt(created), recorder, _dt(created))
-            )  # fmt: skip
-            return len(resident_records) - 1, None
+                (village_id, self.name(), int(1940 + rnd() * 66), phone, user_id, when, recorder, when)
+            )
+            if user_id:
+                record_of_user[user_id] = len(resident_records) - 1
+            return len(resident_records) - 1, user_id
 
         def book(member: int, wanted: float) -> float:
             """The first free slot of `member` at or after `wanted`."""
@@ -819,7 +843,7 @@ class _Generator:
                 status = "done" if r < 0.92 else "cancelled" if r < 0.97 else "no_show"
             request_index = None
             if with_request:
-                request_status = {"booked": "scheduled", "done": "done", "cancelled": "cancelled", "no_show": "unreachable"}[status]
+                request_status = REQUEST_STATUS_OF_VISIT[status]
                 request_index = len(requests)
                 requests.append(
                     [skill, village_id, place, f"Cần hỗ trợ {MARK}", "Buổi tối" if rnd() < 0.5 else None,
@@ -866,30 +890,18 @@ class _Generator:
         first_record = writer.reserve("residents", len(resident_records))
         writer.write(
             "residents",
-            ("id", "unit_id", "full_name", "birth_year", "phone", "user_id", "consent_at", "consent_recorded_by_id", "created_at"),
+            RESIDENT_COLUMNS,
             [(first_record + i, *row) for i, row in enumerate(resident_records)],
-        )  # fmt: skip
+        )
         first_request = writer.reserve("help_requests", len(requests))
         for row in requests:
             row[8] = first_record + row[8]
-        writer.write(
-            "help_requests",
-            ("id", "skill", "unit_id", "place", "note", "preferred_times", "name", "phone", "resident_id",
-             "resident_record_id", "created_by_id", "created_at", "status", "consent_at", "consent_recorded_by_id",
-             "closed_at"),
-            [(first_request + i, *row) for i, row in enumerate(requests)],
-        )  # fmt: skip
+        writer.write("help_requests", REQUEST_COLUMNS, [(first_request + i, *row) for i, row in enumerate(requests)])
         first_visit = writer.reserve("visits", len(visits))
         for row in visits:
             row[2] = None if row[2] is None else first_request + row[2]
             row[4] = first_record + row[4]
-        writer.write(
-            "visits",
-            ("id", "member_id", "unit_id", "request_id", "resident_id", "resident_record_id", "skill", "place",
-             "starts_at", "ends_at", "status", "booked_by_id", "created_at", "cancel_reason", "skills_done",
-             "resolved", "follow_up_needed", "minutes_spent", "notes", "rating", "completed_at"),
-            [(first_visit + i, *row) for i, row in enumerate(visits)],
-        )  # fmt: skip
+        writer.write("visits", VISIT_COLUMNS, [(first_visit + i, *row) for i, row in enumerate(visits)])
 
         # Milestones reached at resolved visits (the earliest date counts), with the evidence;
         # follow-ups for the unresolved ones.
@@ -909,31 +921,26 @@ class _Generator:
                         continue
                     if (record, milestone_id) not in reached or reached[(record, milestone_id)] > day:
                         reached[(record, milestone_id)] = day
-                    evidence.append((record, milestone_id, day, "seen_on_phone", member_id, visit_id, member_id, row[8]))
+                    evidence.append(
+                        (record, milestone_id, day, "seen_on_phone", member_id, visit_id, member_id, row[8])
+                    )
             else:
                 due = day + timedelta(days=7)
                 closed = due < today - timedelta(days=7) and rnd() < 0.7
+                closed_at = _dt(row[8].timestamp() + 7 * DAY) if closed else None
+                reason = f"Quay lại hướng dẫn {MARK}"
+                status = "done" if closed else "open"
                 follow_ups.append(
-                    (record, visit_id, village_id, member_id, due, f"Quay lại hướng dẫn {MARK}",
-                     "done" if closed else "open", member_id, row[8], _dt(row[8].timestamp() + 7 * DAY) if closed else None)
-                )  # fmt: skip
+                    (record, visit_id, village_id, member_id, due, reason, status, member_id, row[8], closed_at)
+                )
         self._write_with_ids(
             "resident_milestones",
             ("resident_id", "milestone_id", "reached_on", "recorded_at"),
             [(record, milestone_id, day, datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12))
              for (record, milestone_id), day in reached.items()],
         )  # fmt: skip
-        self._write_with_ids(
-            "milestone_evidence",
-            ("resident_id", "milestone_id", "on_date", "confirmation", "helped_by_id", "visit_id", "recorded_by_id", "recorded_at"),
-            evidence,
-        )  # fmt: skip
-        self._write_with_ids(
-            "follow_ups",
-            ("resident_id", "visit_id", "unit_id", "assigned_to_id", "due_on", "reason", "status", "created_by_id",
-             "created_at", "closed_at"),
-            follow_ups,
-        )  # fmt: skip
+        self._write_with_ids("milestone_evidence", EVIDENCE_COLUMNS, evidence)
+        self._write_with_ids("follow_ups", FOLLOW_UP_COLUMNS, follow_ups)
         self.log(f"{len(requests):,} help requests, {len(visits):,} visits, {len(reached):,} milestones reached")
 
     def _village_populations(self, indices: list[int]):

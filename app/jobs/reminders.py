@@ -282,8 +282,7 @@ def _manager_digest_recipients() -> list[tuple[User, Unit]]:
     if not managers:
         return []
     provinces = {
-        unit.code: unit
-        for unit in db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name))
+        unit.code: unit for unit in db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name))
     }
     first_province = next(iter(provinces.values()), None)
     recipients = []

@@ -25,9 +25,7 @@ NEW_RESIDENT_ROWS = 3
 class AssignmentForm(FlaskForm):
     # Choices are checked by the operation, which says clearly what is wrong (unknown course or
     # unit, a unit outside the manager's area) instead of a generic "not a valid choice".
-    course = SelectField(
-        _l("Course"), validators=[InputRequired(_l("Choose a course."))], validate_choice=False
-    )
+    course = SelectField(_l("Course"), validators=[InputRequired(_l("Choose a course."))], validate_choice=False)
     unit = SelectField(
         _l("Unit"),
         validators=[InputRequired(_l("Choose a unit."))],
@@ -62,16 +60,12 @@ class NewResidentRow(Form):
 class TrainingClassForm(FlaskForm):
     course = HiddenField(validators=[InputRequired(_l("Choose a course."))])
     modules = SelectMultipleField(_l("Modules covered"), validate_choice=False)
-    held_on = DateField(
-        _l("Date of the class"), validators=[InputRequired(_l("Enter the date of the class."))]
-    )
+    held_on = DateField(_l("Date of the class"), validators=[InputRequired(_l("Enter the date of the class."))])
     place = StringField(
         _l("Place"),
         validators=[InputRequired(_l("Enter where the class was held.")), Length(max=200)],
         description=_l("For example: the village cultural house."),
     )
     attendees = SelectMultipleField(_l("Attendees"), coerce=int, validate_choice=False)
-    new_residents = FieldList(
-        FormField(NewResidentRow), min_entries=NEW_RESIDENT_ROWS, max_entries=NEW_RESIDENT_ROWS
-    )
+    new_residents = FieldList(FormField(NewResidentRow), min_entries=NEW_RESIDENT_ROWS, max_entries=NEW_RESIDENT_ROWS)
     submit = SubmitField(_l("Record the class"))

@@ -86,9 +86,7 @@ def create_assignment(
         raise Invalid(_("The due date cannot be in the past."), field="due_on")
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX_LENGTH:
-        raise Invalid(
-            _("The note is too long (at most %(count)d characters).", count=NOTE_MAX_LENGTH), field="note"
-        )
+        raise Invalid(_("The note is too long (at most %(count)d characters).", count=NOTE_MAX_LENGTH), field="note")
     if not authz.unit_in_scope(actor, unit):
         raise NotAllowed(_("You may only assign courses within your own area."), field="unit")
     duplicate = db.session.scalar(
@@ -136,9 +134,7 @@ def assignments_for(user: User, today: date | None = None) -> list[AssignedCours
         select(Assignment, Enrollment)
         .join(Unit, Unit.id == Assignment.unit_id)
         .join(Course, Course.id == Assignment.course_id)
-        .outerjoin(
-            Enrollment, and_(Enrollment.course_id == Assignment.course_id, Enrollment.user_id == user.id)
-        )
+        .outerjoin(Enrollment, and_(Enrollment.course_id == Assignment.course_id, Enrollment.user_id == user.id))
         .where(
             Assignment.role == user.role,
             Unit.path.in_(_ancestor_paths(user.unit)),
@@ -274,9 +270,7 @@ def assignments_in_scope(actor: User, today: date | None = None) -> list[Assignm
     return [AssignmentSummary(a, *counts.get(a.id, (0, 0, 0))) for a in assignments]
 
 
-def assignment_counts(
-    assignment_ids: list[int], today: date | None = None
-) -> dict[int, tuple[int, int, int]]:
+def assignment_counts(assignment_ids: list[int], today: date | None = None) -> dict[int, tuple[int, int, int]]:
     """assignment id -> (assigned, completed, overdue), in one grouped query."""
     if not assignment_ids:
         return {}
@@ -311,6 +305,4 @@ def assignment_counts(
 def assignable_units(actor: User) -> list[Unit]:
     """The units `actor` may assign courses to: the province (province-wide roles), communes and
     villages in their area."""
-    return list(
-        db.session.scalars(select(Unit).where(authz.unit_scope_filter(actor, Unit.path)).order_by(Unit.path))
-    )
+    return list(db.session.scalars(select(Unit).where(authz.unit_scope_filter(actor, Unit.path)).order_by(Unit.path)))

@@ -126,9 +126,7 @@ def record_training_class(
     if not place:
         raise Invalid(_("Enter where the class was held."), field="place")
     if len(place) > PLACE_MAX_LENGTH:
-        raise Invalid(
-            _("The place is too long (at most %(count)d characters).", count=PLACE_MAX_LENGTH), field="place"
-        )
+        raise Invalid(_("The place is too long (at most %(count)d characters).", count=PLACE_MAX_LENGTH), field="place")
     new_residents = new_residents or []
     people = list({person.id: person for person in attendees}.values())
     if not people and not new_residents:
@@ -137,9 +135,7 @@ def record_training_class(
         raise NotAllowed(_("Some of the people chosen are not in your commune."), field="attendees")
     inactive = [person.full_name for person in people if not person.active]
     if inactive:
-        raise Invalid(
-            _("These accounts are deactivated: %(names)s", names=", ".join(inactive)), field="attendees"
-        )
+        raise Invalid(_("These accounts are deactivated: %(names)s", names=", ".join(inactive)), field="attendees")
 
     new_accounts = []
     for row, resident in enumerate(new_residents):

@@ -18,9 +18,7 @@ def validate_command():
     for problem in problems:
         click.echo(str(problem), err=not problem.warning)
     errors = [problem for problem in problems if not problem.warning]
-    click.echo(
-        f"{len(specs)} course(s) valid, {len(errors)} error(s), {len(problems) - len(errors)} warning(s)."
-    )
+    click.echo(f"{len(specs)} course(s) valid, {len(errors)} error(s), {len(problems) - len(errors)} warning(s).")
     if errors:
         sys.exit(1)
 

@@ -111,11 +111,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def rel(self, path: Path) -> str:
-        return (
-            str(path.relative_to(self.folder.parent))
-            if path.is_relative_to(self.folder.parent)
-            else str(path)
-        )
+        return str(path.relative_to(self.folder.parent)) if path.is_relative_to(self.folder.parent) else str(path)
 
     def error(self, file: Path, place: str, message: str) -> None:
         self.problems.append(Problem(self.rel(file), place, message))
@@ -137,9 +133,7 @@ class _Checker:
         """A language -> text mapping; the default language is required, the course's languages
         are expected."""
         if not isinstance(value, dict) or not value:
-            self.error(
-                file, place, f"must be a mapping of language to text, with at least {DEFAULT_LANGUAGE}"
-            )
+            self.error(file, place, f"must be a mapping of language to text, with at least {DEFAULT_LANGUAGE}")
             return {}
         result = {}
         for lang, text in value.items():
@@ -217,9 +211,7 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
         if not isinstance(raw_module, dict):
             check.error(manifest_path, place, "must be a mapping with id, title, lessons")
             continue
-        module_key = check.identifier(
-            manifest_path, f"{place}.id", raw_module.get("id"), module_ids, "module"
-        )
+        module_key = check.identifier(manifest_path, f"{place}.id", raw_module.get("id"), module_ids, "module")
         module_titles = check.texts(manifest_path, f"{place}.title", raw_module.get("title"), languages)
         lessons = []
         raw_lessons = raw_module.get("lessons") or []
@@ -231,9 +223,7 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
             if not isinstance(raw_lesson, dict):
                 check.error(manifest_path, lplace, "must be a mapping with id and title")
                 continue
-            lesson_key = check.identifier(
-                manifest_path, f"{lplace}.id", raw_lesson.get("id"), lesson_ids, "lesson"
-            )
+            lesson_key = check.identifier(manifest_path, f"{lplace}.id", raw_lesson.get("id"), lesson_ids, "lesson")
             lesson_titles = check.texts(manifest_path, f"{lplace}.title", raw_lesson.get("title"), languages)
             bodies = {}
             if lesson_key:
@@ -253,9 +243,7 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
         quiz = None
         raw_quiz = raw_module.get("quiz")
         if raw_quiz is not None:
-            quiz = _read_quiz(
-                check, folder, manifest_path, f"{place}.quiz", raw_quiz, languages, question_ids
-            )
+            quiz = _read_quiz(check, folder, manifest_path, f"{place}.quiz", raw_quiz, languages, question_ids)
         if not lessons and raw_quiz is None:
             check.error(manifest_path, place, "a module needs lessons or a quiz")
         if module_key:
@@ -335,9 +323,7 @@ def _read_quiz(check, folder, manifest_path, place, raw_quiz, languages, questio
                 if not isinstance(raw_option, dict):
                     check.error(quiz_path, oplace, "must be a mapping with id and text")
                     continue
-                option_key = check.identifier(
-                    quiz_path, f"{oplace}.id", raw_option.get("id"), option_ids, "option"
-                )
+                option_key = check.identifier(quiz_path, f"{oplace}.id", raw_option.get("id"), option_ids, "option")
                 texts = check.texts(quiz_path, f"{oplace}.text", raw_option.get("text"), languages)
                 if option_key:
                     options.append(OptionSpec(option_key, texts, False))
@@ -347,9 +333,7 @@ def _read_quiz(check, folder, manifest_path, place, raw_quiz, languages, questio
             known = {option.key for option in options}
             unknown = [answer for answer in correct if answer not in known]
             if unknown:
-                check.error(
-                    quiz_path, f"{qplace}.correct", f"names no option: {', '.join(map(str, unknown))}"
-                )
+                check.error(quiz_path, f"{qplace}.correct", f"names no option: {', '.join(map(str, unknown))}")
                 continue
             if kind == "single" and len(set(correct)) != 1:
                 check.error(quiz_path, f"{qplace}.correct", "a single-choice question has exactly one answer")
@@ -409,12 +393,7 @@ def sync_courses(root: Path, *, force: bool = False) -> SyncResult:
     existing = {course.slug: course for course in db.session.scalars(select(Course))}
     for spec in specs:
         course = existing.get(spec.slug)
-        if (
-            course is not None
-            and course.content_hash == spec.content_hash
-            and not course.retired_at
-            and not force
-        ):
+        if course is not None and course.content_hash == spec.content_hash and not course.retired_at and not force:
             result.unchanged.append(spec.slug)
             continue
         if course is None:
@@ -453,10 +432,7 @@ def _sync_modules(course: Course, spec: CourseSpec, now) -> None:
         module.key: module
         for module in db.session.scalars(select(CourseModule).where(CourseModule.course_id == course.id))
     }
-    lessons = {
-        lesson.key: lesson
-        for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))
-    }
+    lessons = {lesson.key: lesson for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))}
     # Lesson pages live at /learning/<slug>/lessons/<key>; images at /learning/<slug>/img/.
     image_base = "../img"
     for position, module_spec in enumerate(spec.modules):
@@ -488,8 +464,7 @@ def _sync_modules(course: Course, spec: CourseSpec, now) -> None:
 
 def _sync_bodies(lesson: Lesson, spec: LessonSpec, image_base: str) -> None:
     bodies = {
-        body.lang: body
-        for body in db.session.scalars(select(LessonBody).where(LessonBody.lesson_id == lesson.id))
+        body.lang: body for body in db.session.scalars(select(LessonBody).where(LessonBody.lesson_id == lesson.id))
     }
     for lang, markdown_text in spec.bodies.items():
         body = bodies.pop(lang, None)
@@ -528,9 +503,7 @@ def _sync_quiz(module: CourseModule, spec: QuizSpec | None, now) -> None:
         question.explanations = question_spec.explanations
         question.retired_at = None
         db.session.flush()
-        options = {
-            o.key: o for o in db.session.scalars(select(Option).where(Option.question_id == question.id))
-        }
+        options = {o.key: o for o in db.session.scalars(select(Option).where(Option.question_id == question.id))}
         for o_position, option_spec in enumerate(question_spec.options):
             option = options.get(option_spec.key)
             if option is None:

@@ -62,9 +62,7 @@ class Course(db.Model):
     #: Set when the folder disappeared; learners' records stay.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    modules: Mapped[list[CourseModule]] = relationship(
-        back_populates="course", order_by="CourseModule.position"
-    )
+    modules: Mapped[list[CourseModule]] = relationship(back_populates="course", order_by="CourseModule.position")
 
     def __repr__(self) -> str:
         return f"<Course {self.slug} v{self.version}>"
@@ -345,9 +343,7 @@ class AttemptChoice(db.Model):
     __table_args__ = (UniqueConstraint("attempt_question_id", "option_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_question_id: Mapped[int] = mapped_column(
-        ForeignKey("attempt_questions.id", ondelete="CASCADE"), index=True
-    )
+    attempt_question_id: Mapped[int] = mapped_column(ForeignKey("attempt_questions.id", ondelete="CASCADE"), index=True)
     option_id: Mapped[int] = mapped_column(ForeignKey("options.id", ondelete="CASCADE"), index=True)
 
     def __repr__(self) -> str:

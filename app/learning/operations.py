@@ -58,9 +58,7 @@ def get_course(slug: str) -> Course | None:
 
 
 def get_enrollment(user: User, course: Course) -> Enrollment | None:
-    return db.session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
-    )
+    return db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id))
 
 
 def enroll(user: User, course: Course) -> tuple[Enrollment, bool]:
@@ -91,6 +89,15 @@ def lesson_body(lesson: Lesson, lang: str) -> tuple[LessonBody | None, bool]:
     return bodies.get("vi"), True
 
 
+def has_read(user: User, lesson_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(LessonProgress.id).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson_id)
+        )
+        is not None
+    )
+
+
 def mark_lesson_read(user: User, lesson: Lesson, *, mode: str = "self", at: datetime | None = None) -> bool:
     """Record that `user` read `lesson` (idempotent; an earlier record is kept). Enrols the user,
     and completes the module and course when this was the last step. Returns True if new."""
@@ -104,9 +111,7 @@ def mark_lesson_read(user: User, lesson: Lesson, *, mode: str = "self", at: date
         return False
     try:
         with db.session.begin_nested():
-            db.session.add(
-                LessonProgress(user_id=user.id, lesson_id=lesson.id, mode=mode, read_at=at or utcnow())
-            )
+            db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, mode=mode, read_at=at or utcnow()))
     except IntegrityError:
         return False
     update_completion(user, lesson.module, mode=mode)
@@ -140,16 +145,12 @@ def _combined_mode(modes) -> str:
     return "assisted" if "assisted" in modes else "in_person"
 
 
-def update_completion(
-    user: User, module: CourseModule, *, mode: str = "self", at: datetime | None = None
-) -> None:
+def update_completion(user: User, module: CourseModule, *, mode: str = "self", at: datetime | None = None) -> None:
     """Complete `module` for `user` when its lessons are read and its quiz passed, then the course
     when all its modules are complete. Completions are kept once recorded (a later course edit
     does not take them back)."""
     done = db.session.scalar(
-        select(ModuleCompletion).where(
-            ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == module.id
-        )
+        select(ModuleCompletion).where(ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == module.id)
     )
     if done is None:
         read = _read_lesson_ids(user, module.course)
@@ -178,18 +179,12 @@ def credit_module(user: User, module: CourseModule, *, mode: str, at: datetime |
     read = _read_lesson_ids(user, module.course)
     for lesson in module.active_lessons:
         if lesson.id not in read:
-            db.session.add(
-                LessonProgress(user_id=user.id, lesson_id=lesson.id, mode=mode, read_at=at or utcnow())
-            )
+            db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, mode=mode, read_at=at or utcnow()))
     existing = db.session.scalar(
-        select(ModuleCompletion).where(
-            ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == module.id
-        )
+        select(ModuleCompletion).where(ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == module.id)
     )
     if existing is None:
-        db.session.add(
-            ModuleCompletion(user_id=user.id, module_id=module.id, mode=mode, completed_at=at or utcnow())
-        )
+        db.session.add(ModuleCompletion(user_id=user.id, module_id=module.id, mode=mode, completed_at=at or utcnow()))
     db.session.flush()
     _update_course_completion(user, module.course, at=at)
 
@@ -284,8 +279,7 @@ def course_progress(user: User, course: Course) -> CourseProgress:
     read = _read_lesson_ids(user, course)
     passed = _passed_quiz_ids(user)
     completions = {
-        c.module_id: c
-        for c in db.session.scalars(select(ModuleCompletion).where(ModuleCompletion.user_id == user.id))
+        c.module_id: c for c in db.session.scalars(select(ModuleCompletion).where(ModuleCompletion.user_id == user.id))
     }
     modules, steps, done = [], 0, 0
     for module in course.active_modules:
@@ -316,10 +310,7 @@ def course_progress(user: User, course: Course) -> CourseProgress:
 def learner_courses(user: User) -> list[CourseProgress]:
     """The courses `user` is enrolled in, with progress (for the progress page and the API)."""
     enrollments = db.session.scalars(
-        select(Enrollment)
-        .join(Course)
-        .where(Enrollment.user_id == user.id)
-        .order_by(Enrollment.enrolled_at.desc())
+        select(Enrollment).join(Course).where(Enrollment.user_id == user.id).order_by(Enrollment.enrolled_at.desc())
     )
     return [course_progress(user, enrollment.course) for enrollment in enrollments]
 
@@ -372,9 +363,7 @@ def open_attempt(user: User, quiz: Quiz) -> QuizAttempt:
     enroll(user, quiz.module.course)
     number = (
         db.session.scalar(
-            select(func.max(QuizAttempt.number)).where(
-                QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id
-            )
+            select(func.max(QuizAttempt.number)).where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id)
         )
         or 0
     ) + 1
@@ -382,16 +371,12 @@ def open_attempt(user: User, quiz: Quiz) -> QuizAttempt:
     shuffle = random.Random(seed)
     questions = list(quiz.active_questions)
     shuffle.shuffle(questions)
-    attempt = QuizAttempt(
-        user_id=user.id, quiz_id=quiz.id, number=number, seed=seed, max_score=len(questions)
-    )
+    attempt = QuizAttempt(user_id=user.id, quiz_id=quiz.id, number=number, seed=seed, max_score=len(questions))
     for position, question in enumerate(questions):
         option_ids = [option.id for option in question.active_options]
         if question.kind != "true_false":
             shuffle.shuffle(option_ids)
-        attempt.questions.append(
-            AttemptQuestion(question_id=question.id, position=position, option_order=option_ids)
-        )
+        attempt.questions.append(AttemptQuestion(question_id=question.id, position=position, option_order=option_ids))
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
@@ -428,9 +413,7 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
         question = asked_question.question
         if question.kind in ("single", "true_false") and len(chosen) > 1:
             raise Invalid(_("Choose only one answer for a single-choice question."), field="answers")
-        correct = {
-            option.id for option in question.options if option.is_correct and option.retired_at is None
-        }
+        correct = {option.id for option in question.options if option.is_correct and option.retired_at is None}
         asked_question.is_correct = grade_answer(correct, chosen)
         score += 1 if asked_question.is_correct else 0
         for option_id in sorted(chosen):

@@ -132,7 +132,7 @@ def print_report():
     """?unit=CODE (the province or a commune; a village is sent to its commune), with the
     dashboard's filters (course, role, from, to) and ?weeks= of trends."""
     unit = _unit(request.args.get("unit") or "")
-    if unit.level > 2:
+    if unit.level > 2 and unit.commune() is not None:
         args = {key: value for key, value in request.args.items() if key != "unit"}
         return redirect(url_for("reports.print_report", unit=unit.commune().code, **args))
     try:

@@ -480,26 +480,34 @@ def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     helped = LearningStat.completed_in_person + LearningStat.completed_assisted
     counts: dict[int, dict[str, int]] = {uid: defaultdict(int) for uid in unit_ids}
     if cadre_courses or core_ids:
-        for unit_id, course, role, done, done_self, done_help, done_before, self_before, help_before in (
-            db.session.execute(
-                select(
-                    LearningStat.unit_id,
-                    LearningStat.course_id,
-                    LearningStat.role,
-                    func.sum(LearningStat.completed),
-                    func.sum(LearningStat.completed_self),
-                    func.sum(helped),
-                    func.sum(case((earlier, LearningStat.completed), else_=0)),
-                    func.sum(case((earlier, LearningStat.completed_self), else_=0)),
-                    func.sum(case((earlier, helped), else_=0)),
-                )
-                .where(
-                    LearningStat.unit_id.in_(unit_ids),
-                    LearningStat.course_id.in_(cadre_courses | core_ids),
-                    LearningStat.role.in_(FILTER_ROLES),
-                )
-                .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
+        for (
+            unit_id,
+            course,
+            role,
+            done,
+            done_self,
+            done_help,
+            done_before,
+            self_before,
+            help_before,
+        ) in db.session.execute(
+            select(
+                LearningStat.unit_id,
+                LearningStat.course_id,
+                LearningStat.role,
+                func.sum(LearningStat.completed),
+                func.sum(LearningStat.completed_self),
+                func.sum(helped),
+                func.sum(case((earlier, LearningStat.completed), else_=0)),
+                func.sum(case((earlier, LearningStat.completed_self), else_=0)),
+                func.sum(case((earlier, helped), else_=0)),
             )
+            .where(
+                LearningStat.unit_id.in_(unit_ids),
+                LearningStat.course_id.in_(cadre_courses | core_ids),
+                LearningStat.role.in_(FILTER_ROLES),
+            )
+            .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
         ):
             figures = counts[unit_id]
             if role == "cadre" and course in cadre_courses:

@@ -8,6 +8,7 @@ after bulk loads such as `flask demo generate`.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -408,101 +409,116 @@ def rebuild() -> None:
 # ancestor. At a million learners this takes seconds, where fetching the groups into Python and
 # inserting the rows back takes minutes.
 
+#: The Monday (local time) of a timestamp, as _local_week() writes it.
 _WEEK = "CAST(date_trunc('week', timezone('Asia/Ho_Chi_Minh', {})) AS DATE)"
-_CHAIN = "chain AS (SELECT * FROM unnest(CAST(:units AS integer[]), CAST(:ancestors AS integer[])) AS c(unit_id, ancestor_id))"
+
+
+def _recount(leaf: str, insert: str) -> str:
+    """A statement that counts the `leaf` rows (unit_id first; WEEK(column) is the local week) and
+    inserts their sums for every unit above (`insert`, reading leaf and chain)."""
+    leaf = re.sub(r"WEEK\(([\w.]+)\)", lambda match: _WEEK.format(match.group(1)), leaf)
+    chain = "SELECT * FROM unnest(CAST(:units AS integer[]), CAST(:ancestors AS integer[])) AS c(unit_id, ancestor_id)"
+    return f"WITH chain AS ({chain}), leaf AS ({leaf}) {insert}"
+
+
 _REBUILD_SQL = (
-    f"""
-    WITH {_CHAIN},
-    leaf AS (
-        SELECT u.unit_id, e.course_id, u.role, {_WEEK.format("e.enrolled_at")} AS week, count(*) AS enrolled,
+    _recount(
+        """
+        SELECT u.unit_id, e.course_id, u.role, WEEK(e.enrolled_at) AS week, count(*) AS enrolled,
                0 AS completed, 0 AS completed_self, 0 AS completed_in_person, 0 AS completed_assisted
         FROM enrollments e JOIN users u ON u.id = e.user_id
         GROUP BY 1, 2, 3, 4
         UNION ALL
-        SELECT u.unit_id, e.course_id, u.role, {_WEEK.format("e.completed_at")}, 0, count(*),
+        SELECT u.unit_id, e.course_id, u.role, WEEK(e.completed_at), 0, count(*),
                count(*) FILTER (WHERE e.completion_mode = 'self'),
                count(*) FILTER (WHERE e.completion_mode = 'in_person'),
                count(*) FILTER (WHERE e.completion_mode = 'assisted')
         FROM enrollments e JOIN users u ON u.id = e.user_id
         WHERE e.completed_at IS NOT NULL
         GROUP BY 1, 2, 3, 4
-    )
-    INSERT INTO learning_stats (unit_id, course_id, role, week, enrolled, completed, completed_self,
-                                completed_in_person, completed_assisted)
-    SELECT c.ancestor_id, l.course_id, l.role, l.week, sum(l.enrolled), sum(l.completed), sum(l.completed_self),
-           sum(l.completed_in_person), sum(l.completed_assisted)
-    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
-    GROUP BY 1, 2, 3, 4
-    """,
-    f"""
-    WITH {_CHAIN},
-    firsts AS (
-        SELECT user_id, min(enrolled_at) AS enrolled, min(completed_at) AS completed
-        FROM enrollments GROUP BY user_id
+        """,
+        """
+        INSERT INTO learning_stats (unit_id, course_id, role, week, enrolled, completed, completed_self,
+                                    completed_in_person, completed_assisted)
+        SELECT c.ancestor_id, l.course_id, l.role, l.week, sum(l.enrolled), sum(l.completed), sum(l.completed_self),
+               sum(l.completed_in_person), sum(l.completed_assisted)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2, 3, 4
+        """,
     ),
-    leaf AS (
-        SELECT u.unit_id, u.role, {_WEEK.format("f.enrolled")} AS week, count(*) AS new_learners, 0 AS new_completers
+    _recount(
+        """
+        WITH firsts AS (
+            SELECT user_id, min(enrolled_at) AS enrolled, min(completed_at) AS completed
+            FROM enrollments GROUP BY user_id
+        )
+        SELECT u.unit_id, u.role, WEEK(f.enrolled) AS week, count(*) AS new_learners, 0 AS new_completers
         FROM firsts f JOIN users u ON u.id = f.user_id
         GROUP BY 1, 2, 3
         UNION ALL
-        SELECT u.unit_id, u.role, {_WEEK.format("f.completed")}, 0, count(*)
+        SELECT u.unit_id, u.role, WEEK(f.completed), 0, count(*)
         FROM firsts f JOIN users u ON u.id = f.user_id
         WHERE f.completed IS NOT NULL
         GROUP BY 1, 2, 3
-    )
-    INSERT INTO learner_stats (unit_id, role, week, new_learners, new_completers)
-    SELECT c.ancestor_id, l.role, l.week, sum(l.new_learners), sum(l.new_completers)
-    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
-    GROUP BY 1, 2, 3
-    """,
-    f"""
-    WITH {_CHAIN},
-    leaf AS (SELECT unit_id, role, count(*) AS accounts FROM users WHERE active GROUP BY 1, 2)
-    INSERT INTO people_stats (unit_id, role, accounts)
-    SELECT c.ancestor_id, l.role, sum(l.accounts)
-    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
-    GROUP BY 1, 2
-    """,
-    f"""
-    WITH {_CHAIN},
-    leaf AS (
-        SELECT unit_id, {_WEEK.format("created_at")} AS week, count(*) AS requests, 0 AS visits_done,
+        """,
+        """
+        INSERT INTO learner_stats (unit_id, role, week, new_learners, new_completers)
+        SELECT c.ancestor_id, l.role, l.week, sum(l.new_learners), sum(l.new_completers)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2, 3
+        """,
+    ),
+    _recount(
+        "SELECT unit_id, role, count(*) AS accounts FROM users WHERE active GROUP BY 1, 2",
+        """
+        INSERT INTO people_stats (unit_id, role, accounts)
+        SELECT c.ancestor_id, l.role, sum(l.accounts)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2
+        """,
+    ),
+    _recount(
+        """
+        SELECT unit_id, WEEK(created_at) AS week, count(*) AS requests, 0 AS visits_done,
                0 AS resolved, 0 AS rating_sum, 0 AS rating_count, 0 AS minutes_spent
         FROM help_requests
         GROUP BY 1, 2
         UNION ALL
-        SELECT unit_id, {_WEEK.format("starts_at")}, 0, count(*), count(*) FILTER (WHERE resolved),
+        SELECT unit_id, WEEK(starts_at), 0, count(*), count(*) FILTER (WHERE resolved),
                coalesce(sum(rating), 0), count(rating), coalesce(sum(minutes_spent), 0)
         FROM visits WHERE status = 'done'
         GROUP BY 1, 2
-    )
-    INSERT INTO visit_stats (unit_id, week, requests, visits_done, resolved, rating_sum, rating_count, minutes_spent)
-    SELECT c.ancestor_id, l.week, sum(l.requests), sum(l.visits_done), sum(l.resolved), sum(l.rating_sum),
-           sum(l.rating_count), sum(l.minutes_spent)
-    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
-    GROUP BY 1, 2
-    """,
-    f"""
-    WITH {_CHAIN},
-    leaf AS (
-        SELECT unit_id, skill, {_WEEK.format("created_at")} AS week, count(*) AS requests, 0 AS visits_done
+        """,
+        """
+        INSERT INTO visit_stats (unit_id, week, requests, visits_done, resolved, rating_sum, rating_count,
+                                 minutes_spent)
+        SELECT c.ancestor_id, l.week, sum(l.requests), sum(l.visits_done), sum(l.resolved), sum(l.rating_sum),
+               sum(l.rating_count), sum(l.minutes_spent)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2
+        """,
+    ),
+    _recount(
+        """
+        SELECT unit_id, skill, WEEK(created_at) AS week, count(*) AS requests, 0 AS visits_done
         FROM help_requests
         GROUP BY 1, 2, 3
         UNION ALL
-        SELECT unit_id, skill, {_WEEK.format("starts_at")}, 0, count(*)
+        SELECT unit_id, skill, WEEK(starts_at), 0, count(*)
         FROM visits WHERE status = 'done'
         GROUP BY 1, 2, 3
-    )
-    INSERT INTO skill_demand_stats (unit_id, skill, week, requests, visits_done)
-    SELECT c.ancestor_id, l.skill, l.week, sum(l.requests), sum(l.visits_done)
-    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
-    GROUP BY 1, 2, 3
-    """,
+        """,
+        """
+        INSERT INTO skill_demand_stats (unit_id, skill, week, requests, visits_done)
+        SELECT c.ancestor_id, l.skill, l.week, sum(l.requests), sum(l.visits_done)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2, 3
+        """,
+    ),
     # wait_bucket() in SQL: whole hours below 48, then whole days from 2 to 43 and over.
-    f"""
-    WITH {_CHAIN},
-    leaf AS (
-        SELECT v.unit_id, {_WEEK.format("v.starts_at")} AS week,
+    _recount(
+        """
+        SELECT v.unit_id, WEEK(v.starts_at) AS week,
                CAST(CASE WHEN h.hours < 48 THEN floor(greatest(h.hours, 0))
                          ELSE least(48 + floor(h.hours / 24) - 2, 89) END AS integer) AS bucket,
                count(*) AS visits
@@ -511,24 +527,27 @@ _REBUILD_SQL = (
         CROSS JOIN LATERAL (SELECT extract(epoch FROM v.starts_at - r.created_at) / 3600 AS hours) h
         WHERE v.status = 'done'
         GROUP BY 1, 2, 3
-    )
-    INSERT INTO wait_stats (unit_id, week, bucket, visits)
-    SELECT c.ancestor_id, l.week, l.bucket, sum(l.visits)
-    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
-    GROUP BY 1, 2, 3
-    """,
-    f"""
-    WITH {_CHAIN},
-    leaf AS (
+        """,
+        """
+        INSERT INTO wait_stats (unit_id, week, bucket, visits)
+        SELECT c.ancestor_id, l.week, l.bucket, sum(l.visits)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2, 3
+        """,
+    ),
+    _recount(
+        """
         SELECT r.unit_id, m.milestone_id, CAST(date_trunc('week', m.reached_on) AS DATE) AS week, count(*) AS reached
         FROM resident_milestones m JOIN residents r ON r.id = m.resident_id
         GROUP BY 1, 2, 3
-    )
-    INSERT INTO milestone_stats (unit_id, milestone_id, week, reached)
-    SELECT c.ancestor_id, l.milestone_id, l.week, sum(l.reached)
-    FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
-    GROUP BY 1, 2, 3
-    """,
+        """,
+        """
+        INSERT INTO milestone_stats (unit_id, milestone_id, week, reached)
+        SELECT c.ancestor_id, l.milestone_id, l.week, sum(l.reached)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2, 3
+        """,
+    ),
 )
 
 

@@ -316,7 +316,7 @@ def _team_period() -> tuple[date, date, list[str]]:
     Mistakes are reported and the default used instead."""
     errors = []
     today = utcnow().astimezone(LOCAL).date()
-    start, end = _local_day(_arg("from", 10)), _local_day(_arg("to", 10))
+    start, end = _local_day(_arg("from")), _local_day(_arg("to"))
     if (_arg("from") and start is None) or (_arg("to") and end is None):
         errors.append(_("Enter dates as YYYY-MM-DD."))
     end = end or today

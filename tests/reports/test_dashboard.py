@@ -9,6 +9,7 @@ import io
 from html.parser import HTMLParser
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -82,8 +83,11 @@ def row_for(table: list[list[str]], name: str) -> dict[str, str]:
     return dict(zip(header, row, strict=True))
 
 
-def expected_cells(table) -> list[list]:
-    """What an export holds: the header, the rows and the totals, as exports.to_csv writes them."""
+def expected_cells(make_table) -> list[list]:
+    """What an export holds: the header, the rows and the totals, as exports.to_csv writes them
+    (the table made in English, as the test client asks for)."""
+    with force_locale("en"):
+        table = make_table()
     rows = [[column.title for column in table.columns]]
     rows += [[_cell(row.get(c.key), c.kind) for c in table.columns] for row in table.rows]
     if table.totals:
@@ -123,7 +127,7 @@ def test_the_province_view_has_a_row_per_commune_and_the_totals(client, login_as
     empty = row_for(table, "Xã Ba Trống")
     assert empty["Completed"] == "0" and empty["Completion rate"] == "–"
     totals = row_for(table, "Total")
-    assert totals["Completed"] == "9"  # 5 in C1, 2 in C2, 2 at the province itself
+    assert totals["Completed"] == "8"  # 5 in C1, 1 in C2, 2 at the province itself
     assert totals["Adults"] == "9,500"
     # Drill down: commune names lead to the commune view.
     assert "/reports/units/C1" in page.links
@@ -179,7 +183,7 @@ def test_the_csv_and_xlsx_exports_equal_the_table_shown(client, login_as, world)
     login_as(world.department)
     args = "unit=P&role=resident&sort=enrolled&dir=desc"
     expected = expected_cells(
-        queries.completion_table(world.units["province"], role="resident").sorted_by("enrolled", True)
+        lambda: queries.completion_table(world.units["province"], role="resident").sorted_by("enrolled", True)
     )
     rows = read_csv(client.get(f"/reports/completion.csv?{args}"))
     assert rows == as_text(expected)
@@ -227,7 +231,7 @@ def test_the_province_view_uses_a_bounded_number_of_queries(client, login_as, wo
     login_as(world.department)
     url = "/reports/?unit=P&course=smartphone-basics&from=2020-01-01"
     few = count_queries(client, url)
-    assert few <= 20
+    assert 5 <= few <= 20, few  # sign-in, the unit, the course list, and a few grouped queries
     # Five more communes, each with a village and a learner who completed the course.
     for n in range(5):
         commune = make_unit("commune", world.units["province"], code=f"X{n}", name=f"Xã Mới {n}", population=100)
@@ -257,7 +261,7 @@ def test_the_indicators_are_ranked_with_the_change_since_last_month_and_export_a
     c2 = row_for(table, "Xã Hai")
     assert c2["Residents: E-ID account fully activated"] == "0.0%"  # 1 of 3,000, to one decimal
     assert c2["Residents: E-ID account fully activated: change since last month"] == "+0.0"
-    expected = expected_cells(queries.indicators_table(world.units["province"]))
+    expected = expected_cells(lambda: queries.indicators_table(world.units["province"]))
     assert read_csv(client.get("/reports/indicators.csv?unit=P")) == as_text(expected)
     assert read_xlsx(client.get("/reports/indicators.xlsx?unit=P")) == [
         ["" if value is None else value for value in row] for row in expected

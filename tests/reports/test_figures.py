@@ -65,7 +65,12 @@ def build_world(db, units, make_user, make_unit, make_course):
 
     def person(username, role, unit, name=None):
         return users.create_user(
-            w.admin, username=f"learner-{username}", full_name=name or username.title(), role=role, unit=unit, password=None
+            w.admin,
+            username=f"learner-{username}",
+            full_name=name or username.title(),
+            role=role,
+            unit=unit,
+            password=None,
         ).user
 
     # Learners: residents and cadres in villages, communes, and at the province itself.
@@ -83,7 +88,9 @@ def build_world(db, units, make_user, make_unit, make_course):
     w.m2 = person("m2", "tech_team", units["v2a"], "Thành viên Hai")
     db.session.add_all(
         [
-            Team(unit_id=units["c1"].id, name="Tổ C1", members=[TeamMember(user_id=w.m1.id, skills=["eid", "cashless"])]),
+            Team(
+                unit_id=units["c1"].id, name="Tổ C1", members=[TeamMember(user_id=w.m1.id, skills=["eid", "cashless"])]
+            ),
             Team(unit_id=units["c2"].id, name="Tổ C2", members=[TeamMember(user_id=w.m2.id, skills=["eid"])]),
         ]
     )
@@ -104,10 +111,20 @@ def build_world(db, units, make_user, make_unit, make_course):
     # Assignments now past their due date (made as if on an earlier day).
     earlier = w.today - timedelta(days=20)
     w.assigned_cadres = assignments.create_assignment(
-        w.admin, course=w.cadre_course, unit=units["c1"], role="cadre", due_on=w.today - timedelta(days=3), today=earlier
+        w.admin,
+        course=w.cadre_course,
+        unit=units["c1"],
+        role="cadre",
+        due_on=w.today - timedelta(days=3),
+        today=earlier,
     )
     w.assigned_residents = assignments.create_assignment(
-        w.admin, course=w.core, unit=units["province"], role="resident", due_on=w.today - timedelta(days=1), today=earlier
+        w.admin,
+        course=w.core,
+        unit=units["province"],
+        role="resident",
+        due_on=w.today - timedelta(days=1),
+        today=earlier,
     )
     assignments.create_assignment(  # not yet due: never overdue
         w.admin, course=w.other, unit=units["c2"], role="resident", due_on=w.today + timedelta(days=5)
@@ -118,7 +135,11 @@ def build_world(db, units, make_user, make_unit, make_course):
     def ask(unit, skill, days_ago, name):
         request = visits.create_help_request(
             w.m1 if unit.path.startswith(units["c1"].path) else w.m2,
-            skill=skill, unit=unit, place="Nhà văn hóa", name=name, consent=True,
+            skill=skill,
+            unit=unit,
+            place="Nhà văn hóa",
+            name=name,
+            consent=True,
         )
         request.created_at = w.now - timedelta(days=days_ago)
         return request
@@ -135,25 +156,32 @@ def build_world(db, units, make_user, make_unit, make_course):
     def visit(member, request, hours_after, *, unit=None, resident=None):
         starts = request.created_at + timedelta(hours=hours_after) if request else w.now - timedelta(hours=hours_after)
         row = Visit(
-            member_id=member.id, unit_id=(request.unit_id if request else unit.id),
-            request_id=request.id if request else None, resident_id=resident.id if resident else None,
-            skill=request.skill if request else "eid", place="Nhà văn hóa",
-            starts_at=starts, ends_at=starts + timedelta(hours=1), booked_by_id=member.id,
+            member_id=member.id,
+            unit_id=(request.unit_id if request else unit.id),
+            request_id=request.id if request else None,
+            resident_id=resident.id if resident else None,
+            skill=request.skill if request else "eid",
+            place="Nhà văn hóa",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            booked_by_id=member.id,
         )
         db.session.add(row)
         db.session.flush()
         return row
 
     done = [
-        (visit(w.m1, w.q1, 5), dict(resolved=True, rating=5, milestones=[("eid_activated", "seen_on_phone")])),
-        (visit(w.m1, w.q2, 50), dict(resolved=True, rating=3)),
-        (visit(w.m1, w.q3, 100), dict(resolved=False, rating=None, follow_up_reason="Gọi lại")),
-        (visit(w.m1, None, 30, unit=units["v1b"], resident=w.r3), dict(resolved=True, rating=4)),  # no request
-        (visit(w.m2, w.q5, 30), dict(resolved=True, rating=4)),
+        (visit(w.m1, w.q1, 5), {"resolved": True, "rating": 5, "milestones": [("eid_activated", "seen_on_phone")]}),
+        (visit(w.m1, w.q2, 50), {"resolved": True, "rating": 3}),
+        (visit(w.m1, w.q3, 100), {"resolved": False, "rating": None, "follow_up_reason": "Gọi lại"}),
+        (visit(w.m1, None, 30, unit=units["v1b"], resident=w.r3), {"resolved": True, "rating": 4}),  # no request
+        (visit(w.m2, w.q5, 30), {"resolved": True, "rating": 4}),
     ]
     for row, outcome in done:
         skills = [row.skill]
-        visits.complete_visit(w.m1 if row.member_id == w.m1.id else w.m2, row, skills_done=skills, minutes_spent=40, **outcome)
+        visits.complete_visit(
+            w.m1 if row.member_id == w.m1.id else w.m2, row, skills_done=skills, minutes_spent=40, **outcome
+        )
     w.cancelled = visit(w.m1, w.q4, 10)
     visits.cancel_visit(w.m1, w.cancelled, "Trời mưa")
 
@@ -164,9 +192,13 @@ def build_world(db, units, make_user, make_unit, make_course):
     w.tam = add_resident(w.m2, village=units["v2a"], full_name="Chú Tám", consent=True)
     activated = outcomes.get_milestone("eid_activated")
     outcomes.record_milestone(w.m1, w.lan, activated, on_date=w.today - timedelta(days=60), confirmation="document")
-    outcomes.record_milestone(w.m1, w.hoa, outcomes.get_milestone("cashless_setup"), on_date=w.today, confirmation="document")
+    outcomes.record_milestone(
+        w.m1, w.hoa, outcomes.get_milestone("cashless_setup"), on_date=w.today, confirmation="document"
+    )
     outcomes.record_milestone(w.m2, w.tam, activated, on_date=w.today, confirmation="document")
-    outcomes.record_milestone(w.m2, w.tam, outcomes.get_milestone("eid_installed"), on_date=w.today, confirmation="document")
+    outcomes.record_milestone(
+        w.m2, w.tam, outcomes.get_milestone("eid_installed"), on_date=w.today, confirmation="document"
+    )
     db.session.flush()
     return w
 
@@ -192,7 +224,8 @@ def direct_completion(unit: Unit, *, course=None, role=None, week_from=None, wee
     people = {u.id: u for u in people_in(unit)}
     enrollments = [e for e in db.session.scalars(select(Enrollment)) if e.user_id in people]
     chosen = [
-        e for e in enrollments
+        e
+        for e in enrollments
         if (course is None or e.course_id == course.id) and (role is None or people[e.user_id].role == role)
     ]
     enrolled = sum(1 for e in chosen if in_weeks(e.enrolled_at, week_from, week_to))
@@ -203,19 +236,26 @@ def direct_completion(unit: Unit, *, course=None, role=None, week_from=None, wee
         by_person[e.user_id].append(e)
     if course is None:
         learners = sum(
-            1 for uid, es in by_person.items()
-            if (role is None or people[uid].role == role) and in_weeks(min(e.enrolled_at for e in es), week_from, week_to)
+            1
+            for uid, es in by_person.items()
+            if (role is None or people[uid].role == role)
+            and in_weeks(min(e.enrolled_at for e in es), week_from, week_to)
         )
         completers = sum(
-            1 for uid, es in by_person.items()
-            if people[uid].role == "resident" and any(e.completed_at for e in es)
+            1
+            for uid, es in by_person.items()
+            if people[uid].role == "resident"
+            and any(e.completed_at for e in es)
             and in_weeks(min(e.completed_at for e in es if e.completed_at), week_from, week_to)
         )
     else:
         learners = enrolled
         completers = sum(
-            1 for e in enrollments
-            if e.course_id == course.id and people[e.user_id].role == "resident" and e.completed_at
+            1
+            for e in enrollments
+            if e.course_id == course.id
+            and people[e.user_id].role == "resident"
+            and e.completed_at
             and in_weeks(e.completed_at, week_from, week_to)
         )
     population = unit.population if population is None else population
@@ -245,11 +285,13 @@ def direct_overdue(unit: Unit, *, course=None, role=None) -> int:
 
 def direct_visits(unit: Unit, week_from=None, week_to=None) -> dict:
     requests = [
-        r for r in db.session.scalars(select(HelpRequest))
+        r
+        for r in db.session.scalars(select(HelpRequest))
         if r.unit.path.startswith(unit.path) and in_weeks(r.created_at, week_from, week_to)
     ]
     done = [
-        v for v in db.session.scalars(select(Visit).where(Visit.status == "done"))
+        v
+        for v in db.session.scalars(select(Visit).where(Visit.status == "done"))
         if v.unit.path.startswith(unit.path) and in_weeks(v.starts_at, week_from, week_to)
     ]
     ratings = [v.rating for v in done if v.rating]
@@ -275,15 +317,22 @@ def direct_indicators(unit: Unit, world, population=None) -> dict:
 
     def cadres_done(before):
         return len(
-            {e.user_id for e in done
-             if people[e.user_id].role == "cadre" and e.course_id in cadre_course_ids
-             and (not before or week_of(e.completed_at) < cutoff)}
+            {
+                e.user_id
+                for e in done
+                if people[e.user_id].role == "cadre"
+                and e.course_id in cadre_course_ids
+                and (not before or week_of(e.completed_at) < cutoff)
+            }
         )
 
     def core_done(modes, before):
         return sum(
-            1 for e in done
-            if people[e.user_id].role == "resident" and e.course_id == world.core.id and e.completion_mode in modes
+            1
+            for e in done
+            if people[e.user_id].role == "resident"
+            and e.course_id == world.core.id
+            and e.completion_mode in modes
             and (not before or week_of(e.completed_at) < cutoff)
         )
 
@@ -291,7 +340,10 @@ def direct_indicators(unit: Unit, world, population=None) -> dict:
     result = {"population": population, "cadres": cadres}
     pairs = {
         "cadre_skills": (share(cadres_done(False), cadres), share(cadres_done(True), cadres)),
-        "adult_skills_self": (share(core_done({"self"}, False), population), share(core_done({"self"}, True), population)),
+        "adult_skills_self": (
+            share(core_done({"self"}, False), population),
+            share(core_done({"self"}, True), population),
+        ),
         "adult_skills_help": (
             share(core_done({"in_person", "assisted"}, False), population),
             share(core_done({"in_person", "assisted"}, True), population),
@@ -301,7 +353,11 @@ def direct_indicators(unit: Unit, world, population=None) -> dict:
         select(ResidentMilestone, Resident).join(Resident, Resident.id == ResidentMilestone.resident_id)
     ).all()
     for milestone in outcomes.active_milestones():
-        mine = [rm for rm, resident in reached if rm.milestone_id == milestone.id and resident.unit.path.startswith(unit.path)]
+        mine = [
+            rm
+            for rm, resident in reached
+            if rm.milestone_id == milestone.id and resident.unit.path.startswith(unit.path)
+        ]
         pairs[f"milestone_{milestone.key}"] = (
             share(len(mine), population),
             share(sum(1 for rm in mine if week_of(rm.reached_on) < cutoff), population),
