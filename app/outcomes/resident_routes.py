@@ -3,7 +3,7 @@ follow-ups; and its forms (record a milestone, a self-assessment, link an accoun
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,6 +11,7 @@ from sqlalchemy import case, select
 from wtforms import SelectChoice
 
 from app import authz
+from app.auth.forms import EmptyForm
 from app.auth.models import User
 from app.exceptions import DomainError
 from app.extensions import db
@@ -27,7 +28,7 @@ from app.outcomes.models import (
     Resident,
     ResidentMilestone,
 )
-from app.outcomes.residents import link_account
+from app.outcomes.residents import create_account_for_resident, link_account
 from app.outcomes.routes import bp, load_resident, refuse_if_not_allowed, show_error, status_for
 from app.units.models import Unit
 from app.visits.availability import members_for
@@ -246,6 +247,24 @@ def record_assessment(resident_id: int):
     db.session.commit()
     flash(_("The self-assessment has been recorded."), "success")
     return redirect(url_for("outcomes.resident", resident_id=resident_id))
+
+
+@bp.route("/residents/<int:resident_id>/new-account", methods=["POST"])
+@login_required
+def create_resident_account(resident_id: int):
+    resident = load_resident(resident_id)
+    authz.ensure(_may_record(resident))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        account = create_account_for_resident(current_user, resident)
+    except DomainError as error:
+        db.session.rollback()
+        refuse_if_not_allowed(error)
+        flash(error.message, "error")
+        return redirect(url_for("outcomes.resident", resident_id=resident_id))
+    db.session.commit()
+    return render_template("users/slip.html", person=account.user, password=account.one_time_password)
 
 
 @bp.route("/residents/<int:resident_id>/account", methods=["POST"])

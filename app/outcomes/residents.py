@@ -267,6 +267,27 @@ def link_account(actor: User, resident: Resident, user: User) -> None:
     record("resident_account_linked", actor=actor, target=user, details={"resident": resident.id})
 
 
+def create_account_for_resident(actor: User, resident: Resident):
+    """Turn a resident record into an assisted account (consent is already on the record) and
+    link them. Returns the NewAccount with its one-time password for the slip."""
+    from app.users.operations import create_assisted_account
+
+    if resident.user_id is not None:
+        raise Invalid(_("This resident already has an account."))
+    if resident.consent_at is None:
+        raise Invalid(_("Record the resident's consent before creating an account."), field="consent")
+    account = create_assisted_account(
+        actor,
+        full_name=resident.full_name,
+        birth_year=resident.birth_year,
+        village=resident.unit,
+        phone=resident.phone,
+        consent_given=True,
+    )
+    link_account(actor, resident, account.user)
+    return account
+
+
 def residents_query(actor: User, *, unit: Unit | None = None, search: str | None = None):
     query = select(Resident).join(Unit, Unit.id == Resident.unit_id).where(authz.unit_scope_filter(actor, Unit.path))
     if unit is not None:

@@ -860,3 +860,30 @@ def test_bad_milestones_or_follow_up_on_the_visit_form_change_nothing(
     db.session.expire_all()
     assert db.session.get(type(visit), visit.id).status == "booked"
     assert count(MilestoneEvidence) == 0 and count(FollowUp) == 0
+
+
+def test_a_resident_record_becomes_an_assisted_account(client, login_as, db, units, team):
+    from app.outcomes.models import Resident
+    from app.outcomes.residents import add_resident
+
+    record = add_resident(team[0], village=units["v1a"], full_name="Trần Văn Tư", birth_year=1950, consent=True)
+    db.session.commit()
+    login_as(team[0])
+    response = client.post(f"/outcomes/residents/{record.id}/new-account")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Trần Văn Tư" in html and "One-time password" in html
+    linked = db.session.get(Resident, record.id)
+    assert linked.user is not None
+    assert linked.user.role == "resident" and linked.user.must_change_password
+    again = client.post(f"/outcomes/residents/{record.id}/new-account", follow_redirects=True)
+    assert "already has an account" in again.get_data(as_text=True)
+
+
+def test_another_communes_member_cannot_make_an_account_from_a_record(client, login_as, db, units, team, make_user):
+    from app.outcomes.residents import add_resident
+
+    record = add_resident(team[0], village=units["v1a"], full_name="Trần Văn Tư", consent=True)
+    db.session.commit()
+    login_as(make_user("tech_team", units["v2a"]))
+    assert client.post(f"/outcomes/residents/{record.id}/new-account").status_code == 403
