@@ -49,7 +49,7 @@ from app.auth.models import PASSWORD_METHOD, User
 from app.extensions import db
 from app.learning.content import sync_courses
 from app.learning.models import Course
-from app.outcomes.models import Milestone
+from app.outcomes.models import Milestone, Resident
 from app.outcomes.operations import ensure_default_milestones
 from app.reports import summaries
 from app.units.models import Unit
@@ -100,6 +100,12 @@ GIVEN = (
      "Thắng", "Tuấn", "Việt", "Hiếu", "Trung", "Tâm", "Lâm", "Đạt"),
     ("Anh", "Chi", "Dung", "Giang", "Hà", "Hoa", "Hương", "Lan", "Linh", "Mai", "Nga", "Nhung",
      "Phương", "Quỳnh", "Thảo", "Trang", "Tuyết", "Vân", "Yến", "Hạnh"),
+)  # fmt: skip
+#: The tables the generator fills (analysed before the summaries are recounted).
+ANALYZED = (
+    "units", "users", "enrollments", "module_completions", "lesson_progress", "certificates", "quiz_attempts",
+    "attempt_questions", "attempt_choices", "teams", "team_members", "help_requests", "visits", "residents",
+    "resident_milestones", "milestone_evidence", "follow_ups",
 )  # fmt: skip
 REQUEST_STATUS_OF_VISIT = {"booked": "scheduled", "done": "done", "cancelled": "cancelled", "no_show": "unreachable"}
 USER_COLUMNS = (
@@ -283,6 +289,14 @@ class _Quiz:
     max_attempts: int
     #: (question id, kind, option ids in position order, correct ids, wrong ids, chance of a right answer)
     questions: list[tuple]
+
+
+@dataclass
+class _VisitBatch:
+    records: list[tuple] = field(default_factory=list)  # resident records, without ids
+    accounts: list[int] = field(default_factory=list)  # accounts whose record is in `records`
+    requests: list[list] = field(default_factory=list)
+    visits: list[list] = field(default_factory=list)
 
 
 @dataclass
@@ -771,6 +785,8 @@ class _Generator:
     # --- help requests, visits, outcomes --------------------------------------------------
 
     def generate_visits(self) -> None:
+        """Help requests, visits and what came of them, written in batches while the next batch
+        is generated."""
         rng = self.rng
         rnd = rng.random
         now = self.now
@@ -779,25 +795,36 @@ class _Generator:
         served = [i for i, (_v, commune) in enumerate(self.villages) if self.members_of.get(commune)]
         served_weights = list(accumulate(b - a for a, b in self._village_populations(served)))
         busy: dict[int, set[int]] = defaultdict(set)
-        resident_records: list[tuple] = []  # rows without id
-        record_of_user: dict[int, int] = {}
-        requests: list[list] = []
-        visits: list[list] = []
+        # Accounts' resident records: (reference, name, phone); a reference is an index into this
+        # batch's resident records, or minus the id of a record already written.
+        self.writer.drain()
+        self.record_of_user: dict[int, tuple[int, str, str | None]] = {
+            user_id: (-record_id, name, phone)
+            for user_id, record_id, name, phone in db.session.execute(
+                select(Resident.user_id, Resident.id, Resident.full_name, Resident.phone).where(
+                    Resident.user_id.is_not(None)
+                )
+            )
+        }
+        self.reached: dict[tuple[int, int], date] = {}
+        batch = _VisitBatch()
 
-        def record_for(village_id: int, created: float, recorder: int) -> tuple[int, int | None]:
-            """(record index, account id) of the person asking for help."""
+        def record_for(village_id: int, created: float, recorder: int) -> tuple[int, int | None, str, str | None]:
+            """(record reference, account id, name, phone) of the person asking for help."""
             people = self.residents_in.get(village_id)
             user_id = people[int(rnd() * len(people))] if people and rnd() < 0.35 else None
-            if user_id in record_of_user:
-                return record_of_user[user_id], user_id
+            if user_id in self.record_of_user:
+                reference, name, phone = self.record_of_user[user_id]
+                return reference, user_id, name, phone
             phone = None if user_id else f"09{int(rnd() * 100_000_000):08d}"
+            name = self.name()
             when = _dt(created)
-            resident_records.append(
-                (village_id, self.name(), int(1940 + rnd() * 66), phone, user_id, when, recorder, when)
-            )
+            batch.records.append((village_id, name, int(1940 + rnd() * 66), phone, user_id, when, recorder, when))
+            reference = len(batch.records) - 1
             if user_id:
-                record_of_user[user_id] = len(resident_records) - 1
-            return len(resident_records) - 1, user_id
+                self.record_of_user[user_id] = (reference, name, phone)
+                batch.accounts.append(user_id)
+            return reference, user_id, name, phone
 
         def book(member: int, wanted: float) -> float:
             """The first free slot of `member` at or after `wanted`."""
@@ -813,7 +840,7 @@ class _Generator:
             day, slot = divmod(index, len(SLOTS))
             return day * DAY + SLOTS[slot] * 60 - LOCAL_OFFSET + 60 * rng.choice((0, 0, 5, 10, 15))
 
-        for _ in range(self.n_visits if served else 0):
+        for number in range(self.n_visits if served else 0):
             village = served[bisect_right(served_weights, rnd() * served_weights[-1])]
             village_id, commune_index = self.villages[village]
             skill = skills[bisect_right(skill_weights, rnd() * skill_weights[-1])]
@@ -832,7 +859,7 @@ class _Generator:
                 starts = book(member_id, self.random_moment())
                 created = starts - rnd() * 5 * DAY
                 booked = created
-            record, account = record_for(village_id, created, member_id)
+            record, account, name, phone = record_for(village_id, created, member_id)
             minutes = rng.choice((20, 30, 30, 45, 45, 60, 60, 75))
             ends = starts + minutes * 60
             place = rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + MARK
@@ -843,13 +870,12 @@ class _Generator:
                 status = "done" if r < 0.92 else "cancelled" if r < 0.97 else "no_show"
             request_index = None
             if with_request:
-                request_status = REQUEST_STATUS_OF_VISIT[status]
-                request_index = len(requests)
-                requests.append(
-                    [skill, village_id, place, f"Cần hỗ trợ {MARK}", "Buổi tối" if rnd() < 0.5 else None,
-                     resident_records[record][1], resident_records[record][3], account, record,
-                     account or member_id, _dt(created), request_status, _dt(created), member_id,
-                     _dt(ends) if status != "booked" else None]
+                request_index = len(batch.requests)
+                closed = _dt(ends) if status != "booked" else None
+                batch.requests.append(
+                    [skill, village_id, place, f"Cần hỗ trợ {MARK}", "Buổi tối" if rnd() < 0.5 else None, name,
+                     phone, account, record, account or member_id, _dt(created), REQUEST_STATUS_OF_VISIT[status],
+                     _dt(created), member_id, closed]
                 )  # fmt: skip
             done = status == "done"
             resolved = done and rnd() < 0.82
@@ -857,13 +883,17 @@ class _Generator:
             if done and rnd() < 0.75:
                 r = rnd()
                 rating = 5 if r < 0.55 else 4 if r < 0.85 else 3 if r < 0.95 else 2 if r < 0.98 else 1
-            visits.append(
+            spent = max(10, minutes + rng.randint(-10, 15)) if done else None
+            batch.visits.append(
                 [member_id, village_id, request_index, account, record, skill, place, _dt(starts), _dt(ends),
                  status, member_id, _dt(booked), "Người dân bận " + MARK if status == "cancelled" else None,
                  [skill] if done else None, resolved if done else None, (not resolved) if done else None,
-                 max(10, minutes + rng.randint(-10, 15)) if done else None,
-                 f"Đã hướng dẫn {MARK}" if done else None, rating, _dt(ends) if done else None]
+                 spent, f"Đã hướng dẫn {MARK}" if done else None, rating, _dt(ends) if done else None]
             )  # fmt: skip
+            if len(batch.visits) == BATCH:
+                self._write_visit_batch(batch)
+                batch = _VisitBatch()
+                self.log(f"visits {number + 1:,}/{self.n_visits:,}")
 
         # Requests nobody visited: recent ones wait, old ones were cancelled or could not be
         # reached; communes without a team keep theirs waiting (unmet demand).
@@ -878,44 +908,63 @@ class _Generator:
             else:
                 status, closed = ("cancelled" if rnd() < 0.6 else "unreachable"), _dt(created + rnd() * 10 * DAY)
             recorder = team[0][0] if team else anyone
-            record, account = record_for(village_id, created, recorder)
+            record, account, name, phone = record_for(village_id, created, recorder)
             skill = skills[bisect_right(skill_weights, rnd() * skill_weights[-1])]
-            requests.append(
-                [skill, village_id, rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + MARK, f"Cần hỗ trợ {MARK}",
-                 None, resident_records[record][1], resident_records[record][3], account, record,
+            place = rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + MARK
+            batch.requests.append(
+                [skill, village_id, place, f"Cần hỗ trợ {MARK}", None, name, phone, account, record,
                  account or recorder, _dt(created), status, _dt(created), recorder, closed]
             )  # fmt: skip
-
-        writer = self.writer
-        first_record = writer.reserve("residents", len(resident_records))
-        writer.write(
-            "residents",
-            RESIDENT_COLUMNS,
-            [(first_record + i, *row) for i, row in enumerate(resident_records)],
+            if len(batch.requests) == BATCH:
+                self._write_visit_batch(batch)
+                batch = _VisitBatch()
+        self._write_visit_batch(batch)
+        self._write_with_ids(
+            "resident_milestones",
+            ("resident_id", "milestone_id", "reached_on", "recorded_at"),
+            [(record, milestone_id, day, datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12))
+             for (record, milestone_id), day in self.reached.items()],
+        )  # fmt: skip
+        counts = self.result.counts
+        self.log(
+            f"{counts['help_requests']:,} help requests, {counts['visits']:,} visits, "
+            f"{len(self.reached):,} milestones reached"
         )
-        first_request = writer.reserve("help_requests", len(requests))
-        for row in requests:
-            row[8] = first_record + row[8]
-        writer.write("help_requests", REQUEST_COLUMNS, [(first_request + i, *row) for i, row in enumerate(requests)])
-        first_visit = writer.reserve("visits", len(visits))
-        for row in visits:
+
+    def _write_visit_batch(self, batch: _VisitBatch) -> None:
+        """Write a batch's resident records, requests and visits (with their real ids), the
+        evidence of the milestones reached and the follow-ups of unresolved visits."""
+        writer = self.writer
+        first_record = writer.reserve("residents", len(batch.records))
+        writer.write("residents", RESIDENT_COLUMNS, [(first_record + i, *row) for i, row in enumerate(batch.records)])
+        for user_id in batch.accounts:
+            reference, name, phone = self.record_of_user[user_id]
+            self.record_of_user[user_id] = (-(first_record + reference), name, phone)
+        first_request = writer.reserve("help_requests", len(batch.requests))
+        for row in batch.requests:
+            row[8] = first_record + row[8] if row[8] >= 0 else -row[8]
+        writer.write(
+            "help_requests", REQUEST_COLUMNS, [(first_request + i, *row) for i, row in enumerate(batch.requests)]
+        )
+        first_visit = writer.reserve("visits", len(batch.visits))
+        for row in batch.visits:
             row[2] = None if row[2] is None else first_request + row[2]
-            row[4] = first_record + row[4]
-        writer.write("visits", VISIT_COLUMNS, [(first_visit + i, *row) for i, row in enumerate(visits)])
+            row[4] = first_record + row[4] if row[4] >= 0 else -row[4]
+        writer.write("visits", VISIT_COLUMNS, [(first_visit + i, *row) for i, row in enumerate(batch.visits)])
 
         # Milestones reached at resolved visits (the earliest date counts), with the evidence;
         # follow-ups for the unresolved ones.
-        reached: dict[tuple[int, int], date] = {}
+        rnd = self.rng.random
+        reached = self.reached
         evidence, follow_ups = [], []
-        today = _local_date(now)
-        for i, row in enumerate(visits):
+        today = _local_date(self.now)
+        for i, row in enumerate(batch.visits):
             if row[9] != "done":
                 continue
             visit_id, member_id, village_id, record = first_visit + i, row[0], row[1], row[4]
             day = _local_date(row[7].timestamp())
             if row[14]:
-                keys = SKILL_MILESTONES.get(row[5], ())
-                for n, key in enumerate(keys):
+                for n, key in enumerate(SKILL_MILESTONES.get(row[5], ())):
                     milestone_id = self.milestones.get(key)
                     if milestone_id is None or (n > 0 and rnd() < 0.5):
                         continue
@@ -933,15 +982,8 @@ class _Generator:
                 follow_ups.append(
                     (record, visit_id, village_id, member_id, due, reason, status, member_id, row[8], closed_at)
                 )
-        self._write_with_ids(
-            "resident_milestones",
-            ("resident_id", "milestone_id", "reached_on", "recorded_at"),
-            [(record, milestone_id, day, datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12))
-             for (record, milestone_id), day in reached.items()],
-        )  # fmt: skip
         self._write_with_ids("milestone_evidence", EVIDENCE_COLUMNS, evidence)
         self._write_with_ids("follow_ups", FOLLOW_UP_COLUMNS, follow_ups)
-        self.log(f"{len(requests):,} help requests, {len(visits):,} visits, {len(reached):,} milestones reached")
 
     def _village_populations(self, indices: list[int]):
         previous = [0, *self.village_weights]
@@ -991,20 +1033,12 @@ def generate(
     finally:
         generator.writer.close()
     db.session.expire_all()
+    if postgresql:  # the planner needs to know the new rows before the recount
+        step("analyze", lambda: db.session.execute(text(f"ANALYZE {', '.join(ANALYZED)}")))
     step("rebuild summaries", summaries.rebuild)
     generator.log("summary tables rebuilt")
     if postgresql:
-        step(
-            "analyze",
-            lambda: db.session.execute(
-                text(
-                    "ANALYZE users, enrollments, module_completions, lesson_progress, certificates, quiz_attempts, "
-                    "attempt_questions, attempt_choices, help_requests, visits, residents, resident_milestones, "
-                    "learning_stats, learner_stats, people_stats, visit_stats, wait_stats, skill_demand_stats, "
-                    "milestone_stats"
-                )
-            ),
-        )
+        db.session.execute(text(f"ANALYZE {', '.join(model.__tablename__ for model in summaries.STAT_MODELS)}"))
     timings["total"] = time.perf_counter() - generator.started
     return generator.result
 

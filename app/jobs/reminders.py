@@ -429,3 +429,43 @@ def enqueue_weekly_manager_digests(now: datetime | None = None) -> int:
         created += message is not None
     db.session.flush()
     return created
+
+
+#: Overdue assignments older than this are not reminded about any more.
+OVERDUE_LOOKBACK = timedelta(days=60)
+
+
+def enqueue_overdue_assignment_reminders(now: datetime | None = None) -> int:
+    """Remind each learner once when an assigned course is past its due date and not completed.
+    Returns the number of reminders created."""
+    from app.learning.assignments import overdue_assignees
+    from app.learning.models import Assignment
+
+    now = now or utcnow()
+    today = now.astimezone(LOCAL).date()
+    assignments = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.due_on < today, Assignment.due_on >= today - OVERDUE_LOOKBACK)
+        .options(selectinload(Assignment.course))
+        .order_by(Assignment.id)
+    ).all()
+    created = 0
+    for assignment in assignments:
+        people = overdue_assignees(assignment, today)
+        keys = {person.id: f"assignment-overdue:{assignment.id}:{person.id}" for person in people}
+        done = existing_keys(list(keys.values()))
+        for person in people:
+            if keys[person.id] in done:
+                continue
+            message = enqueue(
+                keys[person.id],
+                person,
+                "assignment_overdue",
+                link=page_link("learning.course", slug=assignment.course.slug),
+                now=now,
+                assignment=assignment,
+                course=assignment.course,
+            )
+            created += message is not None
+    db.session.flush()
+    return created

@@ -29,6 +29,7 @@ from app.jobs.reminders import (
     enqueue_daily_digests,
     enqueue_follow_up_reminders,
     enqueue_outcome_nudges,
+    enqueue_overdue_assignment_reminders,
     enqueue_visit_reminders,
     enqueue_weekly_manager_digests,
 )
@@ -69,6 +70,13 @@ JOBS: tuple[Job, ...] = (
         "cron",
         {"hour": 7, "minute": 30},
         enqueue_follow_up_reminders,
+        {"misfire_grace_time": 6 * 3600},
+    ),
+    Job(
+        "overdue_assignments",
+        "cron",
+        {"hour": 8, "minute": 0},
+        enqueue_overdue_assignment_reminders,
         {"misfire_grace_time": 6 * 3600},
     ),
     Job(

@@ -22,6 +22,7 @@ def test_every_job_is_scheduled_once_with_coalescing_and_one_instance(app):
             "outcome_nudges",
             "follow_up_reminders",
             "manager_digests",
+            "overdue_assignments",
         }
         assert set(jobs) == {job.id for job in JOBS}
         for job in jobs.values():
