@@ -64,9 +64,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        message = _(
-            "This form has expired or was sent from elsewhere. Please go back, reload the page and try again."
-        )
+        message = _("This form has expired or was sent from elsewhere. Please go back, reload the page and try again.")
         return api_error(400, message, "csrf") if wants_json() else _page(400, message)
 
     @app.errorhandler(HTTPException)

@@ -30,9 +30,7 @@ def register(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Pages for a signed-in person, and every API answer, may hold personal data: never
         # keep them in a shared or browser cache.
-        if request.endpoint != "static" and (
-            request.path.startswith("/api/") or current_user.is_authenticated
-        ):
+        if request.endpoint != "static" and (request.path.startswith("/api/") or current_user.is_authenticated):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         return response

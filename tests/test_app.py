@@ -80,9 +80,7 @@ def test_session_cookie_flags(app, client, make_user):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
-    assert load_config({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "x"})[
-        "SESSION_COOKIE_SECURE"
-    ]
+    assert load_config({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "x"})["SESSION_COOKIE_SECURE"]
 
 
 def test_errors_show_a_page_without_a_traceback(client, monkeypatch):
@@ -106,9 +104,7 @@ def test_errors_show_a_page_without_a_traceback(client, monkeypatch):
 def test_language_comes_from_the_switch_then_the_browser(app):
     browser = app.test_client()
     assert 'lang="vi"' in browser.get("/login").get_data(as_text=True)  # default
-    assert 'lang="en"' in browser.get("/login", headers={"Accept-Language": "en-US,en;q=0.8"}).get_data(
-        as_text=True
-    )
+    assert 'lang="en"' in browser.get("/login", headers={"Accept-Language": "en-US,en;q=0.8"}).get_data(as_text=True)
     assert 'lang="bn"' in browser.get("/login?lang=bn").get_data(as_text=True)
     # remembered in the session, over the browser's preference
     assert 'lang="bn"' in browser.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -146,9 +142,7 @@ def test_dates_and_numbers_follow_the_locale(app):
     with app.test_request_context():
         with force_locale("vi"):
             assert format_decimal(12500) == "12.500"
-            assert "02" in format_datetime(moment, "dd/MM/yyyy") and "00:30" in format_datetime(
-                moment, "HH:mm"
-            )
+            assert "02" in format_datetime(moment, "dd/MM/yyyy") and "00:30" in format_datetime(moment, "HH:mm")
         with force_locale("en"):
             assert format_decimal(12500) == "12,500"
         with force_locale("bn"):

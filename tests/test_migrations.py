@@ -36,9 +36,7 @@ def test_upgrade_to_head_matches_the_models_and_downgrade_to_base_empties(empty_
     with migrated.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_item": render_item}
-            )
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "render_item": render_item})
             differences = compare_metadata(context, db.metadata)
         assert differences == [], f"models and migrations disagree: {differences}"
 

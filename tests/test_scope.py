@@ -98,6 +98,4 @@ def test_api_units_for_a_department_manager_cover_the_province(client, api_token
     response = client.get("/api/v1/units?parent=P", headers=headers)
     assert {unit["code"] for unit in response.get_json()} == {"C1", "C2"}
     top = client.get("/api/v1/units", headers=headers).get_json()
-    assert top == [
-        {"code": "P", "name": "Tỉnh Thử", "kind": "province", "parent_code": None, "population": None}
-    ]
+    assert top == [{"code": "P", "name": "Tỉnh Thử", "kind": "province", "parent_code": None, "population": None}]

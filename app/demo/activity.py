@@ -47,8 +47,7 @@ def _complete_course(user: User, course: Course) -> None:
         if module.active_quiz:
             attempt = learning.open_attempt(user, module.active_quiz)
             answers = {
-                asked.question_id: {o.id for o in asked.question.options if o.is_correct}
-                for asked in attempt.questions
+                asked.question_id: {o.id for o in asked.question.options if o.is_correct} for asked in attempt.questions
             }
             learning.submit_attempt(user, attempt, answers)
 
@@ -105,23 +104,15 @@ def seed_visits(extra_people: list[User]) -> None:
     # Weekday evenings and Saturday mornings for one, daytime for the other.
     for weekday in range(5):
         db.session.add(
-            WeeklyAvailability(
-                user_id=techteam.id, weekday=weekday, start_minute=18 * 60, end_minute=20 * 60 + 30
-            )
+            WeeklyAvailability(user_id=techteam.id, weekday=weekday, start_minute=18 * 60, end_minute=20 * 60 + 30)
         )
-    db.session.add(
-        WeeklyAvailability(user_id=techteam.id, weekday=5, start_minute=8 * 60, end_minute=11 * 60 + 30)
-    )
+    db.session.add(WeeklyAvailability(user_id=techteam.id, weekday=5, start_minute=8 * 60, end_minute=11 * 60 + 30))
     for weekday in (1, 3):
-        db.session.add(
-            WeeklyAvailability(user_id=duc.id, weekday=weekday, start_minute=8 * 60, end_minute=11 * 60)
-        )
+        db.session.add(WeeklyAvailability(user_id=duc.id, weekday=weekday, start_minute=8 * 60, end_minute=11 * 60))
     db.session.add(WeeklyAvailability(user_id=duc.id, weekday=6, start_minute=14 * 60, end_minute=17 * 60))
     for weekday in range(6):
         db.session.add(
-            WeeklyAvailability(
-                user_id=_user("techteam2").id, weekday=weekday, start_minute=8 * 60, end_minute=11 * 60
-            )
+            WeeklyAvailability(user_id=_user("techteam2").id, weekday=weekday, start_minute=8 * 60, end_minute=11 * 60)
         )
 
     requests = [

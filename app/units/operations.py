@@ -93,9 +93,7 @@ def _parse_rows(text: str) -> tuple[list[dict], list[ImportProblem]]:
             problems.append(ImportProblem(line, _("the code is empty")))
             continue
         if len(code) > 32:
-            problems.append(
-                ImportProblem(line, _("the code %(code)s is longer than 32 characters", code=code))
-            )
+            problems.append(ImportProblem(line, _("the code %(code)s is longer than 32 characters", code=code)))
             continue
         row["code"] = code
         row["name"] = record.get("name", "")
@@ -173,14 +171,10 @@ def import_units(text: str, *, is_demo: bool = False) -> ImportResult:
         level = KIND_LEVELS[row["kind"]]
         if parent_code is None:
             if level != 1:
-                problems.append(
-                    ImportProblem(row["line"], _("%(code)s needs a parent_code", code=row["code"]))
-                )
+                problems.append(ImportProblem(row["line"], _("%(code)s needs a parent_code", code=row["code"])))
             continue
         if parent_code == row["code"]:
-            problems.append(
-                ImportProblem(row["line"], _("%(code)s cannot be its own parent", code=row["code"]))
-            )
+            problems.append(ImportProblem(row["line"], _("%(code)s cannot be its own parent", code=row["code"])))
             continue
         if parent_code not in by_code and parent_code not in existing:
             problems.append(

@@ -10,9 +10,7 @@ class UserForm(FlaskForm):
         validators=[DataRequired(_l("Enter a username.")), Length(max=64)],
         render_kw={"autocapitalize": "none", "spellcheck": "false"},
     )
-    full_name = StringField(
-        _l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=200)]
-    )
+    full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=200)])
     email = StringField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
     role = SelectField(_l("Role"), validators=[InputRequired(_l("Choose a role."))])
@@ -41,9 +39,7 @@ class AssistedAccountForm(FlaskForm):
         validators=[Optional(), NumberRange(1900, 2100, _l("Enter a year such as 1960."))],
         render_kw={"inputmode": "numeric"},
     )
-    village = SelectField(
-        _l("Village or residential group"), validators=[InputRequired(_l("Choose a village."))]
-    )
+    village = SelectField(_l("Village or residential group"), validators=[InputRequired(_l("Choose a village."))])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
     consent = BooleanField(
         _l(

@@ -84,9 +84,7 @@ def new():
         else:
             db.session.commit()
             if account.one_time_password:
-                return render_template(
-                    "users/slip.html", person=account.user, password=account.one_time_password
-                )
+                return render_template("users/slip.html", person=account.user, password=account.one_time_password)
             flash(_("The account %(username)s has been created.", username=account.user.username), "success")
             return redirect(url_for("users.show", user_id=account.user.id))
     status = 400 if request.method == "POST" else 200
@@ -192,10 +190,7 @@ def reset_password(user_id: int):
     person = _load_visible_user(user_id)
     authz.ensure(
         authz.may_manage_user(current_user, person)
-        or (
-            person.created_by_id == current_user.id
-            and authz.may_assign(current_user, person.role, person.unit)
-        )
+        or (person.created_by_id == current_user.id and authz.may_assign(current_user, person.role, person.unit))
     )
     form = EmptyForm()
     if not form.validate_on_submit():

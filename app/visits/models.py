@@ -97,9 +97,7 @@ class WeeklyAvailability(db.Model):
     __tablename__ = "weekly_availability"
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
-        CheckConstraint(
-            "start_minute >= 0 AND end_minute <= 1440 AND end_minute > start_minute", name="window"
-        ),
+        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND end_minute > start_minute", name="window"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,9 +109,7 @@ class WeeklyAvailability(db.Model):
     end_minute: Mapped[int]
 
     def __repr__(self) -> str:
-        return (
-            f"<WeeklyAvailability user={self.user_id} {self.weekday} {self.start_minute}-{self.end_minute}>"
-        )
+        return f"<WeeklyAvailability user={self.user_id} {self.weekday} {self.start_minute}-{self.end_minute}>"
 
 
 class AvailabilityException(db.Model):
@@ -253,9 +249,7 @@ class GroupSession(db.Model):
 
     unit: Mapped[Unit] = relationship()
     host: Mapped[User] = relationship(foreign_keys=[host_id])
-    signups: Mapped[list[SessionSignup]] = relationship(
-        back_populates="session", cascade="all, delete-orphan"
-    )
+    signups: Mapped[list[SessionSignup]] = relationship(back_populates="session", cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<GroupSession {self.id} {self.title!r}>"

@@ -98,9 +98,7 @@ def test_unknown_api_paths_and_methods_answer_in_json(client, make_user, api_tok
     missing = client.get("/api/v1/nothing-here", headers=headers)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     wrong_method = client.delete("/api/v1/me", headers=headers)
-    assert (
-        wrong_method.status_code == 405 and wrong_method.get_json()["error"]["code"] == "method_not_allowed"
-    )
+    assert wrong_method.status_code == 405 and wrong_method.get_json()["error"]["code"] == "method_not_allowed"
 
 
 def test_unknown_parent_unit_is_a_404(client, make_user, api_token):

@@ -19,9 +19,7 @@ def redis_prefix():
     try:
         client.ping()
     except redis.ConnectionError as error:
-        pytest.fail(
-            f"Redis is not reachable at {REDIS_URL} ({error}); start redis-server or set TEST_REDIS_URL"
-        )
+        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error}); start redis-server or set TEST_REDIS_URL")
     prefix = f"kns-test-{uuid.uuid4().hex}"
     yield prefix
     for key in client.scan_iter(f"*{prefix}*"):

@@ -23,9 +23,7 @@ def test_correct_password_signs_in_and_records_it(client, make_user):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert user.full_name in client.get("/").get_data(as_text=True)
-    assert (
-        db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "login")).target_user_id == user.id
-    )
+    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "login")).target_user_id == user.id
 
 
 def test_username_is_not_case_sensitive(client, make_user):
@@ -78,9 +76,7 @@ def test_next_redirect_stays_on_the_site(client, make_user):
         ("javascript:alert(1)", "/"),
     ]:
         client.post("/logout")
-        response = client.post(
-            "/login", data={"username": user.username, "password": TEST_PASSWORD, "next": target}
-        )
+        response = client.post("/login", data={"username": user.username, "password": TEST_PASSWORD, "next": target})
         assert response.headers["Location"] == expected, target
 
 
@@ -114,9 +110,7 @@ def test_sign_in_is_throttled_per_account(app, client, make_user):
     assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "login_throttled"))
     # Another account from the same address is not blocked by this one's failures.
     other = make_user("cadre")
-    assert (
-        client.post("/login", data={"username": other.username, "password": TEST_PASSWORD}).status_code == 302
-    )
+    assert client.post("/login", data={"username": other.username, "password": TEST_PASSWORD}).status_code == 302
 
 
 def test_sign_in_is_throttled_per_address(app, client, make_user):
@@ -134,10 +128,7 @@ def test_sign_in_is_throttled_per_address(app, client, make_user):
 def test_successful_sign_ins_do_not_use_up_the_limit(client, make_user):
     user = make_user("cadre")
     for _ in range(8):
-        assert (
-            client.post("/login", data={"username": user.username, "password": TEST_PASSWORD}).status_code
-            == 302
-        )
+        assert client.post("/login", data={"username": user.username, "password": TEST_PASSWORD}).status_code == 302
         client.post("/logout")
 
 
@@ -147,9 +138,7 @@ def test_form_without_csrf_token_is_refused(app, client, make_user, csrf_enabled
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": user.username, "password": TEST_PASSWORD, "csrf_token": token}
-    )
+    response = client.post("/login", data={"username": user.username, "password": TEST_PASSWORD, "csrf_token": token})
     assert response.status_code == 302
     # Signing out is a form too.
     assert client.post("/logout").status_code == 400

@@ -69,9 +69,7 @@ def post_assignment(client, course_slug, unit_code, *, role="cadre", due_on=None
 # --- who sees an assignment ----------------------------------------------------------------
 
 
-def test_an_assignment_reaches_the_role_in_the_unit_subtree_and_no_one_else(
-    client, login_as, make_user, units, course
-):
+def test_an_assignment_reaches_the_role_in_the_unit_subtree_and_no_one_else(client, login_as, make_user, units, course):
     manager = make_user("department_manager", units["province"])
     login_as(manager)
     response = post_assignment(client, course.slug, "C1", note="Before the e-government review")
@@ -105,9 +103,7 @@ def test_deactivated_people_are_not_assignees(make_user, units, course):
     assert [u.id for u in assignments.assignees(assignment)] == [active.id]
 
 
-def test_the_home_page_lists_assigned_courses_first_with_the_due_date(
-    client, login_as, make_user, units, course
-):
+def test_the_home_page_lists_assigned_courses_first_with_the_due_date(client, login_as, make_user, units, course):
     manager = make_user("commune_manager", units["c1"])
     due = today() + timedelta(days=10)
     make_assignment(course, units["c1"], manager, due_on=due)
@@ -121,9 +117,7 @@ def test_the_home_page_lists_assigned_courses_first_with_the_due_date(
     assert f'href="/learning/{course.slug}/"' in html
 
 
-def test_another_commune_does_not_see_the_assignment_on_its_home_page(
-    client, login_as, make_user, units, course
-):
+def test_another_commune_does_not_see_the_assignment_on_its_home_page(client, login_as, make_user, units, course):
     make_assignment(course, units["c1"], make_user("commune_manager", units["c1"]))
     login_as(make_user("cadre", units["c2"]))
     html = client.get("/").get_data(as_text=True)
@@ -174,14 +168,10 @@ def test_nothing_is_overdue_before_the_due_date(make_user, units, course):
     assert assignments.overdue_assignees(assignment, today()) == []
     assert [row.status for row in assignments.assignee_statuses(assignment, today())] == ["due"]
     assert [item.status for item in assignments.assignments_for(cadre, today())] == ["due"]
-    assert [u.id for u in assignments.overdue_assignees(assignment, today() + timedelta(days=1))] == [
-        cadre.id
-    ]
+    assert [u.id for u in assignments.overdue_assignees(assignment, today() + timedelta(days=1))] == [cadre.id]
 
 
-def test_completing_late_in_the_evening_of_the_due_date_counts_as_on_time_in_local_time(
-    make_user, units, course
-):
+def test_completing_late_in_the_evening_of_the_due_date_counts_as_on_time_in_local_time(make_user, units, course):
     manager = make_user("commune_manager", units["c1"])
     due = today() - timedelta(days=3)
     assignment = make_assignment(course, units["c1"], manager, due_on=due)
@@ -266,9 +256,7 @@ def test_home_page_links_managers_to_assignments(client, login_as, make_user, un
         ({"role": "admin"}, "Not a valid choice"),
     ],
 )
-def test_bad_input_on_the_assignment_form_is_explained(
-    client, login_as, make_user, units, course, changes, message
-):
+def test_bad_input_on_the_assignment_form_is_explained(client, login_as, make_user, units, course, changes, message):
     login_as(make_user("department_manager", units["province"]))
     data = {
         "course": course.slug,
@@ -283,9 +271,7 @@ def test_bad_input_on_the_assignment_form_is_explained(
     assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
 
 
-def test_the_same_course_cannot_be_assigned_twice_to_the_same_group(
-    client, login_as, make_user, units, course
-):
+def test_the_same_course_cannot_be_assigned_twice_to_the_same_group(client, login_as, make_user, units, course):
     login_as(make_user("department_manager", units["province"]))
     assert post_assignment(client, course.slug, "C1").status_code == 302
     response = post_assignment(client, course.slug, "C1")

@@ -135,9 +135,7 @@ def test_the_english_certificate_uses_the_english_title_date_and_unit_name(clien
     assert certificate.code in text
 
 
-def test_the_bengali_certificate_renders_bengali_script_next_to_a_vietnamese_name(
-    client, login_as, learner, course
-):
+def test_the_bengali_certificate_renders_bengali_script_next_to_a_vietnamese_name(client, login_as, learner, course):
     certificate = complete(learner, course)
     login_as(learner)
     data = download(client, course, "bn").data
@@ -197,9 +195,7 @@ def test_the_certificate_download_needs_sign_in(client, learner, course):
     assert "/login" in response.headers["Location"]
 
 
-def test_another_learner_cannot_download_someone_elses_certificate(
-    client, login_as, learner, make_user, units, course
-):
+def test_another_learner_cannot_download_someone_elses_certificate(client, login_as, learner, make_user, units, course):
     certificate = complete(learner, course)
     neighbour = make_user("resident", units["v1a"])
     login_as(neighbour)

@@ -84,9 +84,7 @@ def test_a_class_covering_the_whole_course_completes_it_in_person_with_a_certifi
         assert enrollment.completed_at is not None and enrollment.completion_mode == "in_person"
         certificate = db.session.scalar(db.select(Certificate).where(Certificate.user_id == person.id))
         assert certificate is not None and certificate.completed_on == local_today()
-    modes = set(
-        db.session.scalars(db.select(LessonProgress.mode).where(LessonProgress.user_id == resident.id))
-    )
+    modes = set(db.session.scalars(db.select(LessonProgress.mode).where(LessonProgress.user_id == resident.id)))
     assert modes == {"in_person"}
 
 
@@ -105,9 +103,7 @@ def test_a_class_held_earlier_credits_the_day_of_the_class(client, login_as, mak
     resident = make_user("resident", units["v1a"])
     held_on = local_today() - timedelta(days=3)
     login_as(tech)
-    response = client.post(
-        "/learning/classes/new", data=class_data(course, [resident], held_on=held_on.isoformat())
-    )
+    response = client.post("/learning/classes/new", data=class_data(course, [resident], held_on=held_on.isoformat()))
     assert response.status_code == 200
     certificate = db.session.scalar(db.select(Certificate).where(Certificate.user_id == resident.id))
     assert certificate.completed_on == held_on
@@ -218,9 +214,7 @@ def test_a_commune_manager_may_record_a_class(client, login_as, make_user, units
         ({"attendees": ["x"]}, "Invalid choice"),
     ],
 )
-def test_bad_input_on_the_class_form_is_explained(
-    client, login_as, make_user, units, course, tech, changes, message
-):
+def test_bad_input_on_the_class_form_is_explained(client, login_as, make_user, units, course, tech, changes, message):
     resident = make_user("resident", units["v1a"])
     login_as(tech)
     response = client.post("/learning/classes/new", data=class_data(course, [resident], **changes))

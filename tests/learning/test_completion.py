@@ -9,7 +9,7 @@ from app.learning.models import Certificate, ModuleCompletion
 
 @pytest.fixture
 def two_modules(make_course):
-    course, folder = make_course(
+    course, _folder = make_course(
         modules=[
             {"id": "m1", "lessons": ["l1", "l2"], "questions": [{"id": "q1", "type": "true_false", "correct": True}]},
             {"id": "m2", "lessons": ["l3"]},
@@ -21,19 +21,23 @@ def two_modules(make_course):
 def pass_quiz(learner, module):
     attempt = operations.open_attempt(learner, module.quiz)
     operations.submit_attempt(
-        learner, attempt, {aq.question_id: {o.id for o in aq.question.options if o.is_correct} for aq in attempt.questions}
+        learner,
+        attempt,
+        {aq.question_id: {o.id for o in aq.question.options if o.is_correct} for aq in attempt.questions},
     )
 
 
 def module_done(db, learner, module):
     return db.session.scalar(
-        db.select(ModuleCompletion).where(ModuleCompletion.user_id == learner.id, ModuleCompletion.module_id == module.id)
+        db.select(ModuleCompletion).where(
+            ModuleCompletion.user_id == learner.id, ModuleCompletion.module_id == module.id
+        )
     )
 
 
 def test_lessons_alone_do_not_complete_a_module_with_a_quiz(db, two_modules, make_user):
     learner = make_user("resident")
-    m1, m2 = two_modules.modules
+    m1, _m2 = two_modules.modules
     for lesson in m1.lessons:
         operations.mark_lesson_read(learner, lesson)
     assert module_done(db, learner, m1) is None

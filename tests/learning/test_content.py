@@ -49,9 +49,7 @@ def problems_of(folder: Path) -> list[str]:
 def test_missing_translation_of_a_title_is_reported_with_file_and_place(tmp_path):
     folder = copy_course(tmp_path)
     edit_yaml(folder / "course.yml", lambda d: d["modules"][1]["title"].pop("bn"))
-    assert problems_of(folder) == [
-        "smartphone-basics/course.yml: modules[1].title: error: missing translation: bn"
-    ]
+    assert problems_of(folder) == ["smartphone-basics/course.yml: modules[1].title: error: missing translation: bn"]
 
 
 def test_a_quiz_answer_that_names_no_option_is_reported(tmp_path):
@@ -152,16 +150,24 @@ def test_sync_is_idempotent(db, real_courses, app):
     assert result.unchanged == sorted(real_courses)
     forced = sync_courses(ROOT / "courses", force=True)
     assert sorted(forced.updated) == sorted(real_courses)
-    assert (db.session.query(Lesson).count(), db.session.query(Question).count(), db.session.query(Option).count()) == counts
+    assert (
+        db.session.query(Lesson).count(),
+        db.session.query(Question).count(),
+        db.session.query(Option).count(),
+    ) == counts
 
 
 def test_editing_a_course_keeps_progress_and_retires_what_was_removed(db, make_course, make_user):
     course, folder = make_course(
         modules=[
-            {"id": "m1", "lessons": ["l1", "l2"], "questions": [
-                {"id": "q1", "type": "single", "options": ["a", "b"], "correct": ["a"]},
-                {"id": "q2", "type": "true_false", "correct": True},
-            ]},
+            {
+                "id": "m1",
+                "lessons": ["l1", "l2"],
+                "questions": [
+                    {"id": "q1", "type": "single", "options": ["a", "b"], "correct": ["a"]},
+                    {"id": "q2", "type": "true_false", "correct": True},
+                ],
+            },
         ]
     )
     learner = make_user("resident")
@@ -200,7 +206,9 @@ def test_editing_a_course_keeps_progress_and_retires_what_was_removed(db, make_c
     assert [lesson.key for lesson in course.modules[0].active_lessons] == ["l2", "l3"]
     # The learner's record of reading l1 and their attempt survive.
     assert db.session.scalar(
-        db.select(LessonProgress).where(LessonProgress.user_id == learner.id, LessonProgress.lesson_id == by_key["l1"].id)
+        db.select(LessonProgress).where(
+            LessonProgress.user_id == learner.id, LessonProgress.lesson_id == by_key["l1"].id
+        )
     )
     kept = db.session.scalar(db.select(QuizAttempt).where(QuizAttempt.user_id == learner.id))
     assert kept.score == 1 and len(kept.questions) == 2

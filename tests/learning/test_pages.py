@@ -68,7 +68,9 @@ def test_mark_as_read_needs_the_form_token(client, login_as, make_user, make_cou
     page = client.get("/login").get_data(as_text=True)
     from tests.conftest import TEST_PASSWORD, csrf_token_from
 
-    client.post("/login", data={"username": learner.username, "password": TEST_PASSWORD, "csrf_token": csrf_token_from(page)})
+    client.post(
+        "/login", data={"username": learner.username, "password": TEST_PASSWORD, "csrf_token": csrf_token_from(page)}
+    )
     assert client.post("/learning/test-course/lessons/l1/read").status_code == 400
     assert db.session.scalar(db.select(LessonProgress).where(LessonProgress.user_id == learner.id)) is None
 
@@ -117,7 +119,7 @@ def test_sanitiser_strips_scripts_handlers_and_javascript_links():
 
 
 def test_course_images_are_served_only_from_the_course_folder(client, tmp_path, make_course):
-    _course, folder = make_course()
+    make_course()
     assert client.get("/learning/test-course/img/../course.yml").status_code == 404
     assert client.get("/learning/test-course/img/missing.png").status_code == 404
 

@@ -59,16 +59,29 @@ def test_maintained_summaries_equal_a_recount(db, units, make_user, make_course,
     assert_summaries_match()
 
     # Requests, visits (one with a request and a rating), milestones (one moved to an earlier date).
-    request = visits.create_help_request(member, skill="eid", unit=units["v1a"], place="Xóm 1", name="Ông A", consent=True)
+    request = visits.create_help_request(
+        member, skill="eid", unit=units["v1a"], place="Xóm 1", name="Ông A", consent=True
+    )
     visits.create_help_request(member, skill="cashless", unit=units["v1b"], place="Xóm 2", name="Bà B", consent=True)
     visit = Visit(
-        member_id=member.id, unit_id=units["v1a"].id, request_id=request.id, skill="eid", place="x",
-        starts_at=utcnow() - timedelta(hours=2), ends_at=utcnow() - timedelta(hours=1), booked_by_id=member.id,
+        member_id=member.id,
+        unit_id=units["v1a"].id,
+        request_id=request.id,
+        skill="eid",
+        place="x",
+        starts_at=utcnow() - timedelta(hours=2),
+        ends_at=utcnow() - timedelta(hours=1),
+        booked_by_id=member.id,
     )
     db.session.add(visit)
     db.session.flush()
     visits.complete_visit(
-        member, visit, skills_done=["eid"], resolved=True, minutes_spent=50, rating=4,
+        member,
+        visit,
+        skills_done=["eid"],
+        resolved=True,
+        minutes_spent=50,
+        rating=4,
         milestones=[("eid_installed", "seen_on_phone")],
     )
     resident = add_resident(member, village=units["v1b"], full_name="Cụ C", consent=True)

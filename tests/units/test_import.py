@@ -80,10 +80,7 @@ def test_cli_imports_the_shipped_bac_ninh_list(app):
     assert result.exit_code == 0, result.output
     assert "100 created" in result.output
     assert (
-        db.session.scalar(
-            db.select(db.func.count()).select_from(Unit).where(Unit.kind.in_(["commune", "ward"]))
-        )
-        == 99
+        db.session.scalar(db.select(db.func.count()).select_from(Unit).where(Unit.kind.in_(["commune", "ward"]))) == 99
     )
     # A second run changes nothing.
     again = runner.invoke(args=["units", "import", str(ROOT / "data" / "units" / "bac-ninh-2025.csv")])

@@ -67,9 +67,7 @@ def test_bad_input_on_the_new_account_form_is_explained(client, login_as, make_u
 def test_a_taken_username_is_refused(client, login_as, make_user, units):
     login_as(make_user("admin", units["province"]))
     make_user("cadre", username="taken")
-    response = client.post(
-        "/users/new", data={"username": "taken", "full_name": "X", "role": "cadre", "unit": "C1"}
-    )
+    response = client.post("/users/new", data={"username": "taken", "full_name": "X", "role": "cadre", "unit": "C1"})
     assert response.status_code == 400
     assert "already taken" in response.get_data(as_text=True)
 
@@ -220,9 +218,7 @@ def test_password_change_ends_other_sessions(app, client, login_as, make_user):
     assert "password_changed" in audit_actions()
 
 
-def test_creator_can_print_a_new_one_time_password_for_their_assisted_account(
-    client, login_as, make_user, units
-):
+def test_creator_can_print_a_new_one_time_password_for_their_assisted_account(client, login_as, make_user, units):
     member = make_user("tech_team", units["v1a"])
     resident = make_user("resident", units["v1a"], created_by_id=member.id)
     stranger = make_user("resident", units["v1a"])
