@@ -111,13 +111,14 @@ def generate_data(app, learners: int, visits: int | None, seed: int) -> dict:
     from app.demo.generate import generate
     from app.extensions import db
 
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     with app.app_context():
         started = time.perf_counter()
         result = generate(learners, visits, seed=seed, password=PASSWORD, echo=log)
         db.session.commit()
         timings = dict(result.timings)
         timings["total with commit"] = time.perf_counter() - started
-        return {"counts": dict(result.counts), "timings": timings}
+        return {"counts": dict(result.counts), "timings": timings, "load": load}
 
 
 def ensure_admin(app) -> None:
@@ -350,7 +351,8 @@ def report(requests, queries, counts, box, learners) -> tuple[str, bool]:
 def generation_report(generated: dict, learners: int) -> str:
     timings, counts = generated["timings"], generated["counts"]
     rows = [
-        f"`flask demo generate --learners {learners:,}` (run on {date.today().isoformat()}):",
+        f"`flask demo generate --learners {learners:,}` (run on {date.today().isoformat()}; load average "
+        f"before it {generated['load']}):",
         "",
         "| step | time | rows |",
         "|---|---:|---|",

@@ -141,7 +141,7 @@ def test_summaries_equal_a_recount_after_generating(db, generated):
 
 
 def test_generating_again_adds_more_people_after_the_first(db, generated):
-    result = generate(20, 5, seed=8, password="another", echo=quiet)
+    result = generate(20, 60, seed=8, password="another", echo=quiet)
     assert result.counts["users"] == 20  # the managers exist already
     assert len(learners(db)) == LEARNERS + 20
     assert count(db, Unit, Unit.kind.in_(("village", "residential_group"))) == generated.counts["villages_created"]
