@@ -23,6 +23,10 @@ Everything generated is marked: usernames start with ``gen_``, people's and plac
   a member, with outcomes, ratings, follow-ups for unresolved ones, and the milestones reached;
 - course assignments (cadres province-wide; residents in some communes).
 
+Not generated: group sessions, in-person classes and their attendance (in-person and assisted
+completions carry their mode but no class), households, campaigns, ledger months. Running it
+again adds more (usernames continue; villages and managers already there are reused).
+
 It writes with COPY on PostgreSQL (executemany on SQLite, slower), never through the ORM per row,
 then recounts the dashboards' summary tables (app.reports.summaries.rebuild).
 """
@@ -262,15 +266,17 @@ class _Writer:
         if self.failure is not None:
             raise self.failure
 
-    def close(self) -> None:
+    def close(self, *, give_back: bool = True) -> None:
         """Stop the writer thread and give back the ids reserved but not used (when nobody else
         took ids from the sequence meanwhile)."""
         if not self.postgresql:
             return
         self.queue.put(None)
         self.thread.join()
-        if self.failure is not None:
+        if not give_back:
             return
+        if self.failure is not None:
+            raise self.failure
         for table, (next_id, last_id) in self.blocks.items():
             sequence = self._sequence(table)
             self.session.execute(
@@ -413,9 +419,6 @@ class _Generator:
     def pick_village(self) -> int:
         """Index into self.villages, weighted by population."""
         return bisect_right(self.village_weights, self.rng.random() * self.village_weights[-1])
-
-    def pick_commune(self) -> int:
-        return bisect_right(self.commune_weights, self.rng.random() * self.commune_weights[-1])
 
     # --- courses and time -----------------------------------------------------------------
 
@@ -1025,13 +1028,15 @@ def generate(
         function()
         timings[name] = time.perf_counter() - start
 
-    step("units and courses", lambda: (generator.prepare_units(), generator.prepare_courses()))
     try:
+        step("units and courses", lambda: (generator.prepare_units(), generator.prepare_courses()))
         step("learners", lambda: (generator.generate_learners(), generator.writer.drain()))
         step("teams and managers", generator.generate_staff)
         step("visits", lambda: (generator.generate_visits(), generator.writer.drain()))
-    finally:
-        generator.writer.close()
+    except BaseException:
+        generator.writer.close(give_back=False)  # the transaction is to be rolled back anyway
+        raise
+    generator.writer.close()
     db.session.expire_all()
     if postgresql:  # the planner needs to know the new rows before the recount
         step("analyze", lambda: db.session.execute(text(f"ANALYZE {', '.join(ANALYZED)}")))

@@ -406,8 +406,10 @@ def rebuild() -> None:
 # The same figures as compute_from_scratch(), but counted and written by the database: each
 # statement counts per leaf unit (GROUP BY over the base table), joins the small unit -> ancestor
 # list (every unit with itself and the units above it, as unit_chain() gives) and sums again per
-# ancestor. At a million learners this takes seconds, where fetching the groups into Python and
-# inserting the rows back takes minutes.
+# ancestor. Rows are written in primary-key order, so each unit's rows sit together on disk and
+# the dashboards' `unit_id IN (…)` reads touch few pages. At a million learners (bench/README.md)
+# this takes ~14 s, against ~24 s for counting in Python and inserting the rows back, and needs no
+# memory in Python.
 
 #: The Monday (local time) of a timestamp, as _local_week() writes it.
 _WEEK = "CAST(date_trunc('week', timezone('Asia/Ho_Chi_Minh', {})) AS DATE)"
