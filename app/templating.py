@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
+from babel.numbers import parse_pattern
 from flask import Flask, request, session, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 from app import authz
 from app.i18n import LANGUAGE_NAMES
+
+
+@lru_cache(maxsize=64)
+def _number_pattern(locale_name: str, pattern: str | None):
+    locale = Locale.parse(locale_name)
+    return locale, (parse_pattern(pattern) if pattern else locale.decimal_formats[None])
+
+
+def format_number(value, pattern: str | None = None) -> str:
+    """Locale-aware number formatting; the parsed pattern is reused, since report tables format
+    thousands of cells per page."""
+    locale, number_pattern = _number_pattern(str(get_locale() or "vi"), pattern)
+    return number_pattern.apply(value, locale)
 
 
 def url_with_lang(lang: str) -> str:
@@ -48,5 +64,5 @@ def register(app: Flask) -> None:
             "large_text": bool(session.get("large_text")),
             "format_date": format_date,
             "format_datetime": format_datetime,
-            "format_number": format_decimal,
+            "format_number": format_number,
         }

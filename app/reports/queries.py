@@ -263,7 +263,13 @@ def _ancestor_paths(unit: Unit) -> list[str]:
 
 
 def overdue_counts(
-    parent: Unit, targets: list[Unit], *, course_id: int | None = None, role: str | None = None, today=None
+    parent: Unit,
+    targets: list[Unit],
+    *,
+    course_id: int | None = None,
+    role: str | None = None,
+    today=None,
+    completions: dict[tuple[int, int, str], int] | None = None,
 ) -> dict[int, int]:
     """Overdue assignees (one per assignment and person not done after the due date) within each
     target unit, from the assignments (few) and the summaries: the people of the assignment's
@@ -309,18 +315,26 @@ def overdue_counts(
             )
         )
     }
-    completed = {
-        (unit_id, course, r): int(count or 0)
-        for unit_id, course, r, count in db.session.execute(
-            select(LearningStat.unit_id, LearningStat.course_id, LearningStat.role, func.sum(LearningStat.completed))
-            .where(
-                LearningStat.unit_id.in_(unit_ids),
-                LearningStat.role.in_(roles),
-                LearningStat.course_id.in_(course_ids),
+    # All-time completions per (unit, course, role); the caller may already have read them.
+    known_units = {key[0] for key in completions} if completions is not None else set()
+    completed = (
+        completions
+        if completions is not None and unit_ids <= known_units
+        else {
+            (unit_id, course, r): int(count or 0)
+            for unit_id, course, r, count in db.session.execute(
+                select(
+                    LearningStat.unit_id, LearningStat.course_id, LearningStat.role, func.sum(LearningStat.completed)
+                )
+                .where(
+                    LearningStat.unit_id.in_(unit_ids),
+                    LearningStat.role.in_(roles),
+                    LearningStat.course_id.in_(course_ids),
+                )
+                .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
             )
-            .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
-        )
-    }
+        }
+    )
     for target_id, unit_id, assigned_role, course in groups:
         waiting = accounts.get((unit_id, assigned_role), 0) - completed.get((unit_id, course, assigned_role), 0)
         result[target_id] += max(waiting, 0)
@@ -361,22 +375,28 @@ def completion_table(
     targets = [*children, parent]
     unit_ids = [unit.id for unit in targets]
 
-    # Enrolments and completions, per unit and learner role.
+    # Enrolments and completions, per unit, course and learner role: one read that also gives
+    # the overdue counts their all-time completions when no period is chosen.
     learning: dict[int, dict[str, int]] = {uid: defaultdict(int) for uid in unit_ids}
     query = (
         select(
             LearningStat.unit_id,
+            LearningStat.course_id,
             LearningStat.role,
             func.sum(LearningStat.enrolled),
             func.sum(LearningStat.completed),
             func.sum(LearningStat.completed_in_person + LearningStat.completed_assisted),
         )
         .where(LearningStat.unit_id.in_(unit_ids), *_weeks(LearningStat.week, week_from, week_to))
-        .group_by(LearningStat.unit_id, LearningStat.role)
+        .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
     )
-    if course_id is not None:
-        query = query.where(LearningStat.course_id == course_id)
-    for unit_id, learner_role, enrolled, completed, helped in db.session.execute(query):
+    all_time = week_from is None and week_to is None
+    completions: dict[tuple[int, int, str], int] | None = {} if all_time else None
+    for unit_id, course, learner_role, enrolled, completed, helped in db.session.execute(query):
+        if completions is not None:
+            completions[(unit_id, course, learner_role)] = int(completed or 0)
+        if course_id is not None and course != course_id:
+            continue
         figures = learning[unit_id]
         if role is None or learner_role == role:
             figures["enrolled"] += int(enrolled or 0)
@@ -403,7 +423,7 @@ def completion_table(
             if learner_role == "resident":
                 figures["residents_completed"] += int(new_completers or 0)
 
-    overdue = overdue_counts(parent, targets, course_id=course_id, role=role, today=today)
+    overdue = overdue_counts(parent, targets, course_id=course_id, role=role, today=today, completions=completions)
     visits = _visit_figures(unit_ids, week_from, week_to)
 
     def row(unit: Unit, population: int | None) -> dict:
