@@ -43,6 +43,7 @@ from app.reports.models import (
     SkillDemandStat,
     VisitStat,
     WaitStat,
+    WaitTotal,
 )
 from app.units.models import Unit
 from app.visits import constraints as _visit_constraints  # noqa: F401  (PostgreSQL-only DDL)
@@ -106,6 +107,7 @@ __all__ = [
     "Visit",
     "VisitStat",
     "WaitStat",
+    "WaitTotal",
     "WalkListEntry",
     "WeeklyAvailability",
 ]

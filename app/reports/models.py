@@ -97,6 +97,20 @@ class WaitStat(db.Model):
         return f"<WaitStat unit={self.unit_id} {self.week} bucket={self.bucket}>"
 
 
+class WaitTotal(db.Model):
+    """The wait histogram over all time (WaitStat summed over weeks), so the unfiltered
+    dashboards read a hundred rows per area instead of a year of weeks."""
+
+    __tablename__ = "wait_totals"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True)
+    visits: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<WaitTotal unit={self.unit_id} bucket={self.bucket}>"
+
+
 class SkillDemandStat(db.Model):
     """Requests per unit, skill and week (top topics, unmet demand)."""
 

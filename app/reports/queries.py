@@ -21,7 +21,15 @@ from app.extensions import db
 from app.learning.models import Assignment, Course
 from app.outcomes.indicators import DEFAULT_CORE_COURSE
 from app.outcomes.operations import active_milestones, local_today
-from app.reports.models import LearnerStat, LearningStat, MilestoneStat, PeopleStat, VisitStat, WaitStat
+from app.reports.models import (
+    LearnerStat,
+    LearningStat,
+    MilestoneStat,
+    PeopleStat,
+    VisitStat,
+    WaitStat,
+    WaitTotal,
+)
 from app.reports.summaries import bucket_hours, week_of
 from app.reports.tables import Column, ReportTable
 from app.units.models import Unit
@@ -212,11 +220,15 @@ def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
             average_rating=_ratio(int(rating_sum or 0), int(rating_count or 0)),
         )
     histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    for unit_id, bucket, visits in db.session.execute(
-        select(WaitStat.unit_id, WaitStat.bucket, func.sum(WaitStat.visits))
-        .where(WaitStat.unit_id.in_(unit_ids), *_weeks(WaitStat.week, week_from, week_to))
-        .group_by(WaitStat.unit_id, WaitStat.bucket)
-    ):
+    if week_from is None and week_to is None:
+        waits = select(WaitTotal.unit_id, WaitTotal.bucket, WaitTotal.visits).where(WaitTotal.unit_id.in_(unit_ids))
+    else:
+        waits = (
+            select(WaitStat.unit_id, WaitStat.bucket, func.sum(WaitStat.visits))
+            .where(WaitStat.unit_id.in_(unit_ids), *_weeks(WaitStat.week, week_from, week_to))
+            .group_by(WaitStat.unit_id, WaitStat.bucket)
+        )
+    for unit_id, bucket, visits in db.session.execute(waits):
         histograms[unit_id][bucket] = int(visits or 0)
     for unit_id, histogram in histograms.items():
         figures[unit_id]["median_wait_hours"] = median_hours(histogram)

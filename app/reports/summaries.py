@@ -28,11 +28,12 @@ from app.reports.models import (
     SkillDemandStat,
     VisitStat,
     WaitStat,
+    WaitTotal,
 )
 from app.units.models import Unit
 from app.visits.availability import LOCAL
 
-STAT_MODELS = (LearningStat, LearnerStat, PeopleStat, VisitStat, WaitStat, SkillDemandStat, MilestoneStat)
+STAT_MODELS = (LearningStat, LearnerStat, PeopleStat, VisitStat, WaitStat, WaitTotal, SkillDemandStat, MilestoneStat)
 MODE_COLUMNS = {"self": "completed_self", "in_person": "completed_in_person", "assisted": "completed_assisted"}
 
 
@@ -196,6 +197,7 @@ def on_visit_done(visit) -> None:
     if visit.request is not None:
         hours = (visit.starts_at - visit.request.created_at).total_seconds() / 3600
         bump(WaitStat, visit.unit_id, {"week": week, "bucket": wait_bucket(hours)}, visits=1)
+        bump(WaitTotal, visit.unit_id, {"bucket": wait_bucket(hours)}, visits=1)
 
 
 def on_milestone_date(resident, milestone_id: int, old_date: date | None, new_date: date) -> None:
@@ -336,6 +338,7 @@ def compute_from_scratch() -> dict[str, dict[tuple, dict[str, int]]]:
     ):
         hours = (starts_at - created_at).total_seconds() / 3600
         add(WaitStat, visit_unit, (week_of(starts_at), wait_bucket(hours)), visits=1)
+        add(WaitTotal, visit_unit, (wait_bucket(hours),), visits=1)
 
     week = _local_week_of_date(ResidentMilestone.reached_on).label("week")
     for unit_id, milestone_id, wk, count in db.session.execute(
@@ -585,6 +588,12 @@ def rebuild_in_database() -> None:
     db.session.execute(text("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"))
     for statement in _REBUILD_SQL:
         db.session.execute(text(statement), {"units": units, "ancestors": ancestors})
+    db.session.execute(
+        text(
+            "INSERT INTO wait_totals (unit_id, bucket, visits) "
+            "SELECT unit_id, bucket, sum(visits) FROM wait_stats GROUP BY unit_id, bucket ORDER BY unit_id, bucket"
+        )
+    )
     db.session.execute(
         text("SELECT set_config('work_mem', :work_mem, true), set_config('jit', :jit, true)"),
         {"work_mem": saved[0], "jit": saved[1]},
