@@ -1,6 +1,8 @@
 """In-app notifications: the same messages the outbox e-mails."""
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -12,18 +14,26 @@ from app.jobs.outbox import mark_all_read, unread_count
 bp = Blueprint("jobs", __name__)
 
 PAGE_SIZE = 20
+UNREAD_COUNT_SECONDS = 60
 
 
 @bp.app_context_processor
 def inject_unread_notifications():
-    """`unread_notifications()` for the main menu: one COUNT, only when a page asks for it and
-    someone is signed in, at most once per request."""
+    """`unread_notifications()` for the main menu. The count is kept in the session for up to
+    UNREAD_COUNT_SECONDS, so busy pages (a lesson read by a whole province) do not count
+    notifications on every request; opening the notifications page refreshes it."""
 
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
         if "unread_notifications" not in g:
-            g.unread_notifications = unread_count(current_user.id)
+            cached = session.get("unread")
+            now = int(time.time())
+            if cached and cached[0] == current_user.id and now - cached[1] < UNREAD_COUNT_SECONDS:
+                g.unread_notifications = cached[2]
+            else:
+                g.unread_notifications = unread_count(current_user.id)
+                session["unread"] = (current_user.id, now, g.unread_notifications)
         return g.unread_notifications
 
     return {"unread_notifications": unread_notifications}
@@ -32,6 +42,7 @@ def inject_unread_notifications():
 @bp.route("/notifications")
 @login_required
 def notifications():
+    session.pop("unread", None)  # the menu count is fresh after a visit here
     page = request.args.get("page", 1, type=int)
     query = (
         select(Message).where(Message.user_id == current_user.id).order_by(Message.created_at.desc(), Message.id.desc())
@@ -47,4 +58,5 @@ def mark_read():
     if form.validate_on_submit():
         mark_all_read(current_user.id)
         db.session.commit()
+        session.pop("unread", None)
     return redirect(url_for("jobs.notifications"))
