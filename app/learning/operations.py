@@ -245,7 +245,7 @@ def find_valid_certificate(code: str) -> Certificate | None:
 
 
 def new_certificate_code() -> str:
-    """12 characters, easy to read aloud and type: grouped as XXXX-XXXX-XXXX."""
+    """12 characters in three groups of four (e.g. ABCD-EFGH-JKMN), easy to read aloud and type."""
     alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
     raw = "".join(secrets.choice(alphabet) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
