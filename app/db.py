@@ -1,8 +1,9 @@
 """The declarative base shared by every model."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -43,8 +44,21 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+#: The province's time zone: times are stored in UTC and shown and entered in this zone (no DST).
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_today() -> date:
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+def string_enum(values, name: str, length: int = 20) -> Enum:
+    """An enum stored as a string with a CHECK constraint, easy to extend in a migration."""
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
 
 
 class Base(DeclarativeBase):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
@@ -24,6 +23,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from app import authz
 from app.auth.models import User
+from app.db import LOCAL_TZ, local_today
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.learning.models import AUDIENCES, Assignment, Course, Enrollment
@@ -33,12 +33,8 @@ NOTE_MAX_LENGTH = 1000
 #: The assignment page lists at most this many people (counts are always complete).
 ASSIGNEE_LIST_LIMIT = 500
 #: Due dates and class dates are local calendar days.
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL_ZONE = LOCAL_TZ
 STATUS_ORDER = {"overdue": 0, "due": 1, "completed_late": 2, "completed": 3}
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL_ZONE).date()
 
 
 def end_of_day_utc(day: date) -> datetime:

@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import UTCDateTime, utcnow
+from app.db import UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from app.units.models import Unit
 
@@ -32,10 +32,6 @@ COMPLETION_MODE_TITLES = {
 DEFAULT_LANGUAGE = "vi"
 
 
-def _enum(values, name, length=20):
-    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
-
-
 def translated(texts: dict | None, lang: str | None = None) -> str:
     """The text in the request's language, else Vietnamese, else any."""
     if not texts:
@@ -50,7 +46,7 @@ class Course(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     version: Mapped[int]
-    audience: Mapped[str] = mapped_column(_enum(AUDIENCES, "course_audience"))
+    audience: Mapped[str] = mapped_column(string_enum(AUDIENCES, "course_audience"))
     estimated_minutes: Mapped[int]
     titles: Mapped[dict] = mapped_column(JSON)
     summaries: Mapped[dict] = mapped_column(JSON)
@@ -182,7 +178,7 @@ class Question(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[str] = mapped_column(_enum(QUESTION_KINDS, "question_kind"))
+    kind: Mapped[str] = mapped_column(string_enum(QUESTION_KINDS, "question_kind"))
     position: Mapped[int]
     prompts: Mapped[dict] = mapped_column(JSON)
     explanations: Mapped[dict] = mapped_column(JSON)
@@ -245,7 +241,7 @@ class Enrollment(db.Model):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: How the course was completed (self-study only, or with in-person or assisted credit).
-    completion_mode: Mapped[str | None] = mapped_column(_enum(COMPLETION_MODES, "enrollment_completion_mode"))
+    completion_mode: Mapped[str | None] = mapped_column(string_enum(COMPLETION_MODES, "enrollment_completion_mode"))
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
@@ -262,7 +258,7 @@ class LessonProgress(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    mode: Mapped[str] = mapped_column(_enum(COMPLETION_MODES, "lesson_progress_mode"), default="self")
+    mode: Mapped[str] = mapped_column(string_enum(COMPLETION_MODES, "lesson_progress_mode"), default="self")
 
     def __repr__(self) -> str:
         return f"<LessonProgress user={self.user_id} lesson={self.lesson_id} {self.mode}>"
@@ -276,7 +272,7 @@ class ModuleCompletion(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("course_modules.id", ondelete="CASCADE"), index=True)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    mode: Mapped[str] = mapped_column(_enum(COMPLETION_MODES, "module_completion_mode"), default="self")
+    mode: Mapped[str] = mapped_column(string_enum(COMPLETION_MODES, "module_completion_mode"), default="self")
 
     def __repr__(self) -> str:
         return f"<ModuleCompletion user={self.user_id} module={self.module_id} {self.mode}>"
@@ -379,7 +375,7 @@ class Assignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    role: Mapped[str] = mapped_column(_enum(AUDIENCES, "assignment_role"))
+    role: Mapped[str] = mapped_column(string_enum(AUDIENCES, "assignment_role"))
     due_on: Mapped[date]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

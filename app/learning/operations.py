@@ -7,14 +7,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.learning.models import (
@@ -32,9 +31,6 @@ from app.learning.models import (
     QuizAttempt,
 )
 from app.reports import summaries
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
 
 COURSE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 

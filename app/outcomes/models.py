@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import UTCDateTime, utcnow
+from app.db import UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from app.learning.models import translated
 from app.units.models import Unit
@@ -33,10 +33,6 @@ WALK_STATUS_TITLES = {
 ASSESSMENT_STAGES = ("first_contact", "close")
 #: Adults are counted from this age (in the year of counting).
 ADULT_AGE = 18
-
-
-def _enum(values, name, length=20):
-    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
 
 
 class Household(db.Model):
@@ -140,7 +136,7 @@ class MilestoneEvidence(db.Model):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), index=True)
     on_date: Mapped[date]
-    confirmation: Mapped[str] = mapped_column(_enum(CONFIRMATIONS, "milestone_confirmation"))
+    confirmation: Mapped[str] = mapped_column(string_enum(CONFIRMATIONS, "milestone_confirmation"))
     #: The member who helped (None when reached without help, e.g. confirmed by a document).
     helped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
@@ -163,7 +159,7 @@ class ConfidenceAssessment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
-    stage: Mapped[str] = mapped_column(_enum(ASSESSMENT_STAGES, "assessment_stage"))
+    stage: Mapped[str] = mapped_column(string_enum(ASSESSMENT_STAGES, "assessment_stage"))
     taken_on: Mapped[date]
     #: statement key -> 1..5
     answers: Mapped[dict] = mapped_column(JSON)
@@ -190,7 +186,7 @@ class FollowUp(db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_on: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(_enum(FOLLOW_UP_STATUSES, "follow_up_status"), default="open")
+    status: Mapped[str] = mapped_column(string_enum(FOLLOW_UP_STATUSES, "follow_up_status"), default="open")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -241,7 +237,7 @@ class WalkListEntry(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     #: Order on the member's list (by village, then address).
     position: Mapped[int]
-    status: Mapped[str] = mapped_column(_enum(WALK_STATUSES, "walk_status"), default="pending")
+    status: Mapped[str] = mapped_column(string_enum(WALK_STATUSES, "walk_status"), default="pending")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(String(300))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
-from app.db import utcnow
+from app.db import local_today, utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.learning import operations as learning
@@ -32,7 +32,6 @@ from app.outcomes.models import (
     ResidentMilestone,
 )
 from app.reports import summaries
-from app.visits.availability import LOCAL
 from app.visits.models import GroupSession, Visit
 
 #: The short self-assessment: statement key -> text. The resident rates each from 1 (not at all
@@ -44,10 +43,6 @@ CONFIDENCE_STATEMENTS = {
     "pay": _l("I can pay safely without cash."),
     "scams": _l("I can recognise a scam call or message."),
 }
-
-
-def local_today() -> date:
-    return utcnow().astimezone(LOCAL).date()
 
 
 def ensure_default_milestones() -> None:

@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.models import User
-from app.db import utcnow
+from app.db import local_today, utcnow
 from app.exceptions import Conflict, DomainError, Invalid, NotAllowed
 from app.extensions import db, limiter
 from app.units.models import Unit
@@ -48,10 +48,6 @@ TITLES = {"skill_titles": SKILL_TITLES, "status_titles": VISIT_STATUS_TITLES}
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def local_today() -> date:
-    return utcnow().astimezone(LOCAL).date()
 
 
 def local_midnight(day: date) -> datetime:

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import UTCDateTime, utcnow
+from app.db import UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from app.units.models import Unit
 
@@ -50,10 +49,6 @@ VISIT_STATUS_TITLES = {
 #: Visits in these states hold the member's time.
 ACTIVE_VISIT_STATUSES = ("booked", "done")
 EXCEPTION_KINDS = ("away", "extra")
-
-
-def _enum(values, name, length=20):
-    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
 
 
 class Team(db.Model):
@@ -128,7 +123,7 @@ class AvailabilityException(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     on_date: Mapped[date]
-    kind: Mapped[str] = mapped_column(_enum(EXCEPTION_KINDS, "availability_exception_kind"))
+    kind: Mapped[str] = mapped_column(string_enum(EXCEPTION_KINDS, "availability_exception_kind"))
     #: None for a whole day away.
     start_minute: Mapped[int | None]
     end_minute: Mapped[int | None]
@@ -145,7 +140,7 @@ class HelpRequest(db.Model):
     __table_args__ = (Index("ix_help_requests_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    skill: Mapped[str] = mapped_column(_enum(SKILLS, "help_request_skill", 30))
+    skill: Mapped[str] = mapped_column(string_enum(SKILLS, "help_request_skill", 30))
     #: The village (or the commune when the village is not known).
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     #: Address or meeting point.
@@ -160,7 +155,7 @@ class HelpRequest(db.Model):
     resident_record_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    status: Mapped[str] = mapped_column(_enum(REQUEST_STATUSES, "help_request_status"), default="new")
+    status: Mapped[str] = mapped_column(string_enum(REQUEST_STATUSES, "help_request_status"), default="new")
     #: When the person agreed that their details are recorded for this help, and who recorded it.
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -195,11 +190,11 @@ class Visit(db.Model):
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: The resident's record (app.outcomes), when known.
     resident_record_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
-    skill: Mapped[str] = mapped_column(_enum(SKILLS, "visit_skill", 30))
+    skill: Mapped[str] = mapped_column(string_enum(SKILLS, "visit_skill", 30))
     place: Mapped[str] = mapped_column(String(300))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(_enum(VISIT_STATUSES, "visit_status"), default="booked")
+    status: Mapped[str] = mapped_column(string_enum(VISIT_STATUSES, "visit_status"), default="booked")
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     cancel_reason: Mapped[str | None] = mapped_column(String(300))

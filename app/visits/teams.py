@@ -8,26 +8,22 @@ their commune. Times are minutes after local (Asia/Ho_Chi_Minh) midnight.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import authz
 from app.auth.models import User
+from app.db import local_today
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.units.models import Unit
-from app.visits.availability import LOCAL
 from app.visits.models import SKILLS, AvailabilityException, Team, TeamMember, WeeklyAvailability
 
 MINUTES_PER_DAY = 24 * 60
 #: Kinds of date exception offered on the form: (model kind, whole day?).
 EXCEPTION_CHOICES = {"away_day": ("away", True), "away_hours": ("away", False), "extra": ("extra", False)}
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL).date()
 
 
 def minute_label(minute: int) -> str:
