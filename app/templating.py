@@ -7,8 +7,11 @@ from pathlib import Path
 
 from babel import Locale
 from babel.numbers import parse_pattern
-from flask import Flask, request, session, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from app import authz
 from app.i18n import LANGUAGE_NAMES
@@ -36,6 +39,33 @@ def url_with_lang(lang: str) -> str:
     return url_for("main.home", lang=lang)
 
 
+def template_translations() -> dict:
+    """gettext, _ and ngettext for one template rendering, bound to the catalog of the language
+    in force. They behave as Jinja's "newstyle" i18n callables (the text is a format string,
+    escaped in HTML templates), but look the catalog up once per page rather than once per
+    message: a page shows a few dozen messages, and every lookup through Flask-Babel costs
+    several context-local reads."""
+    translations = get_translations()
+    lookup, plural_lookup = translations.ugettext, translations.ungettext
+
+    @pass_eval_context
+    def gettext(eval_ctx, string: str, **variables) -> str:
+        text = lookup(string)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 — catalog text is trusted; the variables are escaped
+        return text % variables
+
+    @pass_eval_context
+    def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        text = plural_lookup(singular, plural, num)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 — catalog text is trusted; the variables are escaped
+        return text % variables
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
+
+
 def register(app: Flask) -> None:
     # Static files are cached for a month; their address carries the file's modification time,
     # so a changed stylesheet is fetched again at once.
@@ -54,9 +84,22 @@ def register(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.do")
 
+    # The main menu's links depend only on the person's role (permissions are given per role, see
+    # authz.PERMISSIONS) and the language, so each variant is rendered once per process.
+    menus: dict[tuple[str, str], Markup] = {}
+
+    def main_menu() -> Markup:
+        key = (str(get_locale() or "vi"), current_user.role)
+        menu = menus.get(key)
+        if menu is None:
+            menu = menus[key] = Markup(render_template("_main_menu.html"))  # noqa: S704 — autoescaped
+        return menu
+
     @app.context_processor
     def inject_helpers():
         return {
+            **template_translations(),
+            "main_menu": main_menu,
             "authz": authz,
             "language_names": LANGUAGE_NAMES,
             "current_locale": str(get_locale() or "vi"),

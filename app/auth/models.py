@@ -65,7 +65,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
+    unit: Mapped[Unit] = relationship()
     created_by: Mapped[User | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:

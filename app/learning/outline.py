@@ -1,18 +1,35 @@
-"""A course's table of contents (modules, lessons, quizzes in order), cached per process.
+"""A course's table of contents (modules, lessons, quizzes in order) and its lesson texts,
+cached per process.
 
-Lesson pages are the hot path when a province is told to finish a course by Friday; the outline
-changes only when the course files are synced, so it is cached under the course's content hash
-and rebuilt automatically after a sync.
+Lesson pages are the hot path when a province is told to finish a course by Friday. Course
+content changes only when the course files are synced, and every sync that changes a course
+changes its content hash, so the outline and the lesson texts are cached under that hash: the
+next page after a sync, in any process, finds the new hash and loads the new content.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import select, text
 
 from app.extensions import db
-from app.learning.models import Course, CourseModule, Lesson, Quiz, translated
+from app.learning.models import (
+    DEFAULT_LANGUAGE,
+    Course,
+    CourseModule,
+    Lesson,
+    LessonBody,
+    Quiz,
+    translated,
+)
+
+#: Course slugs and lesson keys (see content.ID_PATTERN). Anything else names nothing and is not
+#: sent to the database (PostgreSQL refuses a NUL byte in a query).
+CONTENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,15 @@ class ModuleEntry:
 
 @dataclass(frozen=True)
 class Outline:
+    course_id: int
+    slug: str
+    titles: dict
+    content_hash: str
     modules: tuple[ModuleEntry, ...]
+
+    @property
+    def title(self) -> str:
+        return translated(self.titles)
 
     @property
     def lessons(self) -> list[LessonEntry]:
@@ -60,6 +85,9 @@ class Outline:
     def module(self, key: str) -> ModuleEntry | None:
         return next((module for module in self.modules if module.key == key), None)
 
+    def lesson(self, key: str) -> LessonEntry | None:
+        return next((lesson for module in self.modules for lesson in module.lessons if lesson.key == key), None)
+
 
 _cache: dict[tuple[int, str], Outline] = {}
 
@@ -71,6 +99,58 @@ def course_outline(course: Course) -> Outline:
         outline = _load(course)
         _cache[cache_key] = outline
     return outline
+
+
+# Plain SQL: built and compiled once, this statement costs next to nothing in Python, which on the
+# busiest page of the site matters more than the comfort of the expression language.
+_READING_STATE = text(
+    """
+    SELECT courses.id, courses.content_hash, EXISTS (
+        SELECT 1 FROM lesson_progress JOIN lessons ON lessons.id = lesson_progress.lesson_id
+        WHERE lesson_progress.user_id = :user_id AND lessons.course_id = courses.id AND lessons.key = :lesson_key
+    ) AS has_read
+    FROM courses
+    WHERE courses.slug = :slug AND courses.retired_at IS NULL
+    """
+)
+
+
+def reading_state(slug: str, lesson_key: str, user_id: int) -> tuple[Outline, bool] | None:
+    """The outline of the active course `slug`, and whether the user has read its lesson
+    `lesson_key`: one query (the content hash and the read mark), the rest from the cache.
+    None when there is no such active course."""
+    if not CONTENT_ID.fullmatch(slug) or not CONTENT_ID.fullmatch(lesson_key):
+        return None
+    row = db.session.execute(_READING_STATE, {"slug": slug, "lesson_key": lesson_key, "user_id": user_id}).one_or_none()
+    if row is None:
+        return None
+    course_id, content_hash, has_read = row
+    outline = _cache.get((course_id, content_hash))
+    if outline is None:
+        outline = course_outline(db.session.get(Course, course_id))
+    return outline, bool(has_read)
+
+
+def lesson_html(outline: Outline, lesson_id: int, lang: str) -> tuple[Markup | None, bool]:
+    """The sanitised lesson text in `lang`, else in Vietnamese; the flag says it fell back."""
+    return _lesson_html(lesson_id, lang, outline.content_hash)
+
+
+@lru_cache(maxsize=512)
+def _lesson_html(lesson_id: int, lang: str, content_hash: str) -> tuple[Markup | None, bool]:
+    # content_hash is part of the cache key only: a sync that changes the course changes it.
+    bodies = dict(
+        db.session.execute(
+            select(LessonBody.lang, LessonBody.html).where(
+                LessonBody.lesson_id == lesson_id, LessonBody.lang.in_({lang, DEFAULT_LANGUAGE})
+            )
+        ).all()
+    )
+    # The stored HTML was sanitised (nh3 allow-list) when the course was synced.
+    if lang in bodies:
+        return Markup(bodies[lang]), False  # noqa: S704
+    fallback = bodies.get(DEFAULT_LANGUAGE)
+    return (Markup(fallback) if fallback is not None else None), True  # noqa: S704
 
 
 def _load(course: Course) -> Outline:
@@ -99,4 +179,4 @@ def _load(course: Course) -> Outline:
             if lesson_module == module_id
         )
         entries.append(ModuleEntry(key, titles, quizzes.get(module_id), module_lessons))
-    return Outline(tuple(entries))
+    return Outline(course.id, course.slug, dict(course.titles or {}), course.content_hash, tuple(entries))

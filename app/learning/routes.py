@@ -11,7 +11,7 @@ from app.exceptions import DomainError
 from app.extensions import db
 from app.learning import operations
 from app.learning.models import AUDIENCE_TITLES, AUDIENCES, AttemptQuestion, Lesson, Question, QuizAttempt
-from app.learning.outline import course_outline
+from app.learning.outline import lesson_html, reading_state
 from config import BASE_DIR
 
 bp = Blueprint("learning", __name__, url_prefix="/learning")
@@ -117,27 +117,26 @@ def enroll(slug: str):
 @bp.route("/<slug>/lessons/<key>")
 @login_required
 def lesson(slug: str, key: str):
-    course = _course_or_404(slug)
-    outline = course_outline(course)
-    lesson = next((entry for entry in outline.lessons if entry.key == key), None)
+    # The hot path: one query here (course content hash and read mark); the rest is cached.
+    state = reading_state(slug, key, current_user.id)
+    lesson = state[0].lesson(key) if state else None
     if lesson is None:
         abort(404)
+    outline, read = state
     previous, _this, following = outline.position(lesson.id)
     module = outline.module(lesson.module_key)
-    body, fell_back = operations.lesson_body(lesson, str(get_locale() or "vi"))
-    last_of_module = module.lessons[-1].id == lesson.id
+    body, fell_back = lesson_html(outline, lesson.id, str(get_locale() or "vi"))
     return render_template(
         "learning/lesson.html",
-        course=course,
+        course=outline,
         lesson=lesson,
         module=module,
         body=body,
         fell_back=fell_back,
         previous=previous,
         next=following,
-        read=operations.has_read(current_user, lesson.id),
-        quiz_next=module.quiz_id is not None and last_of_module,
-        form=EmptyForm(),
+        read=read,
+        quiz_next=module.quiz_id is not None and module.lessons[-1].id == lesson.id,
     )
 
 
