@@ -42,7 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.db import configure_sqlite, render_item
+    from app.db import commit_if_read_only, configure_sqlite, render_item, track_writes
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import compile_translations, select_locale
 
@@ -50,6 +50,12 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine)
+            track_writes(engine)  # after configure_sqlite, whose BEGIN is not a write
+
+    @app.teardown_request
+    def end_read_only_transaction(error):
+        commit_if_read_only(db.session(), error)
+
     migrate.init_app(
         app,
         db,

@@ -1,5 +1,7 @@
 """The declarative base shared by every model."""
 
+import logging
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -96,3 +98,38 @@ def configure_sqlite(engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN")
+
+
+# --- ending read-only transactions ---------------------------------------------------------------
+
+_READ_STATEMENT = re.compile(r"\s*select\b", re.IGNORECASE)
+
+
+def track_writes(engine) -> None:
+    """Note on each connection whether its current transaction sent anything but SELECT."""
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_execute(connection, _cursor, statement, _parameters, _context, _executemany):
+        if not _READ_STATEMENT.match(statement):
+            connection.info["wrote"] = True
+
+
+def commit_if_read_only(session, error: BaseException | None) -> None:
+    """End a request's transaction with COMMIT when it only read: no error, nothing waiting to
+    be flushed, no statement but SELECT sent (see track_writes). For such a transaction COMMIT
+    and ROLLBACK are the same, but psycopg forgets every prepared statement on ROLLBACK, and
+    PostgreSQL would then parse and plan the same queries again on every page. Anything else is
+    left to the session's usual end, a ROLLBACK."""
+    if error is not None or not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted or session.connection().info.get("wrote", True):
+        return
+    try:
+        session.commit()
+    except Exception:  # the page was served and nothing was written: note it and roll back
+        logging.getLogger(__name__).warning("ending a read-only transaction failed", exc_info=True)
+        session.rollback()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.numbers import parse_pattern
-from flask import Flask, render_template, request, session, url_for
+from flask import Flask, current_app, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -66,7 +68,49 @@ def template_translations() -> dict:
     return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
 
 
+#: Stands for the person's CSRF token in a shared page until it is served (random, so no page
+#: content can contain it by chance).
+_CSRF_MARK = "csrf-" + secrets.token_hex(16)
+SHARED_PAGES_KEPT = 2000
+
+
+def render_shared_page(template_name: str, vary: tuple, **context) -> str:
+    """Render a page once for everyone who would see the same thing, then reuse it.
+
+    For the busiest pages (a lesson read by a whole province). The page may show nothing about
+    the person except what the key holds: `vary` (what the page's own content depends on beyond
+    its address, e.g. a content version and "already read") plus everything the site header
+    depends on — address, language, role (the menu), text size and the number of unread
+    notifications. The person's own CSRF token goes in as the page is served. A page with
+    messages waiting to be shown (flash) is rendered afresh. Kept per process, at most
+    SHARED_PAGES_KEPT pages (then started over)."""
+    if session.get("_flashes"):
+        return render_template(template_name, **context)
+    from app.jobs.routes import unread_notifications
+
+    key = (
+        template_name,
+        vary,
+        request.method,
+        request.full_path,
+        str(get_locale() or "vi"),
+        current_user.role if current_user.is_authenticated else None,
+        bool(session.get("large_text")),
+        unread_notifications(),
+    )
+    pages: dict = current_app.extensions["shared_pages"]
+    page = pages.get(key)
+    if page is None:
+        page = render_template(template_name, csrf_token=lambda: _CSRF_MARK, **context)
+        if len(pages) >= SHARED_PAGES_KEPT:
+            pages.clear()
+        pages[key] = page
+    return page.replace(_CSRF_MARK, generate_csrf())
+
+
 def register(app: Flask) -> None:
+    app.extensions["shared_pages"] = {}
+
     # Static files are cached for a month; their address carries the file's modification time,
     # so a changed stylesheet is fetched again at once.
     versions: dict[str, int] = {}

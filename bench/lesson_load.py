@@ -83,7 +83,7 @@ def report(results: dict, args) -> bool:
     )
     header = (
         f"{'':<34}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}{'requests':>9}"
-        f"{'CPU ms':>8}{'busy':>6}  checks"
+        f"{'CPU ms':>8}{'PG ms':>7}{'wrk ms':>7}{'busy':>6}  checks"
     )
     print(header)
     print("-" * len(header))
@@ -93,11 +93,12 @@ def report(results: dict, args) -> bool:
             checks += f"; socket errors: {item.socket_errors}"
         print(
             f"{item.name:<34}{item.rps:>8.0f}{item.p50_ms:>8.1f}{item.p90_ms:>8.1f}{item.p99_ms:>8.1f}"
-            f"{item.max_ms:>8.1f}{item.requests:>9}{item.worker_cpu_ms:>8.1f}{item.busy_before:>6.0%}  {checks}"
+            f"{item.max_ms:>8.1f}{item.requests:>9}{item.worker_cpu_ms:>8.2f}{item.postgres_cpu_ms:>7.2f}"
+            f"{item.wrk_cpu_ms:>7.2f}{item.busy_before:>6.0%}  {checks}"
         )
         if item.note:
             print(f"{'':<34}{item.note}")
-    print("CPU ms: CPU time of the gunicorn workers per request (PostgreSQL's and wrk's not included).")
+    print("CPU ms: CPU time of the gunicorn workers per request; PG ms: of PostgreSQL; wrk ms: of wrk.")
     print("busy: share of the CPUs used by other programs in the second before the run (ideally ~0%).")
     if max(item.busy_before for item in (base, lesson, quiz)) > 0.1:
         print("WARNING: the machine was busy with other work; the figures are lower than it can do.")

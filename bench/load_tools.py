@@ -7,6 +7,7 @@ import http.client
 import os
 import platform
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -82,6 +83,20 @@ class Server:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time (user + system) used so far by every PostgreSQL process on this machine."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):  # the process ended meanwhile
+            continue
+        if name == "postgres" or name.startswith("postgres:"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -222,6 +237,8 @@ class LoadResult:
     socket_errors: str = ""
     busy_before: float = 0.0
     worker_cpu_ms: float = 0.0
+    postgres_cpu_ms: float = 0.0
+    wrk_cpu_ms: float = 0.0
     note: str = ""
 
 
@@ -291,14 +308,20 @@ def run_wrk(
         expect_location,
     ]
     busy = background_busy()
-    cpu_before = server.worker_cpu_seconds()
+    cpu_before, postgres_before = server.worker_cpu_seconds(), postgres_cpu_seconds()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     cpu_used = server.worker_cpu_seconds() - cpu_before
+    postgres_used = postgres_cpu_seconds() - postgres_before
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_used = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     result = parse_wrk(name, done.stdout)
     result.busy_before = busy
     result.worker_cpu_ms = 1000 * cpu_used / max(result.requests, 1)
+    result.postgres_cpu_ms = 1000 * postgres_used / max(result.requests, 1)
+    result.wrk_cpu_ms = 1000 * wrk_used / max(result.requests, 1)
     return result
 
 

@@ -17,25 +17,25 @@ PAGE_SIZE = 20
 UNREAD_COUNT_SECONDS = 60
 
 
+def unread_notifications() -> int:
+    """The number of unread notifications, for the main menu. The count is kept in the session
+    for up to UNREAD_COUNT_SECONDS, so busy pages (a lesson read by a whole province) do not
+    count notifications on every request; opening the notifications page refreshes it."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        cached = session.get("unread")
+        now = int(time.time())
+        if cached and cached[0] == current_user.id and now - cached[1] < UNREAD_COUNT_SECONDS:
+            g.unread_notifications = cached[2]
+        else:
+            g.unread_notifications = unread_count(current_user.id)
+            session["unread"] = (current_user.id, now, g.unread_notifications)
+    return g.unread_notifications
+
+
 @bp.app_context_processor
 def inject_unread_notifications():
-    """`unread_notifications()` for the main menu. The count is kept in the session for up to
-    UNREAD_COUNT_SECONDS, so busy pages (a lesson read by a whole province) do not count
-    notifications on every request; opening the notifications page refreshes it."""
-
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        if "unread_notifications" not in g:
-            cached = session.get("unread")
-            now = int(time.time())
-            if cached and cached[0] == current_user.id and now - cached[1] < UNREAD_COUNT_SECONDS:
-                g.unread_notifications = cached[2]
-            else:
-                g.unread_notifications = unread_count(current_user.id)
-                session["unread"] = (current_user.id, now, g.unread_notifications)
-        return g.unread_notifications
-
     return {"unread_notifications": unread_notifications}
 
 

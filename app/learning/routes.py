@@ -12,6 +12,7 @@ from app.extensions import db
 from app.learning import operations
 from app.learning.models import AUDIENCE_TITLES, AUDIENCES, AttemptQuestion, Lesson, Question, QuizAttempt
 from app.learning.outline import lesson_html, reading_state
+from app.templating import render_shared_page
 from config import BASE_DIR
 
 bp = Blueprint("learning", __name__, url_prefix="/learning")
@@ -126,8 +127,10 @@ def lesson(slug: str, key: str):
     previous, _this, following = outline.position(lesson.id)
     module = outline.module(lesson.module_key)
     body, fell_back = lesson_html(outline, lesson.id, str(get_locale() or "vi"))
-    return render_template(
+    # The same for every reader with the same role and language, apart from the read mark.
+    return render_shared_page(
         "learning/lesson.html",
+        (outline.content_hash, read),
         course=outline,
         lesson=lesson,
         module=module,

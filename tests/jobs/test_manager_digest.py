@@ -54,6 +54,11 @@ def province(db, units, make_user, make_unit, make_course):
     w.week_before = w.week - timedelta(weeks=1)
     w.monday = datetime.combine(w.week + timedelta(weeks=1), time(7, 15), tzinfo=LOCAL)
     last_week = datetime.combine(w.week_before + timedelta(days=2), time(10), tzinfo=LOCAL)
+    # "A moment ago", but never before this week began (the suite may run just after midnight
+    # on a Monday).
+    week_start = datetime.combine(w.week, time(0), tzinfo=LOCAL)
+    half_an_hour_ago = max(utcnow() - timedelta(minutes=30), week_start)
+    five_minutes_ago = max(utcnow() - timedelta(minutes=5), half_an_hour_ago)
 
     def person(role, unit):
         return make_user(role, unit)
@@ -76,7 +81,7 @@ def province(db, units, make_user, make_unit, make_course):
         return request
 
     q1 = ask(units["v1a"], filed=last_week - timedelta(days=1))
-    q2 = ask(units["v1a"], filed=utcnow() - timedelta(minutes=30))
+    q2 = ask(units["v1a"], filed=half_an_hour_ago)
     ask(units["v1b"], "cashless")  # these five wait: C1B 2, C1A 1, C2A 2
     ask(units["v1b"])
     ask(units["v1a"])
@@ -101,7 +106,7 @@ def province(db, units, make_user, make_unit, make_course):
         visits.complete_visit(member, row, skills_done=[request.skill], minutes_spent=30, **outcome)
 
     visit(q1, last_week, resolved=True, rating=5)  # waited a day
-    visit(q2, utcnow() - timedelta(minutes=5), resolved=False, follow_up_reason="Gọi lại")
+    visit(q2, five_minutes_ago, resolved=False, follow_up_reason="Gọi lại")
     db.session.flush()
     return w
 
