@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app import create_app
 from app.auth.models import User
@@ -208,6 +210,28 @@ def login_as(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def page_queries(client):
+    """`page_queries(url)`: GET `url` on the test client (200 expected) and return the number of
+    SQL statements the request sent, and the page's text — to keep N+1 queries off list pages."""
+
+    def count(url: str) -> tuple[int, str]:
+        statements = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+        assert response.status_code == 200, response.status_code
+        return len(statements), response.get_data(as_text=True)
+
+    return count
 
 
 @pytest.fixture

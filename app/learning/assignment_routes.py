@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from app import authz
@@ -160,7 +161,12 @@ def new_class():
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            chosen = list(db.session.scalars(select(User).where(User.id.in_(form.attendees.data or []))))
+            # Recording the class checks every attendee's unit.
+            chosen = list(
+                db.session.scalars(
+                    select(User).where(User.id.in_(form.attendees.data or [])).options(joinedload(User.unit))
+                )
+            )
             try:
                 if len(chosen) != len(set(form.attendees.data or [])):
                     raise Invalid(_("Some of the people chosen do not exist."), field="attendees")

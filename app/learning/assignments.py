@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app import authz
 from app.auth.models import User
@@ -179,6 +179,7 @@ def assignees_query(assignment: Assignment):
     return (
         select(User)
         .join(User.unit)
+        .options(contains_eager(User.unit))
         .where(
             User.role == assignment.role,
             User.active.is_(True),

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app import authz
 from app.audit.operations import record
@@ -66,6 +66,7 @@ def attendee_choices(actor: User) -> list[User]:
         db.session.scalars(
             select(User)
             .join(User.unit)
+            .options(contains_eager(User.unit))
             .where(
                 authz.unit_scope_filter(actor, Unit.path),
                 User.role.in_(AUDIENCES),
@@ -193,6 +194,7 @@ def class_attendees(training_class: TrainingClass) -> list[User]:
             select(User)
             .join(ClassAttendance, ClassAttendance.user_id == User.id)
             .join(User.unit)
+            .options(contains_eager(User.unit))
             .where(ClassAttendance.class_id == training_class.id)
             .order_by(Unit.path, User.full_name, User.id)
         )

@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
@@ -111,6 +111,7 @@ def ledger_page(month: date, unit: Unit | None) -> LedgerPage:
         db.session.scalars(
             select(User)
             .join(Unit, Unit.id == User.unit_id)
+            .options(contains_eager(User.unit))
             .where(User.role == "tech_team", in_area)
             .order_by(User.full_name, User.id)
         )

@@ -8,6 +8,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
+from sqlalchemy.orm import contains_eager
 from wtforms import SelectChoice
 
 from app import authz
@@ -60,6 +61,7 @@ def _account_candidates(resident: Resident) -> list[User]:
             select(User)
             .join(Unit, Unit.id == User.unit_id)
             .outerjoin(Resident, Resident.user_id == User.id)
+            .options(contains_eager(User.unit))
             .where(
                 Unit.path.startswith(area.path, autoescape=True),
                 User.role == "resident",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import authz
 from app.auth.models import User
@@ -40,6 +41,7 @@ def attendees(session: GroupSession) -> list[User]:
             select(User)
             .join(SessionSignup, SessionSignup.user_id == User.id)
             .where(SessionSignup.session_id == session.id, SessionSignup.attended.is_(True))
+            .options(joinedload(User.unit))  # recording milestones checks each attendee's unit
             .order_by(User.full_name, User.id)
         )
     )

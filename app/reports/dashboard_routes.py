@@ -14,6 +14,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.auth.models import ROLE_TITLES, User
@@ -203,6 +204,7 @@ def _people(commune: Unit, village: Unit | None, role: str | None, page: int):
     query = (
         select(User)
         .join(Unit, Unit.id == User.unit_id)
+        .options(contains_eager(User.unit))
         .where(Unit.path.startswith(area.path, autoescape=True), User.role.in_(LEARNER_ROLES))
         .order_by(Unit.path, User.full_name, User.id)
     )

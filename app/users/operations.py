@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.audit.operations import record
@@ -240,6 +241,7 @@ def people_query(viewer: User, search: str | None = None, *, role: str | None = 
     query = (
         select(User)
         .join(User.unit)
+        .options(contains_eager(User.unit))
         .where(authz.people_filter(viewer, User, Unit))
         .order_by(Unit.path, User.full_name, User.id)
     )

@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 from wtforms import SelectChoice
 
@@ -513,6 +514,7 @@ def _render_session(session: GroupSession, status: int = 200, signup_form=None):
         residents = db.session.scalars(
             select(User)
             .join(Unit, Unit.id == User.unit_id)
+            .options(contains_eager(User.unit))
             .where(
                 Unit.path.startswith(commune.path, autoescape=True),
                 User.role == "resident",

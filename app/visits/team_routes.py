@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from app import authz
@@ -81,7 +82,10 @@ def teams_index():
 
 
 def _load_team(team_id: int) -> Team:
-    team = db.session.get(Team, team_id)
+    # Every team page lists the members with their unit.
+    team = db.session.get(
+        Team, team_id, options=[selectinload(Team.members).joinedload(TeamMember.user).joinedload(User.unit)]
+    )
     if team is None:
         abort(404)
     authz.ensure(authz.may(current_user, "teams.manage", team.unit))

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.auth.models import User
@@ -83,6 +84,7 @@ def candidate_members(team: Team) -> list[User]:
     people = db.session.scalars(
         select(User)
         .join(Unit, Unit.id == User.unit_id)
+        .options(contains_eager(User.unit))
         .where(
             User.role == "tech_team",
             User.active.is_(True),
@@ -153,6 +155,7 @@ def members_in_scope(actor: User) -> list[User]:
         db.session.scalars(
             select(User)
             .join(Unit, Unit.id == User.unit_id)
+            .options(contains_eager(User.unit))
             .where(User.role == "tech_team", authz.unit_scope_filter(actor, Unit.path))
             .order_by(User.full_name, User.id)
         )

@@ -154,6 +154,25 @@ def test_a_month_that_is_not_year_and_month_is_refused_clearly(w, client, sign_i
         assert "Give the month as year and month, e.g. " in page(response)
 
 
+def test_the_ledger_and_its_export_do_not_query_once_per_members_village(
+    client, login_as, units, make_unit, make_user, page_queries
+):
+    villages = [make_unit("village", units["c1"], name=f"Thôn số {n}") for n in range(6)]
+    members = [make_user("tech_team", villages[0]) for _ in range(6)]
+    login_as(make_user("commune_manager", units["c1"]))
+    client.get("/outcomes/ledger")  # the first page of a session also counts the menu's notifications
+    for path in ("/outcomes/ledger", "/outcomes/ledger.csv"):
+        counts = []
+        for spread_over in (2, 6):
+            for n, member in enumerate(members):
+                member.unit = villages[n % spread_over]
+            db.session.flush()
+            statements, text = page_queries(path)
+            counts.append(statements)
+        assert counts[1] == counts[0], path
+        assert all(village.name in text for village in villages)
+
+
 def test_the_xlsx_export_holds_the_same_figures_as_the_csv(w, client, sign_in):
     sign_in(w.admin)
     from_csv = csv_rows(client.get(f"/outcomes/ledger.csv?{w.query}&unit=C1"))

@@ -397,6 +397,24 @@ def test_a_member_links_an_account_of_the_same_commune(w, client, login_as, make
     assert "lan1958" in page(client.get(f"/outcomes/residents/{w.lan.id}"))
 
 
+def test_the_accounts_offered_for_linking_cost_no_query_per_village(w, client, login_as, make_unit, make_user):
+    villages = [make_unit("village", w.units["c1"], name=f"Thôn số {n}") for n in range(6)]
+    accounts = [make_user("resident", villages[0]) for _ in range(6)]
+    login_as(w.member)
+    url = f"/outcomes/residents/{w.lan.id}"
+    client.get(url)  # the first page of a session also counts the menu's notifications
+    counts = []
+    for spread_over in (2, 6):
+        for n, account in enumerate(accounts):
+            account.unit = villages[n % spread_over]
+        db.session.flush()
+        with counting_queries() as queries:
+            html = page(client.get(url))
+        counts.append(queries["n"])
+    assert counts[1] == counts[0]
+    assert all(village.name in html for village in villages)
+
+
 def _course_row(html: str, title: str) -> list[str]:
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if title in r)
     return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
