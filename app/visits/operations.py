@@ -23,6 +23,7 @@ from app.extensions import db
 from app.reports import summaries
 from app.units.models import Unit
 from app.users.operations import clean_phone
+from app.visits import notices
 from app.visits.availability import LOCAL, members_for
 from app.visits.models import (
     ACTIVE_VISIT_STATUSES,
@@ -267,6 +268,7 @@ def reschedule_visit(actor: User, visit: Visit, starts_at: datetime, duration_mi
     _serialise_writes(member.id)
     if _overlapping(member, starts_at, ends_at, ignore_visit_id=visit.id) is not None:
         raise Conflict(_("This member already has a visit at that time. Choose another time or member."))
+    moved_from = visit.starts_at
     try:
         with db.session.begin_nested():
             visit.starts_at, visit.ends_at = starts_at, ends_at
@@ -274,6 +276,8 @@ def reschedule_visit(actor: User, visit: Visit, starts_at: datetime, duration_mi
         if getattr(error.orig, "sqlstate", None) == "23P01":
             raise Conflict(_("This member already has a visit at that time. Choose another time or member.")) from error
         raise
+    if visit.starts_at != moved_from:
+        notices.visit_moved(visit, actor, moved_from)
     return visit
 
 
@@ -285,6 +289,7 @@ def cancel_visit(actor: User, visit: Visit, reason: str) -> Visit:
     visit.status = "cancelled"
     if visit.request is not None and visit.request.status == "scheduled":
         visit.request.status = "new"  # back on the triage list
+    notices.visit_cancelled(visit, actor)
     return visit
 
 

@@ -1,0 +1,70 @@
+"""Telling the people of a booked visit that it was cancelled or moved, and withdrawing the
+reminders that no longer hold.
+
+Reminders are queued up to 24 hours ahead (app/jobs/reminders.py); one still waiting in the
+outbox when the visit is cancelled or moved would send the member or the resident to a visit at
+a time that is no longer true.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_
+
+from app.auth.models import User
+from app.extensions import db
+from app.jobs.models import Message
+from app.jobs.outbox import enqueue
+from app.jobs.reminders import REMINDER_LEADS, VISIT_PAGE, page_link
+from app.visits.models import SKILL_TITLES, Visit
+
+
+def withdraw_reminders(visit: Visit) -> int:
+    """Delete the visit's reminders that have not gone out yet. Returns how many."""
+    prefixes = [f"visit-{lead}:{visit.id}:" for lead in REMINDER_LEADS]
+    result = db.session.execute(
+        delete(Message)
+        .where(Message.status == "pending", or_(*(Message.key.startswith(prefix) for prefix in prefixes)))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def _people_to_tell(visit: Visit, actor: User) -> list[User]:
+    """The member and the resident's account, except whoever made the change."""
+    people = [visit.member, visit.resident]
+    return [person for person in people if person is not None and person.id != actor.id]
+
+
+def _person_name(visit: Visit) -> str:
+    if visit.request is not None:
+        return visit.request.name
+    return visit.resident.full_name if visit.resident is not None else ""
+
+
+def _tell(visit: Visit, actor: User, key: str, template: str, **context) -> None:
+    endpoint, argument = VISIT_PAGE
+    for person in _people_to_tell(visit, actor):
+        enqueue(
+            f"{key}:{person.id}",
+            person,
+            template,
+            link=page_link(endpoint, **{argument: visit.id}),
+            visit=visit,
+            is_member=person.id == visit.member_id,
+            skill=SKILL_TITLES[visit.skill],
+            person_name=_person_name(visit),
+            **context,
+        )
+
+
+def visit_cancelled(visit: Visit, actor: User) -> None:
+    withdraw_reminders(visit)
+    _tell(visit, actor, f"cancelled-visit:{visit.id}", "visit_cancelled")
+
+
+def visit_moved(visit: Visit, actor: User, moved_from: datetime) -> None:
+    withdraw_reminders(visit)
+    stamp = visit.starts_at.strftime("%Y%m%dT%H%MZ")
+    _tell(visit, actor, f"moved-visit:{visit.id}:{stamp}", "visit_moved", moved_from=moved_from)
