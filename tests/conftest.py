@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 
 from app import create_app
 from app.auth.models import User
@@ -44,6 +44,26 @@ def database_url(tmp_path_factory) -> str:
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """The address of a new, empty database next to the test database (SQLite: a file in the
+    test's folder; PostgreSQL: `<name>_empty`, dropped afterwards), for tests that need real
+    transaction ends or a schema of their own."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"{url.database}_empty"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 class IsolatedClient(FlaskClient):
@@ -232,6 +252,35 @@ def page_queries(client):
         return len(statements), response.get_data(as_text=True)
 
     return count
+
+
+@pytest.fixture
+def villages(make_unit, units):
+    """Six villages of commune C1, to spread people over."""
+    return [make_unit("village", units["c1"], name=f"Thôn số {n}") for n in range(6)]
+
+
+@pytest.fixture
+def queries_by_spread(client, villages, page_queries):
+    """`queries_by_spread(url, people)`: the SQL statements of GET `url` with `people` in two of
+    `villages`, then spread over all six. Equal counts mean the page loads the people's units with
+    them, not one query per village. Also checks every village's name is on the page."""
+
+    def measure(url: str, people) -> tuple[int, int]:
+        counts = []
+        for over in (2, 6):
+            for n, person in enumerate(people):
+                person.unit = villages[n % over]
+            _db.session.flush()
+            if not counts:
+                client.get(url)  # the first page of a session also counts the menu's notifications
+            statements, text = page_queries(url)
+            counts.append(statements)
+        for village in villages:
+            assert village.name in text
+        return counts[0], counts[1]
+
+    return measure
 
 
 @pytest.fixture

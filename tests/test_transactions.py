@@ -6,29 +6,11 @@ These tests need real transaction ends, so they use an app of their own on a dat
 own, not the suite's rolled-back test transaction."""
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, func, select, text
 
 from app import create_app
 from app.extensions import db
 from app.units.models import Unit
-
-
-@pytest.fixture
-def own_database_url(database_url, tmp_path):
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'transactions.db'}"
-        return
-    name = f"{url.database}_transactions"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _unit(code: str) -> Unit:
@@ -36,12 +18,12 @@ def _unit(code: str) -> Unit:
 
 
 @pytest.fixture
-def probe(own_database_url, monkeypatch):
+def probe(empty_database_url, monkeypatch):
     """An app with a few routes that read or write units, and a record of how each of its
     transactions ended."""
     monkeypatch.setenv("APP_ENV", "testing")
     app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": own_database_url, "SEED_DEMO": False, "WTF_CSRF_ENABLED": False}
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url, "SEED_DEMO": False, "WTF_CSRF_ENABLED": False}
     )
     ends: list[str] = []
 

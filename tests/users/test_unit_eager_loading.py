@@ -6,56 +6,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from app.extensions import db
 from app.learning.assignments import local_today
 from app.learning.models import Assignment, ClassAttendance, TrainingClass
 
 
-@pytest.fixture
-def villages(make_unit, units):
-    return [make_unit("village", units["c1"], name=f"Thôn số {n}") for n in range(6)]
-
-
-def spread(people, villages, over: int) -> None:
-    """Put the people in the first `over` villages, in turn."""
-    for n, person in enumerate(people):
-        person.unit = villages[n % over]
-    db.session.flush()
-
-
-def queries_in_two_and_six_villages(client, page_queries, url, people, villages) -> tuple[int, int]:
-    spread(people, villages, over=2)
-    client.get(url)  # the first page of a session also counts the menu's notifications
-    in_two, _html = page_queries(url)
-    spread(people, villages, over=6)
-    in_six, html = page_queries(url)
-    for village in villages:
-        assert village.name in html
-    return in_two, in_six
-
-
-def test_the_people_list_does_not_query_once_per_unit(client, login_as, make_user, units, villages, page_queries):
+def test_the_people_list_does_not_query_once_per_unit(login_as, make_user, units, villages, queries_by_spread):
     people = [make_user("resident", villages[0]) for _ in range(6)]
     login_as(make_user("commune_manager", units["c1"]))
-    in_two, in_six = queries_in_two_and_six_villages(client, page_queries, "/users/", people, villages)
+    in_two, in_six = queries_by_spread("/users/", people)
     assert in_six == in_two
 
 
 def test_the_class_attendance_form_does_not_query_once_per_unit(
-    client, login_as, make_user, make_course, units, villages, page_queries
+    login_as, make_user, make_course, units, villages, queries_by_spread
 ):
     make_course(slug="class-course", modules=[{"id": "m1", "lessons": ["l1"]}])
     people = [make_user(role, villages[0]) for role in ("resident", "cadre") * 3]
     login_as(make_user("tech_team", units["c1"]))
     url = "/learning/classes/new?course=class-course"
-    in_two, in_six = queries_in_two_and_six_villages(client, page_queries, url, people, villages)
+    in_two, in_six = queries_by_spread(url, people)
     assert in_six == in_two
 
 
 def test_a_recorded_class_lists_its_attendees_without_a_query_per_unit(
-    client, login_as, make_user, make_course, units, villages, page_queries
+    login_as, make_user, make_course, units, villages, queries_by_spread
 ):
     course, _folder = make_course(slug="class-course", modules=[{"id": "m1", "lessons": ["l1"]}])
     tech = make_user("tech_team", units["c1"])
@@ -73,12 +48,12 @@ def test_a_recorded_class_lists_its_attendees_without_a_query_per_unit(
     db.session.flush()
     login_as(tech)
     url = f"/learning/classes/{training_class.id}"
-    in_two, in_six = queries_in_two_and_six_villages(client, page_queries, url, people, villages)
+    in_two, in_six = queries_by_spread(url, people)
     assert in_six == in_two
 
 
 def test_an_assignment_lists_its_assignees_without_a_query_per_unit(
-    client, login_as, make_user, make_course, units, villages, page_queries
+    login_as, make_user, make_course, units, villages, queries_by_spread
 ):
     course, _folder = make_course(slug="cadre-course", audience="cadre", modules=[{"id": "m1", "lessons": ["l1"]}])
     manager = make_user("commune_manager", units["c1"])
@@ -94,5 +69,5 @@ def test_an_assignment_lists_its_assignees_without_a_query_per_unit(
     db.session.flush()
     login_as(manager)
     url = f"/learning/assignments/{assignment.id}"
-    in_two, in_six = queries_in_two_and_six_villages(client, page_queries, url, people, villages)
+    in_two, in_six = queries_by_spread(url, people)
     assert in_six == in_two
