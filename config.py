@@ -55,8 +55,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
-        # A session lasts 12 hours from sign-in, not from the last click: the cookie is then
-        # written only when the session changes, not re-signed on every page.
+        # The session cookie is written when the session changes, not re-signed on every page.
+        # It still lasts 12 hours from its last write, and an active person's is rewritten about
+        # once a minute (the menu's notification count, app/jobs/routes.py).
         "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": 60 * 60 * 12,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
