@@ -30,7 +30,9 @@ def register(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Pages for a signed-in person, and every API answer, may hold personal data: never
         # keep them in a shared or browser cache.
-        if request.endpoint != "static" and (request.path.startswith("/api/") or current_user.is_authenticated):
+        # is_anonymous, not is_authenticated: the latter reads the user's row, which a view that
+        # committed has expired, and would load it again just for this header.
+        if request.endpoint != "static" and (request.path.startswith("/api/") or not current_user.is_anonymous):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         return response

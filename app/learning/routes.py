@@ -238,7 +238,8 @@ def attempt(attempt_id: int):
             flash(error.message, "error")
             return redirect(url_for("learning.course", slug=course.slug))
         db.session.commit()
-        return redirect(url_for("learning.attempt", attempt_id=attempt.id))
+        # attempt_id, not attempt.id: after the commit the attempt would be loaded again.
+        return redirect(url_for("learning.attempt", attempt_id=attempt_id))
     if attempt.submitted_at is None:
         return redirect(url_for("learning.quiz", slug=course.slug, module_key=attempt.quiz.module.key))
     chosen = {asked.question_id: {choice.option_id for choice in asked.choices} for asked in attempt.questions}

@@ -3,6 +3,8 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.learning import operations
@@ -197,3 +199,27 @@ def test_garbage_in_the_quiz_form_is_a_400(client, login_as, quiz_course, make_u
     assert client.post(f"/learning/attempts/{attempt.id}", data={key: "abc"}).status_code == 400
     foreign = client.post(f"/learning/attempts/{attempt.id}", data={key: "999999"}, follow_redirects=True)
     assert "not in this question" in foreign.get_data(as_text=True)
+
+
+def test_a_submission_reads_nothing_again_after_its_commit(client, login_as, quiz_course, make_user, db):
+    """Redirecting to the result must not reload the attempt (and its questions), nor the
+    security headers the signed-in user: a commit expires them, and a whole province submits."""
+    learner = make_user("resident")
+    attempt = operations.open_attempt(learner, quiz_course.modules[0].quiz)
+    db.session.commit()
+    login_as(learner)
+    form = {f"q-{asked.question_id}": [str(i) for i in correct_ids(asked.question)] for asked in attempt.questions}
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.lstrip().upper())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        response = client.post(f"/learning/attempts/{attempt.id}", data=form)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert response.status_code == 302
+    # The view's commit is a RELEASE SAVEPOINT inside the test's transaction.
+    commit = max(i for i, statement in enumerate(statements) if statement.startswith("RELEASE SAVEPOINT"))
+    assert [s for s in statements[commit + 1 :] if s.startswith("SELECT")] == []
