@@ -3,14 +3,23 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import authz
 from app.auth.forms import EmptyForm
 from app.exceptions import DomainError
 from app.extensions import db
 from app.learning import operations
-from app.learning.models import AUDIENCE_TITLES, AUDIENCES, AttemptQuestion, Lesson, Question, QuizAttempt
+from app.learning.models import (
+    AUDIENCE_TITLES,
+    AUDIENCES,
+    AttemptQuestion,
+    CourseModule,
+    Lesson,
+    Question,
+    Quiz,
+    QuizAttempt,
+)
 from app.learning.outline import lesson_html, reading_state
 from app.templating import render_shared_page
 from config import BASE_DIR
@@ -208,11 +217,12 @@ def _options_in_order(attempt: QuizAttempt) -> dict[int, list]:
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
-    # Everything grading and the result page touch, in four queries instead of a few per question.
+    # Everything grading and the result page touch, in five queries instead of a few per question.
     attempt = db.session.get(
         QuizAttempt,
         attempt_id,
         options=[
+            joinedload(QuizAttempt.quiz).joinedload(Quiz.module).joinedload(CourseModule.course),
             selectinload(QuizAttempt.questions).selectinload(AttemptQuestion.question).selectinload(Question.options),
             selectinload(QuizAttempt.questions).selectinload(AttemptQuestion.choices),
         ],
