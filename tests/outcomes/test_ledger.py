@@ -3,6 +3,8 @@
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.outcomes import ledger, operations
@@ -98,3 +100,49 @@ def test_only_ended_months_are_closed_and_only_by_an_admin(db, units, team, make
         ledger.close_month(admin, operations.local_today(), team)
     with pytest.raises(NotAllowed):
         ledger.close_month(make_user("commune_manager", units["c1"]), last_month(), team)
+
+
+def test_many_members_are_counted_together_as_each_alone_in_a_fixed_number_of_queries(db, units, make_user):
+    """A province-wide ledger has thousands of members: their figures come from a few queries,
+    the same as computing each member's alone."""
+    month = last_month()
+    day = datetime.combine(month + timedelta(days=8), datetime.min.time(), tzinfo=LOCAL)
+    members = [make_user("tech_team", units["v1a"]) for _ in range(8)]
+    for n, member in enumerate(members):
+        for hour in range(n % 3):
+            add_done_visit(db, member, units["v1a"], day.replace(hour=8 + hour), 20 + n)
+        if n % 2:
+            session = GroupSession(
+                unit_id=units["v1a"].id,
+                title="Buổi hỗ trợ",
+                place="Nhà văn hóa",
+                starts_at=day.replace(hour=14),
+                ends_at=day.replace(hour=15),
+                skills=["eid"],
+                capacity=10,
+                signed_up=1,
+                host_id=member.id,
+                created_by_id=member.id,
+            )
+            session.signups = [SessionSignup(user_id=make_user("resident", units["v1a"]).id, attended=True)]
+            db.session.add(session)
+    db.session.flush()
+
+    def statements_for(people):
+        sent = []
+        record = lambda *args: sent.append(args[2])  # noqa: E731
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            rows = ledger.ledger(people, month)
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+        return len(sent), rows
+
+    few, _rows = statements_for(members[:2])
+    many, rows = statements_for(members)
+    assert many == few
+    alone = [ledger.live_row(member.id, month) for member in members]
+    assert rows == alone
+    assert [row.visits for row in rows] == [n % 3 for n in range(8)]
+    assert [row.sessions for row in rows] == [n % 2 for n in range(8)]
+    assert [row.residents_helped for row in rows] == [n % 3 + n % 2 for n in range(8)]
