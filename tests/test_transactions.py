@@ -11,6 +11,7 @@ from sqlalchemy import event, func, select, text
 from app import create_app
 from app.extensions import db
 from app.units.models import Unit
+from tests.conftest import is_postgresql
 
 
 def _unit(code: str) -> Unit:
@@ -116,9 +117,8 @@ def test_a_committed_write_is_kept_and_the_next_read_commits_again(probe):
     assert set(_stored(probe)) == {"KEPT", "COMMITTED"}
 
 
+@pytest.mark.skipif(not is_postgresql(), reason="prepared statements are PostgreSQL's (SQLite has none to lose)")
 def test_postgresql_keeps_the_prepared_statements_of_read_only_requests(probe):
-    if probe.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("prepared statements are PostgreSQL's (SQLite has none to lose)")
 
     @probe.get("/_probe/prepared")
     def prepared():
