@@ -82,9 +82,10 @@ def render_shared_page(template_name: str, vary: tuple, **context) -> str:
     its address, e.g. a content version and "already read") plus everything the site header
     depends on — address, language, role (the menu), text size and the number of unread
     notifications. The person's own CSRF token goes in as the page is served. A page with
-    messages waiting to be shown (flash) is rendered afresh. Kept per process, at most
-    SHARED_PAGES_KEPT pages (then started over)."""
-    if session.get("_flashes"):
+    messages waiting to be shown (flash), or asked for with query arguments other than `lang`,
+    is rendered afresh. Kept per process, at most SHARED_PAGES_KEPT pages (then started over)."""
+    # Other query arguments than the language would only fill the cache with copies.
+    if session.get("_flashes") or set(request.args) - {"lang"}:
         return render_template(template_name, **context)
     from app.jobs.routes import unread_notifications
 

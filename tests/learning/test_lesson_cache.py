@@ -123,3 +123,14 @@ def test_names_that_are_not_course_or_lesson_ids_are_404(client, login_as, make_
     login_as(make_user("resident"))
     for path in (f"{LESSON[:-2]}L1", f"{LESSON}%00", "/learning/te%00st/lessons/l1"):
         assert client.get(path).status_code == 404
+
+
+def test_addresses_with_other_query_arguments_are_not_kept(app, client, login_as, make_user, make_course):
+    make_course()
+    login_as(make_user("resident"))
+    client.get(LESSON)
+    kept = len(app.extensions["shared_pages"])
+    for n in range(5):
+        page = client.get(f"{LESSON}?x={n}")
+        assert page.status_code == 200 and "Text of l1 in en." in page.get_data(as_text=True)
+    assert len(app.extensions["shared_pages"]) == kept
