@@ -248,13 +248,20 @@ def run(args, servers: list[Server], workdir: Path) -> int:
 
     _status, _headers, body = http_request(base_server.port, "GET", f"/row/{prepared.lesson_ids[0]}")
     baseline_bytes = len(body)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(
-            pool.map(
-                lambda learner: sign_in(app_server.port, learner, LEARNER_PASSWORD, prepared.lesson_paths[0]),
-                prepared.learners,
+
+    def sign_everyone_in() -> None:
+        # wrk sends the cookies it is given and keeps none it receives. A fresh sign-in just before
+        # each load means the session's cached menu count (app/jobs/routes.py, kept 60 s) holds
+        # for the whole load, as it would in a browser that stores the cookies it gets.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(
+                pool.map(
+                    lambda learner: sign_in(app_server.port, learner, LEARNER_PASSWORD, prepared.lesson_paths[0]),
+                    prepared.learners,
+                )
             )
-        )
+
+    sign_everyone_in()
     _status, _headers, body = http_request(
         app_server.port, "GET", prepared.lesson_paths[0], prepared.learners[0].cookie
     )
@@ -283,6 +290,7 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     log(f"baseline: {results['baseline'].rps:.0f} req/s")
 
     # (b) lesson pages: every learner reads every lesson in turn
+    sign_everyone_in()
     learners, paths = prepared.learners, prepared.lesson_paths
     lesson_entries = [
         ("GET", paths[(index + turn) % len(paths)], learner.cookie, "")
