@@ -103,6 +103,10 @@ def render_shared_page(template_name: str, vary: tuple, **context) -> str:
     page = pages.get(key)
     if page is None:
         page = render_template(template_name, csrf_token=lambda: _CSRF_MARK, **context)
+        if generate_csrf() in page:
+            # The token came in some other way than csrf_token() (a form's own field, say):
+            # sharing this page would hand one person's token to everyone.
+            raise RuntimeError(f"{template_name} must put the CSRF token in with csrf_token() to be shared")
         if len(pages) >= SHARED_PAGES_KEPT:
             pages.clear()
         pages[key] = page

@@ -134,3 +134,27 @@ def test_addresses_with_other_query_arguments_are_not_kept(app, client, login_as
         page = client.get(f"{LESSON}?x={n}")
         assert page.status_code == 200 and "Text of l1 in en." in page.get_data(as_text=True)
     assert len(app.extensions["shared_pages"]) == kept
+
+
+def test_a_page_that_puts_the_token_in_another_way_is_refused_not_shared(app, make_user):
+    """Only csrf_token() is replaced by each reader's own token; a page that renders the token
+    another way (a form's field) would give the first reader's token to everyone."""
+    from flask_login import login_user
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from app.auth.forms import EmptyForm
+    from app.templating import render_shared_page
+
+    original = app.jinja_env.loader
+    page_with_a_form_field = DictLoader({"_form_token.html": "<form>{{ form.csrf_token }}</form>"})
+    app.jinja_env.loader = ChoiceLoader([page_with_a_form_field, original])
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        with app.test_request_context("/learning/x/lessons/y"):
+            login_user(make_user("resident"))
+            with pytest.raises(RuntimeError, match="csrf_token"):
+                render_shared_page("_form_token.html", ("v",), form=EmptyForm())
+            assert not any(key[0] == "_form_token.html" for key in app.extensions["shared_pages"])
+    finally:
+        app.jinja_env.loader = original
+        app.config["WTF_CSRF_ENABLED"] = False
