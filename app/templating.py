@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from app import authz
 from app.i18n import LANGUAGE_NAMES
+from app.jobs.routes import unread_notifications
 
 
 @lru_cache(maxsize=64)
@@ -87,7 +88,6 @@ def render_shared_page(template_name: str, vary: tuple, **context) -> str:
     # Other query arguments than the language would only fill the cache with copies.
     if session.get("_flashes") or set(request.args) - {"lang"}:
         return render_template(template_name, **context)
-    from app.jobs.routes import unread_notifications
 
     key = (
         template_name,

@@ -56,12 +56,17 @@ def page_link(endpoint: str, **values) -> str | None:
         return None
 
 
-def _visit_link(visit: Visit) -> str | None:
+def visit_reminder_prefix(lead: str, visit_id: int) -> str:
+    """The start of the keys of a visit's reminders with this lead ("24h" or "1h")."""
+    return f"visit-{lead}:{visit_id}:"
+
+
+def visit_link(visit: Visit) -> str | None:
     endpoint, argument = VISIT_PAGE
     return page_link(endpoint, **{argument: visit.id})
 
 
-def _person_name(visit: Visit) -> str:
+def visit_person_name(visit: Visit) -> str:
     if visit.request is not None:
         return visit.request.name
     return visit.resident.full_name if visit.resident is not None else ""
@@ -92,10 +97,11 @@ def enqueue_visit_reminders(now: datetime | None = None) -> int:
     for visit in visits:
         lead = "1h" if visit.starts_at - now <= REMINDER_LEADS["1h"] else "24h"
         stamp = visit.starts_at.strftime("%Y%m%dT%H%MZ")
-        planned.append((f"visit-{lead}:{visit.id}:{visit.member_id}:{stamp}", visit, visit.member, lead))
+        prefix = visit_reminder_prefix(lead, visit.id)
+        planned.append((f"{prefix}{visit.member_id}:{stamp}", visit, visit.member, lead))
         resident = visit.resident
         if resident is not None and resident.email:
-            planned.append((f"visit-{lead}:{visit.id}:{resident.id}:{stamp}", visit, resident, lead))
+            planned.append((f"{prefix}{resident.id}:{stamp}", visit, resident, lead))
 
     done = existing_keys([key for key, *_ in planned])
     created = 0
@@ -107,12 +113,12 @@ def enqueue_visit_reminders(now: datetime | None = None) -> int:
             key,
             person,
             template,
-            link=_visit_link(visit),
+            link=visit_link(visit),
             now=now,
             visit=visit,
             soon=lead == "1h",
             skill=SKILL_TITLES[visit.skill],
-            person_name=_person_name(visit),
+            person_name=visit_person_name(visit),
         )
         created += message is not None
     db.session.flush()
@@ -220,11 +226,11 @@ def enqueue_outcome_nudges(now: datetime | None = None) -> int:
             keys[visit.id],
             visit.member,
             "outcome_nudge",
-            link=_visit_link(visit),
+            link=visit_link(visit),
             now=now,
             visit=visit,
             skill=SKILL_TITLES[visit.skill],
-            person_name=_person_name(visit),
+            person_name=visit_person_name(visit),
         )
         created += message is not None
     db.session.flush()

@@ -24,15 +24,13 @@ from app.learning.models import (
     CourseModule,
     Enrollment,
     Lesson,
-    LessonBody,
     LessonProgress,
     ModuleCompletion,
     Quiz,
     QuizAttempt,
 )
+from app.learning.outline import CONTENT_ID
 from app.reports import summaries
-
-COURSE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 
 
 def active_courses(*, audience: str | None = None, language: str | None = None) -> list[Course]:
@@ -46,9 +44,9 @@ def active_courses(*, audience: str | None = None, language: str | None = None) 
 
 
 def get_course(slug: str) -> Course | None:
-    """The active course with `slug`. Anything that is not a slug (see content.ID_PATTERN) names
+    """The active course with `slug`. Anything that is not a slug (outline.CONTENT_ID) names
     no course, and is not sent to the database (PostgreSQL refuses a NUL byte in a query)."""
-    if not COURSE_SLUG.fullmatch(slug):
+    if not CONTENT_ID.fullmatch(slug):
         return None
     return db.session.scalar(select(Course).where(Course.slug == slug, Course.retired_at.is_(None)))
 
@@ -70,28 +68,6 @@ def enroll(user: User, course: Course) -> tuple[Enrollment, bool]:
         return get_enrollment(user, course), False
     summaries.on_enrolled(user, enrollment)
     return enrollment, True
-
-
-def lesson_body(lesson: Lesson, lang: str) -> tuple[LessonBody | None, bool]:
-    """The lesson in `lang`, else in Vietnamese; the flag says whether it fell back."""
-    bodies = {
-        body.lang: body
-        for body in db.session.scalars(
-            select(LessonBody).where(LessonBody.lesson_id == lesson.id, LessonBody.lang.in_({lang, "vi"}))
-        )
-    }
-    if lang in bodies:
-        return bodies[lang], False
-    return bodies.get("vi"), True
-
-
-def has_read(user: User, lesson_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(LessonProgress.id).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson_id)
-        )
-        is not None
-    )
 
 
 def mark_lesson_read(user: User, lesson: Lesson, *, mode: str = "self", at: datetime | None = None) -> bool:

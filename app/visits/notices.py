@@ -16,13 +16,13 @@ from app.auth.models import User
 from app.extensions import db
 from app.jobs.models import Message
 from app.jobs.outbox import enqueue
-from app.jobs.reminders import REMINDER_LEADS, VISIT_PAGE, page_link
+from app.jobs.reminders import REMINDER_LEADS, visit_link, visit_person_name, visit_reminder_prefix
 from app.visits.models import SKILL_TITLES, Visit
 
 
 def withdraw_reminders(visit: Visit) -> int:
     """Delete the visit's reminders that have not gone out yet. Returns how many."""
-    prefixes = [f"visit-{lead}:{visit.id}:" for lead in REMINDER_LEADS]
+    prefixes = [visit_reminder_prefix(lead, visit.id) for lead in REMINDER_LEADS]
     result = db.session.execute(
         delete(Message)
         .where(Message.status == "pending", or_(*(Message.key.startswith(prefix) for prefix in prefixes)))
@@ -37,24 +37,17 @@ def _people_to_tell(visit: Visit, actor: User) -> list[User]:
     return [person for person in people if person is not None and person.id != actor.id]
 
 
-def _person_name(visit: Visit) -> str:
-    if visit.request is not None:
-        return visit.request.name
-    return visit.resident.full_name if visit.resident is not None else ""
-
-
 def _tell(visit: Visit, actor: User, key: str, template: str, **context) -> None:
-    endpoint, argument = VISIT_PAGE
     for person in _people_to_tell(visit, actor):
         enqueue(
             f"{key}:{person.id}",
             person,
             template,
-            link=page_link(endpoint, **{argument: visit.id}),
+            link=visit_link(visit),
             visit=visit,
             is_member=person.id == visit.member_id,
             skill=SKILL_TITLES[visit.skill],
-            person_name=_person_name(visit),
+            person_name=visit_person_name(visit),
             **context,
         )
 
