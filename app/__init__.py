@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, INSTANCE_DIR, load_config
@@ -86,7 +86,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import bp as api_bp
+    from app.api import auth, campaigns, learning, outcomes, reports, units, visits  # noqa: F401 (register)
+    from app.api.blueprint import bp as api_bp
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.extensions import csrf
@@ -134,7 +135,3 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(scheduler_cli)
 
-
-def wants_json() -> bool:
-    """API requests get JSON errors; everything else gets an HTML page."""
-    return request.path.startswith("/api/") or getattr(g, "api_request", False)

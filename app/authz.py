@@ -167,6 +167,24 @@ def people_filter(viewer, user_model, unit_model) -> ColumnElement[bool]:
     return clause if clause is not None else false()
 
 
+def oversees_campaign(user, campaign) -> bool:
+    """May `user` see every member's walk list of `campaign`: whoever runs campaigns in its
+    commune, and those who follow the figures there (department managers, read-only)."""
+    unit = campaign.unit
+    return may(user, "campaigns.manage", unit) or (may(user, "reports.view", unit) and may(user, "outcomes.view", unit))
+
+
+def may_see_walk_list(user, campaign, member_id: int) -> bool:
+    """A member sees their own list (in their area); overseers see anyone's."""
+    if member_id == user.id and may(user, "outcomes.view", campaign.unit):
+        return True
+    return oversees_campaign(user, campaign)
+
+
+def may_update_walk_entry(user, entry) -> bool:
+    return entry.member_id == user.id or may(user, "campaigns.manage", entry.campaign.unit)
+
+
 def ensure(allowed: bool) -> None:
     """Stop the request with 403 unless `allowed`."""
     if not allowed:

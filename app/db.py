@@ -133,3 +133,8 @@ def commit_if_read_only(session, error: BaseException | None) -> None:
     except Exception:  # the page was served and nothing was written: note it and roll back
         logging.getLogger(__name__).warning("ending a read-only transaction failed", exc_info=True)
         session.rollback()
+
+
+#: Ids are 32-bit integers in the database; a larger number cannot name anything (and PostgreSQL
+#: would refuse to compare it), so it is "not found" or "not valid" before any query.
+MAX_ID = 2**31 - 1

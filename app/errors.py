@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.exceptions import DomainError
 from app.extensions import db
 
 ERROR_CODES = {
@@ -52,6 +53,21 @@ def api_error(status: int, message: str | None = None, code: str | None = None, 
     return response
 
 
+def wants_json() -> bool:
+    """API requests get JSON errors; everything else gets an HTML page."""
+    return request.path.startswith("/api/") or getattr(g, "api_request", False)
+
+
+def domain_error_response(error: DomainError):
+    """A refused operation as the API's JSON error or as an error page, with its status."""
+    if wants_json():
+        extra = dict(error.details)
+        if error.field:
+            extra["field"] = error.field
+        return api_error(error.status, error.message, error.code, **extra)
+    return _page(error.page_status, error.message)
+
+
 def _page(status: int, message: str | None = None):
     return (
         render_template("errors/error.html", status=status, message=message or _message_for(status)),
@@ -60,7 +76,11 @@ def _page(status: int, message: str | None = None):
 
 
 def register(app: Flask) -> None:
-    from app import wants_json
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        # Whatever the refused operation flushed is undone; nothing half-written is committed.
+        db.session.rollback()
+        return domain_error_response(error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

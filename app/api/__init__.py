@@ -1,7 +1,10 @@
-"""The JSON API (/api/v1) for the province's other systems. Bearer tokens, JSON errors."""
+"""The JSON API (/api/v1) for the province's other systems: bearer tokens, JSON in and out.
 
-from flask import Blueprint
+blueprint.py  the blueprint; the modules below register their endpoints on it
+common.py     the caller (token_required), their language, the JSON body
+parsers.py    checked input: times, dates, ids, text, units named by code
+auth.py units.py learning.py visits.py outcomes.py campaigns.py reports.py   the endpoints
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from app.api import auth, campaigns, learning, outcomes, reports, units, visits  # noqa: E402,F401  (routes register on bp)
+Every rule lives in the feature's operations and app.authz, the same functions the pages call;
+a refused operation becomes {"error": {"code", "message", "field"}} through app.errors.
+"""

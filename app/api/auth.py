@@ -1,13 +1,14 @@
+"""Signing in to the API: a bearer token for a username and password, and who the caller is."""
+
 from flask import jsonify
 from flask_babel import gettext as _
 
-from app.api import bp
-from app.api.common import ApiError, current_api_user, json_body, register_error_handlers, token_required
+from app.api.blueprint import bp
+from app.api.common import ApiError, current_api_user, json_body, token_required
 from app.auth import operations
 from app.auth.limits import login_rate_limits, mark_login_succeeded
+from app.exceptions import Invalid
 from app.extensions import db
-
-register_error_handlers(bp)
 
 
 @bp.route("/auth/token", methods=["POST"])
@@ -16,7 +17,7 @@ def issue_token():
     data = json_body()
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        raise ApiError(422, _("Send both username and password as text."), "invalid")
+        raise Invalid(_("Send both username and password as text."))
     user = operations.authenticate(username, password)
     if user is None:
         db.session.commit()

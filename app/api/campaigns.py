@@ -1,8 +1,7 @@
 """Campaigns API: a campaign's walk list, for the teams' own tools.
 
-Who sees which list is decided by app.outcomes.campaign_routes.may_see_walk_list (the same rule
-as the web page): a member sees their own list, managers of the commune (and the department)
-anyone's; another commune's people get 403.
+Who sees which list is decided by app.authz.may_see_walk_list (the same rule as the web page):
+a member sees their own list, managers of the commune (and the department) anyone's; another commune's people get 403.
 """
 
 from __future__ import annotations
@@ -13,12 +12,13 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app import authz
-from app.api import bp
-from app.api.common import ApiError, current_api_user, token_required
-from app.api.learning import MAX_ID, in_callers_language
+from app.api.blueprint import bp
+from app.api.common import current_api_user, in_callers_language, token_required
 from app.auth.models import User
+from app.db import MAX_ID
+from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
-from app.outcomes.campaign_routes import may_see_walk_list, oversees, walk_list_with_households
+from app.outcomes.campaigns import walk_list_with_households
 from app.outcomes.models import Campaign, WalkListEntry
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -30,7 +30,7 @@ def _member_id() -> int | None:
         return None
     raw = raw.strip()
     if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
-        raise ApiError(422, _("Give member_id as a member's number."), "invalid", field="member_id")
+        raise Invalid(_("Give member_id as a member's number."), field="member_id")
     return int(raw)
 
 
@@ -76,16 +76,16 @@ def campaign_walk_list(campaign_id: int):
     user = current_api_user()
     campaign = db.session.get(Campaign, campaign_id) if campaign_id <= MAX_ID else None
     if campaign is None:
-        raise ApiError(404, _("No campaign has this id."), "not_found")
+        raise NotFound(_("No campaign has this id."))
     if not authz.may(user, "outcomes.view", campaign.unit):
-        raise ApiError(403, _("This campaign is outside your area."), "forbidden")
+        raise NotAllowed(_("This campaign is outside your area."))
     member_id = _member_id()
-    if member_id is None and not oversees(user, campaign):
+    if member_id is None and not authz.oversees_campaign(user, campaign):
         member_id = user.id
     if member_id is not None:
-        if not may_see_walk_list(user, campaign, member_id):
-            raise ApiError(403, _("You may see only your own walk list."), "forbidden")
+        if not authz.may_see_walk_list(user, campaign, member_id):
+            raise NotAllowed(_("You may see only your own walk list."))
         if db.session.get(User, member_id) is None:
-            raise ApiError(422, _("No member has this number."), "invalid", field="member_id")
+            raise Invalid(_("No member has this number."), field="member_id")
     entries = walk_list_with_households(campaign, member_id)
     return jsonify({"campaign": _campaign_json(campaign), "entries": [_entry_json(entry) for entry in entries]})

@@ -1,21 +1,29 @@
-"""What every API endpoint shares: the caller, JSON input, errors."""
+"""What every API endpoint shares: the caller, their language, JSON input.
+
+Errors are the operations' own (app.exceptions), answered as JSON by the application's one error
+handler (app.errors); ApiError is for what only the API can get wrong (no JSON, bad credentials).
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.auth.operations import user_for_api_token
-from app.errors import api_error
+from app.errors import ERROR_CODES, api_error
 from app.exceptions import DomainError
 
 
-class ApiError(Exception):
+class ApiError(DomainError):
+    """A request the API cannot take, with its own status and code (401, 415, bad JSON…)."""
+
     def __init__(self, status: int, message: str, code: str | None = None, **extra):
-        super().__init__(message)
-        self.status, self.message, self.code, self.extra = status, message, code, extra
+        super().__init__(message, field=extra.pop("field", None), details=extra)
+        self.status = status
+        self.code = code or ERROR_CODES.get(status, "error")
 
 
 def current_api_user():
@@ -53,12 +61,16 @@ def json_body() -> dict:
     return data
 
 
-def register_error_handlers(bp) -> None:
-    @bp.errorhandler(ApiError)
-    def handle_api_error(error: ApiError):
-        return api_error(error.status, error.message, error.code, **error.extra)
+def in_callers_language(view):
+    """Answer in the caller's saved language when they chose one (as the website does), else in
+    the request's Accept-Language. Goes under @token_required."""
 
-    @bp.errorhandler(DomainError)
-    def handle_domain_error(error: DomainError):
-        extra = {"field": error.field} if error.field else {}
-        return api_error(error.status, error.message, error.code, **extra)
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        locale = current_api_user().locale
+        if locale not in current_app.config["LANGUAGES"]:
+            return view(*args, **kwargs)
+        with force_locale(locale):
+            return view(*args, **kwargs)
+
+    return wrapper

@@ -4,54 +4,32 @@ app.learning.operations; these views parse input, call them and shape the answer
 from __future__ import annotations
 
 import re
-from functools import wraps
 
-from flask import current_app, jsonify, request
-from flask_babel import force_locale
+from flask import jsonify, request
 from flask_babel import gettext as _
 
-from app.api import bp
-from app.api.common import ApiError, current_api_user, json_body, token_required
+from app.api.blueprint import bp
+from app.api.common import current_api_user, in_callers_language, json_body, token_required
+from app.db import MAX_ID
+from app.exceptions import Invalid, NotFound
 from app.extensions import db
 from app.learning import operations
 from app.learning.models import AUDIENCES, Lesson, Quiz, QuizAttempt
 
-#: Ids are 32-bit integers in the database; larger numbers cannot name anything (and PostgreSQL
-#: would refuse to compare them), so they are "not found" / "not valid" before any query.
-MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
-
-
-def in_callers_language(view):
-    """Answer in the caller's saved language when they chose one (as the website does), else in
-    the request's Accept-Language. Goes under @token_required."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        locale = current_api_user().locale
-        if locale not in current_app.config["LANGUAGES"]:
-            return view(*args, **kwargs)
-        with force_locale(locale):
-            return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _not_found(message: str) -> ApiError:
-    return ApiError(404, message, "not_found")
 
 
 def _course_or_404(slug: str):
     course = operations.get_course(slug)
     if course is None:
-        raise _not_found(_("No course has the name %(slug)s.", slug=slug[:80]))
+        raise NotFound(_("No course has the name %(slug)s.", slug=slug[:80]))
     return course
 
 
 def _lesson_or_404(lesson_id: int) -> Lesson:
     lesson = db.session.get(Lesson, lesson_id) if lesson_id <= MAX_ID else None
     if lesson is None or lesson.retired_at is not None or lesson.course.retired_at is not None:
-        raise _not_found(_("No lesson has this id."))
+        raise NotFound(_("No lesson has this id."))
     return lesson
 
 
@@ -63,7 +41,7 @@ def _quiz_or_404(quiz_id: int) -> Quiz:
         or quiz.module.retired_at is not None
         or quiz.module.course.retired_at is not None
     ):
-        raise _not_found(_("No quiz has this id."))
+        raise NotFound(_("No quiz has this id."))
     return quiz
 
 
@@ -96,11 +74,8 @@ def list_courses():
     """Active courses, optionally for one ?audience=resident|cadre|tech_team."""
     audience = request.args.get("audience")
     if audience is not None and audience not in AUDIENCES:
-        raise ApiError(
-            422,
-            _("Unknown audience. Use one of: %(audiences)s.", audiences=", ".join(AUDIENCES)),
-            "invalid",
-            field="audience",
+        raise Invalid(
+            _("Unknown audience. Use one of: %(audiences)s.", audiences=", ".join(AUDIENCES)), field="audience"
         )
     return jsonify(
         [
@@ -215,26 +190,21 @@ def _as_id(value) -> int | None:
 
 def parse_answers(data: dict) -> dict[int, set[int]]:
     """{"answers": {"<question id>": ["<option id>", ...]}} → {question id: {option ids}}, or
-    ApiError 422 saying what is wrong with the shape. Whether the ids belong to the quiz is
+    Invalid (422) saying what is wrong with the shape. Whether the ids belong to the quiz is
     checked by operations.submit_attempt."""
     answers = data.get("answers")
     if not isinstance(answers, dict):
-        raise ApiError(
-            422,
-            _('Send "answers" as an object from question ids to lists of option ids.'),
-            "invalid",
-            field="answers",
-        )
+        raise Invalid(_('Send "answers" as an object from question ids to lists of option ids.'), field="answers")
     parsed: dict[int, set[int]] = {}
     for key, values in answers.items():
         question_id = _as_id(key)
         if question_id is None:
-            raise ApiError(422, _("Question ids must be whole numbers."), "invalid", field="answers")
+            raise Invalid(_("Question ids must be whole numbers."), field="answers")
         if not isinstance(values, list):
-            raise ApiError(422, _("Send the chosen options of each question as a list."), "invalid", field="answers")
+            raise Invalid(_("Send the chosen options of each question as a list."), field="answers")
         option_ids = {_as_id(value) for value in values}
         if None in option_ids:
-            raise ApiError(422, _("Option ids must be whole numbers."), "invalid", field="answers")
+            raise Invalid(_("Option ids must be whole numbers."), field="answers")
         parsed[question_id] = option_ids
     return parsed
 
@@ -305,7 +275,7 @@ def verify_certificate(code: str):
     """Public: anyone holding a certificate's code may check it (no token)."""
     certificate = operations.find_valid_certificate(code)
     if certificate is None:
-        raise _not_found(_("No valid certificate has the code %(code)s.", code=code[:32]))
+        raise NotFound(_("No valid certificate has the code %(code)s.", code=code[:32]))
     return jsonify(
         valid=True,
         name=certificate.user.full_name,

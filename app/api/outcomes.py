@@ -7,71 +7,37 @@ parse input, call them and shape the answer.
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import exists
 from sqlalchemy.orm import selectinload
 
 from app import authz
-from app.api import bp
-from app.api.common import ApiError, current_api_user, json_body, token_required
-from app.api.learning import MAX_ID, in_callers_language
+from app.api import parsers
+from app.api.blueprint import bp
+from app.api.common import current_api_user, in_callers_language, json_body, token_required
 from app.auth.models import User
+from app.db import MAX_ID
+from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.indicators import indicators
 from app.outcomes.models import Resident, ResidentMilestone
 from app.outcomes.residents import residents_query
 from app.units.models import Unit
-from app.units.operations import get_unit_by_code
 from app.visits.availability import members_for
 from app.visits.models import Visit
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-_DIGITS = re.compile(r"[0-9]{1,9}")
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
-
-
-def _invalid(message: str, field: str) -> ApiError:
-    return ApiError(422, message, "invalid", field=field)
-
-
-def _forbidden(message: str | None = None) -> ApiError:
-    return ApiError(403, message or _("This is outside your area."), "forbidden")
-
-
-def _not_found(message: str) -> ApiError:
-    return ApiError(404, message, "not_found")
-
-
-def _query_int(name: str, default: int, *, low: int, high: int) -> int:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return default
-    if not _DIGITS.fullmatch(value.strip()) or not low <= int(value) <= high:
-        raise _invalid(
-            _("Give %(field)s as a whole number from %(low)d to %(high)d.", field=name, low=low, high=high), name
-        )
-    return int(value)
 
 
 def _unit_arg(*, required: bool) -> Unit | None:
     """The unit named by ?unit=CODE: 422 when missing (and required), 404 unknown, 403 outside."""
-    code = request.args.get("unit")
-    if code is None or not code.strip():
-        if required:
-            raise _invalid(_("Give the unit code, e.g. ?unit=C1."), "unit")
-        return None
-    code = code.strip()
-    unit = get_unit_by_code(code) if "\x00" not in code and len(code) <= 64 else None
-    if unit is None:
-        raise _not_found(_("No unit has the code %(code)s.", code=code[:40]))
-    if not authz.unit_in_scope(current_api_user(), unit):
-        raise _forbidden()
+    unit = parsers.unit_arg(required=required)
+    if unit is not None and not authz.unit_in_scope(current_api_user(), unit):
+        raise NotAllowed(_("This is outside your area."))
     return unit
 
 
@@ -79,7 +45,7 @@ def _milestone(value, field: str):
     milestone = operations.get_milestone(value) if isinstance(value, str) and "\x00" not in value else None
     if milestone is None or not milestone.active:
         keys = ", ".join(m.key for m in operations.active_milestones())
-        raise _invalid(_("Unknown milestone. Use one of: %(keys)s.", keys=keys), field)
+        raise Invalid(_("Unknown milestone. Use one of: %(keys)s.", keys=keys), field=field)
     return milestone
 
 
@@ -107,18 +73,18 @@ def list_residents():
     """Residents in the caller's area, optionally under ?unit=, with or without a milestone."""
     user = current_api_user()
     if not authz.has_permission(user, "outcomes.view"):
-        raise _forbidden(_("You do not have access to residents."))
+        raise NotAllowed(_("You do not have access to residents."))
     unit = _unit_arg(required=False)
     milestone = _milestone(request.args["milestone"], "milestone") if request.args.get("milestone") else None
     reached = request.args.get("reached")
     if reached is not None:
         reached = reached.strip().lower()
         if reached not in (*_TRUE, *_FALSE):
-            raise _invalid(_("Give reached as true or false."), "reached")
+            raise Invalid(_("Give reached as true or false."), field="reached")
         if milestone is None:
-            raise _invalid(_("Give the milestone that reached refers to."), "milestone")
-    page = _query_int("page", 1, low=1, high=100000)
-    per_page = _query_int("per_page", DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
+            raise Invalid(_("Give the milestone that reached refers to."), field="milestone")
+    page = parsers.query_int("page", 1, low=1, high=100000)
+    per_page = parsers.query_int("per_page", DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
     query = residents_query(user, unit=unit).options(selectinload(Resident.unit), selectinload(Resident.household))
     if milestone is not None:
         has_it = exists().where(
@@ -136,24 +102,6 @@ def list_residents():
     )
 
 
-def _date(value, field: str = "date") -> date:
-    if not isinstance(value, str) or "\x00" in value or len(value) > 10:
-        raise _invalid(_("Give %(field)s as a date, e.g. 2025-03-10.", field=field), field)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _invalid(_("Give %(field)s as a date, e.g. 2025-03-10.", field=field), field) from None
-
-
-def _optional_id(data: dict, field: str) -> int | None:
-    value = data.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise _invalid(_("Give %(field)s as a whole number.", field=field), field)
-    return value
-
-
 @bp.route("/residents/<int:resident_id>/milestones", methods=["POST"])
 @token_required
 @in_callers_language
@@ -162,17 +110,17 @@ def record_resident_milestone(resident_id: int):
     user = current_api_user()
     resident = db.session.get(Resident, resident_id) if resident_id <= MAX_ID else None
     if resident is None:
-        raise _not_found(_("No resident has this id."))
+        raise NotFound(_("No resident has this id."))
     if not authz.may(user, "outcomes.record", resident.unit):
-        raise _forbidden(_("You may not record anything for this resident."))
+        raise NotAllowed(_("You may not record anything for this resident."))
     data = json_body()
     milestone = _milestone(data.get("milestone"), "milestone")
-    on_date = _date(data.get("date"))
+    on_date = parsers.day(data.get("date"))
     confirmation = data.get("confirmed_by")
     if not isinstance(confirmation, str):
-        raise _invalid(_("Choose how it was confirmed."), "confirmed_by")
+        raise Invalid(_("Choose how it was confirmed."), field="confirmed_by")
     visit = None
-    visit_id = _optional_id(data, "visit_id")
+    visit_id = parsers.identifier(data.get("visit_id"), "visit_id", required=False)
     if visit_id is not None:
         visit = db.session.get(Visit, visit_id)
         about_resident = visit is not None and (
@@ -180,13 +128,13 @@ def record_resident_milestone(resident_id: int):
             or (resident.user_id is not None and visit.resident_id == resident.user_id)
         )
         if not about_resident:
-            raise _invalid(_("This visit is not about this resident."), "visit_id")
+            raise Invalid(_("This visit is not about this resident."), field="visit_id")
     helper = None
-    helper_id = _optional_id(data, "helped_by")
+    helper_id = parsers.identifier(data.get("helped_by"), "helped_by", required=False)
     if helper_id is not None:
         helper = next((m for m in members_for(resident.unit) if m.id == helper_id), None)
         if helper is None:
-            raise _invalid(_("Choose a member of the commune's teams."), "helped_by")
+            raise Invalid(_("Choose a member of the commune's teams."), field="helped_by")
     elif visit is not None:
         helper = db.session.get(User, visit.member_id)
     reached, created = operations.record_milestone(
@@ -215,7 +163,7 @@ def unit_indicators():
     with basic digital skills (self-study and help counted apart)."""
     user = current_api_user()
     if not authz.has_permission(user, "outcomes.view"):
-        raise _forbidden(_("You do not have access to the indicators."))
+        raise NotAllowed(_("You do not have access to the indicators."))
     unit = _unit_arg(required=True)
     rows = []
     for row in indicators(unit):

@@ -12,14 +12,14 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app import authz
-from app.api import bp
-from app.api.common import ApiError, current_api_user, token_required
-from app.api.learning import in_callers_language
+from app.api.blueprint import bp
+from app.api.common import current_api_user, in_callers_language, token_required
+from app.exceptions import Invalid, NotAllowed
 from app.reports import queries
 from app.reports.exports import csv_response
 from app.reports.tables import ReportTable
 from app.units.models import Unit
-from app.units.operations import children_of, get_unit_by_code
+from app.units.operations import area_unit
 
 COMPLETION_KEYS = ("unit_code", "unit_name", "population", "enrolled", "completed", "completion_rate")
 VISIT_KEYS = (
@@ -39,28 +39,14 @@ def _report_unit() -> Unit:
     commune or the province. 403 without access to reports at all."""
     user = current_api_user()
     if not authz.has_permission(user, "reports.view"):
-        raise ApiError(403, _("You do not have access to reports."), "forbidden")
-    code = (request.args.get("unit") or "").strip()
-    if not code:
-        root = authz.scope_root(user)
-        if root is not None:
-            return root
-        tops = children_of(None)
-        if not tops:
-            raise ApiError(404, _("There are no units yet."), "not_found")
-        return tops[0]
-    unit = get_unit_by_code(code) if "\x00" not in code and len(code) <= 64 else None
-    if unit is None:
-        raise ApiError(404, _("No unit has the code %(code)s.", code=code[:40]), "not_found")
-    if not authz.may(user, "reports.view", unit):
-        raise ApiError(403, _("This is outside your area."), "forbidden")
-    return unit
+        raise NotAllowed(_("You do not have access to reports."))
+    return area_unit(user, request.args.get("unit"), permission="reports.view")
 
 
 def _format() -> str:
     fmt = (request.args.get("format") or "json").strip().lower()
     if fmt not in ("json", "csv"):
-        raise ApiError(422, _("Give format as json or csv."), "invalid", field="format")
+        raise Invalid(_("Give format as json or csv."), field="format")
     return fmt
 
 

@@ -1,10 +1,14 @@
+"""Units API: the unit tree, one level at a time, within the caller's area."""
+
 from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app import authz
-from app.api import bp
-from app.api.common import ApiError, current_api_user, token_required
-from app.units.operations import children_of, get_unit_by_code
+from app.api.blueprint import bp
+from app.api.common import current_api_user, token_required
+from app.api.parsers import unit_arg
+from app.exceptions import NotAllowed
+from app.units.operations import children_of
 
 
 def unit_json(unit) -> dict:
@@ -22,14 +26,11 @@ def unit_json(unit) -> dict:
 def list_units():
     """Children of ?parent=CODE; without it, the top of the caller's scope."""
     user = current_api_user()
-    parent_code = request.args.get("parent")
-    if parent_code is None:
+    if request.args.get("parent") is None:
         root = authz.scope_root(user)
         units = [root] if root is not None else children_of(None)
         return jsonify([unit_json(unit) for unit in units])
-    parent = get_unit_by_code(parent_code)
-    if parent is None:
-        raise ApiError(404, _("No unit has the code %(code)s.", code=parent_code[:40]), "not_found")
+    parent = unit_arg("parent")
     if not authz.may(user, "units.view", parent):
-        raise ApiError(403, _("This unit is outside your area."), "forbidden")
+        raise NotAllowed(_("This unit is outside your area."))
     return jsonify([unit_json(unit) for unit in children_of(parent)])

@@ -16,11 +16,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import authz
-from app.api import bp
-from app.api.common import ApiError, current_api_user, json_body, token_required
-from app.api.learning import MAX_ID, in_callers_language
+from app.api.blueprint import bp
+from app.api.common import ApiError, current_api_user, in_callers_language, json_body, token_required
 from app.auth.models import User
-from app.db import utcnow
+from app.db import MAX_ID, utcnow
 from app.extensions import db
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code

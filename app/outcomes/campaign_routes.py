@@ -23,7 +23,7 @@ from app.auth.models import User
 from app.exceptions import DomainError
 from app.extensions import db
 from app.outcomes import operations
-from app.outcomes.campaigns import create_campaign, update_walk_status, walk_list
+from app.outcomes.campaigns import create_campaign, update_walk_status, walk_list_with_households
 from app.outcomes.models import (
     WALK_STATUS_TITLES,
     WALK_STATUSES,
@@ -94,29 +94,6 @@ class WalkStatusForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-# --- who sees what --------------------------------------------------------------------------
-
-
-def oversees(user, campaign: Campaign) -> bool:
-    """May `user` see every member's walk list of `campaign`: whoever runs campaigns in its
-    commune, and those who follow the figures there (department managers, read-only)."""
-    unit = campaign.unit
-    return authz.may(user, "campaigns.manage", unit) or (
-        authz.may(user, "reports.view", unit) and authz.may(user, "outcomes.view", unit)
-    )
-
-
-def may_see_walk_list(user, campaign: Campaign, member_id: int) -> bool:
-    """A member sees their own list (in their area); overseers see anyone's."""
-    if member_id == user.id and authz.may(user, "outcomes.view", campaign.unit):
-        return True
-    return oversees(user, campaign)
-
-
-def may_update(user, entry: WalkListEntry) -> bool:
-    return entry.member_id == user.id or authz.may(user, "campaigns.manage", entry.campaign.unit)
-
-
 def _load_campaign(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id) if campaign_id <= MAX_ID else None
     if campaign is None:
@@ -132,7 +109,7 @@ def _member_arg(campaign: Campaign) -> User | None:
         return None
     if not _ID.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
         abort(400, description=_("member_id must be the number of a member."))
-    authz.ensure(may_see_walk_list(current_user, campaign, int(raw)))
+    authz.ensure(authz.may_see_walk_list(current_user, campaign, int(raw)))
     member = db.session.get(User, int(raw))
     if member is None:
         abort(404, description=_("No member has this number."))
@@ -298,7 +275,7 @@ def new_campaign():
 @login_required
 def campaign(campaign_id: int):
     campaign = _load_campaign(campaign_id)
-    if not oversees(current_user, campaign):
+    if not authz.oversees_campaign(current_user, campaign):
         # A member goes straight to their own list.
         authz.ensure(authz.may(current_user, "outcomes.view", campaign.unit))
         return redirect(url_for("outcomes.campaign_walk_list", campaign_id=campaign.id))
@@ -324,20 +301,6 @@ def campaign(campaign_id: int):
 
 
 # --- walk lists -----------------------------------------------------------------------------
-
-
-def walk_list_with_households(campaign: Campaign, member_id: int | None) -> list[WalkListEntry]:
-    """The entries of one member's list (or of every list), with households, villages and
-    residents loaded in three queries."""
-    entries = walk_list(campaign, member_id)
-    household_ids = [entry.household_id for entry in entries]
-    if household_ids:
-        db.session.scalars(
-            select(Household)
-            .where(Household.id.in_(household_ids))
-            .options(selectinload(Household.residents), selectinload(Household.unit))
-        ).all()
-    return entries
 
 
 def _reached_residents(campaign: Campaign, entries: list[WalkListEntry]) -> set[int]:
@@ -376,7 +339,7 @@ def _render_walk_list(campaign: Campaign, member: User, *, errors=None, submitte
             counts=counts,
             reached=_reached_residents(campaign, entries),
             editable=editable,
-            oversight=oversees(current_user, campaign),
+            oversight=authz.oversees_campaign(current_user, campaign),
             may_view_residents=authz.may(current_user, "outcomes.view", campaign.unit),
             form=WalkStatusForm(formdata=None),
             statuses=[(key, WALK_STATUS_TITLES[key]) for key in RECORDED_STATUSES],
@@ -394,8 +357,8 @@ def _walk_list_member(campaign: Campaign) -> User | None:
     member = _member_arg(campaign)
     if member is not None:
         return member
-    authz.ensure(may_see_walk_list(current_user, campaign, current_user.id))
-    if oversees(current_user, campaign):
+    authz.ensure(authz.may_see_walk_list(current_user, campaign, current_user.id))
+    if authz.oversees_campaign(current_user, campaign):
         walks = db.session.scalar(
             select(WalkListEntry.id)
             .where(WalkListEntry.campaign_id == campaign.id, WalkListEntry.member_id == current_user.id)
@@ -443,7 +406,7 @@ def update_walk_entry(entry_id: int):
     if entry is None:
         abort(404)
     campaign = entry.campaign
-    authz.ensure(may_update(current_user, entry))
+    authz.ensure(authz.may_update_walk_entry(current_user, entry))
     member = db.session.get(User, entry.member_id)
     form = WalkStatusForm()
     if not form.validate_on_submit():

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
 
 from app import authz
 from app.auth.models import User
@@ -154,3 +155,17 @@ def campaign_progress(campaign: Campaign) -> dict[str, int]:
     for entry in campaign.entries:
         counts[entry.status] += 1
     return counts
+
+
+def walk_list_with_households(campaign: Campaign, member_id: int | None) -> list[WalkListEntry]:
+    """The entries of one member's list (or of every list), with households, villages and
+    residents loaded in three queries."""
+    entries = walk_list(campaign, member_id)
+    household_ids = [entry.household_id for entry in entries]
+    if household_ids:
+        db.session.scalars(
+            select(Household)
+            .where(Household.id.in_(household_ids))
+            .options(selectinload(Household.residents), selectinload(Household.unit))
+        ).all()
+    return entries

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.exceptions import Invalid
+from app import authz
+from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.reports import summaries
 from app.units.models import KIND_LEVELS, Unit
@@ -55,8 +56,37 @@ class UnitImportError(Invalid):
         self.problems = problems
 
 
-def get_unit_by_code(code: str) -> Unit | None:
+def get_unit_by_code(code: str | None) -> Unit | None:
+    """The unit with this code (surrounding spaces ignored), or None: also for an empty code, one
+    with a NUL byte or one longer than any code can be, which are never looked up."""
+    code = (code or "").strip()
+    if not code or "\x00" in code or len(code) > Unit.code.type.length:
+        return None
     return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def top_unit() -> Unit:
+    """The province: the first unit at the top of the tree. NotFound when there are no units."""
+    tops = children_of(None)
+    if not tops:
+        raise NotFound(_("There are no units yet."))
+    return tops[0]
+
+
+def area_unit(user, code: str | None, *, permission: str) -> Unit:
+    """The unit a page or report about an area shows: the one named by `code`, else the top of
+    the person's area (their commune, or the province).
+
+    Raises NotFound for an unknown code and NotAllowed for a unit outside the person's area or
+    beyond their `permission`."""
+    if not (code or "").strip():
+        return authz.scope_root(user) or top_unit()
+    unit = get_unit_by_code(code)
+    if unit is None:
+        raise NotFound(_("No unit has the code %(code)s.", code=(code or "").replace("\x00", "").strip()[:40]))
+    if not authz.may(user, permission, unit):
+        raise NotAllowed(_("This is outside your area."))
+    return unit
 
 
 def children_of(parent: Unit | None) -> list[Unit]:

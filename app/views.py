@@ -1,0 +1,76 @@
+"""The view toolkit: what every page needs, written once.
+
+* `get_or_404`: a record by id, 404 for an unknown id or one no database id can be;
+* `unit_or_404`, `unit_choices`: units named by code in forms and addresses;
+* `clean_arg`: a query-string value without NUL bytes, trimmed and cut short;
+* `refuse`: put an operation's refusal next to the form field it names (or at the top of the
+  page), undo what the operation wrote, and give the page's status.
+
+A view catches only the refusals it shows on a form (`except FORM_ERRORS`); every other domain
+error (NotAllowed, NotFound, …) goes to the application's one error handler (app.errors), which
+rolls back and answers 403/404/409 with the operation's message.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, request
+from wtforms import SelectChoice
+
+from app.db import MAX_ID
+from app.exceptions import Conflict, DomainError, Invalid
+from app.extensions import db
+from app.units.models import Unit
+from app.units.operations import get_unit_by_code
+
+#: The refusals a page shows next to its form; anything else is answered by the error handler.
+FORM_ERRORS = (Invalid, Conflict)
+
+
+def get_or_404(model, record_id, **options):
+    """The `model` row with this id, or 404 (also for an id beyond any database id)."""
+    if not isinstance(record_id, int) or not 0 < record_id <= MAX_ID:
+        abort(404)
+    record = db.session.get(model, record_id, **options)
+    if record is None:
+        abort(404)
+    return record
+
+
+def unit_or_404(code: str | None) -> Unit:
+    unit = get_unit_by_code(code)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def unit_choice(unit: Unit) -> SelectChoice:
+    """A unit in a select list, indented under its commune."""
+    return SelectChoice(unit.code, f"{'— ' * max(unit.level - 2, 0)}{unit.display_name}")
+
+
+def unit_choices(units) -> list[SelectChoice]:
+    return [unit_choice(unit) for unit in units]
+
+
+def clean_arg(name: str, max_length: int = 100) -> str:
+    """A query-string value without NUL bytes (PostgreSQL refuses them), trimmed and cut short."""
+    return request.args.get(name, "").replace("\x00", "").strip()[:max_length]
+
+
+def show_error(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
+    """Put the operation's message on the form field it names (through `aliases` where the form
+    calls the field otherwise), else show it at the top of the page."""
+    name = (aliases or {}).get(error.field, error.field) if error.field else None
+    field = getattr(form, name, None) if (name and form is not None) else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def refuse(form, error: DomainError, aliases: dict[str, str] | None = None) -> int:
+    """An operation refused the form: undo whatever it wrote, show why, and return the page's
+    status (400 invalid, 409 conflict)."""
+    db.session.rollback()
+    show_error(form, error, aliases)
+    return error.page_status
