@@ -86,20 +86,35 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import auth, campaigns, learning, outcomes, reports, units, visits  # noqa: F401 (register)
+    # Each feature's blueprint lives alone in its blueprint.py; importing a route module
+    # registers its views on it.
+    from app.api import auth, campaigns, learning, outcomes, reports, units, visits  # noqa: F401
     from app.api.blueprint import bp as api_bp
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.extensions import csrf
     from app.jobs.routes import bp as jobs_bp
-    from app.learning.routes import bp as learning_bp
-    from app.learning.routes import verify_bp
+    from app.learning import assignment_routes, certificate_routes  # noqa: F401
+    from app.learning import routes as learning_routes  # noqa: F401
+    from app.learning.blueprint import bp as learning_bp
+    from app.learning.blueprint import verify_bp
     from app.main.routes import bp as main_bp
-    from app.outcomes.routes import bp as outcomes_bp
-    from app.reports.routes import bp as reports_bp
+    from app.outcomes import (  # noqa: F401
+        campaign_routes,
+        follow_up_routes,
+        import_routes,
+        ledger_routes,
+        resident_routes,
+        session_routes,
+    )
+    from app.outcomes import routes as outcome_routes  # noqa: F401
+    from app.outcomes.blueprint import bp as outcomes_bp
+    from app.reports import dashboard_routes, print_routes, trend_routes  # noqa: F401
+    from app.reports.blueprint import bp as reports_bp
     from app.units.routes import bp as units_bp
     from app.users.routes import bp as users_bp
-    from app.visits.routes import bp as visits_bp
+    from app.visits import agenda_routes, request_routes, team_routes  # noqa: F401
+    from app.visits.blueprint import bp as visits_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -134,4 +149,3 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(scheduler_cli)
-

@@ -14,9 +14,9 @@ from app.extensions import db
 from app.learning import assignments as assignment_ops
 from app.learning import classes as class_ops
 from app.learning.assignment_forms import AssignmentForm, TrainingClassForm
+from app.learning.blueprint import bp
 from app.learning.models import AUDIENCE_TITLES, AUDIENCES, Assignment, Course, TrainingClass
 from app.learning.operations import active_courses, get_course
-from app.learning.routes import bp
 from app.units.models import Unit
 from app.users.operations import assignable_units
 

@@ -6,10 +6,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
+from app.learning.blueprint import bp, verify_bp
 from app.learning.certificates import render_certificate_pdf
 from app.learning.models import Certificate
 from app.learning.operations import find_valid_certificate, get_course
-from app.learning.routes import bp, verify_bp
 
 
 @bp.route("/<slug>/certificate.pdf")

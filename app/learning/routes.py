@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +10,7 @@ from app.auth.forms import EmptyForm
 from app.exceptions import DomainError
 from app.extensions import db
 from app.learning import operations
+from app.learning.blueprint import bp
 from app.learning.models import (
     AUDIENCE_TITLES,
     AUDIENCES,
@@ -24,8 +25,6 @@ from app.learning.outline import lesson_html, reading_state
 from app.templating import render_shared_page
 from config import BASE_DIR
 
-bp = Blueprint("learning", __name__, url_prefix="/learning")
-verify_bp = Blueprint("verify", __name__)
 COURSES_DIR = BASE_DIR / "courses"
 
 #: Which audience a role sees first in the catalog.
@@ -261,9 +260,3 @@ def attempt(attempt_id: int):
         chosen=chosen,
         attempts_left=operations.attempts_left(current_user, attempt.quiz),
     )
-
-
-from app.learning import (  # noqa: E402  (these modules register routes on bp)
-    assignment_routes,  # noqa: F401  (assignments and in-person classes)
-    certificate_routes,  # noqa: F401  (certificate and verification routes)
-)

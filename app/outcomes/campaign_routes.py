@@ -23,6 +23,7 @@ from app.auth.models import User
 from app.exceptions import DomainError
 from app.extensions import db
 from app.outcomes import operations
+from app.outcomes.blueprint import bp
 from app.outcomes.campaigns import create_campaign, update_walk_status, walk_list_with_households
 from app.outcomes.models import (
     WALK_STATUS_TITLES,
@@ -34,7 +35,6 @@ from app.outcomes.models import (
 )
 from app.outcomes.routes import (
     VILLAGE_KINDS,
-    bp,
     refuse_if_not_allowed,
     show_error,
     status_for,

@@ -13,8 +13,9 @@ from app.auth.models import User
 from app.exceptions import DomainError
 from app.extensions import db
 from app.outcomes import operations
+from app.outcomes.blueprint import bp
 from app.outcomes.models import FollowUp, Resident
-from app.outcomes.routes import bp, refuse_if_not_allowed
+from app.outcomes.routes import refuse_if_not_allowed
 from app.units.models import Unit
 
 

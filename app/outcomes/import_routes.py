@@ -13,10 +13,10 @@ from wtforms import SelectChoice
 from app import authz
 from app.exceptions import DomainError
 from app.extensions import db
+from app.outcomes.blueprint import bp
 from app.outcomes.forms import HouseholdImportForm
 from app.outcomes.residents import COLUMNS, ResidentImportError, import_households
 from app.outcomes.routes import (
-    bp,
     refuse_if_not_allowed,
     show_error,
     status_for,

@@ -26,9 +26,10 @@ from app import authz
 from app.auth.models import User
 from app.exceptions import DomainError
 from app.extensions import db
+from app.outcomes.blueprint import bp
 from app.outcomes.ledger import LedgerRow, close_month, is_closed, ledger, month_start, next_month
 from app.outcomes.operations import local_today
-from app.outcomes.routes import bp, refuse_if_not_allowed, status_for, unit_by_code, unit_choices, units_in_scope
+from app.outcomes.routes import refuse_if_not_allowed, status_for, unit_by_code, unit_choices, units_in_scope
 from app.units.models import Unit
 from app.visits.models import Team, TeamMember
 

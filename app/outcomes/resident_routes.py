@@ -19,6 +19,7 @@ from app.extensions import db
 from app.learning import operations as learning
 from app.learning.models import COMPLETION_MODE_TITLES, COMPLETION_MODES
 from app.outcomes import operations
+from app.outcomes.blueprint import bp
 from app.outcomes.forms import STAGE_TITLES, AssessmentForm, LinkAccountForm, MilestoneForm
 from app.outcomes.models import (
     CONFIRMATION_TITLES,
@@ -30,7 +31,7 @@ from app.outcomes.models import (
     ResidentMilestone,
 )
 from app.outcomes.residents import create_account_for_resident, link_account
-from app.outcomes.routes import bp, load_resident, refuse_if_not_allowed, show_error, status_for
+from app.outcomes.routes import load_resident, refuse_if_not_allowed, show_error, status_for
 from app.units.models import Unit
 from app.visits.availability import members_for
 

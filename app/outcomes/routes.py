@@ -6,7 +6,7 @@ imported at the bottom; they register their routes on the same blueprint.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,12 +16,12 @@ from wtforms import SelectChoice
 from app import authz
 from app.exceptions import Conflict, DomainError, NotAllowed
 from app.extensions import db
+from app.outcomes.blueprint import bp
 from app.outcomes.forms import ResidentForm
 from app.outcomes.models import Milestone, Resident, ResidentMilestone
 from app.outcomes.residents import add_resident, residents_query
 from app.units.models import Unit
 
-bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 PAGE_SIZE = 50
 VILLAGE_KINDS = ("village", "residential_group")
 
@@ -167,13 +167,3 @@ def new_resident():
     elif request.method == "POST":
         status = 400
     return render_template("outcomes/residents_new.html", form=form), status
-
-
-from app.outcomes import (  # noqa: E402  (these modules register routes on bp)
-    campaign_routes,  # noqa: F401  (door-to-door campaigns and walk lists)
-    follow_up_routes,  # noqa: F401  (the team's follow-ups)
-    import_routes,  # noqa: F401  (household lists)
-    ledger_routes,  # noqa: F401  (the member ledger and its exports)
-    resident_routes,  # noqa: F401  (the resident page and its forms)
-    session_routes,  # noqa: F401  (milestones after a group session)
-)

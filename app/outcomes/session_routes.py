@@ -12,9 +12,10 @@ from app.db import utcnow
 from app.exceptions import DomainError
 from app.extensions import db
 from app.outcomes import operations
+from app.outcomes.blueprint import bp
 from app.outcomes.forms import SessionMilestonesForm
 from app.outcomes.models import Resident
-from app.outcomes.routes import bp, reached_milestones, refuse_if_not_allowed, show_error, status_for
+from app.outcomes.routes import reached_milestones, refuse_if_not_allowed, show_error, status_for
 from app.outcomes.sessions import attendees, may_record_for_session, record_session_milestones
 from app.visits.models import GroupSession
 

@@ -22,8 +22,8 @@ from app.exceptions import Invalid
 from app.extensions import db
 from app.learning.models import Course, Enrollment
 from app.reports import queries
+from app.reports.blueprint import bp
 from app.reports.exports import csv_response, xlsx_response
-from app.reports.routes import bp
 from app.units.models import Unit
 from app.units.operations import children_of
 

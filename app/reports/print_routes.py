@@ -26,9 +26,9 @@ from app.exceptions import Invalid
 from app.extensions import db
 from app.outcomes.operations import local_today
 from app.reports import analytics, queries
+from app.reports.blueprint import bp
 from app.reports.charts import line_chart
 from app.reports.models import SkillDemandStat
-from app.reports.routes import bp
 from app.reports.tables import Column, ReportTable
 from app.units.models import Unit
 from app.units.operations import children_of

@@ -24,9 +24,9 @@ from app.db import utcnow
 from app.extensions import db
 from app.learning.models import Course
 from app.reports import analytics
+from app.reports.blueprint import bp
 from app.reports.charts import line_chart
 from app.reports.exports import csv_response, xlsx_response
-from app.reports.routes import bp
 from app.units.models import Unit
 from app.units.operations import children_of
 from app.visits.availability import LOCAL

@@ -29,6 +29,7 @@ from app.visits.agenda_forms import (
     skill_choices,
 )
 from app.visits.availability import LOCAL
+from app.visits.blueprint import bp
 from app.visits.models import (
     SKILL_TITLES,
     VISIT_STATUS_TITLES,
@@ -39,7 +40,6 @@ from app.visits.models import (
     TeamMember,
     Visit,
 )
-from app.visits.routes import bp
 
 #: Operations name some fields differently from the forms on these pages.
 FIELD_ALIASES = {"start": "date", "unit_code": "unit", "host_id": "host"}

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.units.models import Unit
 from app.visits import operations
 from app.visits.availability import LOCAL, find_slots, members_for
+from app.visits.blueprint import bp
 from app.visits.forms import (
     DURATIONS,
     BookSlotForm,
@@ -39,7 +40,6 @@ from app.visits.models import (
     HelpRequest,
     Visit,
 )
-from app.visits.routes import bp
 from app.visits.team_routes import show_error, unit_by_code, unit_choice
 from app.visits.teams import local_today, team_units
 

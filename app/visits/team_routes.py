@@ -18,6 +18,7 @@ from app.exceptions import DomainError
 from app.extensions import db
 from app.units.models import Unit
 from app.visits import teams
+from app.visits.blueprint import bp
 from app.visits.forms import (
     AddMemberForm,
     ExceptionForm,
@@ -29,7 +30,6 @@ from app.visits.forms import (
     time_choices,
 )
 from app.visits.models import AvailabilityException, Team, TeamMember, WeeklyAvailability
-from app.visits.routes import bp
 
 
 def show_error(form, error: DomainError) -> None:
