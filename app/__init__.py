@@ -113,7 +113,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports.blueprint import bp as reports_bp
     from app.units.routes import bp as units_bp
     from app.users.routes import bp as users_bp
-    from app.visits import agenda_routes, request_routes, team_routes  # noqa: F401
+    from app.visits import calendar_routes, request_routes, team_routes, visit_routes  # noqa: F401
+    from app.visits import session_routes as group_session_routes  # noqa: F401
     from app.visits.blueprint import bp as visits_bp
 
     app.register_blueprint(main_bp)

@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "teams.manage",
             "visits.view",
             "visits.manage",
+            "visits.override",
             "outcomes.view",
             "outcomes.record",
             "outcomes.import",
@@ -51,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "teams.manage",
             "visits.view",
             "visits.manage",
+            # Book or move a visit outside a member's hours, buffer or daily cap (with a reason).
+            "visits.override",
             "outcomes.view",
             "outcomes.record",
             "outcomes.import",
@@ -165,6 +168,30 @@ def people_filter(viewer, user_model, unit_model) -> ColumnElement[bool]:
     if roles is not None:
         clause = clause & user_model.role.in_(roles)
     return clause if clause is not None else false()
+
+
+def may_view_visit(user, visit) -> bool:
+    """The member, the team staff of the area, and the visited resident."""
+    return is_visit_staff(user, visit) or (visit.resident_id is not None and visit.resident_id == user.id)
+
+
+def is_visit_staff(user, visit) -> bool:
+    return visit.member_id == user.id or may(user, "visits.view", visit.unit)
+
+
+def may_change_visit(user, visit) -> bool:
+    """Move, cancel, mark or complete: the visiting member, or whoever manages visits there."""
+    return visit.member_id == user.id or may(user, "visits.manage", visit.unit)
+
+
+def may_see_group_session(user, session) -> bool:
+    """Group sessions are for the people of the commune they are held in (and its staff)."""
+    return unit_in_scope(user, session.unit)
+
+
+def may_run_group_session(user, session) -> bool:
+    """Sign others up and record attendance: the host, or whoever manages visits there."""
+    return session.host_id == user.id or may(user, "visits.manage", session.unit)
 
 
 def oversees_campaign(user, campaign) -> bool:

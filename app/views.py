@@ -1,6 +1,7 @@
 """The view toolkit: what every page needs, written once.
 
 * `get_or_404`: a record by id, 404 for an unknown id or one no database id can be;
+* `id_from`: a record's id chosen in a form, or None;
 * `unit_or_404`, `unit_choices`: units named by code in forms and addresses;
 * `clean_arg`: a query-string value without NUL bytes, trimmed and cut short;
 * `refuse`: put an operation's refusal next to the form field it names (or at the top of the
@@ -34,6 +35,15 @@ def get_or_404(model, record_id, **options):
     if record is None:
         abort(404)
     return record
+
+
+def id_from(value) -> int | None:
+    """A record's id chosen in a form, or None when it is not one (not digits, or beyond any
+    database id)."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) <= MAX_ID:
+        return None
+    return int(value)
 
 
 def unit_or_404(code: str | None) -> Unit:

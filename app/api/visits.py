@@ -1,14 +1,14 @@
 """Visits API: skills, teams, free slots, help requests, visits and group sessions, as JSON.
 
-The rules live in app.visits.operations and app.authz; these views parse input, call them and
-shape the answer. Times are ISO 8601 with an offset; answers are in Asia/Ho_Chi_Minh (+07:00).
-A time without an offset (e.g. "2030-01-07T18:00") is refused with 422 rather than guessed, so
-that no other system's clock setting can move a visit by seven hours.
+The rules live in app.visits (operations, help_requests, group_sessions) and app.authz, the same
+functions the pages call; these views parse input (app.api.parsers), call them and shape the
+answer. Times are ISO 8601 with an offset; answers are in Asia/Ho_Chi_Minh (+07:00). A time
+without an offset (e.g. "2030-01-07T18:00") is refused with 422 rather than guessed, so that no
+other system's clock setting can move a visit by seven hours.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from flask import jsonify, request
@@ -16,157 +16,47 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import authz
+from app.api import parsers
 from app.api.blueprint import bp
-from app.api.common import ApiError, current_api_user, in_callers_language, json_body, token_required
+from app.api.common import current_api_user, in_callers_language, json_body, token_required
 from app.auth.models import User
-from app.db import MAX_ID, utcnow
+from app.db import LOCAL_TZ, utcnow
+from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
-from app.visits import operations
-from app.visits.availability import LOCAL, find_slots
-from app.visits.models import SKILL_TITLES, SKILLS, GroupSession, HelpRequest, SessionSignup, Team, Visit
+from app.visits import group_sessions, help_requests, operations
+from app.visits.models import SKILL_TITLES, SKILLS, GroupSession, HelpRequest, Team, Visit
 
-#: The longest period one slot search may cover.
-MAX_SLOT_RANGE = timedelta(days=31)
-#: Times outside these years are refused (they cannot be meant, and would overflow arithmetic).
-YEARS = (2000, 2100)
 VISIT_ACTIONS = ("reschedule", "cancel", "no_show", "complete")
-#: "+07:00" in a query string arrives as " 07:00" when the client did not encode the "+".
-_UNENCODED_PLUS = re.compile(r"^(.*[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?) ([0-9]{2}(?::?[0-9]{2})?)$")
-
-
-# --- input ---------------------------------------------------------------------------------
-
-
-def _invalid(message: str, field: str) -> ApiError:
-    return ApiError(422, message, "invalid", field=field)
-
-
-def _forbidden(message: str) -> ApiError:
-    return ApiError(403, message, "forbidden")
-
-
-def _not_found(message: str) -> ApiError:
-    return ApiError(404, message, "not_found")
-
-
-def _moment(value, field: str, *, required: bool = True) -> datetime | None:
-    """An ISO 8601 date and time with its offset, as an aware datetime; 422 otherwise."""
-    if value is None or value == "":
-        if required:
-            raise _invalid(_("Give %(field)s as a date and time with offset.", field=field), field)
-        return None
-    if not isinstance(value, str) or "\x00" in value or len(value) > 40:
-        raise _invalid(_("Give %(field)s as a date and time with offset.", field=field), field)
-    value = value.strip()
-    unencoded = _UNENCODED_PLUS.match(value)
-    if unencoded:
-        value = f"{unencoded.group(1)}+{unencoded.group(2)}"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise _invalid(
-            _(
-                "Give %(field)s as an ISO 8601 date and time with offset, e.g. 2030-01-07T18:00:00+07:00.",
-                field=field,
-            ),
-            field,
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _invalid(_("Add the time zone offset to %(field)s, e.g. +07:00 for Vietnam.", field=field), field)
-    if not YEARS[0] <= moment.year <= YEARS[1]:
-        raise _invalid(
-            _(
-                "%(field)s must lie between %(first)d and %(last)d.",
-                field=field,
-                first=YEARS[0],
-                last=YEARS[1],
-            ),
-            field,
-        )
-    return moment
-
-
-def _int(value, field: str, *, required: bool = True, from_query: bool = False) -> int | None:
-    """A JSON integer (or, in a query string, digits); 422 otherwise."""
-    if value is None or (from_query and value == ""):
-        if required:
-            raise _invalid(_("Give %(field)s as a whole number.", field=field), field)
-        return None
-    if from_query and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
-        return int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
-        raise _invalid(_("Give %(field)s as a whole number.", field=field), field)
-    return value
-
-
-def _id(value, field: str) -> int:
-    number = _int(value, field)
-    if number < 1:
-        raise _invalid(_("Give %(field)s as a whole number.", field=field), field)
-    return number
-
-
-def _text(data: dict, field: str, *, required: bool = False) -> str | None:
-    value = data.get(field)
-    if value is None:
-        if required:
-            raise _invalid(_("Give %(field)s as text.", field=field), field)
-        return None
-    if not isinstance(value, str) or "\x00" in value:
-        raise _invalid(_("Give %(field)s as text.", field=field), field)
-    return value
-
-
-def _bool(data: dict, field: str) -> bool:
-    value = data.get(field)
-    if not isinstance(value, bool):
-        raise _invalid(_("Give %(field)s as true or false.", field=field), field)
-    return value
 
 
 def _skill(value, field: str = "skill") -> str:
     if not isinstance(value, str) or value not in SKILLS:
-        raise _invalid(_("Unknown kind of help. Use one of: %(skills)s.", skills=", ".join(SKILLS)), field)
+        raise Invalid(_("Unknown kind of help. Use one of: %(skills)s.", skills=", ".join(SKILLS)), field=field)
     return value
 
 
-def _unit_arg(*, required: bool = True) -> Unit | None:
-    """The unit named by ?unit=CODE: 422 when missing, 404 when unknown."""
-    code = request.args.get("unit")
-    if code is None or not code.strip():
-        if required:
-            raise _invalid(_("Give the unit code, e.g. ?unit=C1."), "unit")
-        return None
-    unit = get_unit_by_code(code.strip()) if "\x00" not in code and len(code) <= 64 else None
-    if unit is None:
-        raise _not_found(_("No unit has the code %(code)s.", code=code[:40]))
-    return unit
+def _override(data: dict) -> dict:
+    """{"override": true, "override_reason": "..."}: the operation checks who may and why."""
+    return {
+        "override": parsers.boolean(data, "override", default=False),
+        "override_reason": parsers.text(data, "override_reason"),
+    }
 
 
-def _ensure_in_scope(user: User, permission: str | None, unit: Unit | None) -> None:
-    if permission is not None and not authz.has_permission(user, permission):
-        raise _forbidden(_("You do not have access to this page or record."))
+def _unit_in_scope(user: User, unit: Unit | None) -> None:
+    if not authz.has_permission(user, "visits.view"):
+        raise NotAllowed(_("You do not have access to this page or record."))
     if unit is not None and not authz.unit_in_scope(user, unit):
-        raise _forbidden(_("This unit is outside your area."))
-
-
-def _range_args() -> tuple[datetime | None, datetime | None]:
-    start = _moment(request.args.get("from"), "from", required=False)
-    end = _moment(request.args.get("to"), "to", required=False)
-    if start is not None and end is not None and end <= start:
-        raise _invalid(_("The end must come after the start."), "to")
-    return start, end
+        raise NotAllowed(_("This unit is outside your area."))
 
 
 # --- output --------------------------------------------------------------------------------
 
 
 def _local(moment: datetime | None) -> str | None:
-    return moment.astimezone(LOCAL).isoformat(timespec="seconds") if moment is not None else None
+    return moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds") if moment is not None else None
 
 
 def visit_json(visit: Visit) -> dict:
@@ -245,8 +135,8 @@ def list_skills():
 def list_teams():
     """Teams working in ?unit=CODE or below it, with their members and skills."""
     user = current_api_user()
-    unit = _unit_arg()
-    _ensure_in_scope(user, "visits.view", unit)
+    unit = parsers.unit_arg()
+    _unit_in_scope(user, unit)
     teams = db.session.scalars(
         select(Team)
         .join(Unit, Unit.id == Team.unit_id)
@@ -284,35 +174,12 @@ def list_teams():
 def list_slots():
     """Free slots: ?unit=CODE&skill=SKILL&from=ISO&to=ISO&duration=MINUTES (at most 31 days)."""
     user = current_api_user()
-    unit = _unit_arg()
-    _ensure_in_scope(user, "visits.view", unit)
+    unit = parsers.unit_arg()
+    _unit_in_scope(user, unit)
     skill = _skill(request.args.get("skill"))
-    start = _moment(request.args.get("from"), "from")
-    end = _moment(request.args.get("to"), "to")
-    if end <= start:
-        raise _invalid(_("The end must come after the start."), "to")
-    if end - start > MAX_SLOT_RANGE:
-        raise _invalid(_("Search at most %(days)d days at a time.", days=MAX_SLOT_RANGE.days), "to")
-    duration = _int(request.args.get("duration"), "duration", from_query=True)
-    if not operations.MIN_VISIT_MINUTES <= duration <= operations.MAX_VISIT_MINUTES:
-        raise _invalid(
-            _(
-                "A visit lasts from %(min)d to %(max)d minutes.",
-                min=operations.MIN_VISIT_MINUTES,
-                max=operations.MAX_VISIT_MINUTES,
-            ),
-            "duration",
-        )
-    slots = find_slots(
-        unit,
-        skill,
-        start,
-        end,
-        timedelta(minutes=duration),
-        buffer=operations.travel_buffer(),
-        daily_cap=operations.daily_cap(),
-        not_before=utcnow(),
-    )
+    start, end = parsers.time_range(required=True)
+    duration = parsers.integer(request.args.get("duration"), "duration", from_query=True)
+    slots = operations.free_slots(user, unit, skill, start, end, duration)
     return jsonify(
         [{"member_id": slot.member.id, "start": _local(slot.start), "end": _local(slot.end)} for slot in slots]
     )
@@ -329,22 +196,22 @@ def create_help_request():
     user = current_api_user()
     data = json_body()
     skill = _skill(data.get("skill"))
-    code = _text(data, "unit_code", required=True)
-    unit = get_unit_by_code(code.strip()) if len(code) <= 64 else None
+    code = parsers.text(data, "unit_code", required=True)
+    unit = get_unit_by_code(code)
     if unit is None:
-        raise _invalid(_("No unit has the code %(code)s.", code=code[:40]), "unit_code")
-    name = _text(data, "name")
+        raise Invalid(_("No unit has the code %(code)s.", code=code[:40]), field="unit_code")
+    name = parsers.text(data, "name")
     if name is None and user.role == "resident":
         name = user.full_name
-    help_request = operations.create_help_request(
+    help_request = help_requests.create_help_request(
         user,
         skill=skill,
         unit=unit,
-        place=_text(data, "place") or "",
+        place=parsers.text(data, "place") or "",
         name=name or "",
-        phone=_text(data, "phone"),
-        note=_text(data, "note"),
-        preferred_times=_text(data, "preferred_times"),
+        phone=parsers.text(data, "phone"),
+        note=parsers.text(data, "note"),
+        preferred_times=parsers.text(data, "preferred_times"),
         consent=data.get("consent") is True,
     )
     db.session.commit()
@@ -354,23 +221,17 @@ def create_help_request():
 # --- visits --------------------------------------------------------------------------------
 
 
-def _visit_or_404(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id) if visit_id <= MAX_ID else None
-    if visit is None:
-        raise _not_found(_("No visit has this id."))
-    return visit
-
-
 @bp.route("/visits")
 @token_required
 @in_callers_language
 def list_visits():
     """Visits in the caller's area, optionally in ?unit=CODE and overlapping ?from=&to=."""
     user = current_api_user()
-    unit = _unit_arg(required=False)
-    _ensure_in_scope(user, "visits.view", unit)
-    start, end = _range_args()
+    unit = parsers.unit_arg(required=False)
+    _unit_in_scope(user, unit)
+    start, end = parsers.time_range()
     visits = operations.visits_in_scope(user, unit=unit, start=start, end=end)
+    operations.load_visit_details(visits)
     return jsonify([visit_json(visit) for visit in visits])
 
 
@@ -378,42 +239,64 @@ def list_visits():
 @token_required
 @in_callers_language
 def book_visit():
-    """Book a member: 201 with the visit; 409 when the member is busy then."""
+    """Book a member for a help request or a resident: 201 with the visit; 409 naming the rule
+    when the time is not free ("error.rule": hours, buffer or daily_cap, which a commune manager
+    may set aside with "override": true and an "override_reason")."""
     user = current_api_user()
     if not authz.has_permission(user, "visits.manage"):
-        raise _forbidden(_("You may not book visits in this area."))
+        raise NotAllowed(_("You may not book visits in this area."))
     data = json_body()
-    member = db.session.get(User, _id(data.get("member_id"), "member_id"))
+    member = db.session.get(User, parsers.identifier(data.get("member_id"), "member_id"))
     if member is None:
-        raise _invalid(_("This person is not a member of a team in this commune."), "member_id")
-    starts_at = _moment(data.get("start"), "start")
-    duration = _int(data.get("duration_minutes"), "duration_minutes")
+        raise Invalid(_("This person is not a member of a team in this commune."), field="member_id")
+    starts_at = parsers.moment(data.get("start"), "start")
+    duration = parsers.integer(data.get("duration_minutes"), "duration_minutes")
     skill = _skill(data.get("skill"))
-    place = _text(data, "place") or ""
     has_request, has_resident = data.get("request_id") is not None, data.get("resident_id") is not None
     if has_request == has_resident:
-        raise _invalid(_("Give either request_id or resident_id."), "request_id")
+        raise Invalid(_("Give either request_id or resident_id."), field="request_id")
     help_request = resident = None
     if has_request:
-        help_request = db.session.get(HelpRequest, _id(data["request_id"], "request_id"))
+        help_request = db.session.get(HelpRequest, parsers.identifier(data["request_id"], "request_id"))
         if help_request is None:
-            raise _invalid(_("No help request has this id."), "request_id")
+            raise Invalid(_("No help request has this id."), field="request_id")
     else:
-        resident = db.session.get(User, _id(data["resident_id"], "resident_id"))
+        resident = db.session.get(User, parsers.identifier(data["resident_id"], "resident_id"))
         if resident is None:
-            raise _invalid(_("No person has this id."), "resident_id")
+            raise Invalid(_("No person has this id."), field="resident_id")
+    place = parsers.text(data, "place")
+    if place is None and help_request is not None:
+        place = help_request.place
     visit = operations.book_visit(
         member,
         starts_at,
         duration,
         skill=skill,
-        place=place,
+        place=place or "",
         booked_by=user,
         request=help_request,
         resident=resident,
+        **_override(data),
     )
     db.session.commit()
     return jsonify(visit_json(visit)), 201
+
+
+def _milestones(data: dict) -> list[tuple[str, str]]:
+    """ "milestones": [{"milestone": KEY, "confirmed_by": HOW}, ...] → (key, confirmation) pairs."""
+    value = data.get("milestones", [])
+    message = _('Give milestones as a list of {"milestone": ..., "confirmed_by": ...}.')
+    if not isinstance(value, list):
+        raise Invalid(message, field="milestones")
+    pairs = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise Invalid(message, field="milestones")
+        key, confirmation = parsers.text(item, "milestone"), parsers.text(item, "confirmed_by")
+        if not key or not confirmation:
+            raise Invalid(message, field="milestones")
+        pairs.append((key, confirmation))
+    return pairs
 
 
 @bp.route("/visits/<int:visit_id>", methods=["PATCH"])
@@ -422,36 +305,41 @@ def book_visit():
 def change_visit(visit_id: int):
     """{"action": "reschedule" | "cancel" | "no_show" | "complete", ...} → 200 with the visit."""
     user = current_api_user()
-    visit = _visit_or_404(visit_id)
-    if visit.member_id != user.id and not authz.may(user, "visits.view", visit.unit):
-        raise _forbidden(_("You may not change this visit."))
+    visit = operations.find_visit(visit_id)
+    operations.ensure_may_change(user, visit)
     data = json_body()
     action = data.get("action")
     if action not in VISIT_ACTIONS:
-        raise _invalid(_("Unknown action. Use one of: %(actions)s.", actions=", ".join(VISIT_ACTIONS)), "action")
+        raise Invalid(_("Unknown action. Use one of: %(actions)s.", actions=", ".join(VISIT_ACTIONS)), field="action")
     if action == "reschedule":
         operations.reschedule_visit(
             user,
             visit,
-            _moment(data.get("start"), "start"),
-            _int(data.get("duration_minutes"), "duration_minutes", required=False),
+            parsers.moment(data.get("start"), "start"),
+            parsers.integer(data.get("duration_minutes"), "duration_minutes", required=False),
+            **_override(data),
         )
     elif action == "cancel":
-        operations.cancel_visit(user, visit, _text(data, "reason") or "")
+        operations.cancel_visit(user, visit, parsers.text(data, "reason") or "")
     elif action == "no_show":
         operations.mark_no_show(user, visit)
     else:
         skills_done = data.get("skills_done")
         if not isinstance(skills_done, list) or not all(isinstance(skill, str) for skill in skills_done):
-            raise _invalid(_("Give skills_done as a list of kinds of help."), "skills_done")
+            raise Invalid(_("Give skills_done as a list of kinds of help."), field="skills_done")
+        follow_up_due = data.get("follow_up_due")
         operations.complete_visit(
             user,
             visit,
             skills_done=skills_done,
-            resolved=_bool(data, "resolved"),
-            minutes_spent=_int(data.get("minutes_spent"), "minutes_spent"),
-            notes=_text(data, "notes"),
-            rating=_int(data.get("rating"), "rating", required=False),
+            resolved=parsers.boolean(data, "resolved"),
+            minutes_spent=parsers.integer(data.get("minutes_spent"), "minutes_spent"),
+            notes=parsers.text(data, "notes"),
+            rating=parsers.integer(data.get("rating"), "rating", required=False),
+            follow_up_reason=parsers.text(data, "follow_up_reason"),
+            follow_up_due=parsers.day(follow_up_due, "follow_up_due") if follow_up_due is not None else None,
+            milestones=_milestones(data),
+            credit_learning=parsers.boolean(data, "credit_learning", default=False),
         )
     db.session.commit()
     return jsonify(visit_json(visit))
@@ -460,42 +348,22 @@ def change_visit(visit_id: int):
 # --- group sessions ------------------------------------------------------------------------
 
 
-def _session_or_404(session_id: int) -> GroupSession:
-    session = db.session.get(GroupSession, session_id) if session_id <= MAX_ID else None
-    if session is None:
-        raise _not_found(_("No session has this id."))
-    return session
-
-
 @bp.route("/sessions")
 @token_required
 @in_callers_language
 def list_sessions():
     """Upcoming group sessions in the caller's area (or in ?unit=CODE), with places left."""
     user = current_api_user()
-    unit = _unit_arg(required=False)
-    _ensure_in_scope(user, None, unit)
-    query = (
-        select(GroupSession)
-        .join(Unit, Unit.id == GroupSession.unit_id)
-        .where(
-            authz.unit_scope_filter(user, Unit.path),
-            GroupSession.cancelled_at.is_(None),
-            GroupSession.starts_at >= utcnow(),
-        )
-        .order_by(GroupSession.starts_at, GroupSession.id)
-    )
-    if unit is not None:
-        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
-    sessions = list(db.session.scalars(query))
-    mine = set(
-        db.session.scalars(
-            select(SessionSignup.session_id).where(
-                SessionSignup.user_id == user.id,
-                SessionSignup.session_id.in_([session.id for session in sessions]),
-            )
-        )
-    )
+    unit = parsers.unit_arg(required=False)
+    if unit is not None and not authz.unit_in_scope(user, unit):
+        raise NotAllowed(_("This unit is outside your area."))
+    now = utcnow()
+    sessions = [
+        session
+        for session in group_sessions.sessions_between(user, now, now + timedelta(days=366), unit=unit)
+        if session.starts_at >= now
+    ]
+    mine = group_sessions.signed_up_session_ids(user, [session.id for session in sessions])
     return jsonify([session_json(session, signed_up=session.id in mine) for session in sessions])
 
 
@@ -503,20 +371,16 @@ def list_sessions():
 @token_required
 @in_callers_language
 def sign_up_for_session(session_id: int):
-    """Sign the caller up (no body), or {"user_id"} someone else: 201, or 409 when full."""
+    """Sign the caller up (no body), or {"user_id"} a resident: 201, or 409 when full."""
     user = current_api_user()
-    session = _session_or_404(session_id)
-    if not authz.unit_in_scope(user, session.unit):
-        raise _forbidden(_("This session is for another commune."))
+    session = group_sessions.group_session_for(user, session_id)
     data = json_body() if request.get_data(cache=True).strip() else {}
     person = user
     if data.get("user_id") is not None:
-        person = db.session.get(User, _id(data["user_id"], "user_id"))
+        person = db.session.get(User, parsers.identifier(data["user_id"], "user_id"))
         if person is None:
-            raise _invalid(_("No person has this id."), "user_id")
-        if person.id != user.id and not authz.may_view_user(user, person):
-            raise _forbidden(_("You may not sign up other people for this session."))
-    signup = operations.sign_up(session, person, by=user)
+            raise Invalid(_("Choose a resident of this commune."), field="user_id")
+    signup = group_sessions.sign_up(session, person, by=user)
     db.session.commit()
     return (
         jsonify(

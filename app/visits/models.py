@@ -46,6 +46,8 @@ VISIT_STATUS_TITLES = {
     "cancelled": _l("Cancelled"),
     "no_show": _l("Resident not there"),
 }
+#: The vocabularies the visit and agenda templates show.
+VISIT_TITLES = {"skill_titles": SKILL_TITLES, "status_titles": VISIT_STATUS_TITLES}
 #: Visits in these states hold the member's time.
 ACTIVE_VISIT_STATUSES = ("booked", "done")
 EXCEPTION_KINDS = ("away", "extra")

@@ -1,5 +1,5 @@
-"""Pages for help requests: asking for help, the triage list, booking a visit from a request,
-and the slot finder (on the visits blueprint)."""
+"""Pages for help requests: asking for help, the triage list, booking a visit for a request
+(a free slot, or a time of one's choosing), and the slot finder."""
 
 from __future__ import annotations
 
@@ -10,21 +10,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
 from app import authz
 from app.auth.models import User
-from app.db import utcnow
-from app.exceptions import Conflict, DomainError
+from app.db import LOCAL_TZ, MAX_ID, local_today, utcnow
+from app.exceptions import Invalid
 from app.extensions import db
-from app.units.models import Unit
-from app.visits import operations
-from app.visits.availability import LOCAL, find_slots, members_for
+from app.units.operations import get_unit_by_code
+from app.views import FORM_ERRORS, id_from, refuse, unit_choices
+from app.visits import help_requests, operations
+from app.visits.availability import members_for
 from app.visits.blueprint import bp
 from app.visits.forms import (
     DURATIONS,
     BookSlotForm,
+    BookTimeForm,
     HelpRequestForm,
     RequestStatusForm,
     SlotFinderForm,
@@ -32,27 +33,14 @@ from app.visits.forms import (
     TriageFilterForm,
     skill_choices,
 )
-from app.visits.models import (
-    REQUEST_STATUS_TITLES,
-    REQUEST_STATUSES,
-    SKILL_TITLES,
-    SKILLS,
-    HelpRequest,
-    Visit,
-)
-from app.visits.team_routes import show_error, unit_by_code, unit_choice
-from app.visits.teams import local_today, team_units
+from app.visits.models import REQUEST_STATUS_TITLES, REQUEST_STATUSES, SKILL_TITLES, SKILLS, HelpRequest
+from app.visits.teams import team_units
 
-
-def _may_file(user) -> bool:
-    return authz.has_permission(user, "help.request") or authz.has_permission(user, "visits.manage")
-
-
-def _load_request(request_id: int) -> HelpRequest:
-    help_request = db.session.get(HelpRequest, request_id)
-    if help_request is None:
-        abort(404)
-    return help_request
+#: The operations name the unit field as the API does.
+REQUEST_FIELDS = {"unit_code": "unit"}
+#: Booking a time of one's choosing: the operation's names for the form's fields.
+BOOK_TIME_FIELDS = {"member_id": "member", "start": "date"}
+TITLES = {"skill_titles": SKILL_TITLES, "status_titles": REQUEST_STATUS_TITLES}
 
 
 def waiting_for(since: datetime, now: datetime) -> str:
@@ -71,7 +59,7 @@ def waiting_for(since: datetime, now: datetime) -> str:
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 def new_request():
-    authz.ensure(_may_file(current_user))
+    authz.ensure(help_requests.may_file(current_user))
     for_self = current_user.role == "resident"
     if for_self:
         form = HelpRequestForm(name=current_user.full_name, phone=current_user.phone)
@@ -82,15 +70,15 @@ def new_request():
         )
     else:
         form = HelpRequestForm()
-        form.unit.choices = [unit_choice(unit) for unit in team_units(current_user)]
+        form.unit.choices = unit_choices(team_units(current_user))
     form.skill.choices = skill_choices(blank=_("Choose…"))
+    status = 200
     if form.validate_on_submit():
-        unit = current_user.unit if for_self else unit_by_code(form.unit.data)
         try:
-            help_request = operations.create_help_request(
+            help_request = help_requests.create_help_request(
                 current_user,
                 skill=form.skill.data,
-                unit=unit,
+                unit=current_user.unit if for_self else get_unit_by_code(form.unit.data),
                 place=form.place.data,
                 name=form.name.data,
                 phone=form.phone.data,
@@ -98,80 +86,40 @@ def new_request():
                 preferred_times=form.preferred_times.data,
                 consent=form.consent.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            if error.status == 403:
-                abort(403)
-            show_error(form, _field_alias(error))
+        except FORM_ERRORS as error:
+            status = refuse(form, error, REQUEST_FIELDS)
         else:
             db.session.commit()
             return redirect(url_for("visits.request_filed", request_id=help_request.id))
-    elif request.method == "POST" and not form.consent.data:
-        form.consent.errors = [
-            *form.consent.errors,
-            _("The person must agree that their details are recorded for this help."),
-        ]
-    status = 400 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 400
+        if not form.consent.data:
+            form.consent.errors = [
+                *form.consent.errors,
+                _("The person must agree that their details are recorded for this help."),
+            ]
     return render_template("visits/request_form.html", form=form, for_self=for_self), status
-
-
-def _field_alias(error: DomainError) -> DomainError:
-    """The operations name the unit field as the API does."""
-    if error.field == "unit_code":
-        error.field = "unit"
-    return error
-
-
-def _may_see_request(help_request: HelpRequest) -> bool:
-    return current_user.id in (help_request.created_by_id, help_request.resident_id) or authz.may(
-        current_user, "visits.view", help_request.unit
-    )
 
 
 @bp.route("/requests/<int:request_id>/filed")
 @login_required
 def request_filed(request_id: int):
-    help_request = _load_request(request_id)
-    authz.ensure(_may_see_request(help_request))
     return render_template(
-        "visits/request_filed.html",
-        help_request=help_request,
-        skill_titles=SKILL_TITLES,
-        status_titles=REQUEST_STATUS_TITLES,
+        "visits/request_filed.html", help_request=help_requests.request_for(current_user, request_id), **TITLES
     )
 
 
 @bp.route("/requests/mine")
 @login_required
 def my_requests():
-    help_requests = list(
-        db.session.scalars(
-            select(HelpRequest)
-            .where(or_(HelpRequest.resident_id == current_user.id, HelpRequest.created_by_id == current_user.id))
-            .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
-            .limit(100)
-        )
-    )
+    mine = help_requests.requests_of(current_user)
     return render_template(
         "visits/requests_mine.html",
-        help_requests=help_requests,
-        booked=_booked_visits([r.id for r in help_requests]),
-        skill_titles=SKILL_TITLES,
-        status_titles=REQUEST_STATUS_TITLES,
-        may_file=_may_file(current_user),
+        help_requests=mine,
+        booked=help_requests.booked_visits([r.id for r in mine]),
+        may_file=help_requests.may_file(current_user),
+        **TITLES,
     )
-
-
-def _booked_visits(request_ids: list[int]) -> dict[int, list[Visit]]:
-    """Booked (not yet done) visits by request."""
-    if not request_ids:
-        return {}
-    visits: dict[int, list[Visit]] = {}
-    for visit in db.session.scalars(
-        select(Visit).where(Visit.request_id.in_(request_ids), Visit.status == "booked").order_by(Visit.starts_at)
-    ):
-        visits.setdefault(visit.request_id, []).append(visit)
-    return visits
 
 
 # --- triage --------------------------------------------------------------------------------
@@ -191,39 +139,32 @@ def triage():
     if form.skill.data and form.skill.data not in SKILLS:
         form.skill.errors = [_("Choose a kind of help from the list.")]
         status_code = 400
-    help_requests = []
+    listed = []
     if status_code == 200:
-        help_requests = operations.triage_list(current_user, statuses=(form.status.data,))
-        if form.skill.data:
-            help_requests = [r for r in help_requests if r.skill == form.skill.data]
+        listed = help_requests.triage_list(current_user, statuses=(form.status.data,), skill=form.skill.data or None)
     return render_template(
         "visits/triage.html",
         form=form,
-        help_requests=help_requests,
-        booked=_booked_visits([r.id for r in help_requests]),
+        help_requests=listed,
+        booked=help_requests.booked_visits([r.id for r in listed]),
         now=utcnow(),
         waiting_for=waiting_for,
-        skill_titles=SKILL_TITLES,
-        status_titles=REQUEST_STATUS_TITLES,
         status_form=RequestStatusForm(),
+        **TITLES,
     ), status_code
 
 
 @bp.route("/requests/<int:request_id>/status", methods=["POST"])
 @login_required
 def request_status(request_id: int):
-    help_request = _load_request(request_id)
-    authz.ensure(authz.may(current_user, "visits.manage", help_request.unit))
+    help_request = help_requests.request_for(current_user, request_id, to_manage=True)
     form = RequestStatusForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        operations.set_request_status(current_user, help_request, form.status.data)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        flash(error.message, "error")
+        help_requests.set_request_status(current_user, help_request, form.status.data)
+    except FORM_ERRORS as error:
+        refuse(None, error)
         return redirect(url_for("visits.triage"))
     db.session.commit()
     flash(
@@ -259,23 +200,14 @@ class _Search:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(0), tzinfo=LOCAL)
+        return datetime.combine(self.first_day, time(0), tzinfo=LOCAL_TZ)
 
     @property
     def end(self) -> datetime:
         return self.start + timedelta(days=self.days)
 
-    def slots(self, unit: Unit, skill: str):
-        slots = find_slots(
-            unit,
-            skill,
-            self.start,
-            self.end,
-            timedelta(minutes=self.minutes),
-            buffer=operations.travel_buffer(),
-            daily_cap=operations.daily_cap(),
-            not_before=utcnow(),
-        )
+    def slots(self, unit, skill: str):
+        slots = operations.free_slots(current_user, unit, skill, self.start, self.end, self.minutes)
         return [(day, list(day_slots)) for day, day_slots in groupby(slots, key=lambda s: s.start.date())]
 
     def args(self) -> dict:
@@ -288,7 +220,16 @@ def _search_form() -> tuple[SlotSearchForm, _Search]:
     return form, _Search(form)
 
 
-def _render_booking(help_request: HelpRequest, form: SlotSearchForm, search: _Search, status=200):
+def _book_time_form(help_request: HelpRequest, form: BookTimeForm | None = None) -> BookTimeForm:
+    form = form or BookTimeForm(formdata=None)
+    form.member.choices = [
+        SelectChoice(str(member.id), member.full_name) for member in members_for(help_request.unit, help_request.skill)
+    ]
+    return form
+
+
+def _render_booking(help_request: HelpRequest, status=200, time_form: BookTimeForm | None = None):
+    form, search = _search_form()
     days = [] if search.errors else search.slots(help_request.unit, help_request.skill)
     return render_template(
         "visits/book.html",
@@ -296,38 +237,20 @@ def _render_booking(help_request: HelpRequest, form: SlotSearchForm, search: _Se
         form=form,
         search=search,
         days=days,
-        booked=_booked_visits([help_request.id]).get(help_request.id, []),
+        booked=help_requests.booked_visits([help_request.id]).get(help_request.id, []),
         book_form=BookSlotForm(),
-        skill_titles=SKILL_TITLES,
-        status_titles=REQUEST_STATUS_TITLES,
+        time_form=_book_time_form(help_request, time_form),
+        may_override=authz.may(current_user, "visits.override", help_request.unit),
+        **TITLES,
     ), (400 if search.errors and status == 200 else status)
 
 
-def _load_bookable_request(request_id: int) -> HelpRequest:
-    help_request = _load_request(request_id)
-    authz.ensure(authz.may(current_user, "visits.manage", help_request.unit))
-    return help_request
-
-
-@bp.route("/requests/<int:request_id>/book", methods=["GET", "POST"])
-@login_required
-def book_request(request_id: int):
-    help_request = _load_bookable_request(request_id)
-    form, search = _search_form()
-    if request.method == "GET":
-        return _render_booking(help_request, form, search)
-
-    book_form = BookSlotForm()
-    if not book_form.validate_on_submit():
-        abort(400)
-    member, starts_at, minutes = _chosen_slot(book_form)
-    if member is None or member.id not in {m.id for m in members_for(help_request.unit, help_request.skill)}:
-        flash(_("Choose a time from the list."), "error")
-        return _render_booking(help_request, form, search, 400)
-    if not _still_free(help_request, member, starts_at, minutes):
-        flash(_("This time is no longer free. Choose another time or member."), "error")
-        return _render_booking(help_request, form, search, 409)
+def _book(help_request: HelpRequest, member: User | None, starts_at: datetime, minutes: int, form):
+    """Book the visit and go to its page; when the operation refuses, the booking page again
+    with the reason (nothing kept)."""
     try:
+        if member is None:
+            raise Invalid(_("Choose a tech-team member of this commune."), field="member_id")
         visit = operations.book_visit(
             member,
             starts_at,
@@ -336,47 +259,63 @@ def book_request(request_id: int):
             place=help_request.place,
             booked_by=current_user,
             request=help_request,
+            override=bool(getattr(form, "override", None) and form.override.data),
+            override_reason=getattr(getattr(form, "override_reason", None), "data", None),
         )
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        flash(error.message, "error")
-        help_request = _load_bookable_request(request_id)
-        return _render_booking(help_request, form, search, 409 if isinstance(error, Conflict) else 400)
+    except FORM_ERRORS as error:
+        status = refuse(form, error, BOOK_TIME_FIELDS)
+        help_request = help_requests.request_for(current_user, help_request.id, to_manage=True)
+        return _render_booking(help_request, status, form if isinstance(form, BookTimeForm) else None)
     visit_id, member_name = visit.id, member.full_name
     db.session.commit()
     flash(_("The visit with %(name)s has been booked.", name=member_name), "success")
     return redirect(url_for("visits.visit_detail", visit_id=visit_id))
 
 
+@bp.route("/requests/<int:request_id>/book", methods=["GET", "POST"])
+@login_required
+def book_request(request_id: int):
+    """Book one of the free slots the page offers."""
+    help_request = help_requests.request_for(current_user, request_id, to_manage=True)
+    if request.method == "GET":
+        return _render_booking(help_request)
+    book_form = BookSlotForm()
+    if not book_form.validate_on_submit():
+        abort(400)
+    member, starts_at, minutes = _chosen_slot(book_form)
+    if starts_at is None:
+        flash(_("Choose a time from the list."), "error")
+        return _render_booking(help_request, 400)
+    return _book(help_request, member, starts_at, minutes, book_form)
+
+
+@bp.route("/requests/<int:request_id>/book-time", methods=["POST"])
+@login_required
+def book_request_at_time(request_id: int):
+    """Book a time of one's choosing (and, for commune managers, outside the member's hours)."""
+    help_request = help_requests.request_for(current_user, request_id, to_manage=True)
+    form = _book_time_form(help_request, BookTimeForm())
+    if not form.validate_on_submit():
+        return _render_booking(help_request, 400, form)
+    member_id = id_from(form.member.data)
+    member = db.session.get(User, member_id) if member_id else None
+    starts_at = datetime.combine(form.date.data, form.time.data, tzinfo=LOCAL_TZ)
+    return _book(help_request, member, starts_at, form.duration_minutes.data, form)
+
+
 def _chosen_slot(form: BookSlotForm) -> tuple[User | None, datetime | None, int]:
+    """The member, start and length of the slot chosen (None when the form was not one of the
+    page's own: a slot's values are never typed by a person)."""
     try:
         member_id = int(form.member_id.data)
         starts_at = datetime.fromisoformat(form.start.data)
         minutes = int(form.duration.data)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        return None, None, 0
+    if starts_at.tzinfo is None or minutes not in DURATIONS or not 0 < member_id <= MAX_ID:
         return None, None, 0
     member = db.session.get(User, member_id)
-    if member is None or starts_at.tzinfo is None or minutes not in DURATIONS:
-        return None, None, 0
-    return member, starts_at, minutes
-
-
-def _still_free(help_request: HelpRequest, member: User, starts_at: datetime, minutes: int) -> bool:
-    """Is this still one of the slots the finder offers (availability, buffer, daily cap)?"""
-    duration = timedelta(minutes=minutes)
-    slots = find_slots(
-        help_request.unit,
-        help_request.skill,
-        starts_at,
-        starts_at + duration,
-        duration,
-        buffer=operations.travel_buffer(),
-        daily_cap=operations.daily_cap(),
-        not_before=utcnow(),
-    )
-    return any(slot.member.id == member.id and slot.start == starts_at for slot in slots)
+    return (member, starts_at, minutes) if member is not None else (None, None, 0)
 
 
 @bp.route("/slots")
@@ -386,21 +325,18 @@ def slots():
     form = SlotFinderForm(request.args)
     form.validate()
     search = _Search(form)
-    form.unit.choices = [unit_choice(unit) for unit in team_units(current_user)]
+    form.unit.choices = unit_choices(team_units(current_user))
     form.skill.choices = skill_choices()
     unit, days, status = None, [], 200
     if "unit" in request.args:
-        unit = unit_by_code(form.unit.data)
-        if unit is None or unit.level < 2:
-            form.unit.errors = [_("Choose the commune or village.")]
-        else:
-            authz.ensure(authz.unit_in_scope(current_user, unit))
-        if form.skill.data not in SKILLS:
-            form.skill.errors = [_("Choose a kind of help from the list.")]
-        if search.errors or form.unit.errors or form.skill.errors:
+        unit = get_unit_by_code(form.unit.data)
+        if search.errors:
             status = 400
         else:
-            days = search.slots(unit, form.skill.data)
+            try:
+                days = search.slots(unit, form.skill.data)
+            except FORM_ERRORS as error:
+                status = refuse(form, error)
     return render_template(
         "visits/slots.html",
         form=form,

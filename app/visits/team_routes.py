@@ -1,4 +1,4 @@
-"""Pages for teams and members' availability (on the visits blueprint)."""
+"""Teams and their members, and members' availability (weekly hours and date exceptions)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.models import User
-from app.exceptions import DomainError
 from app.extensions import db
-from app.units.models import Unit
+from app.units.operations import get_unit_by_code
+from app.views import FORM_ERRORS, get_or_404, id_from, refuse, unit_choices
 from app.visits import teams
 from app.visits.blueprint import bp
 from app.visits.forms import (
@@ -32,25 +31,6 @@ from app.visits.forms import (
 from app.visits.models import AvailabilityException, Team, TeamMember, WeeklyAvailability
 
 
-def show_error(form, error: DomainError) -> None:
-    """Put an operation's message next to its field, or at the top of the page."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
-def unit_choice(unit: Unit) -> SelectChoice:
-    return SelectChoice(unit.code, f"{'— ' * max(unit.level - 2, 0)}{unit.display_name}")
-
-
-def unit_by_code(code: str | None) -> Unit | None:
-    if not code:
-        return None
-    return db.session.scalar(select(Unit).where(Unit.code == code))
-
-
 def weekday_names() -> dict[int, str]:
     names = get_day_names("wide", locale=get_locale() or "vi")
     return {day: names[day] for day in range(7)}  # Monday first, as in the model
@@ -64,15 +44,12 @@ def weekday_names() -> dict[int, str]:
 def teams_index():
     authz.ensure(authz.has_permission(current_user, "teams.manage"))
     form = TeamForm()
-    form.unit.choices = [unit_choice(unit) for unit in teams.team_units(current_user)]
+    form.unit.choices = unit_choices(teams.team_units(current_user))
     if form.validate_on_submit():
         try:
-            team = teams.create_team(current_user, unit=unit_by_code(form.unit.data), name=form.name.data)
-        except DomainError as error:
-            db.session.rollback()
-            if error.status == 403:
-                abort(403)
-            show_error(form, error)
+            team = teams.create_team(current_user, unit=get_unit_by_code(form.unit.data), name=form.name.data)
+        except FORM_ERRORS as error:
+            refuse(form, error)
         else:
             db.session.commit()
             flash(_("The team %(name)s has been created. Now add its members.", name=team.name), "success")
@@ -83,11 +60,9 @@ def teams_index():
 
 def _load_team(team_id: int) -> Team:
     # Every team page lists the members with their unit.
-    team = db.session.get(
+    team = get_or_404(
         Team, team_id, options=[selectinload(Team.members).joinedload(TeamMember.user).joinedload(User.unit)]
     )
-    if team is None:
-        abort(404)
     authz.ensure(authz.may(current_user, "teams.manage", team.unit))
     return team
 
@@ -137,14 +112,14 @@ def team_detail(team_id: int):
     team = _load_team(team_id)
     form = _add_member_form(team)
     if form.validate_on_submit():
-        person = db.session.get(User, int(form.user.data)) if form.user.data.isdigit() else None
+        person_id = id_from(form.user.data)
+        person = db.session.get(User, person_id) if person_id else None
         try:
             membership = teams.add_member(
                 current_user, team, person, skills=form.skills.data, is_leader=form.is_leader.data
             )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
+        except FORM_ERRORS as error:
+            refuse(form, error)
         else:
             name = membership.user.full_name
             db.session.commit()
@@ -154,8 +129,8 @@ def team_detail(team_id: int):
 
 
 def _load_membership(team: Team, membership_id: int) -> TeamMember:
-    membership = db.session.get(TeamMember, membership_id)
-    if membership is None or membership.team_id != team.id:
+    membership = get_or_404(TeamMember, membership_id)
+    if membership.team_id != team.id:
         abort(404)
     return membership
 
@@ -170,9 +145,8 @@ def team_member_update(team_id: int, membership_id: int):
     if form.validate_on_submit():
         try:
             teams.update_member(current_user, membership, skills=form.skills.data, is_leader=form.is_leader.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
+        except FORM_ERRORS as error:
+            refuse(form, error)
         else:
             name = membership.user.full_name
             db.session.commit()
@@ -217,9 +191,7 @@ def member_availability(user_id: int):
 
 
 def _load_member(user_id: int) -> User:
-    person = db.session.get(User, user_id)
-    if person is None:
-        abort(404)
+    person = get_or_404(User, user_id)
     authz.ensure(teams.may_edit_availability(current_user, person))
     return person
 
@@ -266,7 +238,7 @@ def _availability_page(person: User):
 
 
 def _add_weekly(person: User, form: WeeklyWindowForm) -> bool:
-    weekday = int(form.weekday.data) if (form.weekday.data or "").isdigit() else None
+    weekday = int(form.weekday.data) if form.weekday.data in {str(day) for day in range(7)} else None
     try:
         window, absorbed = teams.add_weekly_window(
             current_user,
@@ -275,11 +247,8 @@ def _add_weekly(person: User, form: WeeklyWindowForm) -> bool:
             start_minute=parse_time_choice(form.start.data),
             end_minute=parse_time_choice(form.end.data),
         )
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        show_error(form, error)
+    except FORM_ERRORS as error:
+        refuse(form, error)
         return False
     start, end = teams.minute_label(window.start_minute), teams.minute_label(window.end_minute)
     hours = f"{weekday_names()[window.weekday]} {start}–{end}"
@@ -308,11 +277,8 @@ def _add_exception(person: User, form: ExceptionForm) -> bool:
             end_minute=parse_time_choice(form.end.data),
             note=form.note.data,
         )
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        show_error(form, error)
+    except FORM_ERRORS as error:
+        refuse(form, error)
         return False
     db.session.commit()
     flash(_("The date has been saved."), "success")
@@ -323,8 +289,8 @@ def _add_exception(person: User, form: ExceptionForm) -> bool:
 @login_required
 def delete_weekly_window(user_id: int, window_id: int):
     person = _load_member(user_id)
-    window = db.session.get(WeeklyAvailability, window_id)
-    if window is None or window.user_id != person.id:
+    window = get_or_404(WeeklyAvailability, window_id)
+    if window.user_id != person.id:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -338,8 +304,8 @@ def delete_weekly_window(user_id: int, window_id: int):
 @login_required
 def delete_availability_exception(user_id: int, exception_id: int):
     person = _load_member(user_id)
-    exception = db.session.get(AvailabilityException, exception_id)
-    if exception is None or exception.user_id != person.id:
+    exception = get_or_404(AvailabilityException, exception_id)
+    if exception.user_id != person.id:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)

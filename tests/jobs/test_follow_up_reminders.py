@@ -22,7 +22,7 @@ def messages(db, prefix="follow-up:"):
 def follow_up(db, world, *, due_in_days: int, member=None, status="open", reason="Đưa bác ra công an xã kích hoạt"):
     """A follow-up after one of `member`'s visits, due `due_in_days` from today (local time)."""
     earlier = db.session.scalar(select(func.count()).select_from(FollowUp))
-    visit = world.book(timedelta(hours=30 + 2 * earlier))  # one member's visits never overlap
+    visit = world.book(timedelta(hours=30 + 24 * earlier))  # a day apart: within the daily cap
     resident = Resident(unit_id=world.units["v1a"].id, full_name="Nguyễn Thị Lan", birth_year=1958)
     db.session.add(resident)
     db.session.flush()

@@ -23,6 +23,7 @@ from app.reports import summaries
 from app.reports.models import LearnerStat, LearningStat, VisitStat
 from app.reports.summaries import bucket_hours, wait_bucket, week_of
 from app.units.models import Unit
+from app.visits import help_requests
 from app.visits import operations as visits
 from app.visits.availability import LOCAL
 from app.visits.models import HelpRequest, Visit
@@ -73,7 +74,7 @@ def province(db, units, make_user, make_unit, make_course):
 
     def ask(unit, skill="eid", *, filed=None):
         actor = member if unit.path.startswith(units["c1"].path) else member_c2
-        request = visits.create_help_request(
+        request = help_requests.create_help_request(
             actor, skill=skill, unit=unit, place="Nhà văn hóa", name="Bà A", consent=True
         )
         if filed is not None:

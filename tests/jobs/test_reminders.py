@@ -11,8 +11,9 @@ from sqlalchemy import select
 from app.db import utcnow
 from app.jobs.models import Message
 from app.jobs.scheduler import run_job
+from app.visits.help_requests import create_help_request
 from app.visits.models import SKILL_TITLES, HelpRequest
-from app.visits.operations import cancel_visit, create_help_request
+from app.visits.operations import cancel_visit
 
 
 def messages(db, prefix=""):

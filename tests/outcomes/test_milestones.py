@@ -11,6 +11,7 @@ from app.learning.models import Enrollment, ModuleCompletion
 from app.outcomes import operations
 from app.outcomes.models import FollowUp, MilestoneEvidence, Resident, ResidentMilestone
 from app.outcomes.residents import add_resident
+from app.visits import help_requests
 from app.visits import operations as visits
 
 
@@ -135,7 +136,7 @@ def test_an_unresolved_visit_creates_a_dated_follow_up_and_milestones(
 
 
 def test_a_request_without_an_account_gets_a_resident_record(db, milestones, units, team, past_visit):
-    request = visits.create_help_request(
+    request = help_requests.create_help_request(
         team[0], skill="cashless", unit=units["v1b"], place="Xóm 2", name="Ông Sáu", consent=True
     )
     visit = past_visit(request=request, skill="cashless")

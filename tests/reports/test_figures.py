@@ -28,6 +28,7 @@ from app.reports.summaries import bucket_hours, wait_bucket, week_of
 from app.units.models import Unit
 from app.units.operations import children_of
 from app.users import operations as users
+from app.visits import help_requests
 from app.visits import operations as visits
 from app.visits.models import HelpRequest, Team, TeamMember, Visit
 
@@ -133,7 +134,7 @@ def build_world(db, units, make_user, make_unit, make_course):
     # Help requests, filed through the operation, then dated back (as if filed earlier) and the
     # summaries recounted, so waits from request to visit are real.
     def ask(unit, skill, days_ago, name):
-        request = visits.create_help_request(
+        request = help_requests.create_help_request(
             w.m1 if unit.path.startswith(units["c1"].path) else w.m2,
             skill=skill,
             unit=unit,

@@ -9,6 +9,7 @@ from app.outcomes.residents import add_resident
 from app.reports import summaries
 from app.reports.models import LearningStat
 from app.users import operations as users
+from app.visits import help_requests
 from app.visits import operations as visits
 from app.visits.models import Team, TeamMember, Visit
 
@@ -59,10 +60,12 @@ def test_maintained_summaries_equal_a_recount(db, units, make_user, make_course,
     assert_summaries_match()
 
     # Requests, visits (one with a request and a rating), milestones (one moved to an earlier date).
-    request = visits.create_help_request(
+    request = help_requests.create_help_request(
         member, skill="eid", unit=units["v1a"], place="Xóm 1", name="Ông A", consent=True
     )
-    visits.create_help_request(member, skill="cashless", unit=units["v1b"], place="Xóm 2", name="Bà B", consent=True)
+    help_requests.create_help_request(
+        member, skill="cashless", unit=units["v1b"], place="Xóm 2", name="Bà B", consent=True
+    )
     visit = Visit(
         member_id=member.id,
         unit_id=units["v1a"].id,

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.db import utcnow
+from app.visits import help_requests
 from app.visits import operations as visits
 from app.visits.availability import LOCAL
 from app.visits.models import Visit
@@ -26,7 +27,7 @@ def read_csv(response) -> list[list[str]]:
 
 
 def request_for(w, unit, skill, manager=None):
-    return visits.create_help_request(
+    return help_requests.create_help_request(
         manager or w.manager, skill=skill, unit=unit, place="Nhà văn hoá", name="Bà Hai", consent=True
     )
 

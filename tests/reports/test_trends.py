@@ -21,6 +21,7 @@ from app.learning.models import Enrollment
 from app.reports.charts import line_chart, nice_ticks
 from app.reports.summaries import week_of
 from app.units.models import Unit
+from app.visits import help_requests
 from app.visits import operations as visits
 from app.visits.models import HelpRequest, Visit
 from tests.visits.pages_support import at, book, build_world, move_to_past
@@ -68,7 +69,7 @@ def world(db, units, make_user, make_course):
         (w.manager, units["v1b"], "cashless"),
         (w.manager_c2, units["v2a"], "eid"),
     ):
-        visits.create_help_request(actor, skill=skill, unit=unit, place="Nhà", name="Bà Hai", consent=True)
+        help_requests.create_help_request(actor, skill=skill, unit=unit, place="Nhà", name="Bà Hai", consent=True)
     recent = book(w, start=at(1, 8))
     earlier = book(w, start=at(1, 12))
     cancelled = book(w, start=at(2, 9))

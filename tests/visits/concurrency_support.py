@@ -18,8 +18,8 @@ from app.db import utcnow
 from app.exceptions import Conflict
 from app.extensions import db
 from app.units.models import Unit
-from app.visits import operations
-from app.visits.models import GroupSession, Team, TeamMember
+from app.visits import group_sessions, operations
+from app.visits.models import GroupSession, Team, TeamMember, WeeklyAvailability
 
 THREADS = 20
 #: How long a winner keeps its transaction open before committing, so that the others reach the
@@ -47,8 +47,9 @@ def build_app(url: str):
 
 
 def seed(app) -> SimpleNamespace:
-    """A commune with one team member (e-ID), a manager, THREADS residents and two group sessions
-    of five places each. Committed; returns the ids."""
+    """A commune with one team member (e-ID, free around the clock), a manager, THREADS residents
+    and two group sessions of five places each, a day before the time the bookings race for.
+    Committed; returns the ids."""
     with app.app_context():
         province = Unit(code="P", kind="province", name="Tỉnh", path="/P/")
         commune = Unit(code="C1", kind="commune", name="Xã Một", parent=province, path="/P/C1/")
@@ -64,6 +65,9 @@ def seed(app) -> SimpleNamespace:
         db.session.add_all([province, commune, village, manager, member, *residents, team])
         db.session.add(TeamMember(team=team, user=member, skills=["eid"]))
         db.session.flush()
+        db.session.add_all(
+            WeeklyAvailability(user_id=member.id, weekday=day, start_minute=0, end_minute=24 * 60) for day in range(7)
+        )
         starts_at = utcnow().replace(microsecond=0) + timedelta(days=3)
         sessions = [
             GroupSession(
@@ -86,7 +90,7 @@ def seed(app) -> SimpleNamespace:
             member=member.id,
             residents=[resident.id for resident in residents],
             sessions=[session.id for session in sessions],
-            starts_at=starts_at,
+            visits_at=starts_at + timedelta(days=1),
         )
 
 
@@ -136,7 +140,7 @@ def booking_work(ids: SimpleNamespace):
         try:
             visit = operations.book_visit(
                 member,
-                ids.starts_at + timedelta(minutes=i),
+                ids.visits_at + timedelta(minutes=i),
                 60,
                 skill="eid",
                 place="Nhà văn hoá",
@@ -162,7 +166,7 @@ def signup_work(ids: SimpleNamespace, session_id: int, *, same_person: bool = Fa
         person = db.session.get(User, ids.residents[0 if same_person else i])
         barrier.wait(timeout=60)
         try:
-            signup = operations.sign_up(session, person, by=person)
+            signup = group_sessions.sign_up(session, person, by=person)
         except Conflict as conflict:
             db.session.rollback()
             return conflict

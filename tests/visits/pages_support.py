@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 
 from app.db import utcnow
-from app.visits import operations
+from app.visits import group_sessions, operations
 from app.visits.availability import LOCAL
 from app.visits.models import Team, TeamMember, WeeklyAvailability
 
@@ -56,7 +56,12 @@ def build_world(db, units, make_user) -> SimpleNamespace:
     return w
 
 
-def book(w, member=None, start=None, *, minutes=60, skill="eid", place="Nhà văn hoá thôn 1A", resident=None):
+def book(
+    w, member=None, start=None, *, minutes=60, skill="eid", place="Nhà văn hoá thôn 1A", resident=None, anytime=False
+):
+    """Book through the operation, as the commune's manager. `anytime` sets the member's hours,
+    travel buffer and daily cap aside (for tests about something else that need a visit at an
+    odd hour or back to back)."""
     member = member or w.member
     resident = resident or (w.resident_c2 if member is w.member_c2 else w.resident)
     booked_by = w.manager_c2 if member is w.member_c2 else w.manager
@@ -68,6 +73,8 @@ def book(w, member=None, start=None, *, minutes=60, skill="eid", place="Nhà vă
         place=place,
         booked_by=booked_by,
         resident=resident,
+        override=anytime,
+        override_reason="Giờ hẹn riêng" if anytime else None,
     )
     return visit
 
@@ -81,7 +88,7 @@ def move_to_past(db, item, hours: int = 3) -> None:
 
 
 def plan_session(w, *, capacity=2, start=None, unit=None, host=None, title="Sáng Chủ nhật: VNeID"):
-    return operations.create_group_session(
+    return group_sessions.create_group_session(
         w.member,
         unit=unit or w.units["v1a"],
         title=title,

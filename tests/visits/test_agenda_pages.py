@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from app.db import utcnow
 from app.extensions import db
-from app.visits import operations
+from app.visits import help_requests, operations
 from app.visits.availability import LOCAL
 from app.visits.models import Visit
 from tests.conftest import csrf_token_from
@@ -62,7 +62,7 @@ def test_a_visit_later_today_is_listed_under_today(w, client, login_as):
     start = utcnow() + timedelta(minutes=10)
     # Ten minutes before local midnight the visit falls tomorrow: then it must not be under today.
     later_today = start.astimezone(LOCAL).date() == local_day(0)
-    book(w, start=start, place="Chợ thôn 1A")
+    book(w, start=start, place="Chợ thôn 1A", anytime=True)
     login_as(w.member)
 
     html = page(client.get("/visits/agenda"))
@@ -130,7 +130,7 @@ def test_the_team_calendar_needs_no_query_per_visit(w, client, login_as, make_us
         assert client.get(f"/visits/calendar?week={week}").status_code == 200
     for hour in range(9, 15):
         resident = make_user("resident", units["v1b"], full_name=f"Người dân {hour}")
-        book(w, w.member if hour % 2 else w.colleague, at(1, hour), resident=resident)
+        book(w, w.member if hour % 2 else w.colleague, at(1, hour), resident=resident, anytime=True)
     plan_session(w, start=at(2, 8))
     with counting_queries() as many:
         assert client.get(f"/visits/calendar?week={week}").status_code == 200
@@ -318,7 +318,7 @@ def test_bad_reschedule_input_changes_nothing(w, client, login_as, data, status,
 
 
 def test_member_cancels_a_visit_with_a_reason_and_the_request_goes_back_to_triage(w, client, login_as):
-    request = operations.create_help_request(
+    request = help_requests.create_help_request(
         w.manager,
         skill="eid",
         unit=w.units["v1a"],

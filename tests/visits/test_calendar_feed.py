@@ -8,7 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from app.extensions import db
-from app.visits import operations
+from app.visits import help_requests, operations
 from app.visits.models import CalendarFeed
 from tests.visits.pages_support import at, book, build_world, plan_session
 
@@ -99,7 +99,7 @@ def test_the_feed_keeps_uids_stable_and_follows_a_rescheduled_visit(app, w, clie
 
 
 def test_the_feed_carries_no_phone_numbers_names_or_notes(app, w, client, login_as):
-    request = operations.create_help_request(
+    request = help_requests.create_help_request(
         w.manager,
         skill="eid",
         unit=w.units["v1a"],

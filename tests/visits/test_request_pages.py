@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import utcnow
-from app.visits import operations
+from app.visits import help_requests, operations
 from app.visits.availability import LOCAL
 from app.visits.models import HelpRequest, Team, TeamMember, Visit, WeeklyAvailability
 from app.visits.teams import local_today
@@ -49,7 +49,7 @@ def w(db, units, make_user):
 
 
 def file_request(db, w, *, unit=None, skill="eid", name="Ông Bảy", days_ago=0, by=None):
-    help_request = operations.create_help_request(
+    help_request = help_requests.create_help_request(
         by or w.manager,
         skill=skill,
         unit=unit or w.units["v1a"],
@@ -161,7 +161,7 @@ def test_department_managers_do_not_file_requests(client, login_as, make_user, u
 def test_my_requests_shows_only_my_own_and_another_resident_cannot_open_the_confirmation(
     client, db, login_as, make_user, w
 ):
-    mine = operations.create_help_request(
+    mine = help_requests.create_help_request(
         w.resident, skill="cashless", unit=w.units["v1a"], place="Nhà", name="Bà Năm Mười", consent=True
     )
     other = file_request(db, w, name="Người Khác")
@@ -320,7 +320,7 @@ def test_a_slot_taken_meanwhile_gives_a_friendly_conflict_message(client, db, lo
 
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "This time is no longer free. Choose another time or member." in page
+    assert "This member already has a visit at that time. Choose another time or member." in page
     assert "Book Trần Văn Kỹ 11:00" in page  # the remaining slots are shown again
     assert "Book Trần Văn Kỹ 09:00" not in page
     assert count(db, Visit) == 1
@@ -346,9 +346,12 @@ def test_bad_booking_input_is_refused_and_nothing_is_written(client, db, login_a
     assert "Choose from 1 to 31 days." in bad_search.get_data(as_text=True)
     assert "Choose a length from the list." in bad_search.get_data(as_text=True)
     assert bad_date.status_code == 400
-    for response in (bad_start, naive_start, bad_member, bad_duration, not_a_member):
+    for response in (bad_start, naive_start, bad_member, bad_duration):
         assert response.status_code == 400
         assert "Choose a time from the list." in response.get_data(as_text=True)
+    # A real person who is not in the commune's teams: the booking rule's own reason.
+    assert not_a_member.status_code == 400
+    assert "This person is not a member of a team in this commune." in not_a_member.get_data(as_text=True)
     assert count(db, Visit) == 0
 
 
