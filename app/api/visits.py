@@ -243,8 +243,6 @@ def book_visit():
     when the time is not free ("error.rule": hours, buffer or daily_cap, which a commune manager
     may set aside with "override": true and an "override_reason")."""
     user = current_api_user()
-    if not authz.has_permission(user, "visits.manage"):
-        raise NotAllowed(_("You may not book visits in this area."))
     data = json_body()
     member = db.session.get(User, parsers.identifier(data.get("member_id"), "member_id"))
     if member is None:
@@ -260,6 +258,7 @@ def book_visit():
         help_request = db.session.get(HelpRequest, parsers.identifier(data["request_id"], "request_id"))
         if help_request is None:
             raise Invalid(_("No help request has this id."), field="request_id")
+        help_requests.ensure_may_manage(user, help_request)
     else:
         resident = db.session.get(User, parsers.identifier(data["resident_id"], "resident_id"))
         if resident is None:

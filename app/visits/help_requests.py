@@ -89,10 +89,17 @@ def request_for(user: User, request_id: int, *, to_manage: bool = False) -> Help
     request = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
     if request is None:
         raise NotFound(_("No help request has this id."))
-    allowed = authz.may(user, "visits.manage", request.unit) if to_manage else may_see_request(user, request)
-    if not allowed:
-        raise NotAllowed(_("You may not change this request.") if to_manage else _("This is outside your area."))
+    if to_manage:
+        ensure_may_manage(user, request)
+    elif not may_see_request(user, request):
+        raise NotAllowed(_("This is outside your area."))
     return request
+
+
+def ensure_may_manage(user: User, request: HelpRequest) -> None:
+    """Triage and book: NotAllowed unless `user` manages visits in the request's area."""
+    if not authz.may(user, "visits.manage", request.unit):
+        raise NotAllowed(_("You may not change this request."))
 
 
 def triage_list(actor: User, *, statuses=("new",), skill: str | None = None) -> list[HelpRequest]:
@@ -133,8 +140,7 @@ def booked_visits(request_ids: list[int]) -> dict[int, list[Visit]]:
 
 
 def set_request_status(actor: User, request: HelpRequest, status: str) -> None:
-    if not authz.may(actor, "visits.manage", request.unit):
-        raise NotAllowed(_("You may not change this request."))
+    ensure_may_manage(actor, request)
     if status not in MANUAL_STATUSES:
         raise Invalid(_("This status is set by booking or completing a visit."), field="status")
     request.status = status
