@@ -23,12 +23,6 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _options_in_order(asked) -> list:
-    """The options of a question as shown in this attempt (its own shuffled order)."""
-    by_id = {option.id: option for option in asked.question.options}
-    return [by_id[option_id] for option_id in asked.option_order if option_id in by_id]
-
-
 # --- courses ------------------------------------------------------------------------------
 
 
@@ -141,7 +135,7 @@ def quiz(quiz_id: int):
                     "id": asked.question.id,
                     "kind": asked.question.kind,
                     "prompt": asked.question.prompt,
-                    "options": [{"id": option.id, "text": option.text} for option in _options_in_order(asked)],
+                    "options": [{"id": option.id, "text": option.text} for option in asked.shown_options],
                 }
                 for asked in attempt.questions
             ],
@@ -202,9 +196,8 @@ def submit_attempt(quiz_id: int):
 def attempt_result_json(attempt: QuizAttempt) -> dict:
     feedback = []
     for asked in attempt.questions:
-        correct_ids = [
-            option.id for option in _options_in_order(asked) if option.is_correct and option.retired_at is None
-        ]
+        correct = asked.question.correct_option_ids
+        correct_ids = [option.id for option in asked.shown_options if option.id in correct]
         feedback.append(
             {
                 "question_id": asked.question_id,

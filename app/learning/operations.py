@@ -461,8 +461,7 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
         question = asked_question.question
         if question.kind in ("single", "true_false") and len(chosen) > 1:
             raise Invalid(_("Choose only one answer for a single-choice question."), field="answers")
-        correct = {option.id for option in question.options if option.is_correct and option.retired_at is None}
-        asked_question.is_correct = grade_answer(correct, chosen)
+        asked_question.is_correct = grade_answer(question.correct_option_ids, chosen)
         score += 1 if asked_question.is_correct else 0
         for option_id in sorted(chosen):
             asked_question.choices.append(AttemptChoice(option_id=option_id))

@@ -179,11 +179,7 @@ def quiz(slug: str, module_key: str):
 
 
 def _options_in_order(attempt: QuizAttempt) -> dict[int, list]:
-    result = {}
-    for asked in attempt.questions:
-        by_id = {option.id: option for option in asked.question.options}
-        result[asked.question_id] = [by_id[option_id] for option_id in asked.option_order if option_id in by_id]
-    return result
+    return {asked.question_id: asked.shown_options for asked in attempt.questions}
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
