@@ -14,45 +14,13 @@ from app.db import MAX_ID
 from app.exceptions import Invalid, NotFound
 from app.extensions import db
 from app.learning import operations
-from app.learning.models import AUDIENCES, Lesson, Quiz, QuizAttempt
+from app.learning.models import AUDIENCES, QuizAttempt
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 
-def _course_or_404(slug: str):
-    course = operations.get_course(slug)
-    if course is None:
-        raise NotFound(_("No course has the name %(slug)s.", slug=slug[:80]))
-    return course
-
-
-def _lesson_or_404(lesson_id: int) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id) if lesson_id <= MAX_ID else None
-    if lesson is None or lesson.retired_at is not None or lesson.course.retired_at is not None:
-        raise NotFound(_("No lesson has this id."))
-    return lesson
-
-
-def _quiz_or_404(quiz_id: int) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id) if quiz_id <= MAX_ID else None
-    if (
-        quiz is None
-        or quiz.retired_at is not None
-        or quiz.module.retired_at is not None
-        or quiz.module.course.retired_at is not None
-    ):
-        raise NotFound(_("No quiz has this id."))
-    return quiz
-
-
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _options_in_order(asked) -> list:
-    """The options of a question as shown in this attempt (its own shuffled order)."""
-    by_id = {option.id: option for option in asked.question.options}
-    return [by_id[option_id] for option_id in asked.option_order if option_id in by_id]
 
 
 # --- courses ------------------------------------------------------------------------------
@@ -96,7 +64,7 @@ def list_courses():
 @token_required
 @in_callers_language
 def course_detail(slug: str):
-    course = _course_or_404(slug)
+    course = operations.require_course(slug)
     return jsonify(
         {
             "slug": course.slug,
@@ -124,7 +92,7 @@ def course_detail(slug: str):
 @in_callers_language
 def enroll(slug: str):
     """Enrol the caller: 201 when new, 200 when they were already enrolled."""
-    course = _course_or_404(slug)
+    course = operations.require_course(slug)
     enrollment, created = operations.enroll(current_api_user(), course)
     db.session.commit()
     return jsonify(enrollment_json(enrollment)), (201 if created else 200)
@@ -135,7 +103,7 @@ def enroll(slug: str):
 @in_callers_language
 def mark_lesson_read(lesson_id: int):
     user = current_api_user()
-    lesson = _lesson_or_404(lesson_id)
+    lesson = operations.require_lesson(lesson_id)
     operations.mark_lesson_read(user, lesson)
     percent = operations.course_progress(user, lesson.course).percent
     db.session.commit()
@@ -152,7 +120,7 @@ def quiz(quiz_id: int):
     """The questions of the caller's open attempt (opened now if needed), in its shuffled order.
     Never the answers: those come back only with the graded attempt."""
     user = current_api_user()
-    quiz = _quiz_or_404(quiz_id)
+    quiz = operations.require_quiz(quiz_id)
     attempt = operations.open_attempt(user, quiz)
     db.session.commit()
     return jsonify(
@@ -167,7 +135,7 @@ def quiz(quiz_id: int):
                     "id": asked.question.id,
                     "kind": asked.question.kind,
                     "prompt": asked.question.prompt,
-                    "options": [{"id": option.id, "text": option.text} for option in _options_in_order(asked)],
+                    "options": [{"id": option.id, "text": option.text} for option in asked.shown_options],
                 }
                 for asked in attempt.questions
             ],
@@ -216,7 +184,7 @@ def submit_attempt(quiz_id: int):
     """Grade the caller's open attempt (opening one if there is none: 201 then, else 200) and
     return the score with each question's correct options and explanation."""
     user = current_api_user()
-    quiz = _quiz_or_404(quiz_id)
+    quiz = operations.require_quiz(quiz_id)
     answers = parse_answers(json_body())
     opened_now = operations.current_attempt(user, quiz) is None
     attempt = operations.open_attempt(user, quiz)
@@ -228,9 +196,8 @@ def submit_attempt(quiz_id: int):
 def attempt_result_json(attempt: QuizAttempt) -> dict:
     feedback = []
     for asked in attempt.questions:
-        correct_ids = [
-            option.id for option in _options_in_order(asked) if option.is_correct and option.retired_at is None
-        ]
+        correct = asked.question.correct_option_ids
+        correct_ids = [option.id for option in asked.shown_options if option.id in correct]
         feedback.append(
             {
                 "question_id": asked.question_id,

@@ -1,45 +1,22 @@
 """Course assignments (managers) and in-person classes (tech-team members)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from app import authz
-from app.auth.models import User
-from app.exceptions import DomainError, Invalid, NotAllowed
+from app.db import local_today
 from app.extensions import db
 from app.learning import assignments as assignment_ops
 from app.learning import classes as class_ops
-from app.learning.assignment_forms import AssignmentForm, TrainingClassForm
 from app.learning.blueprint import bp
+from app.learning.forms import AssignmentForm, TrainingClassForm
 from app.learning.models import AUDIENCE_TITLES, AUDIENCES, Assignment, Course, TrainingClass
 from app.learning.operations import active_courses, get_course
-from app.units.models import Unit
+from app.units.operations import get_unit_by_code
 from app.users.operations import assignable_units
-
-
-def _show_error(form, error: DomainError) -> int:
-    """Put the operation's message beside its field (or flash it); return the page's status."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-    return 403 if isinstance(error, NotAllowed) else 400
-
-
-def _unit_from(code: str | None) -> Unit | None:
-    if not code:
-        return None
-    return db.session.scalar(select(Unit).where(Unit.code == code))
-
-
-def _unit_label(unit: Unit) -> str:
-    return f"{'— ' * (unit.level - 1)}{unit.display_name}"
-
+from app.views import FORM_ERRORS, get_or_404, refuse, unit_choices
 
 # --- assignments ---------------------------------------------------------------------------
 
@@ -47,14 +24,12 @@ def _unit_label(unit: Unit) -> str:
 @bp.route("/assignments/", methods=["GET", "POST"])
 @login_required
 def assignments():
-    authz.ensure(authz.has_permission(current_user, "assignments.manage"))
+    assignment_ops.check_may_assign(current_user)
     form = AssignmentForm()
     form.course.choices = [SelectChoice("", _("Choose a course"))] + [
         SelectChoice(course.slug, course.title) for course in active_courses()
     ]
-    form.unit.choices = [
-        SelectChoice(unit.code, _unit_label(unit)) for unit in assignment_ops.assignable_units(current_user)
-    ]
+    form.unit.choices = unit_choices(assignment_ops.assignable_units(current_user))
     form.role.choices = [SelectChoice(role, str(AUDIENCE_TITLES[role])) for role in AUDIENCES]
     status = 200
     if form.validate_on_submit():
@@ -62,14 +37,15 @@ def assignments():
             assignment = assignment_ops.create_assignment(
                 current_user,
                 course=get_course(form.course.data),
-                unit=_unit_from(form.unit.data),
+                unit=get_unit_by_code(form.unit.data),
                 role=form.role.data,
                 due_on=form.due_on.data,
                 note=form.note.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            status = _show_error(form, error)
+        except FORM_ERRORS as error:
+            refuse(form, error)
+            # A refused assignment, a duplicate included, is the form shown again with 400.
+            status = 400
         else:
             db.session.commit()
             flash(_("The course has been assigned."), "success")
@@ -87,11 +63,9 @@ def assignments():
 @bp.route("/assignments/<int:assignment_id>")
 @login_required
 def assignment(assignment_id: int):
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
-        abort(404)
+    assignment = get_or_404(Assignment, assignment_id)
     authz.ensure(authz.may(current_user, "assignments.manage", assignment.unit))
-    today = assignment_ops.local_today()
+    today = local_today()
     rows = assignment_ops.assignee_statuses(assignment, today)
     counts = assignment_ops.assignment_counts([assignment.id], today).get(assignment.id, (0, 0, 0))
     return render_template(
@@ -107,47 +81,45 @@ def assignment(assignment_id: int):
 # --- in-person classes ---------------------------------------------------------------------
 
 
+def _filled_rows(form) -> list:
+    """The new-resident rows filled in (a row without a name is an unused row)."""
+    return [entry.form for entry in form.new_residents if (entry.form.full_name.data or "").strip()]
+
+
 def _new_residents_from(form) -> list[class_ops.NewResident]:
-    """The filled-in rows (a row without a name is an unused row)."""
-    residents = []
-    for entry in form.new_residents:
-        row = entry.form
-        if not (row.full_name.data or "").strip():
-            continue
-        residents.append(
-            class_ops.NewResident(
-                full_name=row.full_name.data,
-                village=_unit_from(row.village.data),
-                birth_year=row.birth_year.data,
-                phone=row.phone.data,
-                consent_given=bool(row.consent.data),
-            )
+    return [
+        class_ops.NewResident(
+            full_name=row.full_name.data,
+            village=get_unit_by_code(row.village.data),
+            birth_year=row.birth_year.data,
+            phone=row.phone.data,
+            consent_given=bool(row.consent.data),
         )
-    return residents
+        for row in _filled_rows(form)
+    ]
 
 
-def _show_class_error(form, error: DomainError) -> int:
-    if isinstance(error, class_ops.ResidentRowError):
-        # Rows are numbered among the filled-in ones; find the matching entry on the form.
-        filled = [e for e in form.new_residents if (e.form.full_name.data or "").strip()]
-        entry = filled[error.details.get("row", 0)] if filled else None
-        field = getattr(entry.form, error.field, None) if entry is not None and error.field else None
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-            return 400
-    return _show_error(form, error)
+def _form_showing(form, error):
+    """Where the error goes: the new-resident row it names (rows are numbered among the filled-in
+    ones) when that row has the field, else the class form."""
+    if isinstance(error, class_ops.ResidentRowError) and error.field:
+        rows = _filled_rows(form)
+        index = error.details.get("row", 0)
+        if 0 <= index < len(rows) and hasattr(rows[index], error.field):
+            return rows[index]
+    return form
 
 
 @bp.route("/classes/new", methods=["GET", "POST"])
 @login_required
 def new_class():
-    authz.ensure(authz.has_permission(current_user, "classes.record"))
+    class_ops.check_may_record_classes(current_user)
     courses = active_courses()
     form = TrainingClassForm()
     slug = form.course.data if request.method == "POST" else request.args.get("course", "")
     course = get_course(slug) if slug else None
     if request.method == "GET":
-        form.held_on.data = assignment_ops.local_today()
+        form.held_on.data = local_today()
         if course is not None:
             form.course.data = course.slug
     villages = [SelectChoice("", _("Choose a village"))] + [
@@ -161,27 +133,18 @@ def new_class():
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            # Recording the class checks every attendee's unit.
-            chosen = list(
-                db.session.scalars(
-                    select(User).where(User.id.in_(form.attendees.data or [])).options(joinedload(User.unit))
-                )
-            )
             try:
-                if len(chosen) != len(set(form.attendees.data or [])):
-                    raise Invalid(_("Some of the people chosen do not exist."), field="attendees")
                 recorded = class_ops.record_training_class(
                     current_user,
                     course=course,
                     module_keys=form.modules.data or [],
                     held_on=form.held_on.data,
                     place=form.place.data,
-                    attendees=chosen,
+                    attendees=class_ops.attendees_by_id(form.attendees.data),
                     new_residents=_new_residents_from(form),
                 )
-            except DomainError as error:
-                db.session.rollback()
-                status = _show_class_error(form, error)
+            except (*FORM_ERRORS, class_ops.ResidentRowError) as error:
+                status = refuse(_form_showing(form, error), error)
             else:
                 db.session.commit()
                 flash(_("The class has been recorded and the attendees credited."), "success")
@@ -216,8 +179,6 @@ def _render_class(training_class: TrainingClass, new_accounts=()):
 @bp.route("/classes/<int:class_id>")
 @login_required
 def training_class(class_id: int):
-    training_class = db.session.get(TrainingClass, class_id)
-    if training_class is None:
-        abort(404)
+    training_class = get_or_404(TrainingClass, class_id)
     authz.ensure(class_ops.may_view_class(current_user, training_class))
     return _render_class(training_class)

@@ -32,15 +32,13 @@ from app.units.models import Unit
 NOTE_MAX_LENGTH = 1000
 #: The assignment page lists at most this many people (counts are always complete).
 ASSIGNEE_LIST_LIMIT = 500
-#: Due dates and class dates are local calendar days.
-LOCAL_ZONE = LOCAL_TZ
 STATUS_ORDER = {"overdue": 0, "due": 1, "completed_late": 2, "completed": 3}
 
 
 def end_of_day_utc(day: date) -> datetime:
     """The first instant after `day` ends in local time, in UTC: a completion strictly before it
     happened on or before `day`."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_ZONE).astimezone(UTC)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def assignment_status(due_on: date, completed_at: datetime | None, today: date) -> str:
@@ -50,6 +48,12 @@ def assignment_status(due_on: date, completed_at: datetime | None, today: date) 
 
 
 # --- creating ------------------------------------------------------------------------------
+
+
+def check_may_assign(actor: User) -> None:
+    """Raises NotAllowed unless `actor`'s role may assign courses (anywhere in their area)."""
+    if not authz.has_permission(actor, "assignments.manage"):
+        raise NotAllowed(_("You may not assign courses."))
 
 
 def create_assignment(
@@ -68,8 +72,7 @@ def create_assignment(
     Raises Invalid (missing or bad input, a due date in the past), NotAllowed (out of scope or
     no right to assign), Conflict (the same course is already assigned to the same group).
     """
-    if not authz.has_permission(actor, "assignments.manage"):
-        raise NotAllowed(_("You may not assign courses."))
+    check_may_assign(actor)
     if course is None or course.retired_at is not None:
         raise Invalid(_("Choose a course from the list."), field="course")
     if unit is None:

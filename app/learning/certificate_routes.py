@@ -3,30 +3,17 @@
 from flask import Response, abort, render_template
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.extensions import db
+from app.learning import operations
 from app.learning.blueprint import bp, verify_bp
 from app.learning.certificates import render_certificate_pdf
-from app.learning.models import Certificate
-from app.learning.operations import find_valid_certificate, get_course
 
 
 @bp.route("/<slug>/certificate.pdf")
 @login_required
 def certificate_pdf(slug: str):
-    course = get_course(slug)
-    certificate = (
-        db.session.scalar(
-            select(Certificate).where(
-                Certificate.user_id == current_user.id,
-                Certificate.course_id == course.id,
-                Certificate.revoked_at.is_(None),
-            )
-        )
-        if course
-        else None
-    )
+    course = operations.require_course(slug)
+    certificate = operations.valid_certificate(current_user, course)
     if certificate is None:
         abort(404)
     pdf = render_certificate_pdf(certificate, lang=str(get_locale() or "vi"))
@@ -39,7 +26,7 @@ def certificate_pdf(slug: str):
 
 @verify_bp.route("/verify/<code>")
 def verify(code: str):
-    certificate = find_valid_certificate(code)
+    certificate = operations.find_valid_certificate(code)
     return render_template("learning/verify.html", certificate=certificate, code=code[:32]), (
         200 if certificate else 404
     )

@@ -18,10 +18,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
-from app.db import utcnow
+from app.db import LOCAL_TZ, MAX_ID, local_today, utcnow
 from app.exceptions import DomainError, Invalid, NotAllowed
 from app.extensions import db
-from app.learning.assignments import LOCAL_ZONE, local_today
 from app.learning.models import AUDIENCES, ClassAttendance, Course, TrainingClass
 from app.learning.operations import credit_module
 from app.units.models import Unit
@@ -59,6 +58,27 @@ def class_unit(actor: User) -> Unit:
     return authz.scope_root(actor) or actor.unit
 
 
+def check_may_record_classes(actor: User) -> None:
+    """Raises NotAllowed unless `actor`'s role may record in-person classes."""
+    if not authz.has_permission(actor, "classes.record"):
+        raise NotAllowed(_("You may not record in-person classes."))
+
+
+def attendees_by_id(user_ids) -> list[User]:
+    """The accounts ticked on an attendance list. Raises Invalid when an id names nobody."""
+    ids = set(user_ids or [])
+    people = list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_([user_id for user_id in ids if 0 < user_id <= MAX_ID]))
+            .options(joinedload(User.unit))
+        )
+    )
+    if len(people) != len(ids):
+        raise Invalid(_("Some of the people chosen do not exist."), field="attendees")
+    return people
+
+
 def attendee_choices(actor: User) -> list[User]:
     """The learners the actor may tick on the attendance list: active residents, cadres and
     tech-team members in their commune."""
@@ -80,7 +100,7 @@ def attendee_choices(actor: User) -> list[User]:
 
 def _local_noon(day: date) -> datetime:
     """When the credits of a class are dated: midday of its day, never later than now."""
-    noon = datetime.combine(day, time(12), tzinfo=LOCAL_ZONE).astimezone(UTC)
+    noon = datetime.combine(day, time(12), tzinfo=LOCAL_TZ).astimezone(UTC)
     return min(noon, utcnow())
 
 
@@ -104,8 +124,7 @@ def record_training_class(
     ResidentRowError (a new-resident row is not valid). Writes nothing the caller must keep when
     it raises: the caller rolls back.
     """
-    if not authz.has_permission(actor, "classes.record"):
-        raise NotAllowed(_("You may not record in-person classes."))
+    check_may_record_classes(actor)
     if course is None or course.retired_at is not None:
         raise Invalid(_("Choose a course from the list."), field="course")
     by_key = {module.key: module for module in course.active_modules}

@@ -1,3 +1,6 @@
+"""`flask courses validate` and `flask courses sync`: check the course folders, bring the database
+in line with them."""
+
 import sys
 
 import click

@@ -202,6 +202,11 @@ class Question(db.Model):
     def active_options(self) -> list[Option]:
         return [option for option in self.options if option.retired_at is None]
 
+    @property
+    def correct_option_ids(self) -> set[int]:
+        """What a right answer chooses: the active options marked correct."""
+        return {option.id for option in self.active_options if option.is_correct}
+
 
 class Option(db.Model):
     __tablename__ = "options"
@@ -330,6 +335,12 @@ class AttemptQuestion(db.Model):
 
     def __repr__(self) -> str:
         return f"<AttemptQuestion attempt={self.attempt_id} question={self.question_id}>"
+
+    @property
+    def shown_options(self) -> list[Option]:
+        """The question's options in this attempt's own shuffled order."""
+        by_id = {option.id: option for option in self.question.options}
+        return [by_id[option_id] for option_id in self.option_order if option_id in by_id]
 
 
 class AttemptChoice(db.Model):

@@ -1,4 +1,8 @@
-"""What learners do: enrol, read lessons, take quizzes, complete modules and courses."""
+"""What learners do: enrol, read lessons, take quizzes, complete modules and courses.
+
+The pages and the API find a course, lesson or quiz here, so both refuse the same ones (unknown
+or retired: NotFound).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
-from app.db import LOCAL_TZ, utcnow
-from app.exceptions import Conflict, Invalid, NotAllowed
+from app.db import LOCAL_TZ, MAX_ID, utcnow
+from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.learning.models import (
     AttemptChoice,
@@ -49,6 +53,57 @@ def get_course(slug: str) -> Course | None:
     if not CONTENT_ID.fullmatch(slug):
         return None
     return db.session.scalar(select(Course).where(Course.slug == slug, Course.retired_at.is_(None)))
+
+
+# --- what learners may open ---------------------------------------------------------------
+# A lesson or quiz is open while it, its module and its course are active.
+
+
+def require_course(slug: str) -> Course:
+    """The active course with `slug`. Raises NotFound for an unknown or retired one."""
+    course = get_course(slug)
+    if course is None:
+        raise NotFound(_("No course has the name %(slug)s.", slug=slug[:80]))
+    return course
+
+
+def _open_lesson(lesson: Lesson | None) -> Lesson:
+    if lesson is None or lesson.retired_at is not None or lesson.course.retired_at is not None:
+        raise NotFound(_("No lesson has this id."))
+    return lesson
+
+
+def require_lesson(lesson_id: int) -> Lesson:
+    """The open lesson with this id. Raises NotFound for an unknown or retired one."""
+    return _open_lesson(db.session.get(Lesson, lesson_id) if 0 < lesson_id <= MAX_ID else None)
+
+
+def require_course_lesson(course: Course, key: str) -> Lesson:
+    """The open lesson `key` of `course`. Raises NotFound for an unknown or retired one."""
+    return _open_lesson(db.session.scalar(select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key)))
+
+
+def _open_quiz(quiz: Quiz | None) -> Quiz:
+    if (
+        quiz is None
+        or quiz.retired_at is not None
+        or quiz.module.retired_at is not None
+        or quiz.module.course.retired_at is not None
+    ):
+        raise NotFound(_("No quiz has this id."))
+    return quiz
+
+
+def require_quiz(quiz_id: int) -> Quiz:
+    """The open quiz with this id. Raises NotFound for an unknown or retired one."""
+    return _open_quiz(db.session.get(Quiz, quiz_id) if 0 < quiz_id <= MAX_ID else None)
+
+
+def require_module_quiz(course: Course, module_key: str) -> Quiz:
+    """The open quiz of module `module_key` of `course`. Raises NotFound when the module is
+    unknown or retired, or has no open quiz."""
+    module = next((module for module in course.modules if module.key == module_key), None)
+    return _open_quiz(module.quiz if module is not None else None)
 
 
 def get_enrollment(user: User, course: Course) -> Enrollment | None:
@@ -198,6 +253,17 @@ def issue_certificate(user: User, course: Course, enrollment: Enrollment) -> Cer
     return certificate
 
 
+def valid_certificate(user: User, course: Course) -> Certificate | None:
+    """`user`'s certificate for `course`, unless it was revoked."""
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user.id,
+            Certificate.course_id == course.id,
+            Certificate.revoked_at.is_(None),
+        )
+    )
+
+
 #: What a certificate code may look like (see new_certificate_code), checked before any query:
 #: PostgreSQL refuses some characters (a NUL byte) in a query, and they cannot name a certificate.
 CERTIFICATE_CODE = re.compile(r"[A-Z0-9-]{1,32}")
@@ -269,14 +335,7 @@ def course_progress(user: User, course: Course) -> CourseProgress:
         percent = 100
     else:
         percent = int(100 * done / steps) if steps else 0
-    certificate = db.session.scalar(
-        select(Certificate).where(
-            Certificate.user_id == user.id,
-            Certificate.course_id == course.id,
-            Certificate.revoked_at.is_(None),
-        )
-    )
-    return CourseProgress(course, enrollment, modules, percent, certificate)
+    return CourseProgress(course, enrollment, modules, percent, valid_certificate(user, course))
 
 
 def learner_courses(user: User) -> list[CourseProgress]:
@@ -357,6 +416,24 @@ def open_attempt(user: User, quiz: Quiz) -> QuizAttempt:
     return attempt
 
 
+def check_own_attempt(user: User, attempt: QuizAttempt) -> None:
+    """Raises NotAllowed unless `attempt` is `user`'s: nobody sees or answers another's quiz."""
+    if attempt.user_id != user.id:
+        raise NotAllowed(_("This is not your quiz attempt."))
+
+
+def recent_attempts(user: User, limit: int = 50) -> list[QuizAttempt]:
+    """The learner's submitted attempts, latest first."""
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.user_id == user.id, QuizAttempt.submitted_at.is_not(None))
+            .order_by(QuizAttempt.submitted_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def grade_answer(correct_ids: set[int], chosen_ids: set[int]) -> bool:
     """A question counts when exactly the correct options are chosen (all of them for multiple
     choice, none of the wrong ones)."""
@@ -369,8 +446,7 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
     Raises NotAllowed for someone else's attempt, Conflict if already submitted, Invalid for
     answers that name questions or options not in this attempt.
     """
-    if attempt.user_id != user.id:
-        raise NotAllowed(_("This is not your quiz attempt."))
+    check_own_attempt(user, attempt)
     if attempt.submitted_at is not None:
         raise Conflict(_("This attempt has already been submitted."))
     asked = {aq.question_id: aq for aq in attempt.questions}
@@ -385,8 +461,7 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
         question = asked_question.question
         if question.kind in ("single", "true_false") and len(chosen) > 1:
             raise Invalid(_("Choose only one answer for a single-choice question."), field="answers")
-        correct = {option.id for option in question.options if option.is_correct and option.retired_at is None}
-        asked_question.is_correct = grade_answer(correct, chosen)
+        asked_question.is_correct = grade_answer(question.correct_option_ids, chosen)
         score += 1 if asked_question.is_correct else 0
         for option_id in sorted(chosen):
             asked_question.choices.append(AttemptChoice(option_id=option_id))

@@ -1,13 +1,12 @@
+"""Learner pages: the catalog, a course, its lessons and quizzes, the learner's progress."""
+
 from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import authz
 from app.auth.forms import EmptyForm
-from app.exceptions import DomainError
 from app.extensions import db
 from app.learning import operations
 from app.learning.blueprint import bp
@@ -23,28 +22,13 @@ from app.learning.models import (
 )
 from app.learning.outline import lesson_html, reading_state
 from app.templating import render_shared_page
+from app.views import FORM_ERRORS, get_or_404, refuse
 from config import BASE_DIR
 
 COURSES_DIR = BASE_DIR / "courses"
 
 #: Which audience a role sees first in the catalog.
 DEFAULT_AUDIENCE = {"resident": "resident", "cadre": "cadre", "tech_team": "tech_team"}
-
-
-def _course_or_404(slug: str):
-    course = operations.get_course(slug)
-    if course is None:
-        abort(404)
-    return course
-
-
-def _lesson_or_404(course, key: str) -> Lesson:
-    lesson = db.session.scalar(
-        select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key, Lesson.retired_at.is_(None))
-    )
-    if lesson is None:
-        abort(404)
-    return lesson
 
 
 def _ordered_lessons(course) -> list[Lesson]:
@@ -77,21 +61,17 @@ def catalog():
 @bp.route("/me")
 @login_required
 def my_progress():
-    attempts = db.session.scalars(
-        select(QuizAttempt)
-        .where(QuizAttempt.user_id == current_user.id, QuizAttempt.submitted_at.is_not(None))
-        .order_by(QuizAttempt.submitted_at.desc())
-        .limit(50)
-    ).all()
     return render_template(
-        "learning/my_progress.html", courses=operations.learner_courses(current_user), attempts=attempts
+        "learning/my_progress.html",
+        courses=operations.learner_courses(current_user),
+        attempts=operations.recent_attempts(current_user),
     )
 
 
 @bp.route("/<slug>/")
 @login_required
 def course(slug: str):
-    course = _course_or_404(slug)
+    course = operations.require_course(slug)
     progress = operations.course_progress(current_user, course)
     attempts_left = {
         m.module.id: operations.attempts_left(current_user, m.module.active_quiz)
@@ -110,7 +90,7 @@ def course(slug: str):
 @bp.route("/<slug>/enroll", methods=["POST"])
 @login_required
 def enroll(slug: str):
-    course = _course_or_404(slug)
+    course = operations.require_course(slug)
     if not EmptyForm().validate_on_submit():
         abort(400)
     _enrollment, created = operations.enroll(current_user, course)
@@ -154,8 +134,8 @@ def lesson(slug: str, key: str):
 @bp.route("/<slug>/lessons/<key>/read", methods=["POST"])
 @login_required
 def mark_read(slug: str, key: str):
-    course = _course_or_404(slug)
-    lesson = _lesson_or_404(course, key)
+    course = operations.require_course(slug)
+    lesson = operations.require_course_lesson(course, key)
     if not EmptyForm().validate_on_submit():
         abort(400)
     operations.mark_lesson_read(current_user, lesson)
@@ -176,22 +156,15 @@ def course_image(slug: str, filename: str):
     return send_from_directory(COURSES_DIR / slug / "img", filename, max_age=86400)
 
 
-def _quiz_for(course, module_key: str):
-    module = next((m for m in course.active_modules if m.key == module_key), None)
-    if module is None or module.active_quiz is None:
-        abort(404)
-    return module.active_quiz
-
-
 @bp.route("/<slug>/modules/<module_key>/quiz")
 @login_required
 def quiz(slug: str, module_key: str):
-    course = _course_or_404(slug)
-    quiz = _quiz_for(course, module_key)
+    course = operations.require_course(slug)
+    quiz = operations.require_module_quiz(course, module_key)
     try:
         attempt = operations.open_attempt(current_user, quiz)
-    except DomainError as error:
-        flash(error.message, "error")
+    except FORM_ERRORS as error:  # no attempts left: say so on the course page
+        refuse(None, error)
         return redirect(url_for("learning.course", slug=slug))
     db.session.commit()
     return render_template(
@@ -206,18 +179,14 @@ def quiz(slug: str, module_key: str):
 
 
 def _options_in_order(attempt: QuizAttempt) -> dict[int, list]:
-    result = {}
-    for asked in attempt.questions:
-        by_id = {option.id: option for option in asked.question.options}
-        result[asked.question_id] = [by_id[option_id] for option_id in asked.option_order if option_id in by_id]
-    return result
+    return {asked.question_id: asked.shown_options for asked in attempt.questions}
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
     # Everything grading and the result page touch, in five queries instead of a few per question.
-    attempt = db.session.get(
+    attempt = get_or_404(
         QuizAttempt,
         attempt_id,
         options=[
@@ -226,9 +195,7 @@ def attempt(attempt_id: int):
             selectinload(QuizAttempt.questions).selectinload(AttemptQuestion.choices),
         ],
     )
-    if attempt is None:
-        abort(404)
-    authz.ensure(attempt.user_id == current_user.id)
+    operations.check_own_attempt(current_user, attempt)
     course = attempt.quiz.module.course
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
@@ -242,9 +209,8 @@ def attempt(attempt_id: int):
                 abort(400)
         try:
             operations.submit_attempt(current_user, attempt, answers)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        except FORM_ERRORS as error:  # submitted already, or answers not in this attempt
+            refuse(None, error)
             return redirect(url_for("learning.course", slug=course.slug))
         db.session.commit()
         # attempt_id, not attempt.id: after the commit the attempt would be loaded again.

@@ -12,6 +12,7 @@ from babel.dates import format_date
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.db import local_today
 from app.extensions import db
 from app.learning import assignments
 from app.learning.models import Assignment
@@ -36,7 +37,7 @@ def switch_to(client, login_as):
 
 
 def today():
-    return assignments.local_today()
+    return local_today()
 
 
 def complete(user, course, at=None):
@@ -246,7 +247,7 @@ def test_home_page_links_managers_to_assignments(client, login_as, make_user, un
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"due_on": (assignments.local_today() - timedelta(days=1)).isoformat()}, "cannot be in the past"),
+        ({"due_on": (local_today() - timedelta(days=1)).isoformat()}, "cannot be in the past"),
         ({"due_on": ""}, "Enter the due date."),
         ({"due_on": "31/02/2030"}, "Not a valid date value"),
         ({"course": ""}, "Choose a course."),

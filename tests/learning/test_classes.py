@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from app.auth.models import Consent, User
+from app.db import local_today
 from app.extensions import db
-from app.learning.assignments import local_today
 from app.learning.models import (
     Certificate,
     ClassAttendance,

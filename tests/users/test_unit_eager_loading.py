@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.db import local_today
 from app.extensions import db
-from app.learning.assignments import local_today
 from app.learning.models import Assignment, ClassAttendance, TrainingClass
 
 

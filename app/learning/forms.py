@@ -1,4 +1,4 @@
-"""Forms for course assignments and in-person classes."""
+"""The learning pages' forms: course assignments and in-person classes."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
