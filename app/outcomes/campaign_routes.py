@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from app import authz
@@ -21,6 +20,7 @@ from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.blueprint import bp
 from app.outcomes.campaigns import (
+    campaigns_in_area,
     create_campaign,
     reached_residents,
     status_counts,
@@ -76,18 +76,8 @@ def campaigns():
     manage = authz.has_permission(current_user, "campaigns.manage")
     follows = authz.has_permission(current_user, "reports.view") and authz.has_permission(current_user, "outcomes.view")
     authz.ensure(manage or follows or authz.has_permission(current_user, "outcomes.record"))
-    query = (
-        select(Campaign)
-        .join(Unit, Unit.id == Campaign.unit_id)
-        .where(authz.unit_scope_filter(current_user, Unit.path))
-        .options(selectinload(Campaign.milestone), selectinload(Campaign.unit))
-        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
-    )
     oversight = manage or follows
-    if not oversight:
-        mine = select(WalkListEntry.campaign_id).where(WalkListEntry.member_id == current_user.id)
-        query = query.where(Campaign.id.in_(mine))
-    items = list(db.session.scalars(query))
+    items = campaigns_in_area(current_user, walked_only=not oversight)
     ids = [c.id for c in items]
     member_id = None if oversight else current_user.id
     progress = {key[0]: counts for key, counts in status_counts(ids, member_id=member_id).items()}

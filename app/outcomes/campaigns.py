@@ -126,6 +126,22 @@ def create_campaign(
     return campaign
 
 
+def campaigns_in_area(actor: User, *, walked_only: bool = False) -> list[Campaign]:
+    """The campaigns of the person's area, newest first (with `walked_only`, only those they
+    walk a list in)."""
+    query = (
+        select(Campaign)
+        .join(Unit, Unit.id == Campaign.unit_id)
+        .where(authz.unit_scope_filter(actor, Unit.path))
+        .options(selectinload(Campaign.milestone), selectinload(Campaign.unit))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    )
+    if walked_only:
+        walked = select(WalkListEntry.campaign_id).where(WalkListEntry.member_id == actor.id)
+        query = query.where(Campaign.id.in_(walked))
+    return list(db.session.scalars(query))
+
+
 def walk_list(campaign: Campaign, member_id: int | None = None) -> list[WalkListEntry]:
     query = (
         select(WalkListEntry)
