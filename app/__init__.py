@@ -102,12 +102,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.outcomes import (  # noqa: F401
         campaign_routes,
         follow_up_routes,
+        group_session_milestone_routes,
         import_routes,
         ledger_routes,
         resident_routes,
-        session_routes,
     )
-    from app.outcomes import routes as outcome_routes  # noqa: F401
     from app.outcomes.blueprint import bp as outcomes_bp
     from app.reports import dashboard_routes, print_routes, trend_routes  # noqa: F401
     from app.reports.blueprint import bp as reports_bp

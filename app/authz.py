@@ -208,8 +208,14 @@ def may_see_walk_list(user, campaign, member_id: int) -> bool:
     return oversees_campaign(user, campaign)
 
 
+def may_update_walk_list(user, campaign, member_id: int) -> bool:
+    """A member records what happened at the households of their own list; whoever runs
+    campaigns in the commune, on anyone's."""
+    return member_id == user.id or may(user, "campaigns.manage", campaign.unit)
+
+
 def may_update_walk_entry(user, entry) -> bool:
-    return entry.member_id == user.id or may(user, "campaigns.manage", entry.campaign.unit)
+    return may_update_walk_list(user, entry.campaign, entry.member_id)
 
 
 def ensure(allowed: bool) -> None:

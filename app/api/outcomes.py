@@ -25,8 +25,6 @@ from app.outcomes.indicators import indicators
 from app.outcomes.models import Resident, ResidentMilestone
 from app.outcomes.residents import residents_query
 from app.units.models import Unit
-from app.visits.availability import members_for
-from app.visits.models import Visit
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -111,8 +109,7 @@ def record_resident_milestone(resident_id: int):
     resident = db.session.get(Resident, resident_id) if resident_id <= MAX_ID else None
     if resident is None:
         raise NotFound(_("No resident has this id."))
-    if not authz.may(user, "outcomes.record", resident.unit):
-        raise NotAllowed(_("You may not record anything for this resident."))
+    operations.ensure_may_act_for(user, resident)
     data = json_body()
     milestone = _milestone(data.get("milestone"), "milestone")
     on_date = parsers.day(data.get("date"))
@@ -122,19 +119,11 @@ def record_resident_milestone(resident_id: int):
     visit = None
     visit_id = parsers.identifier(data.get("visit_id"), "visit_id", required=False)
     if visit_id is not None:
-        visit = db.session.get(Visit, visit_id)
-        about_resident = visit is not None and (
-            visit.resident_record_id == resident.id
-            or (resident.user_id is not None and visit.resident_id == resident.user_id)
-        )
-        if not about_resident:
-            raise Invalid(_("This visit is not about this resident."), field="visit_id")
+        visit = operations.visit_about(resident, visit_id)
     helper = None
     helper_id = parsers.identifier(data.get("helped_by"), "helped_by", required=False)
     if helper_id is not None:
-        helper = next((m for m in members_for(resident.unit) if m.id == helper_id), None)
-        if helper is None:
-            raise Invalid(_("Choose a member of the commune's teams."), field="helped_by")
+        helper = operations.team_helper(resident, helper_id)
     elif visit is not None:
         helper = db.session.get(User, visit.member_id)
     reached, created = operations.record_milestone(

@@ -4,101 +4,46 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
-from wtforms import DateField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import SelectChoice
 
 from app import authz
 from app.auth.models import User
-from app.exceptions import DomainError
+from app.db import MAX_ID, local_today
 from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.blueprint import bp
-from app.outcomes.campaigns import create_campaign, update_walk_status, walk_list_with_households
+from app.outcomes.campaigns import (
+    campaigns_in_area,
+    create_campaign,
+    reached_residents,
+    status_counts,
+    update_walk_status,
+    walk_list_with_households,
+)
+from app.outcomes.forms import CampaignForm, WalkStatusForm
 from app.outcomes.models import (
+    RECORDED_STATUSES,
     WALK_STATUS_TITLES,
     WALK_STATUSES,
     Campaign,
     Household,
-    ResidentMilestone,
     WalkListEntry,
 )
-from app.outcomes.routes import (
-    VILLAGE_KINDS,
-    refuse_if_not_allowed,
-    show_error,
-    status_for,
-    unit_by_code,
-    unit_choices,
-)
+from app.outcomes.residents import COMMUNE_KINDS, VILLAGE_KINDS
 from app.units.models import Unit
+from app.units.operations import get_unit_by_code
+from app.views import FORM_ERRORS, get_or_404, refuse, unit_choices
 from app.visits.availability import members_for
 
-#: What a member records at a household (the list starts at "pending").
-RECORDED_STATUSES = ("reached", "not_home", "declined")
 DEFAULT_CAMPAIGN_DAYS = 30
-COMMUNE_KINDS = ("commune", "ward")
-MAX_ID = 2**31 - 1
 _ID = re.compile(r"[0-9]{1,10}")
-
-
-class CampaignForm(FlaskForm):
-    # Villages and members are checked against the commune by create_campaign.
-    name = StringField(
-        _l("Name of the campaign"),
-        validators=[InputRequired(_l("Give the campaign a name.")), Length(max=200)],
-        description=_l("For example: e-ID activation, village 3, this month."),
-    )
-    milestone = SelectField(
-        _l("Milestone to reach"),
-        validators=[InputRequired(_l("Choose the milestone the campaign aims at."))],
-        validate_choice=False,
-    )
-    villages = SelectMultipleField(
-        _l("Villages"),
-        validators=[InputRequired(_l("Choose one or more villages of this commune."))],
-        validate_choice=False,
-    )
-    starts_on = DateField(_l("First day"), validators=[InputRequired(_l("Enter the first day of the campaign."))])
-    ends_on = DateField(_l("Last day"), validators=[InputRequired(_l("Enter the last day of the campaign."))])
-    members = SelectMultipleField(
-        _l("Members who walk the lists"),
-        validators=[InputRequired(_l("Choose at least one member."))],
-        validate_choice=False,
-    )
-    submit = SubmitField(_l("Create the campaign and its walk lists"))
-
-
-class WalkStatusForm(FlaskForm):
-    # The operation checks the status again (validate_choice would give WTForms' generic message).
-    status = RadioField(
-        _l("What happened?"),
-        choices=[SelectChoice(key, WALK_STATUS_TITLES[key]) for key in RECORDED_STATUSES],
-        validators=[InputRequired(_l("Choose what happened at this household."))],
-        validate_choice=False,
-    )
-    note = StringField(
-        _l("Note (optional)"),
-        validators=[Optional(), Length(max=300, message=_l("Keep the note under 300 characters."))],
-    )
-    submit = SubmitField(_l("Save"))
-
-
-def _load_campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id <= MAX_ID else None
-    if campaign is None:
-        abort(404)
-    return campaign
 
 
 def _member_arg(campaign: Campaign) -> User | None:
@@ -116,25 +61,6 @@ def _member_arg(campaign: Campaign) -> User | None:
     return member
 
 
-def _status_counts(campaign_ids: list[int], *group, member_id: int | None = None) -> dict:
-    """{(campaign id, *group values): {status: count}} in one query (one member's entries only
-    when `member_id` is given)."""
-    counts: dict = defaultdict(lambda: dict.fromkeys(WALK_STATUSES, 0))
-    if not campaign_ids:
-        return counts
-    query = (
-        select(WalkListEntry.campaign_id, *group, WalkListEntry.status, func.count())
-        .join(Household, Household.id == WalkListEntry.household_id)
-        .where(WalkListEntry.campaign_id.in_(campaign_ids))
-        .group_by(WalkListEntry.campaign_id, *group, WalkListEntry.status)
-    )
-    if member_id is not None:
-        query = query.where(WalkListEntry.member_id == member_id)
-    for *key, status, number in db.session.execute(query):
-        counts[tuple(key)][status] += number
-    return counts
-
-
 def _total(counts: dict[str, int]) -> int:
     return sum(counts.values())
 
@@ -150,28 +76,18 @@ def campaigns():
     manage = authz.has_permission(current_user, "campaigns.manage")
     follows = authz.has_permission(current_user, "reports.view") and authz.has_permission(current_user, "outcomes.view")
     authz.ensure(manage or follows or authz.has_permission(current_user, "outcomes.record"))
-    query = (
-        select(Campaign)
-        .join(Unit, Unit.id == Campaign.unit_id)
-        .where(authz.unit_scope_filter(current_user, Unit.path))
-        .options(selectinload(Campaign.milestone), selectinload(Campaign.unit))
-        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
-    )
     oversight = manage or follows
-    if not oversight:
-        mine = select(WalkListEntry.campaign_id).where(WalkListEntry.member_id == current_user.id)
-        query = query.where(Campaign.id.in_(mine))
-    items = list(db.session.scalars(query))
+    items = campaigns_in_area(current_user, walked_only=not oversight)
     ids = [c.id for c in items]
     member_id = None if oversight else current_user.id
-    progress = {key[0]: counts for key, counts in _status_counts(ids, member_id=member_id).items()}
+    progress = {key[0]: counts for key, counts in status_counts(ids, member_id=member_id).items()}
     return render_template(
         "outcomes/campaigns.html",
         campaigns=items,
         progress={cid: progress.get(cid, dict.fromkeys(WALK_STATUSES, 0)) for cid in ids},
         oversight=oversight,
         may_create=manage,
-        today=operations.local_today(),
+        today=local_today(),
         titles=WALK_STATUS_TITLES,
         total=_total,
     )
@@ -186,7 +102,7 @@ def _campaign_commune() -> Unit | None:
     code = request.args.get("commune", "").strip()
     if not code:
         return None
-    commune = unit_by_code(code)
+    commune = get_unit_by_code(code)
     if commune is None or commune.level != 2:
         abort(404, description=_("No commune or ward has this code."))
     return commune
@@ -213,7 +129,7 @@ def new_campaign():
     form = CampaignForm()
     form.milestone.choices = [SelectChoice("", _("Choose…")), *(SelectChoice(m.key, m.name) for m in milestones)]
     if not form.is_submitted():
-        today = operations.local_today()
+        today = local_today()
         form.starts_on.data = today
         form.ends_on.data = today + timedelta(days=DEFAULT_CAMPAIGN_DAYS)
         form.members.data = [str(m.id) for m in members]
@@ -231,11 +147,8 @@ def new_campaign():
                 ends_on=form.ends_on.data,
                 member_ids=member_ids or [0],  # [0]: nobody valid was ticked, never "everyone"
             )
-        except DomainError as error:
-            db.session.rollback()
-            refuse_if_not_allowed(error)
-            show_error(form, error)
-            status = status_for(error)
+        except FORM_ERRORS as error:
+            status = refuse(form, error)
         else:
             households = db.session.scalar(
                 select(func.count()).select_from(WalkListEntry).where(WalkListEntry.campaign_id == campaign.id)
@@ -274,13 +187,13 @@ def new_campaign():
 @bp.route("/campaigns/<int:campaign_id>")
 @login_required
 def campaign(campaign_id: int):
-    campaign = _load_campaign(campaign_id)
+    campaign = get_or_404(Campaign, campaign_id)
     if not authz.oversees_campaign(current_user, campaign):
         # A member goes straight to their own list.
         authz.ensure(authz.may(current_user, "outcomes.view", campaign.unit))
         return redirect(url_for("outcomes.campaign_walk_list", campaign_id=campaign.id))
-    by_member = {key[1]: counts for key, counts in _status_counts([campaign.id], WalkListEntry.member_id).items()}
-    by_village = {key[1]: counts for key, counts in _status_counts([campaign.id], Household.unit_id).items()}
+    by_member = {key[1]: counts for key, counts in status_counts([campaign.id], WalkListEntry.member_id).items()}
+    by_village = {key[1]: counts for key, counts in status_counts([campaign.id], Household.unit_id).items()}
     members = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(list(by_member))))}
     villages = list(db.session.scalars(select(Unit).where(Unit.code.in_(campaign.village_codes)).order_by(Unit.path)))
     overall = dict.fromkeys(WALK_STATUSES, 0)
@@ -303,26 +216,12 @@ def campaign(campaign_id: int):
 # --- walk lists -----------------------------------------------------------------------------
 
 
-def _reached_residents(campaign: Campaign, entries: list[WalkListEntry]) -> set[int]:
-    resident_ids = [r.id for entry in entries for r in entry.household.residents]
-    if not resident_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(ResidentMilestone.resident_id).where(
-                ResidentMilestone.milestone_id == campaign.milestone_id,
-                ResidentMilestone.resident_id.in_(resident_ids),
-            )
-        )
-    )
-
-
 def _render_walk_list(campaign: Campaign, member: User, *, errors=None, submitted=None, status=200):
     entries = walk_list_with_households(campaign, member.id)
     counts = dict.fromkeys(WALK_STATUSES, 0)
     for entry in entries:
         counts[entry.status] += 1
-    editable = member.id == current_user.id or authz.may(current_user, "campaigns.manage", campaign.unit)
+    editable = authz.may_update_walk_list(current_user, campaign, member.id)
     by_village: list[tuple[Unit, list[tuple[int, WalkListEntry]]]] = []
     for number, entry in enumerate(entries, start=1):
         village = entry.household.unit
@@ -337,7 +236,7 @@ def _render_walk_list(campaign: Campaign, member: User, *, errors=None, submitte
             entries=entries,
             by_village=by_village,
             counts=counts,
-            reached=_reached_residents(campaign, entries),
+            reached=reached_residents(campaign, entries),
             editable=editable,
             oversight=authz.oversees_campaign(current_user, campaign),
             may_view_residents=authz.may(current_user, "outcomes.view", campaign.unit),
@@ -372,7 +271,7 @@ def _walk_list_member(campaign: Campaign) -> User | None:
 @bp.route("/campaigns/<int:campaign_id>/walk-list")
 @login_required
 def campaign_walk_list(campaign_id: int):
-    campaign = _load_campaign(campaign_id)
+    campaign = get_or_404(Campaign, campaign_id)
     member = _walk_list_member(campaign)
     if member is None:
         return redirect(url_for("outcomes.campaign", campaign_id=campaign.id))
@@ -383,7 +282,7 @@ def campaign_walk_list(campaign_id: int):
 @login_required
 def campaign_walk_list_print(campaign_id: int):
     """The member's list as a plain table with empty boxes to tick, for the browser's Print."""
-    campaign = _load_campaign(campaign_id)
+    campaign = get_or_404(Campaign, campaign_id)
     member = _walk_list_member(campaign)
     if member is None:
         return redirect(url_for("outcomes.campaign", campaign_id=campaign.id))
@@ -393,18 +292,16 @@ def campaign_walk_list_print(campaign_id: int):
         campaign=campaign,
         member=member,
         entries=entries,
-        reached=_reached_residents(campaign, entries),
+        reached=reached_residents(campaign, entries),
         statuses=[(key, WALK_STATUS_TITLES[key]) for key in RECORDED_STATUSES],
-        printed_on=operations.local_today(),
+        printed_on=local_today(),
     )
 
 
 @bp.route("/walk-list/<int:entry_id>", methods=["POST"])
 @login_required
 def update_walk_entry(entry_id: int):
-    entry = db.session.get(WalkListEntry, entry_id) if entry_id <= MAX_ID else None
-    if entry is None:
-        abort(404)
+    entry = get_or_404(WalkListEntry, entry_id)
     campaign = entry.campaign
     authz.ensure(authz.may_update_walk_entry(current_user, entry))
     member = db.session.get(User, entry.member_id)
@@ -415,12 +312,12 @@ def update_walk_entry(entry_id: int):
         return _render_walk_list(campaign, member, errors={entry.id: messages}, submitted=submitted, status=400)
     try:
         update_walk_status(current_user, entry, form.status.data, note=form.note.data)
-    except DomainError as error:
+    except FORM_ERRORS as error:
+        # Shown next to the household's own form rather than at the top of the list.
         db.session.rollback()
-        refuse_if_not_allowed(error)
         submitted = {entry.id: (form.status.data, form.note.data)}
         return _render_walk_list(
-            campaign, member, errors={entry.id: [error.message]}, submitted=submitted, status=status_for(error)
+            campaign, member, errors={entry.id: [error.message]}, submitted=submitted, status=error.page_status
         )
     household = entry.household
     title = WALK_STATUS_TITLES[entry.status]

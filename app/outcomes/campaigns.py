@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from app import authz
@@ -126,6 +126,22 @@ def create_campaign(
     return campaign
 
 
+def campaigns_in_area(actor: User, *, walked_only: bool = False) -> list[Campaign]:
+    """The campaigns of the person's area, newest first (with `walked_only`, only those they
+    walk a list in)."""
+    query = (
+        select(Campaign)
+        .join(Unit, Unit.id == Campaign.unit_id)
+        .where(authz.unit_scope_filter(actor, Unit.path))
+        .options(selectinload(Campaign.milestone), selectinload(Campaign.unit))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    )
+    if walked_only:
+        walked = select(WalkListEntry.campaign_id).where(WalkListEntry.member_id == actor.id)
+        query = query.where(Campaign.id.in_(walked))
+    return list(db.session.scalars(query))
+
+
 def walk_list(campaign: Campaign, member_id: int | None = None) -> list[WalkListEntry]:
     query = (
         select(WalkListEntry)
@@ -142,7 +158,7 @@ def walk_list(campaign: Campaign, member_id: int | None = None) -> list[WalkList
 def update_walk_status(actor: User, entry: WalkListEntry, status: str, note: str | None = None) -> None:
     if status not in WALK_STATUSES:
         raise Invalid(_("Choose what happened at this household."), field="status")
-    if entry.member_id != actor.id and not authz.may(actor, "campaigns.manage", entry.campaign.unit):
+    if not authz.may_update_walk_entry(actor, entry):
         raise NotAllowed(_("This household is on another member's list."))
     entry.status = status
     entry.note = " ".join((note or "").split())[:300] or None
@@ -169,3 +185,37 @@ def walk_list_with_households(campaign: Campaign, member_id: int | None) -> list
             .options(selectinload(Household.residents), selectinload(Household.unit))
         ).all()
     return entries
+
+
+def status_counts(campaign_ids: list[int], *group, member_id: int | None = None) -> dict:
+    """{(campaign id, *group values): {status: count}} in one query (one member's entries only
+    when `member_id` is given)."""
+    counts: dict = defaultdict(lambda: dict.fromkeys(WALK_STATUSES, 0))
+    if not campaign_ids:
+        return counts
+    query = (
+        select(WalkListEntry.campaign_id, *group, WalkListEntry.status, func.count())
+        .join(Household, Household.id == WalkListEntry.household_id)
+        .where(WalkListEntry.campaign_id.in_(campaign_ids))
+        .group_by(WalkListEntry.campaign_id, *group, WalkListEntry.status)
+    )
+    if member_id is not None:
+        query = query.where(WalkListEntry.member_id == member_id)
+    for *key, status, number in db.session.execute(query):
+        counts[tuple(key)][status] += number
+    return counts
+
+
+def reached_residents(campaign: Campaign, entries: list[WalkListEntry]) -> set[int]:
+    """The residents of these households who have reached the campaign's milestone."""
+    resident_ids = [r.id for entry in entries for r in entry.household.residents]
+    if not resident_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(ResidentMilestone.resident_id).where(
+                ResidentMilestone.milestone_id == campaign.milestone_id,
+                ResidentMilestone.resident_id.in_(resident_ids),
+            )
+        )
+    )

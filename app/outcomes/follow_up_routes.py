@@ -10,13 +10,13 @@ from sqlalchemy import select
 from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.models import User
-from app.exceptions import DomainError
+from app.db import local_today
 from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.blueprint import bp
 from app.outcomes.models import FollowUp, Resident
-from app.outcomes.routes import refuse_if_not_allowed
 from app.units.models import Unit
+from app.views import get_or_404
 
 
 def _preload(follow_ups: list[FollowUp]) -> None:
@@ -31,15 +31,11 @@ def _preload(follow_ups: list[FollowUp]) -> None:
             db.session.scalars(select(model).where(model.id.in_(ids))).all()
 
 
-def _may_close(follow_up: FollowUp) -> bool:
-    return follow_up.assigned_to_id == current_user.id or authz.may(current_user, "visits.manage", follow_up.unit)
-
-
 @bp.route("/follow-ups")
 @login_required
 def follow_ups():
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
-    today = operations.local_today()
+    today = local_today()
     items = operations.open_follow_ups(current_user, today=today)
     _preload(items)
     return render_template(
@@ -47,25 +43,17 @@ def follow_ups():
         follow_ups=items,
         overdue=sum(1 for item in items if item.due_on < today),
         today=today,
-        may_close={item.id: _may_close(item) for item in items},
+        may_close={item.id: operations.may_close_follow_up(current_user, item) for item in items},
         form=EmptyForm(formdata=None),
     )
 
 
 def _close(follow_up_id: int, *, done: bool):
-    follow_up = db.session.get(FollowUp, follow_up_id)
-    if follow_up is None:
-        abort(404)
+    follow_up = get_or_404(FollowUp, follow_up_id)
     authz.ensure(authz.may(current_user, "outcomes.record", follow_up.unit))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if follow_up.status != "open":
-        abort(409, description=_("This follow-up is already closed."))
-    try:
-        operations.close_follow_up(current_user, follow_up, done=done)
-    except DomainError as error:
-        refuse_if_not_allowed(error)
-        raise
+    operations.close_follow_up(current_user, follow_up, done=done)
     db.session.commit()
     flash(_("The follow-up is done.") if done else _("The follow-up has been cancelled."), "success")
     if request.form.get("back") == "resident" and follow_up.resident_id:

@@ -1,4 +1,5 @@
-"""Forms of the residents, milestone, follow-up and household-import pages."""
+"""Forms of the outcome pages: residents, milestones, self-assessments, household import,
+milestones after a group session, campaigns and walk lists, closing a ledger month."""
 
 from datetime import date
 
@@ -8,6 +9,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -18,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS
+from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS, RECORDED_STATUSES, WALK_STATUS_TITLES
 from app.outcomes.operations import CONFIDENCE_STATEMENTS
 
 STAGE_TITLES = {
@@ -120,7 +122,7 @@ class HouseholdImportForm(FlaskForm):
     submit = SubmitField(_l("Import"))
 
 
-class SessionMilestonesForm(FlaskForm):
+class GroupSessionMilestonesForm(FlaskForm):
     # The people are checked against the session's attendees by the operation.
     people = SelectMultipleField(_l("Who reached it"), validate_choice=False)
     milestone = SelectField(
@@ -133,3 +135,49 @@ class SessionMilestonesForm(FlaskForm):
     )
     credit_learning = BooleanField(_l("Credit the matching lessons as completed with help"))
     submit = SubmitField(_l("Record for the people ticked"))
+
+
+class CampaignForm(FlaskForm):
+    # Villages and members are checked against the commune by create_campaign.
+    name = StringField(
+        _l("Name of the campaign"),
+        validators=[InputRequired(_l("Give the campaign a name.")), Length(max=200)],
+        description=_l("For example: e-ID activation, village 3, this month."),
+    )
+    milestone = SelectField(
+        _l("Milestone to reach"),
+        validators=[InputRequired(_l("Choose the milestone the campaign aims at."))],
+        validate_choice=False,
+    )
+    villages = SelectMultipleField(
+        _l("Villages"),
+        validators=[InputRequired(_l("Choose one or more villages of this commune."))],
+        validate_choice=False,
+    )
+    starts_on = DateField(_l("First day"), validators=[InputRequired(_l("Enter the first day of the campaign."))])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired(_l("Enter the last day of the campaign."))])
+    members = SelectMultipleField(
+        _l("Members who walk the lists"),
+        validators=[InputRequired(_l("Choose at least one member."))],
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Create the campaign and its walk lists"))
+
+
+class WalkStatusForm(FlaskForm):
+    # The operation checks the status again (validate_choice would give WTForms' generic message).
+    status = RadioField(
+        _l("What happened?"),
+        choices=[SelectChoice(key, WALK_STATUS_TITLES[key]) for key in RECORDED_STATUSES],
+        validators=[InputRequired(_l("Choose what happened at this household."))],
+        validate_choice=False,
+    )
+    note = StringField(
+        _l("Note (optional)"),
+        validators=[Optional(), Length(max=300, message=_l("Keep the note under 300 characters."))],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class CloseMonthForm(FlaskForm):
+    month = HiddenField(validators=[InputRequired(_l("Say which month to close."))])

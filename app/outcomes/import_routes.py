@@ -11,19 +11,12 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app import authz
-from app.exceptions import DomainError
 from app.extensions import db
 from app.outcomes.blueprint import bp
 from app.outcomes.forms import HouseholdImportForm
-from app.outcomes.residents import COLUMNS, ResidentImportError, import_households
-from app.outcomes.routes import (
-    refuse_if_not_allowed,
-    show_error,
-    status_for,
-    unit_by_code,
-    unit_choices,
-    units_in_scope,
-)
+from app.outcomes.residents import COLUMNS, COMMUNE_KINDS, ResidentImportError, import_households, units_in_scope
+from app.units.operations import get_unit_by_code
+from app.views import FORM_ERRORS, refuse, unit_choices
 
 #: The template's example row: a fictional person in a fictional village (so that importing the
 #: template unchanged is refused rather than adding someone who does not exist).
@@ -45,10 +38,13 @@ def import_households_page():
     root = authz.scope_root(current_user)
     form = HouseholdImportForm()
     if root is None:
-        form.commune.choices = [SelectChoice("", _("Choose…")), *unit_choices(units_in_scope(("commune", "ward")))]
+        form.commune.choices = [
+            SelectChoice("", _("Choose…")),
+            *unit_choices(units_in_scope(current_user, COMMUNE_KINDS)),
+        ]
     problems, status = [], 200
     if form.validate_on_submit():
-        commune = root if root is not None else unit_by_code(form.commune.data)
+        commune = root if root is not None else get_unit_by_code(form.commune.data)
         if commune is None or commune.level != 2:
             form.commune.errors = [*form.commune.errors, _("Choose the commune or ward.")]
             return render_template(
@@ -61,11 +57,8 @@ def import_households_page():
             db.session.rollback()
             problems, status = error.problems, 400
             flash(error.message, "error")
-        except DomainError as error:
-            db.session.rollback()
-            refuse_if_not_allowed(error)
-            show_error(form, error)
-            status = status_for(error)
+        except FORM_ERRORS as error:
+            status = refuse(form, error)
         else:
             db.session.commit()
             flash(

@@ -1,5 +1,6 @@
 """Each member's monthly figures — visits, sessions, hours, residents helped, milestones
-confirmed. A closed month is frozen, so it can back support payments."""
+confirmed — and the ledger a person sees (their area's members and teams, or their own row). A
+closed month is frozen, so it can back support payments."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
+from app.db import LOCAL_TZ, local_today
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import ClosedMonth, LedgerMonth, MilestoneEvidence
-from app.outcomes.operations import local_today
-from app.visits.availability import LOCAL
-from app.visits.models import GroupSession, SessionSignup, Visit
+from app.units.models import Unit
+from app.visits.models import GroupSession, SessionSignup, Team, TeamMember, Visit
 
 
 @dataclass
@@ -46,8 +48,8 @@ def next_month(month: date) -> date:
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
     return (
-        datetime.combine(month, time(0), tzinfo=LOCAL),
-        datetime.combine(next_month(month), time(0), tzinfo=LOCAL),
+        datetime.combine(month, time(0), tzinfo=LOCAL_TZ),
+        datetime.combine(next_month(month), time(0), tzinfo=LOCAL_TZ),
     )
 
 
@@ -165,6 +167,83 @@ def ledger(members: list[User], month: date) -> list[LedgerRow]:
         return rows
     live = live_rows([member.id for member in members], month)
     return [live[member.id] for member in members]
+
+
+@dataclass
+class LedgerPage:
+    month: date
+    unit: Unit | None
+    closed: bool
+    #: (member, row), by name.
+    members: list[tuple[User, LedgerRow]]
+    #: (team, sum of its members' rows), by unit and name; empty for a member's own view.
+    teams: list[tuple[Team, LedgerRow]]
+    total: LedgerRow | None
+
+
+def sees_others(actor: User) -> bool:
+    """Managers and the department see their area's members; a member sees their own row."""
+    return authz.has_permission(actor, "reports.view")
+
+
+def summed(rows: list[LedgerRow], month: date, closed: bool) -> LedgerRow:
+    total = LedgerRow(0, month, closed=closed)
+    for row in rows:
+        total.visits += row.visits
+        total.sessions += row.sessions
+        total.hours_minutes += row.hours_minutes
+        total.residents_helped += row.residents_helped
+        total.milestones_confirmed += row.milestones_confirmed
+    return total
+
+
+def ledger_page(actor: User, month: date, unit: Unit | None) -> LedgerPage:
+    """The month's ledger as `actor` sees it: the members and teams of their area (under `unit`
+    when given) with the area's total, or only their own row."""
+    closed = is_closed(month)
+    if not sees_others(actor):
+        (row,) = ledger([actor], month)
+        return LedgerPage(month, unit, closed, [(actor, row)], [], None)
+    in_area = authz.unit_scope_filter(actor, Unit.path)
+    if unit is not None:
+        in_area = in_area & Unit.path.startswith(unit.path, autoescape=True)
+    members = list(
+        db.session.scalars(
+            select(User)
+            .join(Unit, Unit.id == User.unit_id)
+            .options(contains_eager(User.unit))
+            .where(User.role == "tech_team", in_area)
+            .order_by(User.full_name, User.id)
+        )
+    )
+    teams = list(
+        db.session.scalars(
+            select(Team)
+            .join(Unit, Unit.id == Team.unit_id)
+            .where(in_area)
+            .options(selectinload(Team.unit), selectinload(Team.members).selectinload(TeamMember.user))
+            .order_by(Unit.path, Team.name, Team.id)
+        )
+    )
+    people = {member.id: member for member in members}
+    for team in teams:
+        for membership in team.members:
+            people.setdefault(membership.user_id, membership.user)
+    rows = {row.member_id: row for row in ledger(list(people.values()), month)}
+    return LedgerPage(
+        month,
+        unit,
+        closed,
+        [(member, rows[member.id]) for member in members],
+        [(team, summed([rows[m.user_id] for m in team.members], month, closed)) for team in teams],
+        summed([rows[member.id] for member in members], month, closed),
+    )
+
+
+def may_close(actor: User, month: date, *, closed: bool) -> bool:
+    """Is closing `month` (`closed` already or not) offered to `actor`: an administrator, a
+    month that has ended and is still open."""
+    return authz.has_permission(actor, "ledger.close") and not closed and next_month(month) <= local_today()
 
 
 def close_month(actor: User, month: date, members: list[User]) -> int:

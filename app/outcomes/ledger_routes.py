@@ -6,54 +6,42 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, selectinload
-from wtforms import HiddenField
-from wtforms.validators import InputRequired
 
 from app import authz
 from app.auth.models import User
-from app.exceptions import DomainError
+from app.db import local_today
 from app.extensions import db
 from app.outcomes.blueprint import bp
-from app.outcomes.ledger import LedgerRow, close_month, is_closed, ledger, month_start, next_month
-from app.outcomes.operations import local_today
-from app.outcomes.routes import refuse_if_not_allowed, status_for, unit_by_code, unit_choices, units_in_scope
+from app.outcomes.forms import CloseMonthForm
+from app.outcomes.ledger import (
+    LedgerPage,
+    LedgerRow,
+    close_month,
+    ledger_page,
+    may_close,
+    month_start,
+    next_month,
+    sees_others,
+)
+from app.outcomes.residents import filter_units
 from app.units.models import Unit
-from app.visits.models import Team, TeamMember
+from app.units.operations import get_unit_by_code
+from app.views import FORM_ERRORS, refuse, unit_choices
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 YEARS = (2000, 2100)
 #: A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class CloseMonthForm(FlaskForm):
-    month = HiddenField(validators=[InputRequired(_l("Say which month to close."))])
-
-
-@dataclass
-class LedgerPage:
-    month: date
-    unit: Unit | None
-    closed: bool
-    #: (member, row), by name.
-    members: list[tuple[User, LedgerRow]]
-    #: (team, sum of its members' rows), by unit and name; empty for a member's own view.
-    teams: list[tuple[Team, LedgerRow]]
-    total: LedgerRow | None
 
 
 def parse_month(value: str | None) -> date:
@@ -77,79 +65,14 @@ def _unit_arg() -> Unit | None:
     code = (request.args.get("unit") or "").strip()
     if not code:
         return None
-    unit = unit_by_code(code)
+    unit = get_unit_by_code(code)
     if unit is None:
         abort(404, description=_("No unit has the code %(code)s.", code=code[:40]))
     authz.ensure(authz.unit_in_scope(current_user, unit))
     return unit
 
 
-def sees_others() -> bool:
-    """Managers and the department see their area's members; a member sees their own row."""
-    return authz.has_permission(current_user, "reports.view")
-
-
-def summed(rows: list[LedgerRow], month: date, closed: bool) -> LedgerRow:
-    total = LedgerRow(0, month, closed=closed)
-    for row in rows:
-        total.visits += row.visits
-        total.sessions += row.sessions
-        total.hours_minutes += row.hours_minutes
-        total.residents_helped += row.residents_helped
-        total.milestones_confirmed += row.milestones_confirmed
-    return total
-
-
-def ledger_page(month: date, unit: Unit | None) -> LedgerPage:
-    closed = is_closed(month)
-    if not sees_others():
-        (row,) = ledger([current_user], month)
-        return LedgerPage(month, unit, closed, [(current_user, row)], [], None)
-    in_area = authz.unit_scope_filter(current_user, Unit.path)
-    if unit is not None:
-        in_area = in_area & Unit.path.startswith(unit.path, autoescape=True)
-    members = list(
-        db.session.scalars(
-            select(User)
-            .join(Unit, Unit.id == User.unit_id)
-            .options(contains_eager(User.unit))
-            .where(User.role == "tech_team", in_area)
-            .order_by(User.full_name, User.id)
-        )
-    )
-    teams = list(
-        db.session.scalars(
-            select(Team)
-            .join(Unit, Unit.id == Team.unit_id)
-            .where(in_area)
-            .options(selectinload(Team.unit), selectinload(Team.members).selectinload(TeamMember.user))
-            .order_by(Unit.path, Team.name, Team.id)
-        )
-    )
-    people = {member.id: member for member in members}
-    for team in teams:
-        for membership in team.members:
-            people.setdefault(membership.user_id, membership.user)
-    rows = {row.member_id: row for row in ledger(list(people.values()), month)}
-    return LedgerPage(
-        month,
-        unit,
-        closed,
-        [(member, rows[member.id]) for member in members],
-        [(team, summed([rows[m.user_id] for m in team.members], month, closed)) for team in teams],
-        summed([rows[member.id] for member in members], month, closed),
-    )
-
-
 def _render(page: LedgerPage, status: int = 200):
-    root = authz.scope_root(current_user)
-    kinds = (
-        ("village", "residential_group") if root is not None else ("commune", "ward", "village", "residential_group")
-    )
-    today_month = month_start(local_today())
-    may_close = (
-        authz.has_permission(current_user, "ledger.close") and not page.closed and next_month(page.month) <= today_month
-    )
     args = {"month": page.month.strftime("%Y-%m"), "unit": page.unit.code if page.unit else None}
     return (
         render_template(
@@ -159,8 +82,8 @@ def _render(page: LedgerPage, status: int = 200):
             month_value=page.month.strftime("%Y-%m"),
             previous_month=month_start(page.month - timedelta(days=1)).strftime("%Y-%m"),
             following_month=next_month(page.month).strftime("%Y-%m"),
-            units=unit_choices(units_in_scope(kinds)) if sees_others() else [],
-            may_close=may_close,
+            units=unit_choices(filter_units(current_user)) if sees_others(current_user) else [],
+            may_close=may_close(current_user, page.month, closed=page.closed),
             close_form=CloseMonthForm(formdata=None, month=page.month.strftime("%Y-%m")),
         ),
         status,
@@ -171,7 +94,7 @@ def _render(page: LedgerPage, status: int = 200):
 @login_required
 def ledger_index():
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
-    return _render(ledger_page(parse_month(request.args.get("month")), _unit_arg()))
+    return _render(ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg()))
 
 
 # --- exports --------------------------------------------------------------------------------
@@ -243,7 +166,7 @@ def _download(content: bytes, content_type: str, filename: str) -> Response:
 def ledger_csv():
     """The ledger as CSV, UTF-8 with a BOM so that Excel shows Vietnamese names correctly."""
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
-    page = ledger_page(parse_month(request.args.get("month")), _unit_arg())
+    page = ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows(export_rows(page))
@@ -254,7 +177,7 @@ def ledger_csv():
 @login_required
 def ledger_xlsx():
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
-    page = ledger_page(parse_month(request.args.get("month")), _unit_arg())
+    page = ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg())
 
     workbook = Workbook()
     sheet = workbook.active
@@ -284,11 +207,9 @@ def ledger_close():
     members = list(db.session.scalars(select(User).where(User.role == "tech_team").order_by(User.id)))
     try:
         count = close_month(current_user, month, members)
-    except DomainError as error:
-        db.session.rollback()
-        refuse_if_not_allowed(error)
-        flash(error.message, "error")
-        return _render(ledger_page(month, None), status_for(error))
+    except FORM_ERRORS as error:
+        status = refuse(None, error)
+        return _render(ledger_page(current_user, month, None), status)
     db.session.commit()
     flash(
         _(

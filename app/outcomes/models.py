@@ -30,6 +30,8 @@ WALK_STATUS_TITLES = {
     "not_home": _l("Not at home"),
     "declined": _l("Declined"),
 }
+#: What a member records at a household (every list starts at "pending").
+RECORDED_STATUSES = ("reached", "not_home", "declined")
 ASSESSMENT_STAGES = ("first_contact", "close")
 #: Adults are counted from this age (in the year of counting).
 ADULT_AGE = 18

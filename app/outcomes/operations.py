@@ -1,6 +1,8 @@
 """Residents' milestones, help credited as learning, confidence self-assessments, follow-ups.
 
-Every change a member makes on a resident's behalf is written to the audit log.
+Every change a member makes on a resident's behalf is written to the audit log. The rules of
+recording for a resident (who may, which visit and which helper may be named) are here, so the
+resident page and the API refuse the same things.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from app import authz
 from app.audit.operations import record
 from app.auth.models import User
 from app.db import local_today, utcnow
-from app.exceptions import Invalid, NotAllowed
+from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.learning import operations as learning
 from app.learning.models import Course, CourseModule
@@ -32,6 +34,8 @@ from app.outcomes.models import (
     ResidentMilestone,
 )
 from app.reports import summaries
+from app.units.models import Unit
+from app.visits.availability import members_for
 from app.visits.models import GroupSession, Visit
 
 #: The short self-assessment: statement key -> text. The resident rates each from 1 (not at all
@@ -62,9 +66,57 @@ def get_milestone(key: str) -> Milestone | None:
     return db.session.scalar(select(Milestone).where(Milestone.key == key))
 
 
+def reached_milestones(resident_ids: list[int]) -> dict[int, list[Milestone]]:
+    """{resident id: milestones reached, in the list's order} in one query."""
+    reached: dict[int, list[Milestone]] = {rid: [] for rid in resident_ids}
+    if not resident_ids:
+        return reached
+    rows = db.session.execute(
+        select(ResidentMilestone.resident_id, Milestone)
+        .join(Milestone, Milestone.id == ResidentMilestone.milestone_id)
+        .where(ResidentMilestone.resident_id.in_(resident_ids))
+        .order_by(Milestone.position, Milestone.id)
+    ).all()
+    for resident_id, milestone in rows:
+        reached[resident_id].append(milestone)
+    return reached
+
+
+def may_record_for(actor: User, resident: Resident) -> bool:
+    """May `actor` record milestones, self-assessments and accounts for `resident`?"""
+    return authz.may(actor, "outcomes.record", resident.unit)
+
+
 def ensure_may_act_for(actor: User, resident: Resident) -> None:
-    if not authz.may(actor, "outcomes.record", resident.unit):
+    if not may_record_for(actor, resident):
         raise NotAllowed(_("You may not record anything for this resident."))
+
+
+def ensure_visit_about(visit: Visit | None, resident: Resident) -> None:
+    """Refuse a visit (None: one that does not exist) that is not the resident's: linked to
+    their record, or booked for their account."""
+    about = visit is not None and (
+        visit.resident_record_id == resident.id
+        or (resident.user_id is not None and visit.resident_id == resident.user_id)
+    )
+    if not about:
+        raise Invalid(_("This visit is not about this resident."), field="visit_id")
+
+
+def visit_about(resident: Resident, visit_id: int) -> Visit:
+    """The visit with this id, when it is about `resident`."""
+    visit = db.session.get(Visit, visit_id)
+    ensure_visit_about(visit, resident)
+    return visit
+
+
+def team_helper(resident: Resident, member_id: int) -> User:
+    """The member named as the one who helped `resident`: one of the teams of the resident's
+    commune."""
+    helper = next((member for member in members_for(resident.unit) if member.id == member_id), None)
+    if helper is None:
+        raise Invalid(_("Choose a member of the commune's teams."), field="helped_by")
+    return helper
 
 
 def resident_for_user(user: User, *, recorded_by: User | None = None) -> Resident:
@@ -130,6 +182,8 @@ def record_milestone(
     first date stands); every confirmation is kept as evidence. Returns (reached, newly_reached).
     """
     ensure_may_act_for(actor, resident)
+    if visit is not None:
+        ensure_visit_about(visit, resident)
     if confirmation not in CONFIRMATIONS:
         raise Invalid(_("Choose how it was confirmed."), field="confirmed_by")
     if not isinstance(on_date, date) or on_date > local_today():
@@ -306,16 +360,21 @@ def create_follow_up(
     return follow_up
 
 
+def may_close_follow_up(actor: User, follow_up: FollowUp) -> bool:
+    """The member it is assigned to, or someone who manages visits where it is."""
+    return follow_up.assigned_to_id == actor.id or authz.may(actor, "visits.manage", follow_up.unit)
+
+
 def close_follow_up(actor: User, follow_up: FollowUp, *, done: bool = True) -> None:
-    if follow_up.assigned_to_id != actor.id and not authz.may(actor, "visits.manage", follow_up.unit):
+    if follow_up.status != "open":
+        raise Conflict(_("This follow-up is already closed."))
+    if not may_close_follow_up(actor, follow_up):
         raise NotAllowed(_("You may not change this follow-up."))
     follow_up.status = "done" if done else "cancelled"
     follow_up.closed_at = utcnow()
 
 
 def open_follow_ups(actor: User, *, overdue_only: bool = False, today: date | None = None) -> list[FollowUp]:
-    from app.units.models import Unit
-
     today = today or local_today()
     query = (
         select(FollowUp)

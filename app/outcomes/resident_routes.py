@@ -1,26 +1,27 @@
-"""The resident page: household, milestones and their evidence, learning, confidence,
-follow-ups; and its forms (record a milestone, a self-assessment, link an account)."""
+"""Residents: the list, adding one by hand, and a resident's page (household, milestones and
+their evidence, learning, confidence, follow-ups) with its forms (record a milestone, a
+self-assessment, make or link an account)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.models import User
-from app.exceptions import DomainError
+from app.db import local_today
 from app.extensions import db
 from app.learning import operations as learning
 from app.learning.models import COMPLETION_MODE_TITLES, COMPLETION_MODES
 from app.outcomes import operations
 from app.outcomes.blueprint import bp
-from app.outcomes.forms import STAGE_TITLES, AssessmentForm, LinkAccountForm, MilestoneForm
+from app.outcomes.forms import STAGE_TITLES, AssessmentForm, LinkAccountForm, MilestoneForm, ResidentForm
 from app.outcomes.models import (
     CONFIRMATION_TITLES,
     ConfidenceAssessment,
@@ -30,49 +31,101 @@ from app.outcomes.models import (
     Resident,
     ResidentMilestone,
 )
-from app.outcomes.residents import create_account_for_resident, link_account
-from app.outcomes.routes import load_resident, refuse_if_not_allowed, show_error, status_for
-from app.units.models import Unit
+from app.outcomes.residents import (
+    VILLAGE_KINDS,
+    account_candidates,
+    add_resident,
+    create_account_for_resident,
+    filter_units,
+    link_account,
+    may_view_resident,
+    residents_query,
+    units_in_scope,
+)
+from app.units.operations import get_unit_by_code
+from app.views import FORM_ERRORS, clean_arg, get_or_404, refuse, unit_choices, unit_or_404
 from app.visits.availability import members_for
 
+PAGE_SIZE = 50
 #: Operations name some fields differently from the milestone form.
 MILESTONE_FIELDS = {"confirmed_by": "confirmation", "date": "on_date"}
-ACCOUNT_CHOICES_LIMIT = 500
 
 
-def _may_record(resident: Resident) -> bool:
-    return authz.may(current_user, "outcomes.record", resident.unit)
+# --- the residents list and a new resident -----------------------------------------------------
 
 
-def _fill_milestone_choices(form: MilestoneForm, resident: Resident) -> list[User]:
-    members = members_for(resident.unit)
+@bp.route("/residents")
+@login_required
+def residents():
+    authz.ensure(authz.has_permission(current_user, "outcomes.view"))
+    search = clean_arg("q")
+    unit_code = clean_arg("unit", 64)
+    unit = None
+    if unit_code:
+        unit = unit_or_404(unit_code)
+        authz.ensure(authz.unit_in_scope(current_user, unit))
+    page = request.args.get("page", 1, type=int)
+    query = residents_query(current_user, unit=unit, search=search or None).options(
+        selectinload(Resident.household), selectinload(Resident.unit)
+    )
+    pagination = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "outcomes/residents.html",
+        pagination=pagination,
+        search=search,
+        unit=unit,
+        units=filter_units(current_user),
+        reached=operations.reached_milestones([resident.id for resident in pagination.items]),
+        may_record=authz.has_permission(current_user, "outcomes.record"),
+        may_import=authz.has_permission(current_user, "outcomes.import"),
+    )
+
+
+@bp.route("/residents/new", methods=["GET", "POST"])
+@login_required
+def new_resident():
+    authz.ensure(authz.has_permission(current_user, "outcomes.record"))
+    form = ResidentForm()
+    villages = units_in_scope(current_user, VILLAGE_KINDS)
+    form.village.choices = [SelectChoice("", _("Choose…")), *unit_choices(villages)]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            resident = add_resident(
+                current_user,
+                village=get_unit_by_code(form.village.data),
+                full_name=form.full_name.data,
+                birth_year=form.birth_year.data,
+                phone=(form.phone.data or "").strip() or None,
+                consent=bool(form.consent.data),
+            )
+        except FORM_ERRORS as error:
+            status = refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("The resident has been added."), "success")
+            return redirect(url_for("outcomes.resident", resident_id=resident.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("outcomes/residents_new.html", form=form), status
+
+
+# --- a resident's page -------------------------------------------------------------------------
+
+
+def _load_resident(resident_id: int) -> Resident:
+    """The resident (404), when the current person may see residents there (403)."""
+    resident = get_or_404(Resident, resident_id)
+    authz.ensure(may_view_resident(current_user, resident))
+    return resident
+
+
+def _fill_milestone_choices(form: MilestoneForm, resident: Resident) -> None:
     form.milestone.choices = [SelectChoice(m.key, m.name) for m in operations.active_milestones()]
     form.helped_by.choices = [
         SelectChoice("", _("No one: reached on their own")),
-        *(SelectChoice(str(member.id), member.full_name) for member in members),
+        *(SelectChoice(str(member.id), member.full_name) for member in members_for(resident.unit)),
     ]
-    return members
-
-
-def _account_candidates(resident: Resident) -> list[User]:
-    """Residents' accounts in the resident's commune that have no resident record yet."""
-    area = resident.unit.commune() or resident.unit
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Unit, Unit.id == User.unit_id)
-            .outerjoin(Resident, Resident.user_id == User.id)
-            .options(contains_eager(User.unit))
-            .where(
-                Unit.path.startswith(area.path, autoescape=True),
-                User.role == "resident",
-                User.active.is_(True),
-                Resident.id.is_(None),
-            )
-            .order_by(User.full_name, User.id)
-            .limit(ACCOUNT_CHOICES_LIMIT)
-        )
-    )
 
 
 def _learning_summary(user: User) -> list[dict]:
@@ -88,7 +141,7 @@ def _learning_summary(user: User) -> list[dict]:
 
 
 def _render_resident(resident: Resident, status: int = 200, **forms):
-    may_record = _may_record(resident)
+    may_record = operations.may_record_for(current_user, resident)
     reached = db.session.execute(
         select(ResidentMilestone, Milestone)
         .join(Milestone, Milestone.id == ResidentMilestone.milestone_id)
@@ -136,7 +189,7 @@ def _render_resident(resident: Resident, status: int = 200, **forms):
         if "milestone_form" not in forms:
             forms["milestone_form"] = MilestoneForm(
                 formdata=None,
-                on_date=operations.local_today(),
+                on_date=local_today(),
                 helped_by=str(current_user.id),
             )
         _fill_milestone_choices(forms["milestone_form"], resident)
@@ -147,7 +200,7 @@ def _render_resident(resident: Resident, status: int = 200, **forms):
                 SelectChoice("", _("Choose…")),
                 *(
                     SelectChoice(str(user.id), f"{user.full_name} ({user.username}, {user.unit.display_name})")
-                    for user in _account_candidates(resident)
+                    for user in account_candidates(resident)
                 ),
             ]
     return (
@@ -168,7 +221,7 @@ def _render_resident(resident: Resident, status: int = 200, **forms):
             confirmation_titles=CONFIRMATION_TITLES,
             mode_titles=COMPLETION_MODE_TITLES,
             follow_ups=follow_ups,
-            today=operations.local_today(),
+            today=local_today(),
             **forms,
         ),
         status,
@@ -178,29 +231,27 @@ def _render_resident(resident: Resident, status: int = 200, **forms):
 @bp.route("/residents/<int:resident_id>")
 @login_required
 def resident(resident_id: int):
-    return _render_resident(load_resident(resident_id))
+    return _render_resident(_load_resident(resident_id))
 
 
 @bp.route("/residents/<int:resident_id>/milestones", methods=["POST"])
 @login_required
 def record_milestone(resident_id: int):
-    resident = load_resident(resident_id)
-    authz.ensure(_may_record(resident))
+    resident = _load_resident(resident_id)
+    operations.ensure_may_act_for(current_user, resident)
     form = MilestoneForm()
-    members = {str(member.id): member for member in _fill_milestone_choices(form, resident)}
+    _fill_milestone_choices(form, resident)
     if not form.validate_on_submit():
         return _render_resident(resident, 400, milestone_form=form)
     milestone = operations.get_milestone(form.milestone.data)
     if milestone is None or not milestone.active:
         form.milestone.errors = [*form.milestone.errors, _("Choose the milestone.")]
         return _render_resident(resident, 400, milestone_form=form)
-    helper = None
-    if form.helped_by.data:
-        helper = members.get(form.helped_by.data)
-        if helper is None:
-            form.helped_by.errors = [*form.helped_by.errors, _("Choose a member of the commune's teams.")]
-            return _render_resident(resident, 400, milestone_form=form)
     try:
+        helper = None
+        if form.helped_by.data:
+            chosen = form.helped_by.data
+            helper = operations.team_helper(resident, int(chosen) if chosen.isascii() and chosen.isdigit() else 0)
         reached, created = operations.record_milestone(
             current_user,
             resident,
@@ -209,11 +260,9 @@ def record_milestone(resident_id: int):
             confirmation=form.confirmation.data,
             helped_by=helper,
         )
-    except DomainError as error:
-        db.session.rollback()
-        refuse_if_not_allowed(error)
-        show_error(form, error, MILESTONE_FIELDS)
-        return _render_resident(resident, status_for(error), milestone_form=form)
+    except FORM_ERRORS as error:
+        status = refuse(form, error, MILESTONE_FIELDS)
+        return _render_resident(resident, status, milestone_form=form)
     reached_on = reached.reached_on
     name = milestone.name
     db.session.commit()
@@ -234,19 +283,17 @@ def record_milestone(resident_id: int):
 @bp.route("/residents/<int:resident_id>/assessments", methods=["POST"])
 @login_required
 def record_assessment(resident_id: int):
-    resident = load_resident(resident_id)
-    authz.ensure(_may_record(resident))
+    resident = _load_resident(resident_id)
+    operations.ensure_may_act_for(current_user, resident)
     form = AssessmentForm()
     if not form.validate_on_submit():
         return _render_resident(resident, 400, assessment_form=form)
     answers = {key: getattr(form, key).data for key in operations.CONFIDENCE_STATEMENTS}
     try:
         operations.record_assessment(current_user, resident, stage=form.stage.data, answers=answers)
-    except DomainError as error:
-        db.session.rollback()
-        refuse_if_not_allowed(error)
-        show_error(form, error)
-        return _render_resident(resident, status_for(error), assessment_form=form)
+    except FORM_ERRORS as error:
+        status = refuse(form, error)
+        return _render_resident(resident, status, assessment_form=form)
     db.session.commit()
     flash(_("The self-assessment has been recorded."), "success")
     return redirect(url_for("outcomes.resident", resident_id=resident_id))
@@ -255,16 +302,14 @@ def record_assessment(resident_id: int):
 @bp.route("/residents/<int:resident_id>/new-account", methods=["POST"])
 @login_required
 def create_resident_account(resident_id: int):
-    resident = load_resident(resident_id)
-    authz.ensure(_may_record(resident))
+    resident = _load_resident(resident_id)
+    operations.ensure_may_act_for(current_user, resident)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         account = create_account_for_resident(current_user, resident)
-    except DomainError as error:
-        db.session.rollback()
-        refuse_if_not_allowed(error)
-        flash(error.message, "error")
+    except FORM_ERRORS as error:
+        refuse(None, error)
         return redirect(url_for("outcomes.resident", resident_id=resident_id))
     db.session.commit()
     return render_template("users/slip.html", person=account.user, password=account.one_time_password)
@@ -273,13 +318,10 @@ def create_resident_account(resident_id: int):
 @bp.route("/residents/<int:resident_id>/account", methods=["POST"])
 @login_required
 def link_resident_account(resident_id: int):
-    resident = load_resident(resident_id)
-    authz.ensure(_may_record(resident))
+    resident = _load_resident(resident_id)
+    operations.ensure_may_act_for(current_user, resident)
     form = LinkAccountForm()
-    if resident.user_id is not None:
-        flash(_("This resident already has an account."), "error")
-        return _render_resident(resident, 409)
-    candidates = {str(user.id): user for user in _account_candidates(resident)}
+    candidates = {str(user.id): user for user in account_candidates(resident)}
     if not form.validate_on_submit():
         return _render_resident(resident, 400, link_form=form)
     account = candidates.get(form.account.data)
@@ -288,11 +330,9 @@ def link_resident_account(resident_id: int):
         return _render_resident(resident, 400, link_form=form)
     try:
         link_account(current_user, resident, account)
-    except DomainError as error:
-        db.session.rollback()
-        refuse_if_not_allowed(error)
-        show_error(form, error, {"user": "account"})
-        return _render_resident(resident, status_for(error), link_form=form)
+    except FORM_ERRORS as error:
+        status = refuse(form, error, {"user": "account"})
+        return _render_resident(resident, status, link_form=form)
     db.session.commit()
     flash(_("The account %(username)s is now linked to this resident.", username=account.username), "success")
     return redirect(url_for("outcomes.resident", resident_id=resident_id))

@@ -8,22 +8,28 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
 from app.db import utcnow
-from app.exceptions import Invalid, NotAllowed
+from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import Household, Resident
 from app.units.models import Unit
-from app.users.operations import PHONE_PATTERN
+from app.users.operations import PHONE_PATTERN, create_assisted_account
 
 #: Columns of a household list. household_code groups people into households; resident_code is
 #: the commune's number for the person (re-importing matches on it).
 COLUMNS = ("village_code", "household_code", "address", "resident_code", "full_name", "birth_year", "phone")
 REQUIRED = ("village_code", "household_code", "address", "resident_code", "full_name")
 MAX_ROWS = 20000
+#: Where residents live (level 3), and the level above them.
+VILLAGE_KINDS = ("village", "residential_group")
+COMMUNE_KINDS = ("commune", "ward")
+#: At most this many accounts are offered for linking to a resident record.
+ACCOUNT_CHOICES_LIMIT = 500
 
 
 @dataclass
@@ -120,7 +126,7 @@ def import_households(actor: User, commune: Unit, filename: str, content: bytes)
         for unit in db.session.scalars(
             select(Unit).where(
                 Unit.path.startswith(commune.path, autoescape=True),
-                Unit.kind.in_(("village", "residential_group")),
+                Unit.kind.in_(VILLAGE_KINDS),
             )
         )
     }
@@ -258,6 +264,8 @@ def link_account(actor: User, resident: Resident, user: User) -> None:
     """Attach an (assisted) account to a resident record."""
     if not authz.may(actor, "outcomes.record", resident.unit):
         raise NotAllowed(_("You may not change this resident."))
+    if resident.user_id is not None and resident.user_id != user.id:
+        raise Conflict(_("This resident already has an account."))
     if user.role != "resident":
         raise Invalid(_("Only a resident's account can be linked."), field="user")
     other = db.session.scalar(select(Resident).where(Resident.user_id == user.id))
@@ -270,8 +278,6 @@ def link_account(actor: User, resident: Resident, user: User) -> None:
 def create_account_for_resident(actor: User, resident: Resident):
     """Turn a resident record into an assisted account (consent is already on the record) and
     link them. Returns the NewAccount with its one-time password for the slip."""
-    from app.users.operations import create_assisted_account
-
     if resident.user_id is not None:
         raise Invalid(_("This resident already has an account."))
     if resident.consent_at is None:
@@ -295,3 +301,44 @@ def residents_query(actor: User, *, unit: Unit | None = None, search: str | None
     if search:
         query = query.where(func.lower(Resident.full_name).contains(search.strip().lower(), autoescape=True))
     return query.order_by(Unit.path, Resident.household_id, Resident.id)
+
+
+def may_view_resident(actor: User, resident: Resident) -> bool:
+    return authz.may(actor, "outcomes.view", resident.unit)
+
+
+def units_in_scope(actor: User, kinds: tuple[str, ...]) -> list[Unit]:
+    """The units of these kinds in the person's area, in tree order."""
+    return list(
+        db.session.scalars(
+            select(Unit).where(Unit.kind.in_(kinds), authz.unit_scope_filter(actor, Unit.path)).order_by(Unit.path)
+        )
+    )
+
+
+def filter_units(actor: User) -> list[Unit]:
+    """The units a list of the person's area can be narrowed to: the villages of their commune,
+    or every commune and village for people who work province-wide."""
+    root = authz.scope_root(actor)
+    return units_in_scope(actor, VILLAGE_KINDS if root is not None else (*COMMUNE_KINDS, *VILLAGE_KINDS))
+
+
+def account_candidates(resident: Resident) -> list[User]:
+    """Residents' accounts in the resident's commune that have no resident record yet."""
+    area = resident.unit.commune() or resident.unit
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Unit, Unit.id == User.unit_id)
+            .outerjoin(Resident, Resident.user_id == User.id)
+            .options(contains_eager(User.unit))
+            .where(
+                Unit.path.startswith(area.path, autoescape=True),
+                User.role == "resident",
+                User.active.is_(True),
+                Resident.id.is_(None),
+            )
+            .order_by(User.full_name, User.id)
+            .limit(ACCOUNT_CHOICES_LIMIT)
+        )
+    )

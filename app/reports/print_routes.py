@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 
 from app import authz
 from app.auth.models import ROLE_TITLES
+from app.db import local_today
 from app.exceptions import Invalid
 from app.extensions import db
-from app.outcomes.operations import local_today
 from app.reports import analytics, queries
 from app.reports.blueprint import bp
 from app.reports.charts import line_chart

@@ -16,11 +16,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
+from app.db import local_today
 from app.exceptions import Invalid
 from app.extensions import db
 from app.learning.models import Assignment, Course
 from app.outcomes.indicators import DEFAULT_CORE_COURSE
-from app.outcomes.operations import active_milestones, local_today
+from app.outcomes.operations import active_milestones
 from app.reports.models import (
     LearnerStat,
     LearningStat,

@@ -5,12 +5,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.exceptions import Invalid, NotAllowed
+from app.exceptions import Conflict, Invalid, NotAllowed
 from app.learning import operations as learning
 from app.learning.models import Enrollment, ModuleCompletion
 from app.outcomes import operations
 from app.outcomes.models import FollowUp, MilestoneEvidence, Resident, ResidentMilestone
-from app.outcomes.residents import add_resident
+from app.outcomes.residents import add_resident, link_account
 from app.visits import help_requests
 from app.visits import operations as visits
 
@@ -70,6 +70,43 @@ def test_another_communes_member_cannot_record(db, milestones, resident, make_us
         operations.record_milestone(
             outsider, resident, milestones["eid_installed"], on_date=operations.local_today(), confirmation="document"
         )
+
+
+def test_a_milestone_names_only_a_visit_about_the_resident(
+    db, milestones, resident, units, team, make_user, past_visit
+):
+    someone_else = past_visit(resident=make_user("resident", units["v1a"]))
+    with pytest.raises(Invalid) as caught:
+        operations.record_milestone(
+            team[0],
+            resident,
+            milestones["eid_installed"],
+            on_date=operations.local_today(),
+            confirmation="document",
+            visit=someone_else,
+        )
+    assert caught.value.field == "visit_id"
+    with pytest.raises(Invalid):
+        operations.visit_about(resident, someone_else.id)
+    with pytest.raises(Invalid):
+        operations.visit_about(resident, 999999)
+    own = past_visit()
+    own.resident_record_id = resident.id
+    assert operations.visit_about(resident, own.id) is own
+
+
+def test_the_helper_named_is_a_member_of_the_communes_teams(db, resident, units, team, make_user):
+    assert operations.team_helper(resident, team[1].id) is team[1]
+    for stranger in (make_user("tech_team", units["v2a"]), make_user("resident", units["v1a"])):
+        with pytest.raises(Invalid) as caught:
+            operations.team_helper(resident, stranger.id)
+        assert caught.value.field == "helped_by"
+
+
+def test_a_resident_keeps_the_account_already_linked(db, resident, units, team, make_user):
+    link_account(team[0], resident, make_user("resident", units["v1a"]))
+    with pytest.raises(Conflict):
+        link_account(team[0], resident, make_user("resident", units["v1a"]))
 
 
 def test_help_credits_learning_apart_from_self_study(db, milestones, real_courses, units, team, make_user):
@@ -162,3 +199,16 @@ def test_confidence_is_measured_from_first_contact_to_close(db, resident, team):
         operations.record_assessment(team[0], resident, stage="close", answers={"use_phone": 9})
     with pytest.raises(Invalid):
         operations.record_assessment(team[0], resident, stage="whenever", answers={"use_phone": 3})
+
+
+def test_a_follow_up_is_closed_once_by_its_member_or_the_communes_teams(db, units, team, make_user, past_visit):
+    follow_up = operations.create_follow_up(team[0], past_visit(), reason="Come back with the papers")
+    outsider = make_user("tech_team", units["v2a"])
+    assert not operations.may_close_follow_up(outsider, follow_up)
+    with pytest.raises(NotAllowed):
+        operations.close_follow_up(outsider, follow_up)
+    assert operations.may_close_follow_up(team[1], follow_up)
+    operations.close_follow_up(team[0], follow_up)
+    with pytest.raises(Conflict):
+        operations.close_follow_up(team[0], follow_up, done=False)
+    assert follow_up.status == "done"

@@ -1,4 +1,4 @@
-"""Milestones recorded in bulk for the people who attended a group help session."""
+"""The page recording milestones, after a group help session, for the people who attended it."""
 
 from __future__ import annotations
 
@@ -9,27 +9,28 @@ from wtforms import SelectChoice
 
 from app import authz
 from app.db import utcnow
-from app.exceptions import DomainError
 from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.blueprint import bp
-from app.outcomes.forms import SessionMilestonesForm
+from app.outcomes.forms import GroupSessionMilestonesForm
+from app.outcomes.group_session_milestones import (
+    attendees,
+    may_record_after_group_session,
+    record_group_session_milestones,
+)
 from app.outcomes.models import Resident
-from app.outcomes.routes import reached_milestones, refuse_if_not_allowed, show_error, status_for
-from app.outcomes.sessions import attendees, may_record_for_session, record_session_milestones
+from app.views import FORM_ERRORS, get_or_404, refuse
 from app.visits.models import GroupSession
 
 
-def _load_session(session_id: int) -> GroupSession:
-    session = db.session.get(GroupSession, session_id)
-    if session is None:
-        abort(404)
-    authz.ensure(authz.unit_in_scope(current_user, session.unit) and may_record_for_session(current_user, session))
-    return session
+def _load_group_session(session_id: int) -> GroupSession:
+    group_session = get_or_404(GroupSession, session_id)
+    authz.ensure(may_record_after_group_session(current_user, group_session))
+    return group_session
 
 
-def _render(session: GroupSession, form: SessionMilestonesForm, status: int = 200):
-    people = attendees(session)
+def _render(group_session: GroupSession, form: GroupSessionMilestonesForm, status: int = 200):
+    people = attendees(group_session)
     form.people.choices = [SelectChoice(str(person.id), person.full_name) for person in people]
     form.milestone.choices = [SelectChoice(m.key, m.name) for m in operations.active_milestones()]
     records = dict(
@@ -39,14 +40,14 @@ def _render(session: GroupSession, form: SessionMilestonesForm, status: int = 20
         if people
         else []
     )
-    reached = reached_milestones(list(records.values()))
+    reached = operations.reached_milestones(list(records.values()))
     return (
         render_template(
-            "outcomes/milestones_session.html",
-            session=session,
+            "outcomes/group_session_milestones.html",
+            group_session=group_session,
             people=people,
             reached={user_id: reached.get(resident_id, []) for user_id, resident_id in records.items()},
-            started=session.starts_at <= utcnow(),
+            started=group_session.starts_at <= utcnow(),
             form=form,
         ),
         status,
@@ -55,35 +56,32 @@ def _render(session: GroupSession, form: SessionMilestonesForm, status: int = 20
 
 @bp.route("/sessions/<int:session_id>/milestones", methods=["GET", "POST"])
 @login_required
-def session_milestones(session_id: int):
-    session = _load_session(session_id)
-    form = SessionMilestonesForm()
+def group_session_milestones(session_id: int):
+    group_session = _load_group_session(session_id)
+    form = GroupSessionMilestonesForm()
     if not form.is_submitted():
-        return _render(session, form)
+        return _render(group_session, form)
     if not form.validate():
-        return _render(session, form, 400)
+        return _render(group_session, form, 400)
     milestone = operations.get_milestone(form.milestone.data or "")
     if milestone is None or not milestone.active:
         form.milestone.errors = [*form.milestone.errors, _("Choose the milestone.")]
-        return _render(session, form, 400)
+        return _render(group_session, form, 400)
     try:
         user_ids = {int(value) for value in form.people.data or []}
     except ValueError:
         abort(400)
     try:
-        result = record_session_milestones(
+        result = record_group_session_milestones(
             current_user,
-            session,
+            group_session,
             user_ids,
             milestone,
             confirmation=form.confirmation.data,
             credit_learning=bool(form.credit_learning.data),
         )
-    except DomainError as error:
-        db.session.rollback()
-        refuse_if_not_allowed(error)
-        show_error(form, error, {"confirmed_by": "confirmation"})
-        return _render(session, form, status_for(error))
+    except FORM_ERRORS as error:
+        return _render(group_session, form, refuse(form, error, {"confirmed_by": "confirmation"}))
     name = milestone.name
     db.session.commit()
     flash(
@@ -99,4 +97,4 @@ def session_milestones(session_id: int):
     )
     if result.lessons_credited:
         flash(_("Matching lessons were credited as completed with help."), "success")
-    return redirect(url_for("outcomes.session_milestones", session_id=session.id))
+    return redirect(url_for("outcomes.group_session_milestones", session_id=group_session.id))
