@@ -1,3 +1,5 @@
+"""`flask reports rebuild`: recount the dashboards' summary tables."""
+
 import click
 from flask.cli import AppGroup
 
