@@ -16,7 +16,7 @@ from app.extensions import db
 from app.jobs.scheduler import start_in_process
 from app.learning.cli import COURSES_DIR
 from app.learning.content import sync_courses
-from app.reports import summaries
+from app.reports import recount
 from config import ConfigError
 
 
@@ -27,8 +27,8 @@ def prepare(app) -> bool:
         sync_courses(COURSES_DIR)
         db.session.commit()
         seeded = app.config["SEED_DEMO"] and seed_demo()
-        if not seeded and summaries.missing():
-            summaries.rebuild()  # a database from before the dashboards' summary tables
+        if not seeded and recount.missing():
+            recount.rebuild()  # a database from before the dashboards' summary tables
         db.session.commit()
         return bool(seeded)
 

@@ -3,6 +3,7 @@
 * `get_or_404`: a record by id, 404 for an unknown id or one no database id can be;
 * `id_from`: a record's id chosen in a form, or None;
 * `unit_or_404`, `unit_choices`: units named by code in forms and addresses;
+* `area_page_unit`: the unit a page about an area (a report) shows;
 * `clean_arg`: a query-string value without NUL bytes, trimmed and cut short;
 * `refuse`: put an operation's refusal next to the form field it names (or at the top of the
   page), undo what the operation wrote, and give the page's status.
@@ -15,13 +16,15 @@ rolls back and answers 403/404/409 with the operation's message.
 from __future__ import annotations
 
 from flask import abort, flash, request
+from flask_login import current_user
 from wtforms import SelectChoice
 
+from app import authz
 from app.db import MAX_ID
 from app.exceptions import Conflict, DomainError, Invalid
 from app.extensions import db
 from app.units.models import Unit
-from app.units.operations import get_unit_by_code
+from app.units.operations import area_unit, get_unit_by_code
 
 #: The refusals a page shows next to its form; anything else is answered by the error handler.
 FORM_ERRORS = (Invalid, Conflict)
@@ -51,6 +54,15 @@ def unit_or_404(code: str | None) -> Unit:
     if unit is None:
         abort(404)
     return unit
+
+
+def area_page_unit(permission: str, code: str | None = None) -> Unit:
+    """The unit a page about an area shows: the one named by `code` (by default the page's
+    ?unit=), else the top of the signed-in person's area (their commune, or the province).
+    403 for someone without `permission` at all; an unknown code (404) or a unit outside their
+    area (403) is refused by `area_unit`."""
+    authz.ensure(authz.has_permission(current_user, permission))
+    return area_unit(current_user, clean_arg("unit") if code is None else code, permission=permission)
 
 
 def unit_choice(unit: Unit) -> SelectChoice:

@@ -364,7 +364,7 @@ def generation_report(generated: dict, learners: int) -> str:
         f"| teams and managers | {timings['teams and managers']:.1f} s | {counts.get('team_members', 0):,} members |",
         f"| requests, visits, milestones | {timings['visits']:.1f} s | {counts.get('help_requests', 0):,} requests, "
         f"{counts.get('visits', 0):,} visits, {counts.get('resident_milestones', 0):,} milestones |",
-        f"| rebuild summaries (summaries.rebuild, in SQL) | {timings['rebuild summaries']:.1f} s | |",
+        f"| rebuild summaries (recount.rebuild, in SQL) | {timings['rebuild summaries']:.1f} s | |",
         f"| ANALYZE | {timings.get('analyze', 0):.1f} s | |",
         f"| total, with the commit | {timings['total with commit']:.1f} s | |",
     ]

@@ -6,8 +6,6 @@ scope from app.authz (a commune manager reaches only their commune).
 
 from __future__ import annotations
 
-import re
-
 from flask import jsonify, request
 from flask_babel import gettext as _
 
@@ -16,7 +14,7 @@ from app.api.blueprint import bp
 from app.api.common import current_api_user, in_callers_language, token_required
 from app.exceptions import Invalid, NotAllowed
 from app.reports import queries
-from app.reports.exports import csv_response
+from app.reports.exports import csv_response, export_filename
 from app.reports.tables import ReportTable
 from app.units.models import Unit
 from app.units.operations import area_unit
@@ -31,7 +29,6 @@ VISIT_KEYS = (
     "resolved_share",
     "average_rating",
 )
-_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def _report_unit() -> Unit:
@@ -68,7 +65,7 @@ def _answer(unit: Unit, table: ReportTable, keys: tuple[str, ...], stem: str, fm
         table.note,
     )
     if fmt == "csv":
-        return csv_response(shown, f"{stem}-{_SAFE_FILENAME.sub('_', unit.code)[:40]}.csv")
+        return csv_response(shown, export_filename(stem, unit, "csv"))
     return jsonify(
         {
             "unit": _unit_json(unit),

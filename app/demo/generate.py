@@ -28,7 +28,7 @@ completions carry their mode but no class), households, campaigns, ledger months
 again adds more (usernames continue; villages and managers already there are reused).
 
 It writes with COPY on PostgreSQL (executemany on SQLite, slower), never through the ORM per row,
-then recounts the dashboards' summary tables (app.reports.summaries.rebuild).
+then recounts the dashboards' summary tables (app.reports.recount.rebuild).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from app.learning.content import sync_courses
 from app.learning.models import Course
 from app.outcomes.models import Milestone, Resident
 from app.outcomes.operations import ensure_default_milestones
-from app.reports import summaries
+from app.reports import recount, summaries
 from app.units.models import Unit
 from app.units.operations import import_units
 from config import BASE_DIR
@@ -1040,10 +1040,10 @@ def generate(
     db.session.expire_all()
     if postgresql:  # the planner needs to know the new rows before the recount
         step("analyze", lambda: db.session.execute(text(f"ANALYZE {', '.join(ANALYZED)}")))
-    step("rebuild summaries", summaries.rebuild)
+    step("rebuild summaries", recount.rebuild)
     generator.log("summary tables rebuilt")
     if postgresql:
-        db.session.execute(text(f"ANALYZE {', '.join(model.__tablename__ for model in summaries.STAT_MODELS)}"))
+        db.session.execute(text(f"ANALYZE {', '.join(model.__tablename__ for model in recount.STAT_MODELS)}"))
     timings["total"] = time.perf_counter() - generator.started
     return generator.result
 

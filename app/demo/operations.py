@@ -8,7 +8,7 @@ from app.auth.models import User
 from app.auth.operations import count_users
 from app.demo.activity import seed_learning, seed_visits
 from app.extensions import db
-from app.reports import summaries
+from app.reports import recount
 from app.units.operations import get_unit_by_code, import_units
 
 DEMO_UNITS_FILE = Path(__file__).with_name("units.csv")
@@ -63,5 +63,5 @@ def seed_demo() -> bool:
     seed_visits(people)
     db.session.flush()
     # The demo rows above were written directly; count them into the dashboards' summaries.
-    summaries.rebuild()
+    recount.rebuild()
     return True

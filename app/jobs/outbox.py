@@ -14,7 +14,8 @@ Guarantees:
   hour); after MAX_ATTEMPTS it becomes "failed". Permanent (5xx) refusals fail at once.
 
 Messages are rendered in the recipient's language (their saved locale, else Vietnamese) from the
-text templates in app/templates/email/.
+text templates in app/templates/email/. A message links to a page by its path, built without a
+request (`page_link`), so jobs can write messages too.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, format_time
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BuildError
 
 from app.auth.models import User
 from app.db import utcnow
@@ -76,6 +78,19 @@ def render(template: str, user: User, **context) -> tuple[str, str]:
         subject = " ".join(str(module.subject).split())
         body = str(module).strip() + "\n"
     return subject, body
+
+
+def page_link(endpoint: str, **values) -> str | None:
+    """The path of a page, built without a request (jobs run outside one); None if the page does
+    not exist."""
+    adapter = current_app.url_map.bind(
+        current_app.config.get("SERVER_NAME") or "localhost",
+        script_name=current_app.config.get("APPLICATION_ROOT") or "/",
+    )
+    try:
+        return adapter.build(endpoint, values)
+    except BuildError:
+        return None
 
 
 def enqueue(

@@ -3,33 +3,34 @@
 Each job takes only `now` (no ORM objects), runs in an application context, flushes, and leaves
 the commit to its caller (the scheduler or `flask jobs run-once`). Each message has a unique key,
 so running a job twice — or two schedulers at once — creates every message once.
+
+What the messages say of a visit comes from app.visits.wording, the managers' weekly figures
+from app.reports.digest.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import format_decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from werkzeug.routing import BuildError
 
 from app import authz
 from app.auth.models import User
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.jobs.models import Message
-from app.jobs.outbox import enqueue, existing_keys
+from app.jobs.outbox import enqueue, existing_keys, page_link
+from app.learning.assignments import overdue_assignees
+from app.learning.models import Assignment
 from app.outcomes.models import FollowUp
-from app.reports.models import LearnerStat, LearningStat, VisitStat, WaitStat
-from app.reports.queries import median_hours
+from app.reports.digest import manager_digest_figures, waiting_by_child
 from app.reports.summaries import week_of
 from app.units.models import Unit
-from app.visits.availability import LOCAL
 from app.visits.models import SKILL_TITLES, HelpRequest, Team, TeamMember, Visit
+from app.visits.wording import REMINDER_LEADS, visit_link, visit_person_name, visit_reminder_prefix
 
-REMINDER_LEADS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
 NUDGE_AFTER = timedelta(hours=48)
 #: Visits left "booked" for longer than this are not nudged about any more.
 NUDGE_LOOKBACK = timedelta(days=14)
@@ -37,39 +38,9 @@ NUDGE_LOOKBACK = timedelta(days=14)
 FIRST_DIGEST_COVERS = timedelta(hours=24)
 DIGEST_MAX_COVERS = timedelta(days=7)
 
-#: Pages the in-app notifications link to (endpoint, argument name for the id).
-VISIT_PAGE = ("visits.visit_detail", "visit_id")
+#: Pages the in-app notifications link to (besides the visit's page, app.visits.wording).
 TRIAGE_PAGE = "visits.triage"
 FOLLOW_UPS_PAGE = "outcomes.follow_ups"
-
-
-def page_link(endpoint: str, **values) -> str | None:
-    """The path of a page, built without a request (jobs run outside one); None if the page does
-    not exist."""
-    adapter = current_app.url_map.bind(
-        current_app.config.get("SERVER_NAME") or "localhost",
-        script_name=current_app.config.get("APPLICATION_ROOT") or "/",
-    )
-    try:
-        return adapter.build(endpoint, values)
-    except BuildError:
-        return None
-
-
-def visit_reminder_prefix(lead: str, visit_id: int) -> str:
-    """The start of the keys of a visit's reminders with this lead ("24h" or "1h")."""
-    return f"visit-{lead}:{visit_id}:"
-
-
-def visit_link(visit: Visit) -> str | None:
-    endpoint, argument = VISIT_PAGE
-    return page_link(endpoint, **{argument: visit.id})
-
-
-def visit_person_name(visit: Visit) -> str:
-    if visit.request is not None:
-        return visit.request.name
-    return visit.resident.full_name if visit.resident is not None else ""
 
 
 def enqueue_visit_reminders(now: datetime | None = None) -> int:
@@ -153,7 +124,7 @@ def enqueue_daily_digests(now: datetime | None = None) -> int:
     their previous digest (still new), once per local day; nobody gets an empty digest.
     Returns the number of digests created."""
     now = now or utcnow()
-    today = now.astimezone(LOCAL).date()
+    today = now.astimezone(LOCAL_TZ).date()
     recipients = _digest_recipients()
     if not recipients:
         return 0
@@ -242,7 +213,7 @@ def enqueue_follow_up_reminders(now: datetime | None = None) -> int:
     per due date: the key holds the date, so a follow-up moved to a later date is reminded of
     again on that day. Returns the number of reminders created."""
     now = now or utcnow()
-    today = now.astimezone(LOCAL).date()
+    today = now.astimezone(LOCAL_TZ).date()
     follow_ups = db.session.scalars(
         select(FollowUp)
         .where(FollowUp.status == "open", FollowUp.due_on <= today, FollowUp.assigned_to_id.is_not(None))
@@ -305,91 +276,6 @@ def _manager_digest_recipients() -> list[tuple[User, Unit]]:
     return recipients
 
 
-def manager_digest_figures(unit_ids: list[int], weeks: list[date]) -> dict[tuple[int, date], dict]:
-    """Per (unit, week), read from the summary tables (a unit's own rows hold its whole subtree):
-    courses completed, new learners, help requests, visits done, the median wait from request to
-    visit (hours) and the share of visits done that resolved the problem. Four grouped queries,
-    whatever the number of units."""
-    figures = {
-        (unit_id, week): {
-            "completed": 0,
-            "new_learners": 0,
-            "requests": 0,
-            "visits_done": 0,
-            "median_wait_hours": None,
-            "resolved_share": None,
-        }
-        for unit_id in unit_ids
-        for week in weeks
-    }
-    if not unit_ids:
-        return figures
-
-    for unit_id, week, completed in db.session.execute(
-        select(LearningStat.unit_id, LearningStat.week, func.sum(LearningStat.completed))
-        .where(LearningStat.unit_id.in_(unit_ids), LearningStat.week.in_(weeks))
-        .group_by(LearningStat.unit_id, LearningStat.week)
-    ):
-        figures[(unit_id, week)]["completed"] = int(completed or 0)
-    for unit_id, week, new_learners in db.session.execute(
-        select(LearnerStat.unit_id, LearnerStat.week, func.sum(LearnerStat.new_learners))
-        .where(LearnerStat.unit_id.in_(unit_ids), LearnerStat.week.in_(weeks))
-        .group_by(LearnerStat.unit_id, LearnerStat.week)
-    ):
-        figures[(unit_id, week)]["new_learners"] = int(new_learners or 0)
-    for unit_id, week, requests, done, resolved in db.session.execute(
-        select(VisitStat.unit_id, VisitStat.week, VisitStat.requests, VisitStat.visits_done, VisitStat.resolved).where(
-            VisitStat.unit_id.in_(unit_ids), VisitStat.week.in_(weeks)
-        )
-    ):
-        figures[(unit_id, week)].update(
-            requests=int(requests or 0),
-            visits_done=int(done or 0),
-            resolved_share=int(resolved or 0) / done if done else None,
-        )
-    histograms: dict[tuple[int, date], dict[int, int]] = {}
-    for unit_id, week, bucket, visits in db.session.execute(
-        select(WaitStat.unit_id, WaitStat.week, WaitStat.bucket, WaitStat.visits).where(
-            WaitStat.unit_id.in_(unit_ids), WaitStat.week.in_(weeks)
-        )
-    ):
-        histograms.setdefault((unit_id, week), {})[bucket] = int(visits or 0)
-    for key, histogram in histograms.items():
-        figures[key]["median_wait_hours"] = median_hours(histogram)
-    return figures
-
-
-def waiting_by_child(areas: list[Unit]) -> dict[int, list[tuple[Unit, int]]]:
-    """For each area, its child units (communes, or villages) by the number of help requests
-    waiting for a visit (status "new", as in the team view), most first, ties by name; children
-    with none are left out. The summaries count requests per week, not what is still waiting,
-    so this reads the waiting requests themselves: one grouped query on (status, …)."""
-    waiting = db.session.execute(
-        select(Unit.path, func.count(HelpRequest.id))
-        .join(Unit, Unit.id == HelpRequest.unit_id)
-        .where(HelpRequest.status == "new")
-        .group_by(Unit.path)
-    ).all()
-    depths = {area.id: len(area.path.strip("/").split("/")) for area in areas}
-    counts: dict[int, dict[str, int]] = {area.id: {} for area in areas}
-    for path, count in waiting:
-        codes = path.strip("/").split("/")
-        for area in areas:
-            depth = depths[area.id]
-            if len(codes) > depth and path.startswith(area.path):
-                per_child = counts[area.id]
-                per_child[codes[depth]] = per_child.get(codes[depth], 0) + int(count)
-    codes = {code for per_child in counts.values() for code in per_child}
-    units = {unit.code: unit for unit in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))}
-    return {
-        area.id: sorted(
-            ((units[code], count) for code, count in counts[area.id].items() if code in units),
-            key=lambda item: (-item[1], item[0].display_name),
-        )
-        for area in areas
-    }
-
-
 def enqueue_weekly_manager_digests(now: datetime | None = None) -> int:
     """Send each active department manager (the province's figures) and commune manager (their
     commune's) a summary of last week — Monday to Sunday, local time: courses completed, new
@@ -444,11 +330,8 @@ OVERDUE_LOOKBACK = timedelta(days=60)
 def enqueue_overdue_assignment_reminders(now: datetime | None = None) -> int:
     """Remind each learner once when an assigned course is past its due date and not completed.
     Returns the number of reminders created."""
-    from app.learning.assignments import overdue_assignees
-    from app.learning.models import Assignment
-
     now = now or utcnow()
-    today = now.astimezone(LOCAL).date()
+    today = now.astimezone(LOCAL_TZ).date()
     assignments = db.session.scalars(
         select(Assignment)
         .where(Assignment.due_on < today, Assignment.due_on >= today - OVERDUE_LOOKBACK)

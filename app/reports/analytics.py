@@ -32,7 +32,7 @@ from app.learning.models import (
     QuizAttempt,
 )
 from app.reports.models import LearningStat, VisitStat
-from app.reports.summaries import _as_date, week_of
+from app.reports.summaries import as_date, week_of
 from app.reports.tables import Column, ReportTable
 from app.units.models import Unit
 from app.visits.models import SKILL_TITLES, SKILLS, HelpRequest, Team, TeamMember, Visit
@@ -81,7 +81,7 @@ def weekly_trends(
         for week in weeks
     }
     for week, enrolled, completed, helped in db.session.execute(learning):
-        row = by_week.get(_as_date(week))
+        row = by_week.get(as_date(week))
         if row is not None:
             row.update(enrolled=int(enrolled or 0), completed=int(completed or 0), completed_helped=int(helped or 0))
     for week, requests, visits_done in db.session.execute(
@@ -89,7 +89,7 @@ def weekly_trends(
             VisitStat.unit_id == unit.id, VisitStat.week >= first
         )
     ):
-        row = by_week.get(_as_date(week))
+        row = by_week.get(as_date(week))
         if row is not None:
             row.update(requests=int(requests or 0), visits_done=int(visits_done or 0))
     rows = [by_week[week] for week in weeks]

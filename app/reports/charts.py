@@ -1,14 +1,22 @@
 """Small server-side SVG charts: no JavaScript, no inline styles (the CSP forbids them), readable
 without colour (each series has its own marker and dash pattern), scaled by the viewBox so the
-chart fits a phone. The numbers are always shown in a table next to the chart as well."""
+chart fits a phone. The numbers are always shown in a table next to the chart as well.
+
+`weekly_trend_charts` draws the two charts of the weekly trends (the trends page and the printable
+report)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 
-from flask_babel import format_decimal
+from babel.dates import format_skeleton
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from app.reports.tables import ReportTable
 
 #: Colour, dash pattern and marker per series: dark enough for at least 4.5:1 contrast on white,
 #: and told apart by the line and marker shape when colours are not seen.
@@ -145,3 +153,40 @@ def line_chart(
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 — every text inside was escaped above
+
+
+def week_label(week: date) -> str:
+    """A week under the x axis: its Monday as day and month, in the reader's language."""
+    return format_skeleton("dM", week, locale=get_locale())
+
+
+def weekly_trend_charts(table: ReportTable, *, id_prefix: str = "") -> tuple[Markup, Markup]:
+    """The learning chart (enrolments, completions) and the visits chart (help requests, visits
+    done) of a weekly trends table (app.reports.analytics.weekly_trends)."""
+    first, last = table.rows[0]["week"], table.rows[-1]["week"]
+    description = _(
+        "Weekly figures from %(first)s to %(last)s; the numbers are in the table below.",
+        first=format_date(first),
+        last=format_date(last + timedelta(days=6)),
+    )
+    learning = line_chart(
+        [
+            (_("Enrolments"), [(row["week"], row["enrolled"]) for row in table.rows]),
+            (_("Courses completed"), [(row["week"], row["completed"]) for row in table.rows]),
+        ],
+        title=_("Enrolments and completions per week"),
+        chart_id=f"{id_prefix}learning-chart",
+        description=description,
+        label=week_label,
+    )
+    visits = line_chart(
+        [
+            (_("Help requests"), [(row["week"], row["requests"]) for row in table.rows]),
+            (_("Visits done"), [(row["week"], row["visits_done"]) for row in table.rows]),
+        ],
+        title=_("Help requests and visits per week"),
+        chart_id=f"{id_prefix}visits-chart",
+        description=description,
+        label=week_label,
+    )
+    return learning, visits

@@ -1,8 +1,10 @@
+"""`flask reports rebuild`: recount the dashboards' summary tables."""
+
 import click
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.reports import summaries
+from app.reports import recount
 
 reports_cli = AppGroup("reports", help="Dashboards' summary tables.")
 
@@ -10,6 +12,6 @@ reports_cli = AppGroup("reports", help="Dashboards' summary tables.")
 @reports_cli.command("rebuild")
 def rebuild_command():
     """Recount every summary table from the underlying data (after a bulk load or an upgrade)."""
-    summaries.rebuild()
+    recount.rebuild()
     db.session.commit()
     click.echo("Summary tables rebuilt.")

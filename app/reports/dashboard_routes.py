@@ -8,9 +8,7 @@ and a commune manager reaches only their own commune (the province view sends th
 
 from __future__ import annotations
 
-import re
-
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
@@ -18,74 +16,34 @@ from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.auth.models import ROLE_TITLES, User
-from app.exceptions import Invalid
 from app.extensions import db
-from app.learning.models import Course, Enrollment
+from app.learning.models import Enrollment
 from app.reports import queries
 from app.reports.blueprint import bp
-from app.reports.exports import csv_response, xlsx_response
+from app.reports.exports import tables_download
 from app.units.models import Unit
 from app.units.operations import children_of
+from app.views import area_page_unit, clean_arg
 
 PEOPLE_PAGE_SIZE = 50
 #: The people listed on the commune view: those who learn.
 LEARNER_ROLES = ("resident", "cadre", "tech_team")
-_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 # --- shared helpers ------------------------------------------------------------------------
-
-
-def _ensure_reports() -> None:
-    authz.ensure(authz.has_permission(current_user, "reports.view"))
-
-
-def _unit_by_code(code: str | None) -> Unit | None:
-    code = (code or "").replace("\x00", "").strip()
-    if not code or len(code) > 64:
-        return None
-    return db.session.scalar(select(Unit).where(Unit.code == code))
-
-
-def _top_unit() -> Unit:
-    """The province: the first unit at the top of the tree (404 when there are no units)."""
-    tops = children_of(None)
-    if not tops:
-        abort(404)
-    return tops[0]
-
-
-def _report_unit(code: str | None) -> Unit:
-    """The unit named by ?unit= (404 unknown, 403 out of scope), else the top of the person's
-    area: their commune, or the province."""
-    _ensure_reports()
-    if code:
-        unit = _unit_by_code(code)
-        if unit is None:
-            abort(404)
-        authz.ensure(authz.may(current_user, "reports.view", unit))
-        return unit
-    return authz.scope_root(current_user) or _top_unit()
 
 
 def _filters(*, strict: bool) -> tuple[queries.Filters, dict[str, str]]:
     """The filters of the query string. Pages show mistakes next to the form and leave the
     filter out; exports refuse them (400), so a file never silently differs from the page."""
     errors: dict[str, str] = {}
-    try:
-        filters = queries.parse_filters(request.args, errors=None if strict else errors)
-    except Invalid as error:
-        abort(400, description=error.message)
+    filters = queries.parse_filters(request.args, errors=None if strict else errors)
     return filters, errors
 
 
 def _sorting() -> tuple[str | None, bool]:
-    sort = (request.args.get("sort") or "").strip()[:40] or None
+    sort = clean_arg("sort", 40) or None
     return sort, request.args.get("dir") == "desc"
-
-
-def _filename(stem: str, unit: Unit, extension: str) -> str:
-    return f"{stem}-{_SAFE_FILENAME.sub('_', unit.code)[:40]}.{extension}"
 
 
 def _completion(unit: Unit, filters: queries.Filters):
@@ -98,22 +56,12 @@ def _completion(unit: Unit, filters: queries.Filters):
     )
 
 
-def _course_choices() -> list[Course]:
-    return list(db.session.scalars(select(Course).order_by(Course.retired_at.is_not(None), Course.audience, Course.id)))
-
-
-def _export(table, stem: str, unit: Unit, fmt: str):
-    if fmt == "csv":
-        return csv_response(table, _filename(stem, unit, "csv"))
-    return xlsx_response([table], _filename(stem, unit, "xlsx"))
-
-
 def _page_context(unit: Unit, filters, errors, sort, descending) -> dict:
     return {
         "unit": unit,
         "filters": filters,
         "filter_errors": errors,
-        "courses": _course_choices(),
+        "courses": queries.courses_in_order(),
         "role_titles": {role: ROLE_TITLES[role] for role in queries.FILTER_ROLES},
         "sort": sort,
         "descending": descending,
@@ -128,8 +76,7 @@ def _page_context(unit: Unit, filters, errors, sort, descending) -> dict:
 @login_required
 def dashboard():
     """One row per commune of the province. A commune manager is sent to their commune."""
-    _ensure_reports()
-    unit = _report_unit(request.args.get("unit"))
+    unit = area_page_unit("reports.view")
     if unit.level > 1:  # a commune manager's area, or a commune asked for by code
         args = {key: value for key, value in request.args.items() if key != "unit"}
         return redirect(url_for("reports.commune", code=unit.code, **args))
@@ -155,10 +102,10 @@ def dashboard():
 def completion_export(fmt: str):
     """The completion and visits table of ?unit= (default: the person's area), with the page's
     filters and sorting."""
-    unit = _report_unit(request.args.get("unit"))
+    unit = area_page_unit("reports.view")
     filters, _errors = _filters(strict=True)
     sort, descending = _sorting()
-    return _export(_completion(unit, filters).sorted_by(sort, descending), "completion", unit, fmt)
+    return tables_download([_completion(unit, filters).sorted_by(sort, descending)], "completion", unit, fmt)
 
 
 # --- indicators ----------------------------------------------------------------------------
@@ -167,7 +114,7 @@ def completion_export(fmt: str):
 @bp.route("/indicators")
 @login_required
 def indicators():
-    unit = _report_unit(request.args.get("unit"))
+    unit = area_page_unit("reports.view")
     sort, descending = _sorting()
     table = queries.indicators_table(unit).sorted_by(sort, descending)
     return render_template(
@@ -189,9 +136,9 @@ def indicators():
 @bp.route("/indicators.<any(csv, xlsx):fmt>")
 @login_required
 def indicators_export(fmt: str):
-    unit = _report_unit(request.args.get("unit"))
+    unit = area_page_unit("reports.view")
     sort, descending = _sorting()
-    return _export(queries.indicators_table(unit).sorted_by(sort, descending), "indicators", unit, fmt)
+    return tables_download([queries.indicators_table(unit).sorted_by(sort, descending)], "indicators", unit, fmt)
 
 
 # --- commune view --------------------------------------------------------------------------
@@ -240,11 +187,7 @@ def _people(commune: Unit, village: Unit | None, role: str | None, page: int):
 @login_required
 def commune(code: str):
     """A commune or ward: the same tables by village, and its people with their status."""
-    _ensure_reports()
-    unit = _unit_by_code(code)
-    if unit is None:
-        abort(404)
-    authz.ensure(authz.may(current_user, "reports.view", unit))
+    unit = area_page_unit("reports.view", code)
     if unit.level == 1:
         return redirect(url_for("reports.dashboard", unit=unit.code, **request.args))
     if unit.level > 2:
@@ -257,12 +200,12 @@ def commune(code: str):
     villages = children_of(unit)
 
     village = None
-    village_code = (request.args.get("village") or "").strip()
+    village_code = clean_arg("village")
     if village_code:
         village = next((v for v in villages if v.code == village_code), None)
         if village is None:
             errors.setdefault("village", _("Choose a village of this commune."))
-    role = (request.args.get("people_role") or "").strip()
+    role = clean_arg("people_role")
     if role and role not in LEARNER_ROLES:
         errors.setdefault("people_role", _("Choose a role from the list."))
         role = ""

@@ -1,16 +1,20 @@
 """CSV (UTF-8 with a byte-order mark, so Excel shows Vietnamese and Bengali) and XLSX exports of
-report tables."""
+report tables, named after the report and the unit they show."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask import Response
 
 from app.reports.tables import ReportTable
+from app.units.models import Unit
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: What a unit code may bring into a file name (anything else becomes "_").
+_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def _cell(value, kind: str):
@@ -77,3 +81,15 @@ def csv_response(table: ReportTable, filename: str) -> Response:
 
 def xlsx_response(tables: list[ReportTable], filename: str) -> Response:
     return download(to_xlsx(tables), filename, XLSX_MIMETYPE)
+
+
+def export_filename(stem: str, unit: Unit, extension: str) -> str:
+    """`stem`-`unit code`.`extension`, with only safe characters from the code."""
+    return f"{stem}-{_SAFE_FILENAME.sub('_', unit.code)[:40]}.{extension}"
+
+
+def tables_download(tables: list[ReportTable], stem: str, unit: Unit, fmt: str) -> Response:
+    """The first table as CSV (`fmt` "csv"), or all of them as one XLSX workbook."""
+    if fmt == "csv":
+        return csv_response(tables[0], export_filename(stem, unit, "csv"))
+    return xlsx_response(tables, export_filename(stem, unit, "xlsx"))

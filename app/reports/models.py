@@ -3,7 +3,7 @@ that moves them (an enrolment, a completion, a request, a visit, a milestone, an
 
 Each event adds to the row of the person's (or the place's) own unit AND of every unit above
 it, so any unit's figures — and its children's — are read directly, without scanning the
-underlying tables. `app.reports.summaries.rebuild()` recomputes all of them from scratch.
+underlying tables. `app.reports.recount.rebuild()` recomputes all of them from scratch.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from app.reports.models import (
     LearningStat,
     MilestoneStat,
     PeopleStat,
+    SkillDemandStat,
     VisitStat,
     WaitStat,
     WaitTotal,
@@ -35,11 +36,14 @@ from app.reports.summaries import bucket_hours, week_of
 from app.reports.tables import Column, ReportTable
 from app.units.models import Unit
 from app.units.operations import children_of
+from app.visits.models import SKILL_TITLES
 
 #: Roles the dashboards can be filtered by.
 FILTER_ROLES = ("cadre", "resident")
 #: The milestone the indicators are ranked by (shown first).
 RANKING_MILESTONE = "eid_activated"
+#: How many kinds of help the printable report lists.
+TOP_TOPICS = 5
 _COURSE_SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
@@ -128,6 +132,11 @@ def parse_filters(args, *, errors: dict[str, str] | None = None) -> Filters:
         problem(Invalid(_("The end of the period cannot be before its start."), field="to"))
         filters.date_to = filters.week_to = None
     return filters
+
+
+def courses_in_order() -> list[Course]:
+    """Every course to choose a report's course from: current ones first, by audience."""
+    return list(db.session.scalars(select(Course).order_by(Course.retired_at.is_not(None), Course.audience, Course.id)))
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -264,6 +273,37 @@ def visits_table(parent: Unit, week_from: date | None = None, week_to: date | No
                 _("The median wait is from the request to its visit, to within an hour (a day after two days)."),
             ]
         ),
+    )
+
+
+def help_topics_table(unit: Unit, week_from: date | None, week_to: date | None, limit: int = TOP_TOPICS) -> ReportTable:
+    """The kinds of help asked for most in `unit`'s subtree (its own SkillDemandStat rows), with
+    the visits done for each; only kinds with at least one request, most first."""
+    query = (
+        select(SkillDemandStat.skill, func.sum(SkillDemandStat.requests), func.sum(SkillDemandStat.visits_done))
+        .where(SkillDemandStat.unit_id == unit.id)
+        .group_by(SkillDemandStat.skill)
+    )
+    if week_from is not None:
+        query = query.where(SkillDemandStat.week >= week_from)
+    if week_to is not None:
+        query = query.where(SkillDemandStat.week <= week_to)
+    rows = [
+        {"skill": str(SKILL_TITLES.get(skill, skill)), "requests": int(requests or 0), "visits_done": int(done or 0)}
+        for skill, requests, done in db.session.execute(query)
+        if requests
+    ]
+    rows.sort(key=lambda row: (-row["requests"], row["skill"]))
+    return ReportTable(
+        _("Most requested kinds of help"),
+        [
+            Column("skill", _("Kind of help"), "text", sortable=False),
+            Column("requests", _("Help requests"), sortable=False),
+            Column("visits_done", _("Visits done"), sortable=False),
+        ],
+        rows[:limit],
+        None,
+        _("Requests count in the week they were filed, visits in the week they took place."),
     )
 
 

@@ -8,35 +8,31 @@ reaches only their own commune (another commune or the province: 403).
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 
-from babel.dates import format_skeleton
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app import authz
 from app.auth.models import ROLE_TITLES
-from app.db import utcnow
+from app.db import LOCAL_TZ, local_today
 from app.extensions import db
 from app.learning.models import Course
-from app.reports import analytics
+from app.reports import analytics, queries
 from app.reports.blueprint import bp
-from app.reports.charts import line_chart
-from app.reports.exports import csv_response, xlsx_response
+from app.reports.charts import weekly_trend_charts
+from app.reports.exports import tables_download
 from app.units.models import Unit
-from app.units.operations import children_of
-from app.visits.availability import LOCAL
+from app.units.operations import area_unit
+from app.views import area_page_unit, clean_arg
 
 WEEK_CHOICES = (13, 26, 52, 104)
 DEFAULT_WEEKS = 26
 TREND_ROLES = ("cadre", "resident", "tech_team")
 DEFAULT_TEAM_DAYS = 28
 MAX_TEAM_DAYS = 366
-_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 #: The province view's endpoint, under either name (whichever the dashboards registered).
 _DASHBOARD_ENDPOINTS = ("reports.index", "reports.dashboard")
 
@@ -93,35 +89,10 @@ def inject_report_helpers():
 # --- shared helpers --------------------------------------------------------------------------
 
 
-def _arg(name: str, max_length: int = 64) -> str:
-    return (request.args.get(name) or "").replace("\x00", "").strip()[:max_length]
-
-
-def _top_unit() -> Unit:
-    tops = children_of(None)
-    if not tops:
-        abort(404)
-    return tops[0]
-
-
-def _report_unit() -> Unit:
-    """The unit of ?unit= (404 unknown, 403 outside the person's area), else the top of the
-    person's area: their commune, or the province."""
-    authz.ensure(authz.has_permission(current_user, "reports.view"))
-    code = _arg("unit")
-    if not code:
-        return authz.scope_root(current_user) or _top_unit()
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        abort(404)
-    authz.ensure(authz.may(current_user, "reports.view", unit))
-    return unit
-
-
 def _unit_choices(current: Unit, *, communes_only: bool = False) -> list[Unit]:
     """Units to pick from: the person's area down to communes, and the villages of the commune
     being looked at (not every village of the province: the page stays light)."""
-    root = authz.scope_root(current_user) or _top_unit()
+    root = area_unit(current_user, None, permission="reports.view")  # the top of the person's area
     query = select(Unit).where(Unit.path.startswith(root.path, autoescape=True))
     commune = current.commune()
     levels = ("province", "commune", "ward")
@@ -135,19 +106,15 @@ def _unit_choices(current: Unit, *, communes_only: bool = False) -> list[Unit]:
     return units
 
 
-def _filename(stem: str, unit: Unit, extension: str) -> str:
-    return f"{stem}-{_SAFE_FILENAME.sub('_', unit.code)[:40]}.{extension}"
-
-
-def _export(tables: list, part: str | None, stem: str, unit: Unit, fmt: str):
+def _download(tables: list, part: str | None, stem: str, unit: Unit, fmt: str):
     """CSV of one table (?table=, default the first), or XLSX of all of them (or the one asked)."""
     names = [name for name, _table in tables]
     if part and part not in names:
         abort(404)
     chosen = [table for name, table in tables if name == (part or names[0])]
     if fmt == "csv":
-        return csv_response(chosen[0], _filename(f"{stem}-{part or names[0]}", unit, "csv"))
-    return xlsx_response(chosen if part else [table for _name, table in tables], _filename(stem, unit, "xlsx"))
+        return tables_download(chosen, f"{stem}-{part or names[0]}", unit, fmt)
+    return tables_download(chosen if part else [table for _name, table in tables], stem, unit, fmt)
 
 
 # --- trends --------------------------------------------------------------------------------
@@ -157,12 +124,10 @@ def _trend_filters() -> tuple[int, Course | None, str | None]:
     weeks = request.args.get("weeks", DEFAULT_WEEKS, type=int) or DEFAULT_WEEKS
     weeks = min(max(weeks, 4), max(WEEK_CHOICES))
     course = None
-    slug = _arg("course", 80)
+    slug = clean_arg("course", 80)
     if slug:
-        course = db.session.scalar(select(Course).where(Course.slug == slug))
-        if course is None:
-            abort(404)
-    role = _arg("role", 32) or None
+        course = _course(slug)
+    role = clean_arg("role", 32) or None
     if role is not None and role not in TREND_ROLES:
         abort(400, description=_("Choose a role from the list."))
     return weeks, course, role
@@ -176,41 +141,12 @@ def _trend_table(unit: Unit):
     return table, weeks, course, role
 
 
-def _week_label(week: date) -> str:
-    return format_skeleton("dM", week, locale=get_locale())
-
-
 @bp.route("/trends")
 @login_required
 def trends():
-    unit = _report_unit()
+    unit = area_page_unit("reports.view")
     table, weeks, course, role = _trend_table(unit)
-    first, last = table.rows[0]["week"], table.rows[-1]["week"]
-    description = _(
-        "Weekly figures from %(first)s to %(last)s; the numbers are in the table below.",
-        first=format_date(first),
-        last=format_date(last + timedelta(days=6)),
-    )
-    learning_chart = line_chart(
-        [
-            (_("Enrolments"), [(row["week"], row["enrolled"]) for row in table.rows]),
-            (_("Courses completed"), [(row["week"], row["completed"]) for row in table.rows]),
-        ],
-        title=_("Enrolments and completions per week"),
-        chart_id="learning-chart",
-        description=description,
-        label=_week_label,
-    )
-    visits_chart = line_chart(
-        [
-            (_("Help requests"), [(row["week"], row["requests"]) for row in table.rows]),
-            (_("Visits done"), [(row["week"], row["visits_done"]) for row in table.rows]),
-        ],
-        title=_("Help requests and visits per week"),
-        chart_id="visits-chart",
-        description=description,
-        label=_week_label,
-    )
+    learning_chart, visits_chart = weekly_trend_charts(table)
     args = {"unit": unit.code, "weeks": weeks}
     if course is not None:
         args["course"] = course.slug
@@ -237,16 +173,12 @@ def trends():
 @bp.route("/trends.<any(csv, xlsx):fmt>")
 @login_required
 def trends_export(fmt: str):
-    unit = _report_unit()
+    unit = area_page_unit("reports.view")
     table, *_rest = _trend_table(unit)
-    return _export([("weeks", table)], None, "trends", unit, fmt)
+    return _download([("weeks", table)], None, "trends", unit, fmt)
 
 
 # --- course analytics --------------------------------------------------------------------
-
-
-def _courses_in_order() -> list[Course]:
-    return list(db.session.scalars(select(Course).order_by(Course.retired_at.is_not(None), Course.audience, Course.id)))
 
 
 def _course(slug: str) -> Course:
@@ -259,8 +191,8 @@ def _course(slug: str) -> Course:
 @bp.route("/courses")
 @login_required
 def courses():
-    unit = _report_unit()
-    courses = _courses_in_order()
+    unit = area_page_unit("reports.view")
+    courses = queries.courses_in_order()
     return render_template(
         "reports/courses.html",
         unit=unit,
@@ -273,7 +205,7 @@ def courses():
 @bp.route("/courses/<slug>")
 @login_required
 def course_analytics(slug: str):
-    unit = _report_unit()
+    unit = area_page_unit("reports.view")
     course = _course(slug)
     result = analytics.course_analytics(course, unit)
     return render_template(
@@ -289,12 +221,12 @@ def course_analytics(slug: str):
 @bp.route("/courses/<slug>/export.<any(csv, xlsx):fmt>")
 @login_required
 def course_analytics_export(slug: str, fmt: str):
-    unit = _report_unit()
+    unit = area_page_unit("reports.view")
     course = _course(slug)
     result = analytics.course_analytics(course, unit)
-    return _export(
+    return _download(
         [("modules", result.modules), ("questions", result.questions)],
-        _arg("table", 20) or None,
+        clean_arg("table", 20) or None,
         f"course-{course.slug}",
         unit,
         fmt,
@@ -315,9 +247,10 @@ def _team_period() -> tuple[date, date, list[str]]:
     """The period of ?from=&to= (local dates, both included); the last four weeks by default.
     Mistakes are reported and the default used instead."""
     errors = []
-    today = utcnow().astimezone(LOCAL).date()
-    start, end = _local_day(_arg("from")), _local_day(_arg("to"))
-    if (_arg("from") and start is None) or (_arg("to") and end is None):
+    today = local_today()
+    given_from, given_to = clean_arg("from", 64), clean_arg("to", 64)
+    start, end = _local_day(given_from), _local_day(given_to)
+    if (given_from and start is None) or (given_to and end is None):
         errors.append(_("Enter dates as YYYY-MM-DD."))
     end = end or today
     start = start or end - timedelta(days=DEFAULT_TEAM_DAYS - 1)
@@ -337,8 +270,8 @@ def _team_data(unit: Unit):
     start, end, errors = _team_period()
     view = analytics.team_view(
         commune,
-        datetime.combine(start, time(0), tzinfo=LOCAL),
-        datetime.combine(end + timedelta(days=1), time(0), tzinfo=LOCAL),
+        datetime.combine(start, time(0), tzinfo=LOCAL_TZ),
+        datetime.combine(end + timedelta(days=1), time(0), tzinfo=LOCAL_TZ),
     )
     return commune, view, (start, end, errors)
 
@@ -346,7 +279,7 @@ def _team_data(unit: Unit):
 @bp.route("/teams")
 @login_required
 def teams():
-    unit = _report_unit()
+    unit = area_page_unit("reports.view")
     commune, view, period = _team_data(unit)
     if commune is None:
         return render_template(
@@ -369,13 +302,13 @@ def teams():
 @bp.route("/teams.<any(csv, xlsx):fmt>")
 @login_required
 def teams_export(fmt: str):
-    unit = _report_unit()
+    unit = area_page_unit("reports.view")
     commune, view, _period = _team_data(unit)
     if commune is None:
         abort(404)
-    return _export(
+    return _download(
         [("members", view.members), ("skills", view.by_skill), ("villages", view.by_village)],
-        _arg("table", 20) or None,
+        clean_arg("table", 20) or None,
         "team",
         commune,
         fmt,

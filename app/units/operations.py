@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import authz
 from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
-from app.reports import summaries
+from app.reports import recount, summaries
 from app.units.models import KIND_LEVELS, Unit
 
 #: Kind names accepted in files: the platform's own and the Vietnamese abbreviations used in
@@ -261,7 +261,7 @@ def import_units(text: str, *, is_demo: bool = False) -> ImportResult:
     summaries.forget_unit_chains()
     if moved:
         # Figures are kept per unit and its ancestors; a unit with a new parent changes them.
-        summaries.rebuild()
+        recount.rebuild()
     return result
 
 

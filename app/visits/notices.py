@@ -16,8 +16,8 @@ from app.auth.models import User
 from app.extensions import db
 from app.jobs.models import Message
 from app.jobs.outbox import enqueue
-from app.jobs.reminders import REMINDER_LEADS, visit_link, visit_person_name, visit_reminder_prefix
 from app.visits.models import SKILL_TITLES, Visit
+from app.visits.wording import REMINDER_LEADS, visit_link, visit_person_name, visit_reminder_prefix
 
 
 def withdraw_reminders(visit: Visit) -> int:

@@ -19,7 +19,7 @@ from app.jobs.models import Message
 from app.jobs.scheduler import run_job
 from app.learning import operations as learning
 from app.learning.models import Enrollment
-from app.reports import summaries
+from app.reports import recount
 from app.reports.models import LearnerStat, LearningStat, VisitStat
 from app.reports.summaries import bucket_hours, wait_bucket, week_of
 from app.units.models import Unit
@@ -89,7 +89,7 @@ def province(db, units, make_user, make_unit, make_course):
     ask(units["v2a"])
     ask(units["v2a"], filed=last_week)
     db.session.flush()
-    summaries.rebuild()
+    recount.rebuild()
 
     def visit(request, starts, **outcome):
         row = Visit(

@@ -23,7 +23,7 @@ from app.learning.models import Course, Enrollment
 from app.outcomes import operations as outcomes
 from app.outcomes.models import Resident, ResidentMilestone
 from app.outcomes.residents import add_resident
-from app.reports import queries, summaries
+from app.reports import queries, recount
 from app.reports.summaries import bucket_hours, wait_bucket, week_of
 from app.units.models import Unit
 from app.units.operations import children_of
@@ -62,7 +62,7 @@ def build_world(db, units, make_user, make_unit, make_course):
     w.department = make_user("department_manager", units["province"], username="department")
     w.manager = make_user("commune_manager", units["c1"], username="manager1")
     w.manager_c2 = make_user("commune_manager", units["c2"], username="manager2")
-    summaries.rebuild()  # the fixtures wrote their rows directly; from here on only operations write
+    recount.rebuild()  # the fixtures wrote their rows directly; from here on only operations write
 
     def person(username, role, unit, name=None):
         return users.create_user(
@@ -152,7 +152,7 @@ def build_world(db, units, make_user, make_unit, make_course):
     w.q5 = ask(units["v2a"], "eid", 8, "Bác E")
     w.q6 = ask(units["v2a"], "eid", 1, "Anh F")  # waiting
     db.session.flush()
-    summaries.rebuild()
+    recount.rebuild()
 
     def visit(member, request, hours_after, *, unit=None, resident=None):
         starts = request.created_at + timedelta(hours=hours_after) if request else w.now - timedelta(hours=hours_after)
@@ -388,7 +388,7 @@ def test_the_summaries_behind_the_figures_equal_a_recount(world):
     def nonzero(rows):  # compute_from_scratch() keeps zero columns next to non-zero ones
         return {key: {name: value for name, value in values.items() if value} for key, values in rows.items()}
 
-    stored, fresh = summaries.stored_rows(), summaries.compute_from_scratch()
+    stored, fresh = recount.stored_rows(), recount.compute_from_scratch()
     for table in fresh:
         assert nonzero(stored[table]) == nonzero(fresh[table]), table
 
