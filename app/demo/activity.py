@@ -9,12 +9,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.db import utcnow
+from app.db import LOCAL_TZ, local_today, utcnow
 from app.extensions import db
 from app.learning import operations as learning
 from app.learning.models import Assignment, Course
 from app.units.operations import get_unit_by_code
-from app.visits.availability import LOCAL
 from app.visits.models import (
     GroupSession,
     HelpRequest,
@@ -37,7 +36,7 @@ def _course(slug: str) -> Course | None:
 
 
 def _local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=LOCAL)
+    return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ)
 
 
 def _complete_course(user: User, course: Course) -> None:
@@ -68,7 +67,7 @@ def seed_learning() -> None:
             course_id=protection.id,
             unit_id=get_unit_by_code("DEMO").id,
             role="cadre",
-            due_on=(utcnow().astimezone(LOCAL) + timedelta(days=14)).date(),
+            due_on=local_today() + timedelta(days=14),
             created_by_id=manager.id,
             note="Tất cả cán bộ hoàn thành trước hạn (dữ liệu mẫu).",
         )
@@ -78,7 +77,7 @@ def seed_learning() -> None:
             course_id=phone.id,
             unit_id=get_unit_by_code("D01").id,
             role="resident",
-            due_on=(utcnow().astimezone(LOCAL) + timedelta(days=30)).date(),
+            due_on=local_today() + timedelta(days=30),
             created_by_id=_user("commune_manager").id,
         )
     )
@@ -86,7 +85,7 @@ def seed_learning() -> None:
 
 def seed_visits(extra_people: list[User]) -> None:
     now = utcnow()
-    today = now.astimezone(LOCAL).date()
+    today = now.astimezone(LOCAL_TZ).date()
     commune = get_unit_by_code("D01")
     village = get_unit_by_code("D01-01")
     techteam, duc = _user("techteam"), next(u for u in extra_people if u.username == "techteam_duc")

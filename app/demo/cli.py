@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.audit.operations import record
+from app.demo.generate import default_password, generate
 from app.demo.operations import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from app.extensions import db
 
@@ -30,8 +31,6 @@ def seed_command():
 @click.option("--password", default=None, help="Password of every generated account (default: a random one).")
 def generate_command(learners: int, visits: int | None, seed: int, password: str | None):
     """Fill the database with synthetic data for load and benchmark work (marked "gen")."""
-    from app.demo.generate import default_password, generate
-
     if current_app.config.get("ENV_NAME") == "production":
         click.echo("Refusing to generate synthetic people in a production database.", err=True)
         sys.exit(1)
