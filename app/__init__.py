@@ -90,15 +90,19 @@ def _register_blueprints(app: Flask) -> None:
     # registers its views on it.
     from app.api import auth, campaigns, learning, outcomes, reports, units, visits  # noqa: F401
     from app.api.blueprint import bp as api_bp
-    from app.audit.routes import bp as audit_bp
-    from app.auth.routes import bp as auth_bp
+    from app.audit import routes as audit_routes  # noqa: F401
+    from app.audit.blueprint import bp as audit_bp
+    from app.auth import routes as auth_routes  # noqa: F401
+    from app.auth.blueprint import bp as auth_bp
     from app.extensions import csrf
-    from app.jobs.routes import bp as jobs_bp
+    from app.jobs import routes as jobs_routes  # noqa: F401
+    from app.jobs.blueprint import bp as jobs_bp
     from app.learning import assignment_routes, certificate_routes  # noqa: F401
     from app.learning import routes as learning_routes  # noqa: F401
     from app.learning.blueprint import bp as learning_bp
     from app.learning.blueprint import verify_bp
-    from app.main.routes import bp as main_bp
+    from app.main import routes as main_routes  # noqa: F401
+    from app.main.blueprint import bp as main_bp
     from app.outcomes import (  # noqa: F401
         campaign_routes,
         follow_up_routes,
@@ -110,10 +114,17 @@ def _register_blueprints(app: Flask) -> None:
     from app.outcomes.blueprint import bp as outcomes_bp
     from app.reports import dashboard_routes, print_routes, trend_routes  # noqa: F401
     from app.reports.blueprint import bp as reports_bp
-    from app.units.routes import bp as units_bp
-    from app.users.routes import bp as users_bp
-    from app.visits import calendar_routes, request_routes, team_routes, visit_routes  # noqa: F401
-    from app.visits import session_routes as group_session_routes  # noqa: F401
+    from app.units import routes as units_routes  # noqa: F401
+    from app.units.blueprint import bp as units_bp
+    from app.users import routes as users_routes  # noqa: F401
+    from app.users.blueprint import bp as users_bp
+    from app.visits import (  # noqa: F401
+        calendar_routes,
+        group_session_routes,
+        request_routes,
+        team_routes,
+        visit_routes,
+    )
     from app.visits.blueprint import bp as visits_bp
 
     app.register_blueprint(main_bp)

@@ -151,6 +151,14 @@ def may_manage_user(manager, person) -> bool:
     return person.role in ASSIGNABLE_ROLES.get(manager.role, ())
 
 
+def may_issue_one_time_password(actor, person) -> bool:
+    """Whoever manages the account, and whoever created it (a tech-team member who opened an
+    assisted account for a resident) while they may still give that role there."""
+    return may_manage_user(actor, person) or (
+        person.created_by_id == actor.id and may_assign(actor, person.role, person.unit)
+    )
+
+
 def may_assign(manager, role: str, unit: Unit | None) -> bool:
     """May `manager` give `role` in `unit` to an account (new or edited)?"""
     if unit is None or role not in ASSIGNABLE_ROLES.get(manager.role, ()):

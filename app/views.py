@@ -5,6 +5,7 @@
 * `unit_or_404`, `unit_choices`: units named by code in forms and addresses;
 * `area_page_unit`: the unit a page about an area (a report) shows;
 * `clean_arg`: a query-string value without NUL bytes, trimmed and cut short;
+* `page_arg`: the page number of a list;
 * `refuse`: put an operation's refusal next to the form field it names (or at the top of the
   page), undo what the operation wrote, and give the page's status.
 
@@ -72,6 +73,19 @@ def unit_choice(unit: Unit) -> SelectChoice:
 
 def unit_choices(units) -> list[SelectChoice]:
     return [unit_choice(unit) for unit in units]
+
+
+#: The last page a list offers: beyond it nothing is listed (and no database is asked for an
+#: offset it cannot hold).
+LAST_PAGE = 100_000
+
+
+def page_arg(name: str = "page") -> int:
+    """?page= as a page number from 1 to LAST_PAGE; anything else is page 1."""
+    value = request.args.get(name, "")
+    if not value.isascii() or not value.isdigit() or len(value) > 6:
+        return 1
+    return min(max(int(value), 1), LAST_PAGE)
 
 
 def clean_arg(name: str, max_length: int = 100) -> str:

@@ -635,7 +635,7 @@ NOT_A_DOOR_RULE = {
     "Attendance is recorded after the session has started.": "attendance is recorded on the page only",
     "This text is too long (at most %(n)d characters).": "the forms limit lengths before the operation",
 }
-OPERATION_MODULES = ("app/visits/operations.py", "app/visits/group_sessions.py")
+OPERATION_MODULES = ("app/visits/operations.py", "app/visits/time_rules.py", "app/visits/group_sessions.py")
 
 
 def refusal_messages(path: Path) -> set[str]:

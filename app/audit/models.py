@@ -31,6 +31,7 @@ ACTION_TITLES = {
     "resident_account_linked": _l("Account linked to a resident record"),
     "milestone_recorded": _l("Milestone recorded"),
     "ledger_month_closed": _l("Ledger month closed"),
+    "visit_override": _l("Visit booked or moved outside the member's hours"),
 }
 
 

@@ -1,12 +1,14 @@
-from flask import Blueprint, render_template, request
+"""The audit log page (administrators)."""
+
+from flask import render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import authz
+from app.audit.blueprint import bp
 from app.audit.models import ACTION_TITLES, AuditEvent
 from app.extensions import db
-
-bp = Blueprint("audit", __name__, url_prefix="/audit")
+from app.views import page_arg
 
 
 @bp.route("/")
@@ -17,6 +19,5 @@ def index():
     action = request.args.get("action")
     if action in ACTION_TITLES:
         query = query.where(AuditEvent.action == action)
-    page = max(request.args.get("page", 1, type=int), 1)
-    pagination = db.paginate(query, page=page, per_page=100, error_out=False)
+    pagination = db.paginate(query, page=page_arg(), per_page=100, error_out=False)
     return render_template("audit/index.html", pagination=pagination, actions=ACTION_TITLES, action=action)

@@ -1,0 +1,8 @@
+"""Signing in: accounts and their sessions, passwords, API tokens, sign-in limits.
+
+models.py      User (every account, with its role and unit) and Consent
+operations.py  checking passwords, one-time passwords, ending sessions everywhere, API tokens
+limits.py      sign-in limits per account and per address, shared by the page and the API
+forms.py       the sign-in, password and account forms (and EmptyForm for buttons)
+routes.py      sign-in and sign-out, the password change, one's own account (on blueprint.py)
+"""

@@ -1,16 +1,17 @@
+"""Signing in and out, the first-sign-in password change, and one's own account settings."""
+
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import operations
+from app.auth.blueprint import bp
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, PreferencesForm
 from app.auth.limits import login_rate_limits, mark_login_succeeded
 from app.exceptions import Invalid
 from app.extensions import db
-
-bp = Blueprint("auth", __name__)
 
 # Only the visitor's display choices survive a sign-in; everything else in the session is dropped
 # so a session prepared by someone else cannot be carried into the account.

@@ -2,16 +2,16 @@
 
 import time
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.forms import EmptyForm
 from app.extensions import db
+from app.jobs.blueprint import bp
 from app.jobs.models import Message
 from app.jobs.outbox import mark_all_read, unread_count
-
-bp = Blueprint("jobs", __name__)
+from app.views import page_arg
 
 PAGE_SIZE = 20
 UNREAD_COUNT_SECONDS = 60
@@ -43,11 +43,10 @@ def inject_unread_notifications():
 @login_required
 def notifications():
     session.pop("unread", None)  # the menu count is fresh after a visit here
-    page = request.args.get("page", 1, type=int)
     query = (
         select(Message).where(Message.user_id == current_user.id).order_by(Message.created_at.desc(), Message.id.desc())
     )
-    pagination = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    pagination = db.paginate(query, page=page_arg(), per_page=PAGE_SIZE, error_out=False)
     return render_template("jobs/notifications.html", pagination=pagination, form=EmptyForm())
 
 

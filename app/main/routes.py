@@ -1,4 +1,6 @@
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+"""The home page of each role, the text-size preference and the health check."""
+
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -6,8 +8,7 @@ from app.auth.forms import EmptyForm
 from app.auth.routes import is_safe_next
 from app.extensions import db
 from app.learning.assignments import assignments_for
-
-bp = Blueprint("main", __name__)
+from app.main.blueprint import bp
 
 # Pages a person with a one-time password may still open.
 _OPEN_WITH_ONE_TIME_PASSWORD = {

@@ -43,7 +43,7 @@ from app.outcomes.residents import (
     units_in_scope,
 )
 from app.units.operations import get_unit_by_code
-from app.views import FORM_ERRORS, clean_arg, get_or_404, refuse, unit_choices, unit_or_404
+from app.views import FORM_ERRORS, clean_arg, get_or_404, page_arg, refuse, unit_choices, unit_or_404
 from app.visits.availability import members_for
 
 PAGE_SIZE = 50
@@ -64,11 +64,10 @@ def residents():
     if unit_code:
         unit = unit_or_404(unit_code)
         authz.ensure(authz.unit_in_scope(current_user, unit))
-    page = request.args.get("page", 1, type=int)
     query = residents_query(current_user, unit=unit, search=search or None).options(
         selectinload(Resident.household), selectinload(Resident.unit)
     )
-    pagination = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    pagination = db.paginate(query, page=page_arg(), per_page=PAGE_SIZE, error_out=False)
     return render_template(
         "outcomes/residents.html",
         pagination=pagination,

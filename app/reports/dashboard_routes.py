@@ -23,7 +23,7 @@ from app.reports.blueprint import bp
 from app.reports.exports import tables_download
 from app.units.models import Unit
 from app.units.operations import children_of
-from app.views import area_page_unit, clean_arg
+from app.views import area_page_unit, clean_arg, page_arg
 
 PEOPLE_PAGE_SIZE = 50
 #: The people listed on the commune view: those who learn.
@@ -209,7 +209,7 @@ def commune(code: str):
     if role and role not in LEARNER_ROLES:
         errors.setdefault("people_role", _("Choose a role from the list."))
         role = ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     pagination, people = _people(unit, village, role or None, page)
 
     filter_args = filters.query_args()

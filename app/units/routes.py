@@ -1,14 +1,16 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+"""The unit tree: the units in one's area, one unit with its children, and importing a unit file."""
+
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import authz
 from app.audit.operations import record
 from app.extensions import db
+from app.units.blueprint import bp
 from app.units.forms import UnitImportForm
-from app.units.operations import UnitImportError, children_of, get_unit_by_code, import_units
-
-bp = Blueprint("units", __name__, url_prefix="/units")
+from app.units.operations import UnitImportError, children_of, import_units
+from app.views import unit_or_404
 
 
 @bp.route("/")
@@ -23,9 +25,7 @@ def index():
 @bp.route("/<code>")
 @login_required
 def show(code: str):
-    unit = get_unit_by_code(code)
-    if unit is None:
-        abort(404)
+    unit = unit_or_404(code)
     authz.ensure(authz.may(current_user, "units.view", unit))
     ancestors = []
     parent = unit.parent

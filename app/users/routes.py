@@ -1,4 +1,7 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+"""People: the list of people in one's area, creating accounts (and assisted accounts for residents
+without e-mail), a person's page, deactivating and one-time passwords."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -7,20 +10,18 @@ from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.models import ROLE_TITLES, User
 from app.auth.operations import issue_one_time_password
-from app.exceptions import DomainError
 from app.extensions import db
-from app.units.models import Unit
+from app.units.operations import get_unit_by_code
 from app.users import operations
+from app.users.blueprint import bp
 from app.users.forms import AssistedAccountForm, EditUserForm, UserForm
+from app.views import FORM_ERRORS, get_or_404, page_arg, refuse
 
-bp = Blueprint("users", __name__, url_prefix="/users")
 PAGE_SIZE = 50
 
 
 def _load_visible_user(user_id: int) -> User:
-    person = db.session.get(User, user_id)
-    if person is None:
-        abort(404)
+    person = get_or_404(User, user_id)
     authz.ensure(authz.may_view_user(current_user, person))
     return person
 
@@ -35,28 +36,13 @@ def _fill_choices(form, actor) -> None:
     ]
 
 
-def _unit_from(code: str | None) -> Unit | None:
-    if not code:
-        return None
-    return db.session.scalar(db.select(Unit).where(Unit.code == code))
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("/")
 @login_required
 def index():
     authz.ensure(authz.has_permission(current_user, "users.view"))
     search = request.args.get("q", "").strip()[:100]
-    page = request.args.get("page", 1, type=int)
     query = operations.people_query(current_user, search or None, role=request.args.get("role"))
-    pagination = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    pagination = db.paginate(query, page=page_arg(), per_page=PAGE_SIZE, error_out=False)
     return render_template("users/index.html", pagination=pagination, search=search, roles=ROLE_TITLES)
 
 
@@ -73,14 +59,13 @@ def new():
                 username=form.username.data,
                 full_name=form.full_name.data,
                 role=form.role.data,
-                unit=_unit_from(form.unit.data),
+                unit=get_unit_by_code(form.unit.data),
                 email=form.email.data,
                 phone=form.phone.data,
                 password=form.password.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
+        except FORM_ERRORS as error:
+            refuse(form, error)
         else:
             db.session.commit()
             if account.one_time_password:
@@ -109,13 +94,12 @@ def new_assisted():
                 current_user,
                 full_name=form.full_name.data,
                 birth_year=form.birth_year.data,
-                village=_unit_from(form.village.data),
+                village=get_unit_by_code(form.village.data),
                 phone=form.phone.data,
                 consent_given=form.consent.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
+        except FORM_ERRORS as error:
+            refuse(form, error)
         else:
             db.session.commit()
             return render_template("users/slip.html", person=account.user, password=account.one_time_password)
@@ -140,13 +124,12 @@ def show(user_id: int):
                     person,
                     full_name=form.full_name.data,
                     role=form.role.data,
-                    unit=_unit_from(form.unit.data),
+                    unit=get_unit_by_code(form.unit.data),
                     email=form.email.data,
                     phone=form.phone.data,
                 )
-            except DomainError as error:
-                db.session.rollback()
-                _show_error(form, error)
+            except FORM_ERRORS as error:
+                refuse(form, error)
             else:
                 db.session.commit()
                 flash(_("The changes have been saved."), "success")
@@ -188,10 +171,7 @@ def reactivate(user_id: int):
 @login_required
 def reset_password(user_id: int):
     person = _load_visible_user(user_id)
-    authz.ensure(
-        authz.may_manage_user(current_user, person)
-        or (person.created_by_id == current_user.id and authz.may_assign(current_user, person.role, person.unit))
-    )
+    authz.ensure(authz.may_issue_one_time_password(current_user, person))
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)

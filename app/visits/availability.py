@@ -27,7 +27,6 @@ from app.visits.models import (
     WeeklyAvailability,
 )
 
-LOCAL = LOCAL_TZ  # kept under its short name: the visits code reads better with it
 Interval = tuple[datetime, datetime]
 
 
@@ -39,7 +38,7 @@ class Slot:
 
 
 def local_dt(day: date, minute: int) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LOCAL) + timedelta(minutes=minute)
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ) + timedelta(minutes=minute)
 
 
 def merge(intervals: list[Interval]) -> list[Interval]:
@@ -93,8 +92,8 @@ def members_for(unit: Unit, skill: str | None = None) -> list[User]:
 def free_windows(user_id: int, start: datetime, end: datetime) -> list[Interval]:
     """The member's availability between `start` and `end` (weekly windows plus extra hours,
     minus away dates), merged across midnight."""
-    first_day = start.astimezone(LOCAL).date() - timedelta(days=1)
-    last_day = end.astimezone(LOCAL).date() + timedelta(days=1)
+    first_day = start.astimezone(LOCAL_TZ).date() - timedelta(days=1)
+    last_day = end.astimezone(LOCAL_TZ).date() + timedelta(days=1)
     weekly = defaultdict(list)
     for window in db.session.scalars(select(WeeklyAvailability).where(WeeklyAvailability.user_id == user_id)):
         weekly[window.weekday].append((window.start_minute, window.end_minute))
@@ -162,7 +161,7 @@ def visits_per_day(user_id: int, start: datetime, end: datetime, *, ignore_visit
         )
     ):
         if visit_id != ignore_visit_id:
-            counts[starts_at.astimezone(LOCAL).date()] += 1
+            counts[starts_at.astimezone(LOCAL_TZ).date()] += 1
     return counts
 
 
@@ -194,8 +193,8 @@ def find_slots(
         for window_start, window_end in free:
             t = _align(window_start, step)
             while t + duration <= window_end:
-                if per_day.get(t.astimezone(LOCAL).date(), 0) < daily_cap:
-                    slots.append(Slot(member, t.astimezone(LOCAL), (t + duration).astimezone(LOCAL)))
+                if per_day.get(t.astimezone(LOCAL_TZ).date(), 0) < daily_cap:
+                    slots.append(Slot(member, t.astimezone(LOCAL_TZ), (t + duration).astimezone(LOCAL_TZ)))
                 t += step
     slots.sort(key=lambda slot: (slot.start, slot.member.full_name, slot.member.id))
     return slots[:limit]
@@ -203,7 +202,7 @@ def find_slots(
 
 def _align(moment: datetime, step: timedelta) -> datetime:
     """Round up to the step grid counted from local midnight."""
-    local = moment.astimezone(LOCAL)
+    local = moment.astimezone(LOCAL_TZ)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     steps = -(-(local - midnight) // step)  # ceiling division
     return midnight + steps * step

@@ -19,8 +19,8 @@ from app.extensions import db
 from app.units.models import Unit
 from app.visits.availability import members_for
 from app.visits.models import SKILLS, GroupSession, SessionSignup
-from app.visits.operations import check_member_is_free, check_times, serialise_writes
 from app.visits.text import clean_text
+from app.visits.time_rules import check_member_is_free, check_times, serialise_writes
 
 #: Who may be signed up by someone else: the people the sessions are for.
 SIGN_UP_ROLES = ("resident",)

@@ -1,16 +1,10 @@
 """Visits: finding free slots, booking, moving, cancelling and completing them.
 
-Every rule of a member's time is checked here, whichever door the request comes in by (the
-booking page, the visit page, the API):
-
-* never two overlapping visits, nor a visit while the member hosts a group session;
-* inside the member's weekly hours and extra hours, not on an away date or during away hours;
-* a travel buffer between one visit or session and the next;
-* no more than the daily cap of visits on one day;
-* not in the past.
-
-The first two are hard rules. A commune manager (permission ``visits.override``) may set the
-others aside for one booking or move, saying why; that is written to the audit log.
+Whichever door a request comes in by (the booking page, the visit page, the API), it reaches
+these functions, and they check every rule: who may, and the rules of the member's time
+(app.visits.time_rules). A commune manager (permission ``visits.override``) may set the member's
+hours, travel buffer and daily cap aside for one booking or move, saying why; that is written to
+the audit log.
 
 One member never holds two overlapping visits. On PostgreSQL an exclusion constraint guarantees
 it (the losing booking gets a Conflict); on SQLite a booking first takes the database's write
@@ -19,14 +13,12 @@ lock, so bookings are serialised and the overlap check cannot race.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import authz
@@ -38,28 +30,14 @@ from app.extensions import db
 from app.outcomes import operations as outcomes
 from app.reports import summaries
 from app.units.models import Unit
-from app.visits import notices
-from app.visits.availability import Slot, busy_times, find_slots, is_within_availability, members_for, visits_per_day
+from app.visits import notices, time_rules
+from app.visits.availability import Slot, find_slots, members_for
 from app.visits.help_requests import check_skill
-from app.visits.models import ACTIVE_VISIT_STATUSES, SKILLS, GroupSession, HelpRequest, TeamMember, Visit
+from app.visits.models import SKILLS, HelpRequest, TeamMember, Visit
 from app.visits.text import clean_text
 
-MIN_VISIT_MINUTES = 15
-MAX_VISIT_MINUTES = 8 * 60
-#: Visits and sessions are planned within these years (anything else is a typing mistake).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 #: The longest period one slot search may cover.
 MAX_SLOT_RANGE = timedelta(days=31)
-#: The rules of a member's time that a manager may set aside, in the order they are checked.
-OVERRIDABLE_RULES = ("hours", "buffer", "daily_cap")
-
-
-def travel_buffer() -> timedelta:
-    return timedelta(minutes=current_app.config["VISIT_TRAVEL_BUFFER_MINUTES"])
-
-
-def daily_cap() -> int:
-    return current_app.config["VISIT_DAILY_CAP"]
 
 
 def member_skills(user: User) -> set[str]:
@@ -67,32 +45,6 @@ def member_skills(user: User) -> set[str]:
     for membership in db.session.scalars(select(TeamMember).where(TeamMember.user_id == user.id)):
         skills.update(membership.skills or [])
     return skills
-
-
-def visit_length_message() -> str:
-    return _("A visit lasts from %(min)d to %(max)d minutes.", min=MIN_VISIT_MINUTES, max=MAX_VISIT_MINUTES)
-
-
-def check_times(starts_at: datetime | None, duration_minutes, *, what="visit") -> datetime:
-    """The end of a visit or session starting at `starts_at`; Invalid for a start without its
-    date and zone, a length out of bounds, or a start in the past."""
-    if starts_at is None or starts_at.tzinfo is None:
-        raise Invalid(_("Give the start time with its date."), field="start")
-    if not FIRST_YEAR <= starts_at.year <= LAST_YEAR:
-        raise Invalid(
-            _("Choose a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR), field="start"
-        )
-    if not isinstance(duration_minutes, int) or not MIN_VISIT_MINUTES <= duration_minutes <= MAX_VISIT_MINUTES:
-        if what == "session":
-            message = _(
-                "A session lasts from %(min)d to %(max)d minutes.", min=MIN_VISIT_MINUTES, max=MAX_VISIT_MINUTES
-            )
-        else:
-            message = visit_length_message()
-        raise Invalid(message, field="duration_minutes")
-    if starts_at < utcnow() - timedelta(minutes=5):
-        raise Invalid(_("The start time is in the past."), field="start")
-    return starts_at + timedelta(minutes=duration_minutes)
 
 
 # --- free slots ----------------------------------------------------------------------------
@@ -111,8 +63,8 @@ def free_slots(actor: User, unit: Unit | None, skill: str, start: datetime, end:
     if not authz.unit_in_scope(actor, unit):
         raise NotAllowed(_("This unit is outside your area."))
     check_skill(skill)
-    if not isinstance(minutes, int) or not MIN_VISIT_MINUTES <= minutes <= MAX_VISIT_MINUTES:
-        raise Invalid(visit_length_message(), field="duration")
+    if not isinstance(minutes, int) or not time_rules.MIN_VISIT_MINUTES <= minutes <= time_rules.MAX_VISIT_MINUTES:
+        raise Invalid(time_rules.visit_length_message(), field="duration")
     if end <= start:
         raise Invalid(_("The end must come after the start."), field="to")
     if end - start > MAX_SLOT_RANGE:
@@ -123,124 +75,10 @@ def free_slots(actor: User, unit: Unit | None, skill: str, start: datetime, end:
         start,
         end,
         timedelta(minutes=minutes),
-        buffer=travel_buffer(),
-        daily_cap=daily_cap(),
+        buffer=time_rules.travel_buffer(),
+        daily_cap=time_rules.daily_cap(),
         not_before=utcnow(),
     )
-
-
-# --- the rules of a member's time ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BrokenRule:
-    """A rule of the member's time that a visit would break: `key` is one of OVERRIDABLE_RULES."""
-
-    key: str
-    message: str
-
-
-def _overlapping_visit(member: User, starts_at: datetime, ends_at: datetime, ignore_visit_id=None) -> Visit | None:
-    query = select(Visit).where(
-        Visit.member_id == member.id,
-        Visit.status.in_(ACTIVE_VISIT_STATUSES),
-        Visit.starts_at < ends_at,
-        Visit.ends_at > starts_at,
-    )
-    if ignore_visit_id is not None:
-        query = query.where(Visit.id != ignore_visit_id)
-    return db.session.scalar(query.limit(1))
-
-
-def _hosted_session(member: User, starts_at: datetime, ends_at: datetime, ignore_session_id=None):
-    query = select(GroupSession).where(
-        GroupSession.host_id == member.id,
-        GroupSession.cancelled_at.is_(None),
-        GroupSession.starts_at < ends_at,
-        GroupSession.ends_at > starts_at,
-    )
-    if ignore_session_id is not None:
-        query = query.where(GroupSession.id != ignore_session_id)
-    return db.session.scalar(query.limit(1))
-
-
-def _busy_message() -> str:
-    return _("This member already has a visit at that time. Choose another time or member.")
-
-
-def check_member_is_free(
-    member: User, starts_at: datetime, ends_at: datetime, *, ignore_visit_id=None, ignore_session_id=None
-) -> None:
-    """The hard rules: Conflict when the member already has a visit, or hosts a group session,
-    at that time. No one may set these aside."""
-    if _overlapping_visit(member, starts_at, ends_at, ignore_visit_id) is not None:
-        raise Conflict(_busy_message(), field="start")
-    if _hosted_session(member, starts_at, ends_at, ignore_session_id) is not None:
-        raise Conflict(
-            _("This member hosts a group session at that time. Choose another time or member."), field="start"
-        )
-
-
-def broken_time_rules(member: User, starts_at: datetime, ends_at: datetime, *, ignore_visit_id=None):
-    """The rules a manager may set aside that a visit from `starts_at` to `ends_at` would break
-    (hours, travel buffer, daily cap), in that order."""
-    broken: list[BrokenRule] = []
-    if not is_within_availability(member.id, starts_at, ends_at):
-        broken.append(
-            BrokenRule(
-                "hours",
-                _("This time is outside the member's hours, or they are away then. Choose a time from the list."),
-            )
-        )
-    buffer = travel_buffer()
-    if buffer and any(
-        start < ends_at and end > starts_at
-        for start, end in busy_times(member.id, starts_at, ends_at, buffer, ignore_visit_id=ignore_visit_id)
-    ):
-        minutes = int(buffer.total_seconds() // 60)
-        broken.append(
-            BrokenRule(
-                "buffer",
-                _(
-                    "The member needs %(minutes)d minutes to travel between visits. Choose a time further from "
-                    "their other visits.",
-                    minutes=minutes,
-                ),
-            )
-        )
-    day = starts_at.astimezone(LOCAL_TZ).date()
-    if visits_per_day(member.id, starts_at, ends_at, ignore_visit_id=ignore_visit_id).get(day, 0) >= daily_cap():
-        broken.append(
-            BrokenRule(
-                "daily_cap",
-                _(
-                    "This member already has %(n)d visits that day, the most for one day. Choose another day or "
-                    "member.",
-                    n=daily_cap(),
-                ),
-            )
-        )
-    return broken
-
-
-def _check_override(actor: User, unit: Unit, override: bool, reason: str | None) -> str | None:
-    """The override's reason, after checking the actor may set the member's hours aside."""
-    if not override:
-        return None
-    if not authz.may(actor, "visits.override", unit):
-        raise NotAllowed(_("Only a commune manager may book outside a member's hours."))
-    return clean_text(reason, "override_reason", _("Say why the member's usual hours are set aside."))
-
-
-def _apply_time_rules(
-    actor: User, member: User, visit_start: datetime, visit_end: datetime, *, override_reason, ignore_visit_id=None
-) -> list[str]:
-    """Conflict with the first broken rule, unless the manager set them aside (then the keys of
-    the rules set aside)."""
-    broken = broken_time_rules(member, visit_start, visit_end, ignore_visit_id=ignore_visit_id)
-    if broken and override_reason is None:
-        raise Conflict(broken[0].message, field="start", details={"rule": broken[0].key})
-    return [rule.key for rule in broken]
 
 
 def _audit_override(actor: User, visit: Visit, set_aside: list[str], reason: str | None, action: str) -> None:
@@ -263,28 +101,9 @@ def _audit_override(actor: User, visit: Visit, set_aside: list[str], reason: str
 # --- booking -------------------------------------------------------------------------------
 
 
-def serialise_writes(lock_user_id: int) -> None:
-    """SQLite: take the database's write lock now, so a check and the write after it happen alone.
-
-    SQLite refuses to upgrade a transaction that has already read to a writing one if someone
-    else wrote in the meantime; so a transaction that has only read so far is ended first and
-    the lock is taken at the start of a fresh one. (PostgreSQL needs none of this: its
-    constraints decide.)
-    """
-    if db.session.get_bind().dialect.name != "sqlite":
-        return
-    if not (db.session.new or db.session.dirty or db.session.deleted):
-        db.session.commit()
-    try:
-        db.session.execute(text("UPDATE users SET session_epoch = session_epoch WHERE id = :id"), {"id": lock_user_id})
-    except OperationalError as error:  # another writer held the lock past the busy timeout
-        db.session.rollback()
-        raise Conflict(_("Someone else is booking right now. Please try again.")) from error
-
-
 def _conflict_from(error: IntegrityError) -> None:
     if getattr(error.orig, "sqlstate", None) == "23P01":  # exclusion_violation
-        raise Conflict(_busy_message(), field="start") from error
+        raise Conflict(time_rules.busy_message(), field="start") from error
 
 
 def book_visit(
@@ -307,7 +126,7 @@ def book_visit(
     may. Raises Invalid, NotAllowed, or Conflict naming the rule the time breaks (never two
     overlapping visits, also under simultaneous bookings)."""
     check_skill(skill)
-    ends_at = check_times(starts_at, duration_minutes)
+    ends_at = time_rules.check_times(starts_at, duration_minutes)
     unit = request.unit if request is not None else (unit or (resident.unit if resident else None))
     if unit is None:
         raise Invalid(_("Choose the help request or the resident to visit."), field="request_id")
@@ -315,7 +134,7 @@ def book_visit(
         raise NotAllowed(_("You may not book visits in this area."))
     if resident is not None and not authz.unit_in_scope(booked_by, resident.unit):
         raise NotAllowed(_("You may not book visits for this person."))
-    reason = _check_override(booked_by, unit, override, override_reason)
+    reason = time_rules.check_override(booked_by, unit, override, override_reason)
     if member.role != "tech_team" or not member.active or member.id not in {m.id for m in members_for(unit)}:
         raise Invalid(_("This person is not a member of a team in this commune."), field="member_id")
     if skill not in member_skills(member):
@@ -323,9 +142,9 @@ def book_visit(
     if request is not None and request.status not in ("new", "scheduled"):
         raise Conflict(_("This request is closed."))
     place = clean_text(place, "place", _("Enter the address or meeting point."))
-    serialise_writes(member.id)
-    check_member_is_free(member, starts_at, ends_at)
-    set_aside = _apply_time_rules(booked_by, member, starts_at, ends_at, override_reason=reason)
+    time_rules.serialise_writes(member.id)
+    time_rules.check_member_is_free(member, starts_at, ends_at)
+    set_aside = time_rules.apply_time_rules(booked_by, member, starts_at, ends_at, override_reason=reason)
     visit = Visit(
         member_id=member.id,
         unit_id=unit.id,
@@ -394,12 +213,14 @@ def reschedule_visit(
         if duration_minutes is not None
         else int((visit.ends_at - visit.starts_at).total_seconds() // 60)
     )
-    ends_at = check_times(starts_at, minutes)
-    reason = _check_override(actor, visit.unit, override, override_reason)
+    ends_at = time_rules.check_times(starts_at, minutes)
+    reason = time_rules.check_override(actor, visit.unit, override, override_reason)
     member = db.session.get(User, visit.member_id)
-    serialise_writes(member.id)
-    check_member_is_free(member, starts_at, ends_at, ignore_visit_id=visit.id)
-    set_aside = _apply_time_rules(actor, member, starts_at, ends_at, override_reason=reason, ignore_visit_id=visit.id)
+    time_rules.serialise_writes(member.id)
+    time_rules.check_member_is_free(member, starts_at, ends_at, ignore_visit_id=visit.id)
+    set_aside = time_rules.apply_time_rules(
+        actor, member, starts_at, ends_at, override_reason=reason, ignore_visit_id=visit.id
+    )
     moved_from = visit.starts_at
     try:
         with db.session.begin_nested():

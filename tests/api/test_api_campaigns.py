@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.db import local_today
 from app.extensions import db
 from app.outcomes import campaigns, operations
 from app.outcomes.models import WalkListEntry
@@ -53,7 +54,7 @@ def w(db, units, make_user, api_token):
     rows += [f"C1B,B{i},Số {i} xóm Tây,RB{i},Trần Thị B{i},1970," for i in range(2)]
     import_households(w.manager, units["c1"], "c1.csv", (HEADER + "\n".join(rows) + "\n").encode())
     operations.ensure_default_milestones()
-    today = operations.local_today()
+    today = local_today()
     w.campaign = campaigns.create_campaign(
         w.manager,
         name="Kích hoạt VNeID",

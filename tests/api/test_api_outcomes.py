@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.db import utcnow
+from app.db import local_today, utcnow
 from app.extensions import db
 from app.learning import operations as learning
 from app.outcomes import operations
@@ -51,7 +51,7 @@ def w(db, units, make_user, api_token):
 def milestone_body(**changes) -> dict:
     body = {
         "milestone": "eid_installed",
-        "date": operations.local_today().isoformat(),
+        "date": local_today().isoformat(),
         "confirmed_by": "seen_on_phone",
         **changes,
     }
@@ -95,7 +95,7 @@ def test_residents_are_filtered_by_a_milestone_reached_or_not(w, client):
         w.member,
         w.lan,
         operations.get_milestone("eid_installed"),
-        on_date=operations.local_today(),
+        on_date=local_today(),
         confirmation="document",
     )
     headers = w.token(w.manager)
@@ -153,7 +153,7 @@ def test_a_milestone_is_201_when_new_then_200_and_the_evidence_is_kept(w, client
     headers = w.token(w.member)
     first = client.post(
         f"/api/v1/residents/{w.lan.id}/milestones",
-        json=milestone_body(date=(operations.local_today() - timedelta(days=2)).isoformat()),
+        json=milestone_body(date=(local_today() - timedelta(days=2)).isoformat()),
         headers=headers,
     )
     assert first.status_code == 201, first.get_json()
@@ -162,7 +162,7 @@ def test_a_milestone_is_201_when_new_then_200_and_the_evidence_is_kept(w, client
         f"/api/v1/residents/{w.lan.id}/milestones", json=milestone_body(confirmed_by="document"), headers=headers
     )
     assert again.status_code == 200
-    assert again.get_json()["reached_on"] == (operations.local_today() - timedelta(days=2)).isoformat()
+    assert again.get_json()["reached_on"] == (local_today() - timedelta(days=2)).isoformat()
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count()).select_from(ResidentMilestone)) == 1
     confirmations = db.session.scalars(db.select(MilestoneEvidence.confirmation).order_by(MilestoneEvidence.id)).all()
@@ -254,7 +254,7 @@ def test_indicators_count_per_child_unit_with_self_study_and_help_apart(w, clien
         w.member,
         w.lan,
         operations.get_milestone("eid_installed"),
-        on_date=operations.local_today(),
+        on_date=local_today(),
         confirmation="document",
     )
     rows = client.get("/api/v1/indicators?unit=C1", headers=w.token(w.manager)).get_json()

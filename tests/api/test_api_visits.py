@@ -10,10 +10,9 @@ from urllib.parse import urlencode
 import pytest
 from flask_babel import force_locale
 
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.visits import group_sessions, help_requests
-from app.visits.availability import LOCAL
 from app.visits.models import (
     SKILL_TITLES,
     SKILLS,
@@ -29,13 +28,13 @@ from app.visits.models import (
 
 def next_monday() -> date:
     """A Monday at least a week ahead, so every booking is in the future."""
-    today = datetime.now(LOCAL).date()
+    today = datetime.now(LOCAL_TZ).date()
     return today + timedelta(days=7 + (7 - today.weekday()) % 7)
 
 
 def at(day: date, hhmm: str) -> datetime:
     hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=LOCAL)
+    return datetime.combine(day, time(hours, minutes), tzinfo=LOCAL_TZ)
 
 
 def iso(day: date, hhmm: str) -> str:

@@ -7,11 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.jobs.models import Message
 from app.jobs.scheduler import run_job
 from app.outcomes.models import FollowUp, Resident
-from app.visits.availability import LOCAL
 
 
 def messages(db, prefix="follow-up:"):
@@ -31,7 +30,7 @@ def follow_up(db, world, *, due_in_days: int, member=None, status="open", reason
         visit_id=visit.id,
         unit_id=world.units["v1a"].id,
         assigned_to_id=(member or world.member).id,
-        due_on=utcnow().astimezone(LOCAL).date() + timedelta(days=due_in_days),
+        due_on=utcnow().astimezone(LOCAL_TZ).date() + timedelta(days=due_in_days),
         reason=reason,
         status=status,
         created_by_id=world.manager.id,

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.auth.models import User
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.jobs.models import Message
 from app.jobs.scheduler import run_job
 from app.learning import operations as learning
@@ -25,7 +25,6 @@ from app.reports.summaries import bucket_hours, wait_bucket, week_of
 from app.units.models import Unit
 from app.visits import help_requests
 from app.visits import operations as visits
-from app.visits.availability import LOCAL
 from app.visits.models import HelpRequest, Visit
 
 
@@ -53,11 +52,11 @@ def province(db, units, make_user, make_unit, make_course):
     # The digest runs next Monday morning and reports this week against the week before.
     w.week = week_of(utcnow())
     w.week_before = w.week - timedelta(weeks=1)
-    w.monday = datetime.combine(w.week + timedelta(weeks=1), time(7, 15), tzinfo=LOCAL)
-    last_week = datetime.combine(w.week_before + timedelta(days=2), time(10), tzinfo=LOCAL)
+    w.monday = datetime.combine(w.week + timedelta(weeks=1), time(7, 15), tzinfo=LOCAL_TZ)
+    last_week = datetime.combine(w.week_before + timedelta(days=2), time(10), tzinfo=LOCAL_TZ)
     # "A moment ago", but never before this week began (the suite may run just after midnight
     # on a Monday).
-    week_start = datetime.combine(w.week, time(0), tzinfo=LOCAL)
+    week_start = datetime.combine(w.week, time(0), tzinfo=LOCAL_TZ)
     half_an_hour_ago = max(utcnow() - timedelta(minutes=30), week_start)
     five_minutes_ago = max(utcnow() - timedelta(minutes=5), half_an_hour_ago)
 

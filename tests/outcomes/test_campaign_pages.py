@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.db import local_today
 from app.extensions import db
 from app.outcomes import campaigns, operations
 from app.outcomes.models import Campaign, Resident, WalkListEntry
@@ -69,7 +70,7 @@ def w(db, units, make_user, milestones, team):
 
 
 def make_campaign(w, villages=("C1A", "C1B"), milestone="eid_activated") -> Campaign:
-    today = operations.local_today()
+    today = local_today()
     campaign = campaigns.create_campaign(
         w.manager,
         name="Kích hoạt VNeID tháng này",
@@ -96,7 +97,7 @@ def test_a_commune_manager_creates_a_campaign_and_every_household_lands_on_one_l
         assert f'value="{member.id}" checked' in form
     assert w.member_c2.full_name not in form
 
-    today = operations.local_today()
+    today = local_today()
     response = client.post(
         "/outcomes/campaigns/new",
         data={
@@ -128,7 +129,7 @@ def test_a_commune_manager_creates_a_campaign_and_every_household_lands_on_one_l
 
 def test_a_campaign_can_go_to_some_members_only(w, client, sign_in):
     sign_in(w.manager)
-    today = operations.local_today()
+    today = local_today()
     response = client.post(
         "/outcomes/campaigns/new",
         data={
@@ -164,7 +165,7 @@ def test_a_campaign_with_missing_or_wrong_input_is_refused_clearly_and_nothing_i
     w, client, sign_in, change, message
 ):
     sign_in(w.manager)
-    today = operations.local_today()
+    today = local_today()
     data = {
         "name": "Chiến dịch",
         "milestone": "eid_activated",
@@ -192,7 +193,7 @@ def test_an_admin_first_chooses_the_commune(w, client, sign_in):
     form = page(client.get("/outcomes/campaigns/new?commune=C2"))
     assert w.units["v2a"].display_name in form and w.member_c2.full_name in form
     assert client.get("/outcomes/campaigns/new?commune=C2A").status_code == 404  # a village, not a commune
-    today = operations.local_today()
+    today = local_today()
     response = client.post(
         "/outcomes/campaigns/new?commune=C2",
         data={
@@ -223,7 +224,7 @@ def test_people_who_do_not_run_campaigns_cannot_create_one(w, client, sign_in):
 def test_the_campaign_form_needs_its_csrf_token(w, client, sign_in, request):
     sign_in(w.manager)
     request.getfixturevalue("csrf_enabled")
-    today = operations.local_today()
+    today = local_today()
     data = {
         "name": "Chiến dịch",
         "milestone": "eid_activated",
@@ -305,7 +306,7 @@ def test_households_fully_reached_are_left_out_and_residents_already_reached_are
     def resident(code):
         return db.session.scalar(db.select(Resident).where(Resident.code == code))
 
-    today = operations.local_today()
+    today = local_today()
     milestone = w.milestones["eid_installed"]
     operations.record_milestone(w.member, resident("RA1"), milestone, on_date=today, confirmation="document")
     # Household A2 gets a second adult; the first has reached the milestone, the second has not.

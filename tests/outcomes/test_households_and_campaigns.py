@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from app.db import local_today
 from app.exceptions import Invalid, NotAllowed
 from app.outcomes import campaigns, operations
 from app.outcomes.models import Household, Resident, WalkListEntry
@@ -116,9 +117,9 @@ def test_a_campaign_targets_households_not_yet_reached_and_splits_them(db, units
     manager = village_lists
     reached = db.session.scalar(db.select(Resident).where(Resident.code == "RA0"))
     operations.record_milestone(
-        team[0], reached, milestones["eid_activated"], on_date=operations.local_today(), confirmation="document"
+        team[0], reached, milestones["eid_activated"], on_date=local_today(), confirmation="document"
     )
-    today = operations.local_today()
+    today = local_today()
     campaign = campaigns.create_campaign(
         manager,
         name="Kích hoạt VNeID tháng này",
@@ -145,7 +146,7 @@ def test_a_campaign_targets_households_not_yet_reached_and_splits_them(db, units
 
 def test_campaign_input_is_checked(db, units, team, milestones, village_lists, make_user):
     manager = village_lists
-    today = operations.local_today()
+    today = local_today()
     base = {
         "name": "X",
         "milestone": milestones["eid_activated"],

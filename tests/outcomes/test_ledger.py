@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.db import LOCAL_TZ, local_today
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.outcomes import ledger, operations
 from app.outcomes.residents import add_resident
-from app.visits.availability import LOCAL
 from app.visits.models import GroupSession, SessionSignup, Visit
 
 
 def last_month() -> date:
-    return ledger.month_start(ledger.month_start(operations.local_today()) - timedelta(days=1))
+    return ledger.month_start(ledger.month_start(local_today()) - timedelta(days=1))
 
 
 def add_done_visit(db, member, unit, start, minutes, resident_record=None):
@@ -37,7 +37,7 @@ def add_done_visit(db, member, unit, start, minutes, resident_record=None):
 def test_the_ledger_counts_visits_sessions_hours_people_and_milestones(db, units, team, milestones, make_user):
     member = team[0]
     month = last_month()
-    day = datetime.combine(month + timedelta(days=3), datetime.min.time(), tzinfo=LOCAL)
+    day = datetime.combine(month + timedelta(days=3), datetime.min.time(), tzinfo=LOCAL_TZ)
     lan = add_resident(member, village=units["v1a"], full_name="Lan", consent=True)
     add_done_visit(db, member, units["v1a"], day.replace(hour=9), 45, lan)
     add_done_visit(db, member, units["v1a"], day.replace(hour=14), 30, lan)  # the same person again
@@ -80,7 +80,7 @@ def test_a_closed_month_does_not_change(db, units, team, make_user):
     admin = make_user("admin", units["province"])
     member = team[0]
     month = last_month()
-    start = datetime.combine(month + timedelta(days=5), datetime.min.time(), tzinfo=LOCAL).replace(hour=9)
+    start = datetime.combine(month + timedelta(days=5), datetime.min.time(), tzinfo=LOCAL_TZ).replace(hour=9)
     visit = add_done_visit(db, member, units["v1a"], start, 40)
     assert ledger.close_month(admin, month, team) == 2
     # A late correction to a visit of the closed month…
@@ -97,7 +97,7 @@ def test_a_closed_month_does_not_change(db, units, team, make_user):
 def test_only_ended_months_are_closed_and_only_by_an_admin(db, units, team, make_user):
     admin = make_user("admin", units["province"])
     with pytest.raises(Invalid):
-        ledger.close_month(admin, operations.local_today(), team)
+        ledger.close_month(admin, local_today(), team)
     with pytest.raises(NotAllowed):
         ledger.close_month(make_user("commune_manager", units["c1"]), last_month(), team)
 
@@ -106,7 +106,7 @@ def test_many_members_are_counted_together_as_each_alone_in_a_fixed_number_of_qu
     """A province-wide ledger has thousands of members: their figures come from a few queries,
     the same as computing each member's alone."""
     month = last_month()
-    day = datetime.combine(month + timedelta(days=8), datetime.min.time(), tzinfo=LOCAL)
+    day = datetime.combine(month + timedelta(days=8), datetime.min.time(), tzinfo=LOCAL_TZ)
     members = [make_user("tech_team", units["v1a"]) for _ in range(8)]
     for n, member in enumerate(members):
         for hour in range(n % 3):

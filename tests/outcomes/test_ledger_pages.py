@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
+from app.db import LOCAL_TZ, local_today
 from app.extensions import db
-from app.outcomes import ledger, operations
+from app.outcomes import ledger
 from app.outcomes.models import ClosedMonth, LedgerMonth
-from app.visits.availability import LOCAL
 from app.visits.models import Team, TeamMember, Visit
 from tests.conftest import csrf_token_from
 
@@ -25,7 +25,7 @@ def page(response) -> str:
 
 
 def last_month() -> date:
-    return ledger.month_start(ledger.month_start(operations.local_today()) - timedelta(days=1))
+    return ledger.month_start(ledger.month_start(local_today()) - timedelta(days=1))
 
 
 def add_done_visit(member, unit, start: datetime, minutes: int) -> Visit:
@@ -87,7 +87,7 @@ def w(db, units, make_user, team):
     w.department = make_user("department_manager", units["province"])
     w.admin = make_user("admin", units["province"])
     w.cadre = make_user("cadre", units["c1"])
-    w.day = datetime.combine(w.month + timedelta(days=4), datetime.min.time(), tzinfo=LOCAL)
+    w.day = datetime.combine(w.month + timedelta(days=4), datetime.min.time(), tzinfo=LOCAL_TZ)
     add_done_visit(w.member, units["v1a"], w.day.replace(hour=8), 45)
     add_done_visit(w.member, units["v1a"], w.day.replace(hour=10), 30)
     add_done_visit(w.colleague, units["v1b"], w.day.replace(hour=9), 60)
@@ -232,7 +232,7 @@ def test_closing_is_refused_clearly_twice_for_this_month_and_for_anyone_but_an_a
     assert client.post("/outcomes/ledger/close", data={"month": f"{w.month:%Y-%m}"}).status_code == 302
     again = client.post("/outcomes/ledger/close", data={"month": f"{w.month:%Y-%m}"})
     assert again.status_code == 409 and "This month is already closed." in page(again)
-    this_month = f"{ledger.month_start(operations.local_today()):%Y-%m}"
+    this_month = f"{ledger.month_start(local_today()):%Y-%m}"
     current = client.post("/outcomes/ledger/close", data={"month": this_month})
     assert current.status_code == 400 and "Only a month that has ended can be closed." in page(current)
     assert "Close the month" not in page(client.get(f"/outcomes/ledger?month={this_month}"))

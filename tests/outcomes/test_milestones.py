@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.db import local_today
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.learning import operations as learning
 from app.learning.models import Enrollment, ModuleCompletion
@@ -21,7 +22,7 @@ def resident(db, units, team):
 
 
 def test_a_milestone_is_reached_once_and_later_evidence_is_history(db, milestones, resident, team):
-    today = operations.local_today()
+    today = local_today()
     first, created = operations.record_milestone(
         team[0], resident, milestones["eid_installed"], on_date=today - timedelta(days=3), confirmation="seen_on_phone"
     )
@@ -40,7 +41,7 @@ def test_a_milestone_is_reached_once_and_later_evidence_is_history(db, milestone
 
 
 def test_earlier_evidence_moves_the_date_back(db, milestones, resident, team):
-    today = operations.local_today()
+    today = local_today()
     operations.record_milestone(
         team[0], resident, milestones["cashless_setup"], on_date=today, confirmation="resident_word"
     )
@@ -58,7 +59,7 @@ def test_earlier_evidence_moves_the_date_back(db, milestones, resident, team):
     ],
 )
 def test_bad_milestone_records_are_refused(db, milestones, resident, team, kwargs, field):
-    values = {"on_date": operations.local_today(), "confirmation": "document", **kwargs}
+    values = {"on_date": local_today(), "confirmation": "document", **kwargs}
     with pytest.raises(Invalid) as caught:
         operations.record_milestone(team[0], resident, milestones["eid_installed"], **values)
     assert caught.value.field == field
@@ -68,7 +69,7 @@ def test_another_communes_member_cannot_record(db, milestones, resident, make_us
     outsider = make_user("tech_team", units["v2a"])
     with pytest.raises(NotAllowed):
         operations.record_milestone(
-            outsider, resident, milestones["eid_installed"], on_date=operations.local_today(), confirmation="document"
+            outsider, resident, milestones["eid_installed"], on_date=local_today(), confirmation="document"
         )
 
 
@@ -81,7 +82,7 @@ def test_a_milestone_names_only_a_visit_about_the_resident(
             team[0],
             resident,
             milestones["eid_installed"],
-            on_date=operations.local_today(),
+            on_date=local_today(),
             confirmation="document",
             visit=someone_else,
         )
@@ -128,7 +129,7 @@ def test_help_credits_learning_apart_from_self_study(db, milestones, real_course
         team[0],
         record,
         milestones["eid_activated"],
-        on_date=operations.local_today(),
+        on_date=local_today(),
         confirmation="seen_on_phone",
         helped_by=team[0],
     )
@@ -159,7 +160,7 @@ def test_an_unresolved_visit_creates_a_dated_follow_up_and_milestones(
     )
     follow_up = db.session.scalar(db.select(FollowUp).where(FollowUp.visit_id == visit.id))
     assert follow_up.reason == "Activation needs a trip to the police office"
-    assert follow_up.due_on == operations.local_today() + timedelta(days=7)
+    assert follow_up.due_on == local_today() + timedelta(days=7)
     assert follow_up.assigned_to_id == team[0].id
     record = db.session.scalar(db.select(Resident).where(Resident.user_id == account.id))
     assert follow_up.resident_id == record.id

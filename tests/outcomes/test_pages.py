@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import event
 
-from app.db import utcnow
+from app.db import local_today, utcnow
 from app.extensions import db
 from app.learning import operations as learning
 from app.outcomes import operations
@@ -74,7 +74,7 @@ def record(w, resident, key="eid_installed", *, days_ago=0, helped_by=None, conf
         w.member,
         resident,
         w.milestones[key],
-        on_date=operations.local_today() - timedelta(days=days_ago),
+        on_date=local_today() - timedelta(days=days_ago),
         confirmation=confirmation,
         helped_by=helped_by,
     )
@@ -253,7 +253,7 @@ def test_the_resident_page_is_refused_to_another_commune_and_unknown_is_404(w, c
                 f"/outcomes/residents/{w.lan.id}/milestones",
                 data={
                     "milestone": "eid_installed",
-                    "on_date": operations.local_today().isoformat(),
+                    "on_date": local_today().isoformat(),
                     "confirmation": "document",
                 },
             ).status_code
@@ -273,7 +273,7 @@ def test_the_resident_page_is_refused_to_another_commune_and_unknown_is_404(w, c
 
 def test_a_member_records_a_milestone_and_a_second_time_only_adds_evidence(w, client, login_as):
     login_as(w.member)
-    today = operations.local_today()
+    today = local_today()
     data = {
         "milestone": "eid_installed",
         "on_date": (today - timedelta(days=2)).isoformat(),
@@ -309,12 +309,12 @@ def test_a_member_records_a_milestone_and_a_second_time_only_adds_evidence(w, cl
 )
 def test_bad_milestone_input_records_nothing(w, client, login_as, changes, message):
     if changes.get("on_date") == "FUTURE":
-        changes = {"on_date": (operations.local_today() + timedelta(days=3)).isoformat()}
+        changes = {"on_date": (local_today() + timedelta(days=3)).isoformat()}
     if changes.get("helped_by") == "OUTSIDER":
         changes = {"helped_by": str(w.member_c2.id)}
     data = {
         "milestone": "eid_installed",
-        "on_date": operations.local_today().isoformat(),
+        "on_date": local_today().isoformat(),
         "confirmation": "document",
         **changes,
     }
@@ -332,7 +332,7 @@ def test_the_milestone_form_carries_a_csrf_token(w, client, csrf_enabled):
     html = page(client.get(f"/outcomes/residents/{w.lan.id}"))
     data = {
         "milestone": "scam_briefing",
-        "on_date": operations.local_today().isoformat(),
+        "on_date": local_today().isoformat(),
         "confirmation": "resident_word",
     }
     assert client.post(f"/outcomes/residents/{w.lan.id}/milestones", data=data).status_code == 400
@@ -433,7 +433,7 @@ def test_help_credited_learning_is_shown_apart_from_self_study_on_the_resident_p
         f"/outcomes/residents/{w.lan.id}/milestones",
         data={
             "milestone": "eid_activated",
-            "on_date": operations.local_today().isoformat(),
+            "on_date": local_today().isoformat(),
             "confirmation": "seen_on_phone",
             "helped_by": str(w.member.id),
         },
@@ -727,7 +727,7 @@ def follow_ups(w, past_visit):
         follow_up = operations.create_follow_up(
             w.member, visit, reason=f"Đi công an xã kích hoạt ({days})", resident=w.lan
         )
-        follow_up.due_on = operations.local_today() + timedelta(days=days)
+        follow_up.due_on = local_today() + timedelta(days=days)
         # Move the visit out of the way so the member's next visit does not overlap it.
         visit.starts_at -= timedelta(hours=3 * (len(made) + 1))
         visit.ends_at -= timedelta(hours=3 * (len(made) + 1))
@@ -737,7 +737,7 @@ def follow_ups(w, past_visit):
         resident_id=w.tam.id,
         unit_id=w.units["v2a"].id,
         assigned_to_id=w.member_c2.id,
-        due_on=operations.local_today(),
+        due_on=local_today(),
         reason="Việc của xã Hai",
         created_by_id=w.member_c2.id,
     )
@@ -805,7 +805,7 @@ def test_completing_a_visit_records_milestones_a_dated_follow_up_and_credits_lea
 ):
     account = make_user("resident", w.units["v1a"])
     visit = past_visit(resident=account)
-    due = operations.local_today() + timedelta(days=10)
+    due = local_today() + timedelta(days=10)
     login_as(w.member)
     response = client.post(
         f"/visits/visits/{visit.id}/complete",
@@ -852,7 +852,7 @@ def test_bad_milestones_or_follow_up_on_the_visit_form_change_nothing(
     w, client, login_as, make_user, past_visit, changes, message
 ):
     if changes.get("follow_up_due") == "PAST":
-        changes = {"follow_up_due": (operations.local_today() - timedelta(days=1)).isoformat()}
+        changes = {"follow_up_due": (local_today() - timedelta(days=1)).isoformat()}
     visit = past_visit(resident=make_user("resident", w.units["v1a"]))
     login_as(w.member)
     data = {

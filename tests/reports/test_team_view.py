@@ -11,10 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.visits import help_requests
 from app.visits import operations as visits
-from app.visits.availability import LOCAL
 from app.visits.models import Visit
 from tests.reports.test_course_analytics import counting_queries
 from tests.visits.pages_support import at, book, build_world, move_to_past
@@ -89,7 +88,7 @@ def test_each_member_shows_visits_hours_and_load_in_the_last_four_weeks(client, 
 
 def test_a_chosen_period_counts_the_visits_that_started_in_it(client, db, login_as, world):
     login_as(world.manager)
-    today = utcnow().astimezone(LOCAL).date()
+    today = utcnow().astimezone(LOCAL_TZ).date()
     start = today - timedelta(days=60)
     rows = read_csv(client.get(f"/reports/teams.csv?table=members&from={start}&to={today}"))
     member = next(row for row in rows if row[0] == "Trần Văn Kỹ")
@@ -97,7 +96,7 @@ def test_a_chosen_period_counts_the_visits_that_started_in_it(client, db, login_
     done = [
         visit
         for visit in db.session.scalars(select(Visit).where(Visit.member_id == world.member.id, Visit.status == "done"))
-        if visit.starts_at.astimezone(LOCAL).date() >= start
+        if visit.starts_at.astimezone(LOCAL_TZ).date() >= start
     ]
     assert member[2:5] == [str(len(done)), f"{sum(v.minutes_spent for v in done) / 60:.2f}", "66.7"]
     assert member[2:4] == ["3", "2.25"]
@@ -179,7 +178,7 @@ def test_wrong_dates_are_reported_and_the_last_four_weeks_shown(client, db, logi
     login_as(world.manager)
     html = client.get("/reports/teams?from=2024-13-01&to=x").get_data(as_text=True)
     assert "Enter dates as YYYY-MM-DD." in html
-    today = utcnow().astimezone(LOCAL).date()
+    today = utcnow().astimezone(LOCAL_TZ).date()
     assert f'value="{(today - timedelta(days=27)).isoformat()}"' in html
     html = client.get(f"/reports/teams?from={today}&to={today - timedelta(days=3)}").get_data(as_text=True)
     assert "The start of the period is after its end." in html

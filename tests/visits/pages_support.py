@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.visits import group_sessions, operations
-from app.visits.availability import LOCAL
 from app.visits.models import Team, TeamMember, WeeklyAvailability
 
 
 def local_day(days_ahead: int):
-    return (utcnow().astimezone(LOCAL) + timedelta(days=days_ahead)).date()
+    return (utcnow().astimezone(LOCAL_TZ) + timedelta(days=days_ahead)).date()
 
 
 def at(days_ahead: int, hour: int, minute: int = 0) -> datetime:
     """A local (Asia/Ho_Chi_Minh) time `days_ahead` days from today."""
-    return datetime.combine(local_day(days_ahead), time(hour, minute), tzinfo=LOCAL)
+    return datetime.combine(local_day(days_ahead), time(hour, minute), tzinfo=LOCAL_TZ)
 
 
 def build_world(db, units, make_user) -> SimpleNamespace:

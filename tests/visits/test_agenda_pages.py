@@ -9,10 +9,9 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import event
 
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.visits import help_requests, operations
-from app.visits.availability import LOCAL
 from app.visits.models import Visit
 from tests.conftest import csrf_token_from
 from tests.visits.pages_support import at, book, build_world, local_day, move_to_past, plan_session
@@ -61,7 +60,7 @@ def test_member_sees_their_visits_and_hosted_sessions_for_the_week(w, client, lo
 def test_a_visit_later_today_is_listed_under_today(w, client, login_as):
     start = utcnow() + timedelta(minutes=10)
     # Ten minutes before local midnight the visit falls tomorrow: then it must not be under today.
-    later_today = start.astimezone(LOCAL).date() == local_day(0)
+    later_today = start.astimezone(LOCAL_TZ).date() == local_day(0)
     book(w, start=start, place="Chợ thôn 1A", anytime=True)
     login_as(w.member)
 

@@ -11,9 +11,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from app.db import utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.visits import help_requests, operations
-from app.visits.availability import LOCAL
 from app.visits.models import HelpRequest, Team, TeamMember, Visit, WeeklyAvailability
 from app.visits.teams import local_today
 
@@ -23,7 +22,7 @@ def count(db, model, *where):
 
 
 def at(days_ahead: int, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(local_today() + timedelta(days=days_ahead), time(hour, minute), tzinfo=LOCAL)
+    return datetime.combine(local_today() + timedelta(days=days_ahead), time(hour, minute), tzinfo=LOCAL_TZ)
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from app.db import LOCAL_TZ
 from app.extensions import db
-from app.visits.availability import LOCAL, find_slots
+from app.visits.availability import find_slots
 from app.visits.models import (
     AvailabilityException,
     GroupSession,
@@ -25,7 +26,7 @@ BUFFER = timedelta(minutes=15)
 
 def at(day: date, hhmm: str) -> datetime:
     hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=LOCAL)
+    return datetime.combine(day, time(hours, minutes), tzinfo=LOCAL_TZ)
 
 
 def minute(hhmm: str) -> int:
@@ -102,7 +103,7 @@ def slots(unit, skill="eid", start=None, end=None, minutes=60, *, buffer=BUFFER,
 
 def starts(found) -> list[str]:
     """Local start times as 'Mon 18:00' for readable assertions."""
-    return [slot.start.astimezone(LOCAL).strftime("%a %H:%M") for slot in found]
+    return [slot.start.astimezone(LOCAL_TZ).strftime("%a %H:%M") for slot in found]
 
 
 def test_slots_lie_inside_the_weekly_availability(units, team):
