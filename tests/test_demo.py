@@ -1,5 +1,6 @@
 """The demo data a newcomer sees at the first `python run.py`."""
 
+from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.demo.operations import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from app.learning.models import Assignment, Certificate
@@ -35,5 +36,7 @@ def test_demo_has_a_living_agenda_triage_list_and_learning(db, real_courses):
     assert count(db, Visit, Visit.status == "done") >= 2
     assert count(db, Visit, Visit.status == "booked") >= 1
     assert count(db, GroupSession) >= 1
+    # A visit the commune manager booked outside a member's hours, with its reason in the audit log.
+    assert count(db, AuditEvent, AuditEvent.action == "visit_override") == 1
     assert count(db, Certificate) >= 1
     assert count(db, Assignment) >= 1

@@ -1,9 +1,10 @@
 """One rule, every door: the same refused input sent through the page and through the API is
 refused by both with the same reason, and nothing is written.
 
-Each row of RULES names a rule of the visits feature, sets up the situation, and says what the
-page request and the API request are. The page answers 400 where the API answers 422 (a value it
-could read but not accept); 403 and 409 are the same on both. The message is the same text.
+Each row of RULES names a rule of the visits feature (and of recording a resident's milestone),
+sets up the situation, and says what the page request and the API request are. The page answers
+400 where the API answers 422 (a value it could read but not accept); 403 and 409 are the same on
+both. The message is the same text.
 
 `test_every_refusal_of_the_visit_operations_has_a_row` reads the visit operations and fails when
 one of their refusals has neither a row here nor a stated reason to be left out: a rule added later
@@ -27,6 +28,8 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.db import LOCAL_TZ, local_today, utcnow
 from app.extensions import db
+from app.outcomes import operations as outcomes
+from app.outcomes.models import Resident, ResidentMilestone
 from app.visits import group_sessions, help_requests, operations
 from app.visits.models import (
     AvailabilityException,
@@ -89,6 +92,8 @@ def w(db, units, make_user, client, login_as, api_token):
     w.request = help_requests.create_help_request(
         w.r1, skill="eid", unit=units["v1a"], place="Nhà bà Năm", name="Bà Năm", consent=True
     )
+    w.resident_record = Resident(unit_id=units["v1a"].id, full_name="Bà Lan", birth_year=1958)
+    db.session.add(w.resident_record)
     db.session.flush()
     return w
 
@@ -277,6 +282,22 @@ def _signed_up_already(w):
     session = session_of(w)
     group_sessions.sign_up(session, w.r1, by=w.r1)
     return sign_up(session)
+
+
+def milestone(w, *, resident=None, on_date: date | None = None, helper=None):
+    """Recording a milestone for a resident: the resident page's form, and the API."""
+    outcomes.ensure_default_milestones()
+    resident = resident or w.resident_record
+    on_date = on_date or local_today()
+    page = {"milestone": "eid_installed", "on_date": on_date.isoformat(), "confirmation": "seen_on_phone"}
+    api = {"milestone": "eid_installed", "date": on_date.isoformat(), "confirmed_by": "seen_on_phone"}
+    if helper is not None:
+        page["helped_by"] = str(helper.id)
+        api["helped_by"] = helper.id
+    return (
+        Call("POST", f"/outcomes/residents/{resident.id}/milestones", page),
+        Call("POST", f"/api/v1/residents/{resident.id}/milestones", api),
+    )
 
 
 def _cancelled(w) -> Visit:
@@ -491,6 +512,35 @@ RULES = [
         "invalid",
         "Choose a resident of this commune.",
     ),
+    # Milestones of a resident.
+    Rule(
+        "milestone: a date in the future",
+        "m",
+        lambda w: milestone(w, on_date=local_today() + timedelta(days=2)),
+        "invalid",
+        "The date cannot be in the future.",
+    ),
+    Rule(
+        "milestone: helped by another commune's member",
+        "m",
+        lambda w: milestone(w, helper=w.m2),
+        "invalid",
+        "Choose a member of the commune's teams.",
+    ),
+    Rule(
+        "milestone: for another commune's resident",
+        "m2",
+        lambda w: milestone(w),
+        "forbidden",
+        "You may not record anything for this resident.",
+    ),
+    Rule(
+        "milestone: by a cadre",
+        "cadre",
+        lambda w: milestone(w),
+        "forbidden",
+        "You may not record anything for this resident.",
+    ),
     Rule(
         "sign up: a cadre, as a manager",
         "cm",
@@ -512,7 +562,8 @@ def written(w) -> tuple:
     db.session.expire_all()
     signups = db.session.scalar(select(func.count()).select_from(SessionSignup))
     visits = [(v.id, v.starts_at, v.ends_at, v.status) for v in db.session.scalars(select(Visit).order_by(Visit.id))]
-    return signups, visits, len(overrides()), w.request.status
+    reached = db.session.scalar(select(func.count()).select_from(ResidentMilestone))
+    return signups, visits, len(overrides()), w.request.status, reached
 
 
 def send(w, call: Call, *, actor, api: bool):

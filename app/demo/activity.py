@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from app.audit.operations import record
 from app.auth.models import User
 from app.db import LOCAL_TZ, local_today, utcnow
 from app.extensions import db
@@ -142,6 +143,7 @@ def seed_visits(extra_people: list[User]) -> None:
         ("safety", "D01-02", "Ông Phạm Văn Tư (demo)", "Xóm 3", "Hay nhận tin nhắn lạ, sợ bị lừa", 1),
         ("phone_basics", "D01-04", "Bà Hoàng Thị Năm (demo)", "Đầu ngõ 5", "Phóng to chữ trên điện thoại", 0),
         ("selling_online", "D01-03", "Anh Đỗ Văn Bảy (demo)", "Vườn bưởi cuối thôn", "Muốn bán bưởi qua mạng", 4),
+        ("selling_online", "D01-01", "Chị Vũ Thị Mai (demo)", "Ao cá cuối xóm", "Muốn bán cá qua mạng", 2),
     ]
     created = []
     for skill, unit_code, name, place, note, days_ago in requests:
@@ -206,6 +208,33 @@ def seed_visits(extra_people: list[User]) -> None:
             ends_at=start + timedelta(minutes=45),
             booked_by_id=manager.id,
         )
+    )
+    # One booked by the commune manager outside the member's hours, as the audit log shows.
+    created[6].status = "scheduled"
+    start = _local(upcoming_day + timedelta(days=1), 17, 30)
+    outside_hours = Visit(
+        member_id=duc.id,
+        unit_id=created[6].unit_id,
+        request_id=created[6].id,
+        skill="selling_online",
+        place=created[6].place,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=60),
+        booked_by_id=manager.id,
+    )
+    db.session.add(outside_hours)
+    db.session.flush()
+    record(
+        "visit_override",
+        actor=manager,
+        target=duc,
+        details={
+            "visit": outside_hours.id,
+            "action": "booked",
+            "start": start.isoformat(timespec="minutes"),
+            "set_aside": ["hours"],
+            "reason": "Chị Mai chỉ ở nhà sau khi cho cá ăn chiều (dữ liệu mẫu)",
+        },
     )
     sunday = today + timedelta(days=(6 - today.weekday()) or 7)
     session = GroupSession(

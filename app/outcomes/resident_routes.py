@@ -236,7 +236,8 @@ def resident(resident_id: int):
 @bp.route("/residents/<int:resident_id>/milestones", methods=["POST"])
 @login_required
 def record_milestone(resident_id: int):
-    resident = _load_resident(resident_id)
+    # Who may record is the operation's rule, with its message, as in the API.
+    resident = get_or_404(Resident, resident_id)
     operations.ensure_may_act_for(current_user, resident)
     form = MilestoneForm()
     _fill_milestone_choices(form, resident)
