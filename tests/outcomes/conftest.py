@@ -29,10 +29,11 @@ def team(db, units, make_user):
 
 @pytest.fixture
 def past_visit(db, units, team):
-    """A booked visit of the first member that started an hour ago (ready to complete)."""
+    """A booked visit of the first member that started an hour ago (ready to complete); give
+    `hours_ago` for a second one (one member's visits never overlap)."""
 
-    def make(resident=None, request=None, skill="eid"):
-        start = utcnow() - timedelta(hours=1)
+    def make(resident=None, request=None, skill="eid", hours_ago=1):
+        start = utcnow() - timedelta(hours=hours_ago)
         visit = Visit(
             member_id=team[0].id,
             unit_id=units["v1a"].id,

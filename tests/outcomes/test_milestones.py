@@ -91,7 +91,7 @@ def test_a_milestone_names_only_a_visit_about_the_resident(
         operations.visit_about(resident, someone_else.id)
     with pytest.raises(Invalid):
         operations.visit_about(resident, 999999)
-    own = past_visit()
+    own = past_visit(hours_ago=3)
     own.resident_record_id = resident.id
     assert operations.visit_about(resident, own.id) is own
 
