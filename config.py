@@ -1,17 +1,31 @@
 """Configuration, read from environment variables when the application is created.
 
-`APP_ENV` picks the profile: `development` (the default: SQLite under instance/, demo data),
-`production` (refuses unsafe settings, never seeds demo accounts) or `testing`.
+`APP_ENV` picks the profile:
+
+* `production`, also when APP_ENV is not set: refuses to start without a strong SECRET_KEY,
+  DATABASE_URL and sign-in limits shared by all its workers; never seeds demo accounts.
+* `development`, chosen by `python run.py`: SQLite under instance/, demo data, and a secret key
+  made once for this installation and kept in instance/secret_key.
+* `testing`, for the test suite.
+
+No secret key is ever written in the repository: a key that anyone can read signs anyone's
+session cookie and API token.
 """
 
 import os
-from collections.abc import Mapping
+import secrets
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
-DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 (refused in production)
 PROFILES = ("development", "production", "testing")
+MIN_SECRET_KEY_LENGTH = 32
+MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
+# The test suite's key: random, so that no key in the repository signs a test app's cookies.
+_TESTING_SECRET_KEY = secrets.token_hex(32)
 
 
 class ConfigError(RuntimeError):
@@ -25,14 +39,72 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_config(env: Mapping[str, str] | None = None) -> dict:
+def _installation_key(instance_dir: Path) -> str:
+    """The development key of this installation: made on first start, then read from
+    instance/secret_key (readable by its owner only)."""
+    path = instance_dir / "secret_key"
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(f"{path} does not hold a usable key; delete it and start again.") from None
+        return key
+    key = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(key + "\n")
+    return key
+
+
+def _secret_key(env: Mapping[str, str], profile: str, explicit_profile: bool) -> str:
+    key = env.get("SECRET_KEY")
+    if key is None and profile == "testing":
+        return _TESTING_SECRET_KEY
+    if key is None and profile == "development":
+        return _installation_key(INSTANCE_DIR)
+    if key is None or len(key) < MIN_SECRET_KEY_LENGTH:
+        problem = "is not set" if key is None else f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+        started_as = f"APP_ENV={profile}" if explicit_profile else "Without APP_ENV the app starts as production, which"
+        raise ConfigError(
+            f"SECRET_KEY {problem}. {started_as} needs SECRET_KEY set to a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters; make one with: {MAKE_A_KEY}. "
+            "For development run `python run.py`, or set APP_ENV=development."
+        )
+    return key
+
+
+def worker_count(env: Mapping[str, str], argv: Sequence[str]) -> int | None:
+    """How many worker processes serve the app, as WEB_CONCURRENCY and gunicorn's command line
+    (GUNICORN_CMD_ARGS, then its arguments) say; None when nothing says."""
+    count = env.get("WEB_CONCURRENCY")
+    arguments = shlex.split(env.get("GUNICORN_CMD_ARGS", ""))
+    if argv and "gunicorn" in str(argv[0]):
+        arguments += list(argv[1:])
+    for n, argument in enumerate(arguments):
+        if argument in {"-w", "--workers"} and n + 1 < len(arguments):
+            count = arguments[n + 1]
+        elif argument.startswith("--workers="):
+            count = argument.partition("=")[2]
+        elif argument.startswith("-w") and argument[2:].isdigit():
+            count = argument[2:]
+    try:
+        return int(count) if count is not None else None
+    except ValueError:
+        return None
+
+
+def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> dict:
     """Return the settings for the profile named by APP_ENV; raise ConfigError if unsafe."""
     env = os.environ if env is None else env
-    profile = (env.get("APP_ENV") or "development").strip().lower()
+    argv = sys.argv if argv is None else argv
+    explicit_profile = bool((env.get("APP_ENV") or "").strip())
+    profile = (env.get("APP_ENV") or "production").strip().lower()
     if profile not in PROFILES:
         raise ConfigError(f"APP_ENV={profile!r} is unknown; use one of: {', '.join(PROFILES)}")
     production = profile == "production"
     testing = profile == "testing"
+    development = profile == "development"
 
     if testing:
         default_db = env.get("TEST_DATABASE_URL", "sqlite://")
@@ -42,18 +114,22 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
     config = {
         "ENV_NAME": profile,
         "TESTING": testing,
-        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SECRET_KEY": _secret_key(env, profile, explicit_profile),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # The demo province and its accounts go only into an empty development database.
-        "SEED_DEMO": (not production and not testing) and _flag(env, "SEED_DEMO", True),
+        "SEED_DEMO": development and _flag(env, "SEED_DEMO", True),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en", "bn"),
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
+        # Secure everywhere but on the development server, which serves plain HTTP on localhost.
+        "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", not development),
+        "REMEMBER_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", not development),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
         # The session cookie is written when the session changes, not re-signed on every page.
         # It still lasts 12 hours from its last write, and an active person's is rewritten about
@@ -64,11 +140,15 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         # Static files are versioned in their address (app/templating.py), so they can be cached.
         "SEND_FILE_MAX_AGE_DEFAULT": 30 * 24 * 3600,
         # memory:// holds limits in one process; production uses redis:// so they hold across
-        # workers and machines.
+        # workers and machines (refused below otherwise).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed password checks (app/auth/limits.py): on one account from one address, from one
+        # address on any account, and on one account from everywhere (an attack: the owner is
+        # told, and the addresses that failed get no more tries until the window ends).
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes"),
+        "LOGIN_ATTACK_PER_ACCOUNT": env.get("LOGIN_ATTACK_PER_ACCOUNT", "20 per hour"),
         "API_TOKEN_HOURS": int(env.get("API_TOKEN_HOURS", "12")),
         # Visits: minutes kept free between two visits for travel, and visits per member per day.
         "VISIT_TRAVEL_BUFFER_MINUTES": int(env.get("VISIT_TRAVEL_BUFFER_MINUTES", "15")),
@@ -88,16 +168,16 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "1" if production else "0")),
     }
     if testing:
-        config["SECRET_KEY"] = env.get("SECRET_KEY", "testing-secret-key")
         config["RATELIMIT_STORAGE_URI"] = "memory://"
 
     if production:
-        if config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
-            raise ConfigError(
-                "APP_ENV=production needs SECRET_KEY set to a random value of at least 32 "
-                "characters, e.g. the output of: python -c 'import secrets; "
-                "print(secrets.token_hex(32))'"
-            )
         if "DATABASE_URL" not in env:
             raise ConfigError("APP_ENV=production needs DATABASE_URL (a PostgreSQL URL).")
+        if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and worker_count(env, argv) != 1:
+            raise ConfigError(
+                "APP_ENV=production keeps the sign-in limits in memory, apart in each worker "
+                "process, where they do not hold. Set RATELIMIT_STORAGE_URI to a Redis shared by "
+                "all workers (e.g. redis://127.0.0.1:6379/0), or WEB_CONCURRENCY=1 when exactly "
+                "one worker process serves the app."
+            )
     return config

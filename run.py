@@ -1,8 +1,10 @@
 """Development entry point: `python run.py`.
 
-Creates the SQLite database under instance/ (or uses DATABASE_URL), applies the migrations,
-syncs the courses in courses/, loads the demo province when the database is empty, and serves on http://127.0.0.1:5000
-(HOST and PORT change that). Production uses gunicorn and `flask db upgrade` instead.
+Starts the development profile (APP_ENV=development unless set otherwise), whose secret key is
+made once for this installation in instance/secret_key. Creates the SQLite database under
+instance/ (or uses DATABASE_URL), applies the migrations, syncs the courses in courses/, loads
+the demo province when the database is empty, and serves on http://127.0.0.1:5000 (HOST and
+PORT change that). Production uses gunicorn and `flask db upgrade` instead.
 """
 
 import os
@@ -33,9 +35,16 @@ def prepare(app) -> bool:
         return bool(seeded)
 
 
+def development_app():
+    """The app in the development profile: running this file says it is development, while
+    anything else that builds the app without APP_ENV gets the production profile."""
+    os.environ.setdefault("APP_ENV", "development")
+    return create_app()
+
+
 def main() -> None:
     try:
-        app = create_app()
+        app = development_app()
     except ConfigError as error:
         sys.exit(f"Configuration problem: {error}")
     if app.config["ENV_NAME"] == "production":
