@@ -6,13 +6,11 @@ from flask_babel import gettext as _
 from app.api.blueprint import bp
 from app.api.common import ApiError, current_api_user, json_body, token_required
 from app.auth import operations
-from app.auth.limits import login_rate_limits, mark_login_succeeded
 from app.exceptions import Invalid
 from app.extensions import db
 
 
 @bp.route("/auth/token", methods=["POST"])
-@login_rate_limits
 def issue_token():
     data = json_body()
     username, password = data.get("username"), data.get("password")
@@ -29,7 +27,6 @@ def issue_token():
             _("This account has a one-time password. Sign in on the website and choose a password first."),
             "password_change_required",
         )
-    mark_login_succeeded()
     token, expires_at = operations.issue_api_token(user)
     db.session.commit()
     return jsonify(token=token, expires_at=expires_at.isoformat())

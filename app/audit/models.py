@@ -16,6 +16,7 @@ ACTION_TITLES = {
     "login": _l("Signed in"),
     "login_failed": _l("Failed sign-in"),
     "login_throttled": _l("Sign-in blocked by the rate limit"),
+    "sign_in_attack": _l("Many wrong passwords tried on an account"),
     "logout": _l("Signed out"),
     "password_changed": _l("Password changed"),
     "password_reset": _l("One-time password issued"),

@@ -1,52 +1,129 @@
-"""Sign-in rate limits, per account and per client address, shared by the page and the API."""
+"""Sign-in limits: failed password checks, counted for every door that checks a password (the
+sign-in page, API tokens, the current password of a password change) in the limiter's storage
+(Redis in production, so every worker and machine shares them; memory in development and tests).
 
-from flask import current_app, g, request
+Three counters, each over a fixed window:
 
-from app.audit.operations import record
-from app.auth.operations import normalise_username
-from app.extensions import db, limiter
+* **account and address** (`LOGIN_LIMIT_PER_ACCOUNT`, 5 per 5 minutes): that address gets no more
+  tries on that account. The owner signing in from anywhere else is not affected.
+* **address** (`LOGIN_LIMIT_PER_ADDRESS`, 30 per 5 minutes): one address trying many accounts.
+* **account** (`LOGIN_ATTACK_PER_ACCOUNT`, 20 per hour): the account is under attack. The first
+  time in a window the caller audits it and tells the owner; until the window ends, addresses
+  that already failed on the account get no more tries, while an address with no failure still
+  gets its own, so the owner can sign in.
 
+A try is counted *before* the password is checked, by an atomic increment, and given back when
+the password was right; so parallel requests cannot all slip under a limit.
+"""
 
-def _typed_username() -> str:
-    name = request.form.get("username")
-    if name is None and request.is_json:
-        data = request.get_json(silent=True)
-        name = data.get("username") if isinstance(data, dict) else None
-    return normalise_username(name if isinstance(name, str) else "")[:64]
+from __future__ import annotations
 
+import math
+import time
+from dataclasses import dataclass
+from urllib.parse import quote
 
-def _account_key() -> str:
-    return "account:" + _typed_username()
+from flask import current_app, has_request_context, request
+from limits import RateLimitItem, parse
+from werkzeug.exceptions import TooManyRequests
 
-
-def mark_login_succeeded() -> None:
-    """Called by a sign-in endpoint on success, so the attempt is not counted."""
-    g.login_succeeded = True
-
-
-def _counts_as_failure(response) -> bool:
-    return not g.get("login_succeeded", False)
-
-
-def _on_throttled(request_limit) -> None:
-    record("login_throttled", username=_typed_username())
-    db.session.commit()
+from app.extensions import limiter
 
 
-def login_rate_limits(view):
-    """Decorate a sign-in endpoint with both limits (failed attempts only)."""
-    view = limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-        methods=["POST"],
-        deduct_when=_counts_as_failure,
-        on_breach=_on_throttled,
-        scope="login-address",
-    )(view)
-    return limiter.limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-        key_func=_account_key,
-        methods=["POST"],
-        deduct_when=_counts_as_failure,
-        on_breach=_on_throttled,
-        scope="login-account",
-    )(view)
+class TooManyAttempts(TooManyRequests):
+    """No more tries for now (429). `first` is True for the first refusal of a counter's window,
+    so that refusals are audited once, not once per try."""
+
+    def __init__(self, retry_after: int, *, first: bool):
+        super().__init__(retry_after=retry_after)
+        self.first = first
+
+
+@dataclass(frozen=True)
+class Attack:
+    """An account whose failures reached LOGIN_ATTACK_PER_ACCOUNT, reported once per window."""
+
+    failures: int
+    #: Names the window (its start, in seconds since the epoch divided by its length).
+    window: int
+
+
+def _rule(setting: str) -> RateLimitItem:
+    return parse(current_app.config[setting])
+
+
+def _key(kind: str, *parts: str) -> str:
+    # Quoted, so that a typed username cannot run into an address (IPv6 has colons too).
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return ":".join([prefix, "sign-in", kind, *(quote(part, safe="") for part in parts)])
+
+
+def _client_address() -> str:
+    return (request.remote_addr if has_request_context() else None) or "local"
+
+
+def _refusal(key: str, *, first: bool) -> TooManyAttempts:
+    left = limiter.storage.get_expiry(key) - time.time()
+    return TooManyAttempts(max(1, math.ceil(left)), first=first)
+
+
+def _give_back(key: str, rule: RateLimitItem) -> None:
+    if limiter.storage.get(key) > 0:
+        limiter.storage.incr(key, rule.get_expiry(), -1)
+
+
+@dataclass
+class Attempt:
+    """One try of a password, already counted; end it with `succeeded()` or `failed()`."""
+
+    username: str
+    address: str
+
+    def succeeded(self) -> None:
+        """The password was right: this address starts afresh on this account, and the try is
+        given back to the address."""
+        limiter.storage.clear(_key("pair", self.username, self.address))
+        _give_back(_key("address", self.address), _rule("LOGIN_LIMIT_PER_ADDRESS"))
+
+    def failed(self) -> Attack | None:
+        """Count the failure against the account; an Attack the first time in a window that the
+        account's failures reach LOGIN_ATTACK_PER_ACCOUNT, else None."""
+        rule = _rule("LOGIN_ATTACK_PER_ACCOUNT")
+        expiry = rule.get_expiry()
+        failures = limiter.storage.incr(_key("account", self.username), expiry)
+        if failures < rule.amount:
+            return None
+        # Several workers can see the threshold at once; one increment decides who reports it.
+        if limiter.storage.incr(_key("attack-reported", self.username), expiry) != 1:
+            return None
+        return Attack(failures, int(time.time() // expiry))
+
+
+def begin(username: str) -> Attempt:
+    """Count a try of `username`'s password from the client's address before it is checked.
+
+    Raises TooManyAttempts when this address has no tries left on this account, or on any
+    account, or when the account is attacked and this address already failed on it.
+    """
+    storage = limiter.storage
+    address = _client_address()
+    per_pair = _rule("LOGIN_LIMIT_PER_ACCOUNT")
+    pair = _key("pair", username, address)
+    tries = storage.incr(pair, per_pair.get_expiry())
+    if tries > per_pair.amount:
+        raise _refusal(pair, first=tries == per_pair.amount + 1)
+
+    attack = _rule("LOGIN_ATTACK_PER_ACCOUNT")
+    account = _key("account", username)
+    if tries > 1 and storage.get(account) >= attack.amount:
+        refused = _key("attack-refused", username, address)
+        first = storage.incr(refused, attack.get_expiry()) == 1
+        raise _refusal(account, first=first)
+
+    per_address = _rule("LOGIN_LIMIT_PER_ADDRESS")
+    from_address = _key("address", address)
+    used = storage.incr(from_address, per_address.get_expiry())
+    if used > per_address.amount:
+        _give_back(pair, per_pair)
+        raise _refusal(from_address, first=used == per_address.amount + 1)
+    return Attempt(username, address)

@@ -9,9 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import operations
 from app.auth.blueprint import bp
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, PreferencesForm
-from app.auth.limits import login_rate_limits, mark_login_succeeded
-from app.exceptions import Invalid
 from app.extensions import db
+from app.views import FORM_ERRORS, refuse
 
 # Only the visitor's display choices survive a sign-in; everything else in the session is dropped
 # so a session prepared by someone else cannot be carried into the account.
@@ -27,7 +26,6 @@ def is_safe_next(target: str | None) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@login_rate_limits
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -36,9 +34,9 @@ def login():
         form.next.data = request.args.get("next", "")
     status = 200
     if form.validate_on_submit():
+        # Counted by the sign-in limits: 429 when this address has no tries left for the account.
         user = operations.authenticate(form.username.data, form.password.data)
         if user is not None:
-            mark_login_succeeded()
             kept = {key: session[key] for key in _KEPT_SESSION_KEYS if key in session}
             session.clear()
             session.update(kept)
@@ -50,7 +48,6 @@ def login():
                 return redirect(url_for("auth.change_password"))
             target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
             return redirect(target)
-        db.session.commit()  # keep the failed-sign-in audit event
         form.password.errors.append(_("The username or password is not correct."))
     elif request.method == "POST":
         status = 400
@@ -76,19 +73,20 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
+            # A wrong current password counts like a failed sign-in (429 when too many).
             operations.change_password(user, form.current_password.data, form.new_password.data)
-        except Invalid as error:
-            getattr(form, error.field or "new_password").errors.append(error.message)
+        except FORM_ERRORS as error:
+            status = refuse(form, error)
         else:
             db.session.commit()
             # The epoch changed, so this browser needs a fresh session as well.
             login_user(user)
             flash(_("Your password has been changed. You are signed out on other devices."), "success")
             return redirect(url_for("main.home"))
-    status = 400 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
 
 
