@@ -168,6 +168,7 @@ def test_an_attacked_account_is_audited_and_its_owner_told_once(app, make_user):
         assert [(event.target_user_id, event.username) for event in alerts] == [(user.id, user.username)]
         notices = db.session.scalars(db.select(Message).where(Message.user_id == user.id)).all()
         assert len(notices) == 1 and notices[0].link == "/account/password"
+        assert user.username in notices[0].body and user.full_name in notices[0].body
         # While the account is attacked, an address that already failed gets no more tries, even
         # with the right password; a new address still gets its own first try.
         assert sign_in(visitor, user, TEST_PASSWORD, addresses[0]).status_code == 429
