@@ -235,7 +235,8 @@ def run(args, servers: list[Server], workdir: Path) -> int:
         "SECRET_KEY": secrets.token_hex(32),
         "DATABASE_URL": url,
         "SESSION_COOKIE_SECURE": "0",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # Sign-in limits shared by the workers, as production requires with more than one.
+        "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
         "PROXY_COUNT": "0",
     }
     servers.append(start_gunicorn("app", "app:create_app()", serve_env, args.workers, ROOT, workdir))
