@@ -40,6 +40,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.extensions import db
 from app.jobs.models import Message
+from app.links import public_url
 
 log = logging.getLogger(__name__)
 
@@ -202,17 +203,6 @@ def _connect() -> smtplib.SMTP:
     return smtp
 
 
-def _public_url(link: str | None) -> str | None:
-    """The absolute address of an in-app link, when the site's address is known."""
-    if not link:
-        return None
-    config = current_app.config
-    base = config.get("PUBLIC_URL")
-    if not base and config.get("SERVER_NAME"):
-        base = f"{config.get('PREFERRED_URL_SCHEME', 'http')}://{config['SERVER_NAME']}"
-    return base.rstrip("/") + link if base else None
-
-
 def build_email(message: Message, now: datetime) -> EmailMessage:
     sender = current_app.config["MAIL_FROM"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
@@ -225,7 +215,7 @@ def build_email(message: Message, now: datetime) -> EmailMessage:
     email["Message-ID"] = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
     email["Auto-Submitted"] = "auto-generated"
     body = message.body
-    url = _public_url(message.link)
+    url = public_url(message.link)
     if url:
         body = f"{body.rstrip()}\n\n{url}\n"
     email.set_content(body, charset="utf-8")
