@@ -4,11 +4,18 @@ Guarantees:
 
 * **Once per key.** `enqueue` inserts a message under a unique key inside a savepoint; a second
   call with the same key (a job run twice, or two processes at once) creates nothing.
-* **At most once over SMTP.** `send_due` claims each message (pending → sending) and commits the
-  claim in its own transaction *before* talking to the mail server. A process stopped between the
-  claim and the "sent" mark leaves the message in "sending"; it is never sent again automatically
-  (a duplicate is worse than a miss to check by hand). `flask jobs stuck` lists such messages and
+* **Handed over once, resent only when it may not have arrived.** `send_due` claims each
+  message (pending → sending) and commits the claim in its own transaction *before* talking to
+  the mail server, so two senders at once (two processes, or `flask jobs run-once` beside the
+  scheduler) never both send it. Once the server has answered that it accepted a message, the
+  message is marked "sent" and never sent again. A process stopped between the claim and that
+  mark leaves the message in "sending"; it is never sent again automatically (a duplicate is
+  worse than a miss to check by hand). `flask jobs stuck` lists such messages and
   `flask jobs retry ID` sends one again after an admin has checked the mail server's log.
+* **The one duplicate.** When the connection drops or times out after the server accepted a
+  message but before its answer arrived, the sender cannot tell this from a message that never
+  arrived: the message goes back to "pending" and is sent again at a later run. The Message-ID
+  stays the same, so mail programs can recognise the repeat.
 * **Nothing lost while the mail server is down.** Connection errors and temporary (4xx) refusals
   put the message back to "pending" with exponential backoff (1, 2, 4, … minutes, at most an
   hour); after MAX_ATTEMPTS it becomes "failed". Permanent (5xx) refusals fail at once.
@@ -293,9 +300,15 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
                 continue  # another sender took it
             message = db.session.get(Message, message_id)
             try:
-                email = build_email(message, now)
+                email, unsendable = build_email(message, now), None
             except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
-                _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(error))
+                email, unsendable = None, error
+            # End the read before anything else: on SQLite a transaction that has read cannot
+            # start writing once another sender has written since (it fails at once, "database
+            # is locked"), and it would fail on the "sent" mark, after the server took the mail.
+            db.session.commit()
+            if unsendable is not None:
+                _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(unsendable))
                 report["failed"] += 1
                 continue
             try:
