@@ -117,13 +117,14 @@ def form_to(html: str, page_url: str, action: str) -> PageForm:
     return found[0]
 
 
-def database_snapshot() -> dict[str, set[tuple]]:
-    """Every row of every table, as comparable tuples."""
+def database_snapshot(ignore: dict[str, set[str]] | None = None) -> dict[str, set[tuple]]:
+    """Every row of every table, as comparable tuples (without the `ignore`d columns by table)."""
     db.session.flush()
     db.session.expire_all()
     snapshot = {}
     for table in db.metadata.sorted_tables:
-        rows = db.session.execute(select(table)).all()
+        columns = [column for column in table.columns if column.name not in (ignore or {}).get(table.name, ())]
+        rows = db.session.execute(select(*columns)).all()
         snapshot[table.name] = {tuple(repr(value) for value in row) for row in rows}
     return snapshot
 
