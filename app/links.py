@@ -15,7 +15,7 @@ from flask import current_app, has_request_context, request
 
 
 def public_base_url() -> str | None:
-    """"https://kynangso.example.gov.vn" (no trailing slash), or None when it is not known."""
+    """The site's address without a trailing slash (https://kynangso.example.gov.vn), or None."""
     config = current_app.config
     if config.get("PUBLIC_URL"):
         return config["PUBLIC_URL"].rstrip("/")

@@ -24,16 +24,18 @@ from app.units.models import KIND_LEVELS, Unit
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 .-]{8,20}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-#: The unit levels each role works at (1 province, 2 commune or ward, 3 village or residential
-#: group). A person's scope is read from their unit, so a commune manager placed at the province
-#: would see every commune.
+#: The unit levels each role's account may belong to (1 province, 2 commune or ward, 3 village or
+#: residential group). The area a manager or tech-team member reads is found from their unit, so
+#: those roles belong only where that area is right: a commune manager placed at the province would
+#: read every commune. Cadres and residents see only their own records; they may also belong to
+#: the province (the province's own offices, people registered there).
 ROLE_LEVELS: dict[str, tuple[int, ...]] = {
     "admin": (1,),
     "department_manager": (1,),
     "commune_manager": (2,),
     "tech_team": (2, 3),
-    "cadre": (2, 3),
-    "resident": (2, 3),
+    "cadre": (1, 2, 3),
+    "resident": (1, 2, 3),
 }
 #: A password hash that no password matches: an account's until its password is set.
 NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)

@@ -79,7 +79,8 @@ def test_the_check_command_reports_bad_codes_paths_and_misplaced_accounts(app, m
     db.session.flush()
     manager = make_user("commune_manager", units["province"], username="cm.tinh")
     make_user("admin", units["c1"], username="admin.xa")
-    make_user("resident", units["province"], username="dan.tinh")
+    make_user("tech_team", units["province"], username="tt.tinh")
+    make_user("cadre", units["province"], username="cb.tinh")
     make_user("commune_manager", units["c2"], username="cm.dung")
 
     result = run_check(app)
@@ -88,7 +89,7 @@ def test_the_check_command_reports_bad_codes_paths_and_misplaced_accounts(app, m
     output = result.output
     assert "C2/C2A" in output
     assert "/P/C2/C2A/" in output and "C2A" in output  # the shared path and who else has it
-    for username in ("cm.tinh", "admin.xa", "dan.tinh"):
+    for username in ("cm.tinh", "admin.xa", "tt.tinh"):
         assert username in output
-    assert "cm.dung" not in output
+    assert "cm.dung" not in output and "cb.tinh" not in output
     assert manager.role == "commune_manager"  # reported, not changed

@@ -85,24 +85,25 @@ def test_the_command_line_creates_the_first_admin_with_a_password(cli_runner, un
 
 # --- roles and unit levels --------------------------------------------------------------------
 
-#: (role, unit) pairs that do not fit: the province's roles below it, a commune's above or below
-#: it, and the people of a commune at the province.
+#: (role, unit) pairs that do not fit: the province's roles below it, a commune manager above or
+#: below a commune, a tech-team member at the province.
 MISPLACED = [
     ("admin", "C1"),
     ("department_manager", "C1A"),
     ("commune_manager", "P"),
     ("commune_manager", "C1A"),
     ("tech_team", "P"),
-    ("cadre", "P"),
-    ("resident", "P"),
 ]
+#: Cadres and residents, who see only their own records, may also belong to the province.
 FITTING = [
     ("admin", "P"),
     ("department_manager", "P"),
     ("commune_manager", "C1"),
     ("tech_team", "C1"),
     ("tech_team", "C1A"),
+    ("cadre", "P"),
     ("cadre", "C1"),
+    ("resident", "P"),
     ("resident", "C1A"),
 ]
 
