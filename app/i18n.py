@@ -14,19 +14,39 @@ from flask_login import current_user
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "bn": "বাংলা"}
 
 
+#: Session keys of the language switch: the language chosen, and the saved preference it was
+#: chosen over (so that saving a language in the account form ends the switch).
+SWITCH_KEY = "lang"
+SWITCH_OVER_KEY = "lang_over"
+
+
 def select_locale() -> str:
-    """The user's saved preference, else the ?lang= switch (kept in the session), else the
-    browser's Accept-Language, else Vietnamese."""
+    """The language of this response: the ?lang= of the request; else the switch made in this
+    browser session (over the saved preference it was made over); else the person's saved
+    preference; else the browser's Accept-Language; else Vietnamese."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        return asked
     person = current_user if current_user and current_user.is_authenticated else g.get("api_user")
+    chosen = session.get(SWITCH_KEY)
     if person is not None and person.locale in languages:
+        if chosen in languages and session.get(SWITCH_OVER_KEY) == person.locale:
+            return chosen
         return person.locale
-    chosen = session.get("lang")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def remember_language_switch(lang: str, person) -> None:
+    """Keep a ?lang= choice for the rest of this browser session. Only the session: the language
+    saved with an account changes through the account form alone, never through a link (which
+    any site could send)."""
+    session[SWITCH_KEY] = lang
+    session[SWITCH_OVER_KEY] = person.locale if person is not None else None
 
 
 def compile_translations(directory: str | Path, *, force: bool = False) -> list[Path]:

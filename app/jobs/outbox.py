@@ -4,11 +4,18 @@ Guarantees:
 
 * **Once per key.** `enqueue` inserts a message under a unique key inside a savepoint; a second
   call with the same key (a job run twice, or two processes at once) creates nothing.
-* **At most once over SMTP.** `send_due` claims each message (pending → sending) and commits the
-  claim in its own transaction *before* talking to the mail server. A process stopped between the
-  claim and the "sent" mark leaves the message in "sending"; it is never sent again automatically
-  (a duplicate is worse than a miss to check by hand). `flask jobs stuck` lists such messages and
+* **Handed over once, resent only when it may not have arrived.** `send_due` claims each
+  message (pending → sending) and commits the claim in its own transaction *before* talking to
+  the mail server, so two senders at once (two processes, or `flask jobs run-once` beside the
+  scheduler) never both send it. Once the server has answered that it accepted a message, the
+  message is marked "sent" and never sent again. A process stopped between the claim and that
+  mark leaves the message in "sending"; it is never sent again automatically (a duplicate is
+  worse than a miss to check by hand). `flask jobs stuck` lists such messages and
   `flask jobs retry ID` sends one again after an admin has checked the mail server's log.
+* **The one duplicate.** When the connection drops or times out after the server accepted a
+  message but before its answer arrived, the sender cannot tell this from a message that never
+  arrived: the message goes back to "pending" and is sent again at a later run. The Message-ID
+  stays the same, so mail programs can recognise the repeat.
 * **Nothing lost while the mail server is down.** Connection errors and temporary (4xx) refusals
   put the message back to "pending" with exponential backoff (1, 2, 4, … minutes, at most an
   hour); after MAX_ATTEMPTS it becomes "failed". Permanent (5xx) refusals fail at once.
@@ -40,6 +47,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.extensions import db
 from app.jobs.models import Message
+from app.links import public_url
 
 log = logging.getLogger(__name__)
 
@@ -202,17 +210,6 @@ def _connect() -> smtplib.SMTP:
     return smtp
 
 
-def _public_url(link: str | None) -> str | None:
-    """The absolute address of an in-app link, when the site's address is known."""
-    if not link:
-        return None
-    config = current_app.config
-    base = config.get("PUBLIC_URL")
-    if not base and config.get("SERVER_NAME"):
-        base = f"{config.get('PREFERRED_URL_SCHEME', 'http')}://{config['SERVER_NAME']}"
-    return base.rstrip("/") + link if base else None
-
-
 def build_email(message: Message, now: datetime) -> EmailMessage:
     sender = current_app.config["MAIL_FROM"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
@@ -225,7 +222,7 @@ def build_email(message: Message, now: datetime) -> EmailMessage:
     email["Message-ID"] = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
     email["Auto-Submitted"] = "auto-generated"
     body = message.body
-    url = _public_url(message.link)
+    url = public_url(message.link)
     if url:
         body = f"{body.rstrip()}\n\n{url}\n"
     email.set_content(body, charset="utf-8")
@@ -303,9 +300,15 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
                 continue  # another sender took it
             message = db.session.get(Message, message_id)
             try:
-                email = build_email(message, now)
+                email, unsendable = build_email(message, now), None
             except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
-                _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(error))
+                email, unsendable = None, error
+            # End the read before anything else: on SQLite a transaction that has read cannot
+            # start writing once another sender has written since (it fails at once, "database
+            # is locked"), and it would fail on the "sent" mark, after the server took the mail.
+            db.session.commit()
+            if unsendable is not None:
+                _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(unsendable))
                 report["failed"] += 1
                 continue
             try:

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from app.auth.forms import EmptyForm
 from app.auth.routes import is_safe_next
 from app.extensions import db
+from app.i18n import remember_language_switch
 from app.learning.assignments import assignments_for
 from app.main.blueprint import bp
 
@@ -24,10 +25,7 @@ _OPEN_WITH_ONE_TIME_PASSWORD = {
 def apply_language_switch():
     lang = request.args.get("lang")
     if lang and lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
-        if current_user.is_authenticated and current_user.locale != lang:
-            current_user.locale = lang
-            db.session.commit()
+        remember_language_switch(lang, current_user if current_user.is_authenticated else None)
 
 
 @bp.before_app_request

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -15,6 +12,7 @@ from app.extensions import db
 from app.outcomes.blueprint import bp
 from app.outcomes.forms import HouseholdImportForm
 from app.outcomes.residents import COLUMNS, COMMUNE_KINDS, ResidentImportError, import_households, units_in_scope
+from app.reports.exports import csv_download
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, refuse, unit_choices
 
@@ -90,11 +88,4 @@ def import_template():
     """The columns of a household list and one fictional example row, as UTF-8 with a BOM so
     that spreadsheet programs show Vietnamese names correctly."""
     authz.ensure(authz.has_permission(current_user, "outcomes.import"))
-    example = EXAMPLE_ROW
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([example[column] for column in COLUMNS])
-    response = Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = 'attachment; filename="household-list-template.csv"'
-    return response
+    return csv_download([COLUMNS, [EXAMPLE_ROW[column] for column in COLUMNS]], "household-list-template.csv")

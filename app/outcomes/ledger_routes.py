@@ -3,17 +3,13 @@ and closing a month (an administrator's step that freezes it)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 
 from app import authz
@@ -33,15 +29,13 @@ from app.outcomes.ledger import (
     sees_others,
 )
 from app.outcomes.residents import filter_units
+from app.reports.exports import csv_download, xlsx_download
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, refuse, unit_choices
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 YEARS = (2000, 2100)
-#: A spreadsheet treats a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def parse_month(value: str | None) -> date:
@@ -100,11 +94,6 @@ def ledger_index():
 # --- exports --------------------------------------------------------------------------------
 
 
-def _cell(value: str) -> str:
-    """Text a spreadsheet shows as written (never runs as a formula)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def export_rows(page: LedgerPage) -> list[list]:
     header = [
         _("Row"),
@@ -139,14 +128,14 @@ def export_rows(page: LedgerPage) -> list[list]:
         rows.append(
             [
                 _("Member"),
-                _cell(member.full_name),
-                _cell(member.username),
-                _cell(member.unit.display_name),
+                member.full_name,
+                member.username,
+                member.unit.display_name,
                 *figures(row),
             ]
         )
     for team, row in page.teams:
-        rows.append([_("Team"), _cell(team.name), "", _cell(team.unit.display_name), *figures(row)])
+        rows.append([_("Team"), team.name, "", team.unit.display_name, *figures(row)])
     return rows
 
 
@@ -155,22 +144,13 @@ def _filename(page: LedgerPage, extension: str) -> str:
     return f"ledger-{page.month:%Y-%m}{'-' + unit if unit else ''}.{extension}"
 
 
-def _download(content: bytes, content_type: str, filename: str) -> Response:
-    response = Response(content, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @bp.route("/ledger.csv")
 @login_required
 def ledger_csv():
     """The ledger as CSV, UTF-8 with a BOM so that Excel shows Vietnamese names correctly."""
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
     page = ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(export_rows(page))
-    return _download(("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", _filename(page, "csv"))
+    return csv_download(export_rows(page), _filename(page, "csv"))
 
 
 @bp.route("/ledger.xlsx")
@@ -178,18 +158,8 @@ def ledger_csv():
 def ledger_xlsx():
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
     page = ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg())
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = page.month.strftime("%Y-%m")
-    for row in export_rows(page):
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return _download(buffer.getvalue(), XLSX_TYPE, _filename(page, "xlsx"))
+    sheet = (page.month.strftime("%Y-%m"), export_rows(page))
+    return xlsx_download([sheet], _filename(page, "xlsx"), freeze_header=True)
 
 
 # --- closing a month ------------------------------------------------------------------------

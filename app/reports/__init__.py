@@ -15,7 +15,8 @@ Figures (plain query functions returning report tables)
 
 Output
   charts.py      server-side SVG line charts, and the two weekly trend charts
-  exports.py     CSV and XLSX downloads of report tables
+  exports.py     the one CSV/XLSX writer of every export (formula-like text kept as text), and
+                 downloads of report tables
 
 Pages (on the blueprint in blueprint.py; the JSON API is app/api/reports.py)
   dashboard_routes.py   province and commune dashboards, indicators

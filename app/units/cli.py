@@ -6,7 +6,8 @@ from flask.cli import AppGroup
 
 from app.audit.operations import record
 from app.extensions import db
-from app.units.operations import UnitImportError, import_units
+from app.units.operations import UnitImportError, import_units, unit_problems
+from app.users.operations import ROLE_LEVELS, misplaced_accounts
 
 units_cli = AppGroup("units", help="Administrative units.")
 
@@ -34,3 +35,22 @@ def import_command(csv_file: Path):
     )
     db.session.commit()
     click.echo(f"{csv_file}: {result.created} created, {result.updated} updated.")
+
+
+@units_cli.command("check")
+def check_command():
+    """Report units whose code or path breaks the rules, and accounts whose role does not fit
+    their unit's level. Changes nothing; exits with 1 when there is anything to fix."""
+    problems = unit_problems()
+    for user in misplaced_accounts():
+        levels = " or ".join(str(level) for level in ROLE_LEVELS[user.role])
+        problems.append(
+            f"account {user.username!r}: a {user.role} belongs at unit level {levels}, "
+            f"but {user.unit.code!r} is a {user.unit.kind} (level {user.unit.level})"
+        )
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo("No problems found.")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import authz
 from app.exceptions import Invalid, NotAllowed, NotFound
@@ -30,6 +31,9 @@ KIND_ALIASES = {
     "to_dan_pho": "residential_group",
     "to": "residential_group",
 }
+#: What a unit code may hold. Codes become segments of unit paths ("/P/C1/C1A/"), which every
+#: area check compares, so a code must never bring a "/" (nor anything else odd) into them.
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 REQUIRED_COLUMNS = ("code", "name", "kind", "parent_code")
 OPTIONAL_COLUMNS = ("population", "name_en", "name_bn")
 
@@ -124,6 +128,11 @@ def _parse_rows(text: str) -> tuple[list[dict], list[ImportProblem]]:
             continue
         if len(code) > 32:
             problems.append(ImportProblem(line, _("the code %(code)s is longer than 32 characters", code=code)))
+            continue
+        if not CODE_PATTERN.fullmatch(code):
+            problems.append(
+                ImportProblem(line, _("the code %(code)s may only hold the letters A–Z, digits, - and _", code=code))
+            )
             continue
         row["code"] = code
         row["name"] = record.get("name", "")
@@ -265,6 +274,17 @@ def import_units(text: str, *, is_demo: bool = False) -> ImportResult:
     return result
 
 
+def _path_segment(code: str) -> str:
+    # Codes are checked on import; escaping "%" and "/" as well keeps a code stored before that
+    # check (or written some other way) inside its own segment, so no two units share a path.
+    return code.replace("%", "%25").replace("/", "%2F")
+
+
+def unit_path(parent: Unit | None, code: str) -> str:
+    """The path of a unit with `code` under `parent`: "/P/C1/" + "C1A/"."""
+    return f"{parent.path if parent is not None else '/'}{_path_segment(code)}/"
+
+
 def _recompute_paths(units) -> None:
     """Set every unit's path from its ancestors' codes (after parents may have changed)."""
 
@@ -273,7 +293,43 @@ def _recompute_paths(units) -> None:
             raise Invalid(_("The units form a loop around %(code)s.", code=unit.code))
         seen.add(id(unit))
         prefix = path_of(unit.parent, seen) if unit.parent is not None else "/"
-        return f"{prefix}{unit.code}/"
+        return f"{prefix}{_path_segment(unit.code)}/"
 
     for unit in units:
         unit.path = path_of(unit, set())
+
+
+# --- checking stored units ------------------------------------------------------------------
+
+
+def _path_from_codes(unit: Unit) -> str | None:
+    """The path built from the codes of the unit and its ancestors; None when they form a loop."""
+    segments, seen = [], set()
+    while unit is not None:
+        if unit.id in seen:
+            return None
+        seen.add(unit.id)
+        segments.insert(0, _path_segment(unit.code))
+        unit = unit.parent
+    return "/" + "/".join(segments) + "/"
+
+
+def unit_problems() -> list[str]:
+    """What is wrong with the stored unit tree, one line per problem, for `flask units check`:
+    codes with other characters than CODE_PATTERN allows, paths that differ from the ones built
+    from the codes, and paths that several units share. Operator text, not translated."""
+    problems = []
+    units = list(db.session.scalars(select(Unit).order_by(Unit.path, Unit.code)))
+    for unit in units:
+        if not CODE_PATTERN.fullmatch(unit.code):
+            problems.append(f"unit {unit.code!r}: the code may only hold the letters A-Z, digits, - and _")
+        expected = _path_from_codes(unit)
+        if expected is not None and unit.path != expected:
+            problems.append(f"unit {unit.code!r}: its path {unit.path} should be {expected}")
+    shared = db.session.execute(
+        select(Unit.path, func.count()).group_by(Unit.path).having(func.count() > 1).order_by(Unit.path)
+    ).all()
+    for path, _count in shared:
+        codes = ", ".join(db.session.scalars(select(Unit.code).where(Unit.path == path).order_by(Unit.code)))
+        problems.append(f"path {path} is shared by the units {codes}")
+    return problems

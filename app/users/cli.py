@@ -3,13 +3,11 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from app.auth.models import ROLES, User
-from app.auth.operations import check_new_password
+from app.auth.models import ROLES
 from app.exceptions import Invalid
 from app.extensions import db
-from app.reports import summaries
 from app.units.operations import get_unit_by_code
-from app.users.operations import validate_username
+from app.users.operations import create_user_by_operator
 
 users_cli = AppGroup("users", help="Accounts.")
 
@@ -27,14 +25,10 @@ def create_command(username, full_name, role, unit_code, password):
         click.echo(f"No unit with code {unit_code}; import units first (flask units import).", err=True)
         sys.exit(1)
     try:
-        user = User(username=validate_username(username), full_name=full_name, role=role, unit=unit)
-        check_new_password(user, password)
+        user = create_user_by_operator(username=username, full_name=full_name, role=role, unit=unit, password=password)
     except Invalid as error:
+        db.session.rollback()
         click.echo(error.message, err=True)
         sys.exit(1)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    summaries.on_person_changed(user)
     db.session.commit()
     click.echo(f"Created {user.username} ({role}) in {unit.name}.")

@@ -28,6 +28,19 @@ class EditUserForm(UserForm):
     username = None
     password = None
 
+    @staticmethod
+    def stored_values(person) -> dict:
+        """What the form shows before any change. Given as `data`, not `obj`: WTForms would take
+        the unit from `obj` (a Unit, matching no choice) over any keyword, and the page would then
+        offer the first unit of the list instead of the person's."""
+        return {
+            "full_name": person.full_name,
+            "email": person.email or "",
+            "phone": person.phone or "",
+            "role": person.role,
+            "unit": person.unit.code,
+        }
+
 
 class AssistedAccountForm(FlaskForm):
     full_name = StringField(

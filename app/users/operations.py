@@ -13,17 +13,32 @@ from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.audit.operations import record
-from app.auth.models import ROLES, Consent, User
+from app.auth.models import ROLE_TITLES, ROLES, Consent, User
 from app.auth.operations import check_new_password, generate_one_time_password, normalise_username
 from app.db import utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.reports import summaries
-from app.units.models import Unit
+from app.units.models import KIND_LEVELS, Unit
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 .-]{8,20}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: The unit levels each role's account may belong to (1 province, 2 commune or ward, 3 village or
+#: residential group). The area a manager or tech-team member reads is found from their unit, so
+#: those roles belong only where that area is right: a commune manager placed at the province would
+#: read every commune. Cadres and residents see only their own records; they may also belong to
+#: the province (the province's own offices, people registered there).
+ROLE_LEVELS: dict[str, tuple[int, ...]] = {
+    "admin": (1,),
+    "department_manager": (1,),
+    "commune_manager": (2,),
+    "tech_team": (2, 3),
+    "cadre": (1, 2, 3),
+    "resident": (1, 2, 3),
+}
+#: A password hash that no password matches: an account's until its password is set.
+NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
 
 
 @dataclass
@@ -72,13 +87,50 @@ def _clean_name(full_name: str) -> str:
     return full_name
 
 
-def _check_assignment(actor: User, role: str, unit: Unit | None) -> None:
+def role_fits_unit(role: str, unit: Unit) -> bool:
+    return unit.level in ROLE_LEVELS.get(role, ())
+
+
+def check_role_level(role: str, unit: Unit) -> None:
+    """Raise Invalid (on the unit field) when `role` does not belong at `unit`'s level."""
+    if role_fits_unit(role, unit):
+        return
+    levels = ROLE_LEVELS[role]
+    title = ROLE_TITLES[role]
+    if levels == (1,):
+        message = _("The role “%(role)s” belongs to the province: choose the province as the unit.", role=title)
+    elif levels == (2,):
+        message = _(
+            "The role “%(role)s” belongs to a commune or ward: choose a commune or ward as the unit.", role=title
+        )
+    else:
+        message = _(
+            "The role “%(role)s” belongs to a commune, ward, village or residential group, not to the province.",
+            role=title,
+        )
+    raise Invalid(message, field="unit")
+
+
+def _check_role_and_unit(role: str, unit: Unit | None) -> None:
     if role not in ROLES:
         raise Invalid(_("Choose a role from the list."), field="role")
     if unit is None:
         raise Invalid(_("Choose a unit from the list."), field="unit")
+
+
+def _check_assignment(actor: User, role: str, unit: Unit | None) -> None:
+    _check_role_and_unit(role, unit)
     if not authz.may_assign(actor, role, unit):
         raise NotAllowed(_("You may not give this role in this unit."), field="role")
+    check_role_level(role, unit)
+
+
+def _set_chosen_password(user: User, password: str) -> None:
+    # check_new_password compares the new password with the current one; a new account has none.
+    if user.password_hash is None:
+        user.password_hash = NO_PASSWORD
+    check_new_password(user, password)
+    user.set_password(password)
 
 
 def create_user(
@@ -106,8 +158,7 @@ def create_user(
     )
     one_time = None
     if password:
-        check_new_password(user, password)
-        user.set_password(password)
+        _set_chosen_password(user, password)
     else:
         one_time = generate_one_time_password()
         user.set_password(one_time)
@@ -117,6 +168,25 @@ def create_user(
     summaries.on_person_changed(user)
     record("user_created", actor=actor, target=user, details={"role": role, "unit": unit.code})
     return NewAccount(user, one_time)
+
+
+def create_user_by_operator(*, username: str, full_name: str, role: str, unit: Unit | None, password: str) -> User:
+    """An account made on the server's command line (the first admin of a new installation):
+    the same checks as `create_user` but no manager's scope. Raises Invalid."""
+    _check_role_and_unit(role, unit)
+    check_role_level(role, unit)
+    user = User(
+        username=validate_username(username),
+        full_name=_clean_name(full_name),
+        role=role,
+        unit=unit,
+    )
+    _set_chosen_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    summaries.on_person_changed(user)
+    record("user_created", target=user, details={"role": role, "unit": unit.code})
+    return user
 
 
 def suggest_username(full_name: str) -> str:
@@ -258,6 +328,24 @@ def people_query(viewer: User, search: str | None = None, *, role: str | None = 
     if unit is not None:
         query = query.where(Unit.path.startswith(unit.path, autoescape=True))
     return query
+
+
+def misplaced_accounts() -> list[User]:
+    """Accounts whose role does not fit their unit's level (see ROLE_LEVELS), for
+    `flask units check`: made before the rule, or written around the operations."""
+    allowed = [
+        (User.role == role) & Unit.kind.in_([kind for kind, level in KIND_LEVELS.items() if level in levels])
+        for role, levels in ROLE_LEVELS.items()
+    ]
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(User.unit)
+            .options(contains_eager(User.unit))
+            .where(~or_(*allowed))
+            .order_by(Unit.path, User.username)
+        )
+    )
 
 
 def assignable_units(actor: User, *, villages_only: bool = False) -> list[Unit]:

@@ -112,7 +112,7 @@ def new_assisted():
 def show(user_id: int):
     person = _load_visible_user(user_id)
     may_manage = authz.may_manage_user(current_user, person)
-    form = EditUserForm(obj=person, unit=person.unit.code) if may_manage else None
+    form = EditUserForm(data=EditUserForm.stored_values(person)) if may_manage else None
     if form is not None:
         _fill_choices(form, current_user)
     if request.method == "POST":

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.db import utcnow
 from app.extensions import db
+from app.links import public_url
 from app.visits.models import (
     ACTIVE_VISIT_STATUSES,
     SKILL_TITLES,
@@ -32,12 +33,27 @@ FEED_PAST = timedelta(days=60)
 FEED_AHEAD = timedelta(days=366)
 
 
+def _new_token(user: User) -> str:
+    # The token starts with the person's session epoch: signing out (everywhere), a new
+    # password or a one-time password raise the epoch, and the feed then stops at once.
+    return f"{user.session_epoch}_{secrets.token_urlsafe(32)}"
+
+
+def _is_current(feed: CalendarFeed, user: User) -> bool:
+    return feed.token.startswith(f"{user.session_epoch}_")
+
+
 def feed_for(user: User) -> CalendarFeed:
-    """The member's feed, created with a fresh secret token on first use."""
+    """The member's feed, with a fresh secret token on first use and after the person's sessions
+    were ended (the old address stopped working then)."""
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
     if feed is None:
-        feed = CalendarFeed(user_id=user.id, token=secrets.token_urlsafe(32))
+        feed = CalendarFeed(user_id=user.id, token=_new_token(user))
         db.session.add(feed)
+        db.session.flush()
+    elif not _is_current(feed, user):
+        feed.token = _new_token(user)
+        feed.created_at = utcnow()
         db.session.flush()
     return feed
 
@@ -45,20 +61,25 @@ def feed_for(user: User) -> CalendarFeed:
 def rotate_token(user: User) -> CalendarFeed:
     """Give the feed a new secret address; the old one stops working at once."""
     feed = feed_for(user)
-    feed.token = secrets.token_urlsafe(32)
+    feed.token = _new_token(user)
     feed.created_at = utcnow()
     db.session.flush()
     return feed
 
 
 def feed_owner(token: str) -> User | None:
-    """The active tech-team member whose feed has this token, or None."""
+    """The active tech-team member whose current feed has this token, or None."""
     if not token or len(token) > 64:
         return None
-    user = db.session.scalar(
-        select(User).join(CalendarFeed, CalendarFeed.user_id == User.id).where(CalendarFeed.token == token)
-    )
-    if user is None or not user.active or user.role != "tech_team":
+    row = db.session.execute(
+        select(User, CalendarFeed)
+        .join(CalendarFeed, CalendarFeed.user_id == User.id)
+        .where(CalendarFeed.token == token)
+    ).first()
+    if row is None:
+        return None
+    user, feed = row
+    if not user.active or user.role != "tech_team" or not _is_current(feed, user):
         return None
     return user
 
@@ -78,6 +99,13 @@ def _new_calendar(name: str) -> Calendar:
     return calendar
 
 
+def _add_link(event: Event, link: str | None) -> None:
+    """The page of the event, when the site's public address is known."""
+    if link:
+        event.add("url", link)
+        event.add("description", _("Details: %(link)s", link=link))
+
+
 def visit_event(visit: Visit, uid_domain: str, stamp) -> Event:
     event = Event()
     event.add("uid", f"visit-{visit.id}@{uid_domain}")
@@ -86,9 +114,7 @@ def visit_event(visit: Visit, uid_domain: str, stamp) -> Event:
     event.add("dtend", visit.ends_at)
     event.add("summary", _("%(skill)s — %(place)s", skill=SKILL_TITLES[visit.skill], place=visit.place))
     event.add("location", _location(visit.place, visit.unit))
-    link = url_for("visits.visit_detail", visit_id=visit.id, _external=True)
-    event.add("url", link)
-    event.add("description", _("Details: %(link)s", link=link))
+    _add_link(event, public_url(url_for("visits.visit_detail", visit_id=visit.id)))
     event.add("status", "CANCELLED" if visit.status in ("cancelled", "no_show") else "CONFIRMED")
     return event
 
@@ -101,9 +127,7 @@ def session_event(session: GroupSession, uid_domain: str, stamp) -> Event:
     event.add("dtend", session.ends_at)
     event.add("summary", _("Group session: %(title)s — %(place)s", title=session.title, place=session.place))
     event.add("location", _location(session.place, session.unit))
-    link = url_for("visits.session_detail", session_id=session.id, _external=True)
-    event.add("url", link)
-    event.add("description", _("Details: %(link)s", link=link))
+    _add_link(event, public_url(url_for("visits.session_detail", session_id=session.id)))
     event.add("status", "CONFIRMED")
     return event
 

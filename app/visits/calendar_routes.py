@@ -14,6 +14,7 @@ from app import authz
 from app.auth.forms import EmptyForm
 from app.db import LOCAL_TZ, local_today
 from app.extensions import db, limiter
+from app.links import public_host, public_url
 from app.units.models import Unit
 from app.views import unit_or_404
 from app.visits import calendar, group_sessions, operations
@@ -130,15 +131,11 @@ def _ics_response(body: bytes, filename: str | None = None) -> Response:
     return response
 
 
-def _uid_domain() -> str:
-    return request.host.split(":")[0] or "localhost"
-
-
 @bp.route("/visits/<int:visit_id>.ics")
 @login_required
 def visit_ics(visit_id: int):
     visit = operations.visit_for(current_user, visit_id)
-    return _ics_response(calendar.visit_calendar(visit, _uid_domain()), f"visit-{visit.id}.ics")
+    return _ics_response(calendar.visit_calendar(visit, public_host()), f"visit-{visit.id}.ics")
 
 
 @bp.route("/calendar-feed")
@@ -147,11 +144,11 @@ def calendar_feed():
     authz.ensure(current_user.role == "tech_team")
     feed = calendar.feed_for(current_user)
     db.session.commit()
-    url = url_for("visits.calendar_feed_ics", token=feed.token, _external=True)
+    url = public_url(url_for("visits.calendar_feed_ics", token=feed.token))
     return render_template(
         "visits/calendar_feed.html",
         url=url,
-        webcal_url="webcal://" + url.split("://", 1)[1],
+        webcal_url="webcal://" + url.split("://", 1)[1] if url else None,
         form=EmptyForm(),
     )
 
@@ -179,4 +176,4 @@ def calendar_feed_ics(token: str):
     member = calendar.feed_owner(token)
     if member is None:
         abort(404)
-    return _ics_response(calendar.member_calendar(member, _uid_domain()))
+    return _ics_response(calendar.member_calendar(member, public_host()))

@@ -10,6 +10,7 @@ from icalendar import Calendar
 from app.extensions import db
 from app.visits import help_requests, operations
 from app.visits.models import CalendarFeed
+from tests.conftest import TEST_PASSWORD
 from tests.visits.pages_support import at, book, build_world, plan_session
 
 
@@ -19,11 +20,12 @@ def w(db, units, make_user):
 
 
 def feed_path(client, login_as, member) -> str:
+    """The feed's path as its page shows it. The member stays signed in: signing out ends the
+    feed (see the tests at the end)."""
     login_as(member)
     html = client.get("/visits/calendar-feed").get_data(as_text=True)
     match = re.search(r'value="http://localhost(/visits/calendar/[A-Za-z0-9_-]+\.ics)"', html)
     assert match, "no feed address on the page"
-    client.post("/logout")
     return match.group(1)
 
 
@@ -172,3 +174,93 @@ def test_only_tech_team_members_have_a_feed(w, client, login_as, who):
     login_as(getattr(w, who))
     assert client.get("/visits/calendar-feed").status_code == 403
     assert client.post("/visits/calendar-feed/new-address").status_code == 403
+
+
+# --- the address and how long it lives --------------------------------------------------------
+
+PUBLIC_URL = "https://kynangso.example.gov.vn"
+
+
+@pytest.fixture
+def production_addresses(app):
+    """As in production: no SERVER_NAME, the site's address in PUBLIC_URL (none by default)."""
+    saved = {key: app.config[key] for key in ("PUBLIC_URL", "SERVER_NAME", "ENV_NAME")}
+    app.config.update(SERVER_NAME=None, ENV_NAME="production")
+    yield app.config
+    app.config.update(saved)
+
+
+def through_another_host(client, login_as, member, host="attacker.example"):
+    """Sign in, then send the same browser's cookie to a host name the client chose."""
+    login_as(member)
+    client.set_cookie("session", client.get_cookie("session").value, domain=host)
+    return {"headers": {"Host": host}}
+
+
+def feed_address(client, login_as, member, **request) -> str:
+    """The address the feed page shows (signed in, and staying signed in)."""
+    login_as(member)
+    html = client.get("/visits/calendar-feed", **request).get_data(as_text=True)
+    match = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', html)
+    assert match, "no feed address on the page"
+    return match.group(1)
+
+
+def test_the_address_comes_from_the_public_url_not_from_the_host_the_client_names(
+    app, w, client, login_as, production_addresses
+):
+    production_addresses["PUBLIC_URL"] = PUBLIC_URL
+    visit = book(w, start=at(1, 10))
+    request = through_another_host(client, login_as, w.member)
+    html = client.get("/visits/calendar-feed", **request).get_data(as_text=True)
+    address = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', html).group(1)
+    assert address.startswith(f"{PUBLIC_URL}/visits/calendar/")
+    assert "attacker.example" not in html
+
+    path = address.removeprefix(PUBLIC_URL)
+    [event] = events_of(app.test_client().get(path, headers={"Host": "attacker.example"}))
+    assert str(event["url"]) == f"{PUBLIC_URL}/visits/visits/{visit.id}"
+    assert str(event["uid"]) == f"visit-{visit.id}@kynangso.example.gov.vn"
+
+
+def test_without_a_public_url_the_page_says_so_rather_than_trust_the_host(w, client, login_as, production_addresses):
+    request = through_another_host(client, login_as, w.member)
+    response = client.get("/visits/calendar-feed", **request)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "attacker.example" not in html
+    assert "PUBLIC_URL" in html
+
+
+def test_signing_out_everywhere_stops_the_feed_and_the_page_then_gives_a_new_address(app, w, client, login_as):
+    old = feed_address(client, login_as, w.member).removeprefix("http://localhost")
+    assert fetch(app, old).status_code == 200
+
+    client.post("/logout")
+
+    assert fetch(app, old).status_code == 404
+    new = feed_address(client, login_as, w.member).removeprefix("http://localhost")
+    assert new != old
+    assert fetch(app, new).status_code == 200
+
+
+def test_a_password_change_stops_the_feed(app, w, client, login_as):
+    old = feed_address(client, login_as, w.member).removeprefix("http://localhost")
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": TEST_PASSWORD,
+            "new_password": "mua thu la vang roi",
+            "confirm": "mua thu la vang roi",
+        },
+    )
+    assert response.status_code == 302
+    assert fetch(app, old).status_code == 404
+
+
+def test_a_one_time_password_from_a_manager_stops_the_feed(app, w, client, login_as):
+    old = feed_address(client, login_as, w.member).removeprefix("http://localhost")
+    client.post("/logout")
+    login_as(w.manager)
+    assert client.post(f"/users/{w.member.id}/one-time-password").status_code == 200
+    assert fetch(app, old).status_code == 404
