@@ -88,7 +88,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     # Each feature's blueprint lives alone in its blueprint.py; importing a route module
     # registers its views on it.
-    from app.api import auth, campaigns, learning, outcomes, reports, units, visits  # noqa: F401
+    from app.api import auth, campaigns, docs, learning, outcomes, reports, units, visits  # noqa: F401
     from app.api.blueprint import bp as api_bp
     from app.audit import routes as audit_routes  # noqa: F401
     from app.audit.blueprint import bp as audit_bp

@@ -1,0 +1,1004 @@
+"""The API's contract: an OpenAPI 3.1 document for every endpoint of /api/v1.
+
+Served as JSON at GET /api/v1/openapi.json and shown as a page at GET /api/v1/docs (docs.py).
+Each operation lists its parameters, its body, its answer and every error status it can give;
+an error is always the one `Error` shape. tests/api/test_openapi.py keeps the document complete
+(every route of the blueprint is here, and nothing else) and runs Schemathesis against the app to
+check that every answer is one the document lists, in the shape it gives.
+
+When an endpoint changes, change its entry in OPERATIONS below in the same commit.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+from app.auth.models import ROLES
+from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS
+from app.outcomes.models import CONFIRMATIONS, WALK_STATUSES
+from app.units.models import KIND_LEVELS
+from app.visits.models import REQUEST_STATUSES, SKILLS, VISIT_STATUSES
+
+PREFIX = "/api/v1"
+#: Error statuses and what each means, for the document's shared answers.
+ERRORS = {
+    400: "The request cannot be read: the body is not a JSON object (`bad_json`), or a value holds "
+    "a NUL or another control character.",
+    401: "No valid token (`unauthorized`), or for a token request a wrong username or password "
+    "(`invalid_credentials`). Carries `WWW-Authenticate: Bearer`.",
+    403: "The caller may not do this, or the record is outside their area (`forbidden`).",
+    404: "No such record, or nothing has this code (`not_found`).",
+    409: "The request conflicts with what exists: a time that is taken, a full session, an attempt "
+    "already submitted (`conflict`). A broken time rule says which in `rule`.",
+    413: "The body is larger than the server accepts (`too_large`).",
+    415: "The body was not sent as `application/json` (`unsupported_media_type`).",
+    422: "A value could be read but not accepted (`invalid`); `field` names it.",
+    429: "Too many failed sign-ins; wait and try again (`too_many_requests`). `Retry-After` says how long.",
+}
+#: Any request can be unreadable (400); one with a JSON body can also be too large or not JSON.
+ALWAYS_ERRORS = (400,)
+BODY_ERRORS = (413, 415)
+
+# --- schema helpers ------------------------------------------------------------------------
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def nullable(kind: str, **extra) -> dict:
+    return {"type": [kind, "null"], **extra}
+
+
+def obj(properties: dict, *, required: tuple[str, ...] | None = None, description: str | None = None) -> dict:
+    """An object with these properties, all required unless `required` says which."""
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties if required is None else required),
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+NUMBER = {"type": "number"}
+DATE = {"type": "string", "format": "date"}
+MOMENT = {"type": "string", "format": "date-time"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
+SKILL = {"type": "string", "enum": list(SKILLS)}
+CONFIRMATION = {"type": "string", "enum": list(CONFIRMATIONS), "description": "How it was confirmed."}
+
+
+def described(schema: dict, description: str) -> dict:
+    return {**schema, "description": description}
+
+
+def text(description: str, **extra) -> dict:
+    """A string with its meaning (and e.g. a `format`)."""
+    return described({"type": "string", **extra}, description)
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+_VISIT_TIME_RULES = "hours, buffer or daily_cap"
+
+SCHEMAS: dict[str, dict] = {
+    "Error": obj(
+        {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": text("A stable code: bad_json, unauthorized, forbidden, not_found, conflict, invalid…"),
+                    "message": text("What is wrong and what to send instead, in the caller's language."),
+                    "field": text("The field or query argument at fault, when one is."),
+                    "rule": text(f"For a refused time: the rule it breaks ({_VISIT_TIME_RULES})."),
+                },
+                "required": ["code", "message"],
+            }
+        },
+        description="Every error answer has this shape.",
+    ),
+    "TokenRequest": obj({"username": STRING, "password": STRING}),
+    "Token": obj({"token": text("Send as Authorization: Bearer <token>."), "expires_at": MOMENT}),
+    "Me": obj(
+        {
+            "username": STRING,
+            "role": {"type": "string", "enum": list(ROLES)},
+            "unit_code": STRING,
+            "locale": nullable("string", description="The saved language (vi, en, bn), or null."),
+        }
+    ),
+    "Unit": obj(
+        {
+            "code": STRING,
+            "name": text("In the caller's language where the unit has one."),
+            "kind": {"type": "string", "enum": list(KIND_LEVELS)},
+            "parent_code": nullable("string"),
+            "population": nullable("integer", description="Adults, where known."),
+        }
+    ),
+    "CourseSummary": obj(
+        {
+            "slug": STRING,
+            "title": STRING,
+            "audience": {"type": "string", "enum": list(AUDIENCES)},
+            "module_count": INTEGER,
+            "languages": array(STRING),
+            "estimated_minutes": INTEGER,
+        }
+    ),
+    "Course": obj(
+        {
+            "slug": STRING,
+            "title": STRING,
+            "summary": STRING,
+            "audience": {"type": "string", "enum": list(AUDIENCES)},
+            "version": INTEGER,
+            "modules": array(
+                obj(
+                    {
+                        "key": STRING,
+                        "title": STRING,
+                        "lessons": array(obj({"id": INTEGER, "key": STRING, "title": STRING})),
+                        "quiz_id": nullable("integer"),
+                    }
+                )
+            ),
+        }
+    ),
+    "Enrollment": obj(
+        {
+            "course": text("The course's slug."),
+            "enrolled_at": MOMENT,
+            "completed_at": nullable("string", format="date-time"),
+            "completion_mode": {"type": ["string", "null"], "enum": [*COMPLETION_MODES, None]},
+        }
+    ),
+    "LessonRead": obj(
+        {
+            "lesson_id": INTEGER,
+            "read": {"const": True},
+            "course_progress": {"type": "integer", "minimum": 0, "maximum": 100},
+        }
+    ),
+    "Quiz": obj(
+        {
+            "quiz_id": INTEGER,
+            "attempt": described(INTEGER, "The number of the caller's open attempt."),
+            "pass_mark": INTEGER,
+            "attempts_left": nullable("integer", description="Attempts not yet submitted; null when unlimited."),
+            "questions": array(
+                obj(
+                    {
+                        "id": INTEGER,
+                        "kind": {"type": "string", "enum": list(QUESTION_KINDS)},
+                        "prompt": STRING,
+                        "options": array(obj({"id": INTEGER, "text": STRING})),
+                    }
+                )
+            ),
+        },
+        description="The questions in the attempt's shuffled order, never the answers.",
+    ),
+    "Answers": obj(
+        {
+            "answers": {
+                "type": "object",
+                "description": "Question id → the ids of the chosen options (ids as numbers or digit strings).",
+                "propertyNames": {"pattern": "^[0-9]{1,10}$"},
+                "additionalProperties": array({"type": ["integer", "string"]}),
+            }
+        }
+    ),
+    "AttemptResult": obj(
+        {
+            "score": INTEGER,
+            "max_score": INTEGER,
+            "passed": BOOLEAN,
+            "attempt": INTEGER,
+            "feedback": array(
+                obj(
+                    {
+                        "question_id": INTEGER,
+                        "correct": BOOLEAN,
+                        "correct_option_ids": array(INTEGER),
+                        "explanation": STRING,
+                    }
+                )
+            ),
+        }
+    ),
+    "CourseProgress": obj(
+        {
+            "slug": STRING,
+            "status": {"type": "string", "enum": ["not_started", "in_progress", "completed"]},
+            "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+            "completed_at": nullable("string", format="date-time"),
+            "completion_mode": {"type": ["string", "null"], "enum": [*COMPLETION_MODES, None]},
+            "certificate_code": nullable("string"),
+        }
+    ),
+    "Certificate": obj({"valid": {"const": True}, "name": STRING, "course": STRING, "completed_on": DATE}),
+    "Skill": obj({"key": SKILL, "name": STRING}),
+    "Team": obj(
+        {
+            "id": INTEGER,
+            "name": STRING,
+            "unit_code": STRING,
+            "members": array(
+                obj(
+                    {
+                        "id": INTEGER,
+                        "name": STRING,
+                        "skills": array(SKILL),
+                        "is_leader": BOOLEAN,
+                        "active": BOOLEAN,
+                    }
+                )
+            ),
+        }
+    ),
+    "Slot": obj({"member_id": INTEGER, "start": MOMENT, "end": MOMENT}),
+    "NewHelpRequest": obj(
+        {
+            "skill": SKILL,
+            "unit_code": text("The village or commune where help is needed."),
+            "place": text("Address or meeting point."),
+            "name": text("The person to help; required unless a resident asks for themselves."),
+            "phone": STRING,
+            "note": STRING,
+            "preferred_times": STRING,
+            "consent": {"const": True, "description": "The person agrees that their details are recorded."},
+        },
+        required=("skill", "unit_code", "place", "consent"),
+    ),
+    "HelpRequest": obj(
+        {
+            "id": INTEGER,
+            "skill": SKILL,
+            "unit_code": STRING,
+            "place": STRING,
+            "note": nullable("string"),
+            "preferred_times": nullable("string"),
+            "name": STRING,
+            "phone": nullable("string"),
+            "resident_id": nullable("integer"),
+            "status": {"type": "string", "enum": list(REQUEST_STATUSES)},
+            "created_at": MOMENT,
+        }
+    ),
+    "Visit": obj(
+        {
+            "id": INTEGER,
+            "member_id": INTEGER,
+            "member_name": STRING,
+            "unit_code": STRING,
+            "request_id": nullable("integer"),
+            "resident_id": nullable("integer"),
+            "skill": SKILL,
+            "place": STRING,
+            "start": MOMENT,
+            "end": MOMENT,
+            "duration_minutes": INTEGER,
+            "status": {"type": "string", "enum": list(VISIT_STATUSES)},
+            "cancel_reason": nullable("string"),
+            "skills_done": {"type": ["array", "null"], "items": STRING},
+            "resolved": nullable("boolean"),
+            "follow_up_needed": nullable("boolean"),
+            "minutes_spent": nullable("integer"),
+            "notes": nullable("string"),
+            "rating": nullable("integer"),
+            "completed_at": nullable("string", format="date-time"),
+        },
+        description="Times in Asia/Ho_Chi_Minh (+07:00).",
+    ),
+    "Override": obj(
+        {
+            "override": described(
+                BOOLEAN, f"A commune manager sets aside the member's time rules ({_VISIT_TIME_RULES})."
+            ),
+            "override_reason": text("Why, recorded in the audit log; required with override."),
+        },
+        required=(),
+    ),
+    "NewVisit": {
+        "allOf": [
+            obj(
+                {
+                    "member_id": ID,
+                    "start": text("ISO 8601 with offset, e.g. 2030-01-07T18:00:00+07:00.", format="date-time"),
+                    "duration_minutes": INTEGER,
+                    "skill": SKILL,
+                    "request_id": ID,
+                    "resident_id": ID,
+                    "place": text("Where; required for a resident, the help request's place by default."),
+                },
+                required=("member_id", "start", "duration_minutes", "skill"),
+                description="Give exactly one of request_id and resident_id.",
+            ),
+            ref("Override"),
+        ]
+    },
+    "VisitChange": {
+        "description": "One action on a visit, with that action's fields.",
+        "oneOf": [
+            {
+                "allOf": [
+                    obj(
+                        {
+                            "action": {"const": "reschedule"},
+                            "start": MOMENT,
+                            "duration_minutes": described(INTEGER, "Keeps the visit's length when left out."),
+                        },
+                        required=("action", "start"),
+                    ),
+                    ref("Override"),
+                ]
+            },
+            obj({"action": {"const": "cancel"}, "reason": STRING}, required=("action",)),
+            obj({"action": {"const": "no_show"}}),
+            obj(
+                {
+                    "action": {"const": "complete"},
+                    "skills_done": array(SKILL),
+                    "resolved": BOOLEAN,
+                    "minutes_spent": INTEGER,
+                    "notes": STRING,
+                    "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "follow_up_reason": text("What still needs doing; opens a follow-up."),
+                    "follow_up_due": DATE,
+                    "milestones": array(
+                        obj(
+                            {
+                                "milestone": text("A key from GET /milestones."),
+                                "confirmed_by": CONFIRMATION,
+                            }
+                        )
+                    ),
+                    "credit_learning": described(BOOLEAN, "Also credit the course modules that the skills done cover."),
+                },
+                required=("action", "skills_done", "resolved", "minutes_spent"),
+            ),
+        ],
+    },
+    "GroupSession": obj(
+        {
+            "id": INTEGER,
+            "title": STRING,
+            "place": STRING,
+            "unit_code": STRING,
+            "start": MOMENT,
+            "end": MOMENT,
+            "skills": array(SKILL),
+            "host_id": INTEGER,
+            "capacity": INTEGER,
+            "signed_up": INTEGER,
+            "places_left": INTEGER,
+            "you_are_signed_up": BOOLEAN,
+        },
+        required=(
+            "id",
+            "title",
+            "place",
+            "unit_code",
+            "start",
+            "end",
+            "skills",
+            "host_id",
+            "capacity",
+            "signed_up",
+            "places_left",
+        ),
+    ),
+    "NewSignup": obj(
+        {"user_id": described(ID, "A resident signed up by a team member or manager; the caller by default.")},
+        required=(),
+    ),
+    "Signup": obj(
+        {
+            "id": INTEGER,
+            "session_id": INTEGER,
+            "user_id": INTEGER,
+            "signed_up_by_id": INTEGER,
+            "session": ref("GroupSession"),
+        }
+    ),
+    "Milestone": obj({"key": STRING, "name": STRING}),
+    "Resident": obj(
+        {
+            "id": INTEGER,
+            "name": STRING,
+            "village": STRING,
+            "village_name": STRING,
+            "household": nullable("string", description="The household's address."),
+        }
+    ),
+    "ResidentPage": obj(
+        {
+            "items": array(ref("Resident")),
+            "page": INTEGER,
+            "per_page": INTEGER,
+            "total": INTEGER,
+        }
+    ),
+    "NewMilestone": obj(
+        {
+            "milestone": text("A key from GET /milestones."),
+            "date": text("When it was reached; not in the future.", format="date"),
+            "confirmed_by": CONFIRMATION,
+            "visit_id": described(ID, "The visit at which it was reached, if any."),
+            "helped_by": described(ID, "The team member who helped; the visit's member by default."),
+        },
+        required=("milestone", "date", "confirmed_by"),
+    ),
+    "MilestoneRecorded": obj({"resident": INTEGER, "milestone": STRING, "reached_on": DATE, "newly_reached": BOOLEAN}),
+    "IndicatorRow": obj(
+        {
+            "unit_code": STRING,
+            "unit_name": STRING,
+            "adults": nullable("integer"),
+            "residents_reached": INTEGER,
+            "milestones": {
+                "type": "object",
+                "description": "Per milestone key: how many residents reached it, and their share of the adults.",
+                "additionalProperties": obj({"count": INTEGER, "share": nullable("number")}),
+            },
+            "basic_digital_skills": obj({"self_study": INTEGER, "with_help": INTEGER, "share": nullable("number")}),
+        }
+    ),
+    "WalkList": obj(
+        {
+            "campaign": obj(
+                {
+                    "id": INTEGER,
+                    "name": STRING,
+                    "milestone": STRING,
+                    "milestone_name": STRING,
+                    "unit": STRING,
+                    "villages": array(STRING),
+                    "starts_on": DATE,
+                    "ends_on": DATE,
+                }
+            ),
+            "entries": array(
+                obj(
+                    {
+                        "id": INTEGER,
+                        "household_id": INTEGER,
+                        "household_code": STRING,
+                        "address": STRING,
+                        "village": STRING,
+                        "village_name": STRING,
+                        "member_id": INTEGER,
+                        "position": INTEGER,
+                        "status": {"type": "string", "enum": list(WALK_STATUSES)},
+                        "note": nullable("string"),
+                        "residents": array(obj({"id": INTEGER, "name": STRING, "birth_year": nullable("integer")})),
+                    }
+                )
+            ),
+        }
+    ),
+    "ReportUnit": obj(
+        {
+            "code": STRING,
+            "name": STRING,
+            "kind": {"type": "string", "enum": list(KIND_LEVELS)},
+            "population": nullable("integer"),
+        }
+    ),
+    "CompletionReport": obj(
+        {
+            "unit": ref("ReportUnit"),
+            "rows": array(ref("CompletionRow")),
+            "totals": {**ref("CompletionRow"), "description": "From the unit's own figures."},
+            "note": STRING,
+        }
+    ),
+    "CompletionRow": obj(
+        {
+            "unit_code": STRING,
+            "unit_name": STRING,
+            "population": nullable("integer"),
+            "enrolled": INTEGER,
+            "completed": INTEGER,
+            "completion_rate": nullable("number", description="completed / population, 0 to 1."),
+        },
+        required=(),
+    ),
+    "VisitsReport": obj(
+        {
+            "unit": ref("ReportUnit"),
+            "rows": array(ref("VisitsRow")),
+            "totals": {**ref("VisitsRow"), "description": "From the unit's own figures."},
+            "note": STRING,
+        }
+    ),
+    "VisitsRow": obj(
+        {
+            "unit_code": STRING,
+            "unit_name": STRING,
+            "requests": INTEGER,
+            "visits_done": INTEGER,
+            "median_wait_hours": nullable("number"),
+            "resolved_share": nullable("number", description="0 to 1."),
+            "average_rating": nullable("number", description="1 to 5."),
+        },
+        required=(),
+    ),
+}
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+def query(name: str, schema: dict, description: str, *, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def path(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+def unit_query(description: str = "A unit's code; the caller's whole area when left out.", **options) -> dict:
+    return query("unit", {"type": "string", "maxLength": 32}, description, **options)
+
+
+FROM_TO = [
+    query("from", MOMENT, "ISO 8601 date and time with offset, e.g. 2030-01-07T00:00:00+07:00 (years 2000–2100)."),
+    query("to", MOMENT, "As `from`, after it."),
+]
+REPORT_PERIOD = [
+    query("from", DATE, "First day (YYYY-MM-DD); counted by whole weeks."),
+    query("to", DATE, "Last day, not before `from`."),
+]
+REPORT_FORMAT = query("format", {"type": "string", "enum": ["json", "csv"], "default": "json"}, "json or csv.")
+
+# --- operations ----------------------------------------------------------------------------
+
+
+def json_answer(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def report_answer(description: str, schema: dict) -> dict:
+    answer = json_answer(description, schema)
+    answer["content"]["text/csv"] = {"schema": {"type": "string"}}
+    return answer
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    *,
+    tag: str,
+    answers: dict[int, dict],
+    description: str = "",
+    parameters: tuple[dict, ...] | list[dict] = (),
+    body: dict | None = None,
+    body_required: bool = True,
+    errors: tuple[int, ...] = (),
+    public: bool = False,
+) -> dict:
+    """One operation: `answers` maps success statuses to their answer; `errors` lists the error
+    statuses beyond those any request (400), a token (401) or a JSON body (413, 415) can give."""
+    entry = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+    if description:
+        entry["description"] = description
+    if parameters:
+        entry["parameters"] = list(parameters)
+    statuses = set(errors) | set(ALWAYS_ERRORS)
+    if body is not None:
+        entry["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
+        statuses.update(BODY_ERRORS)
+    if public:
+        entry["security"] = []
+    else:
+        statuses.add(401)
+    responses = {str(status): answer for status, answer in answers.items()}
+    responses.update({str(status): {"$ref": f"#/components/responses/{status}"} for status in sorted(statuses)})
+    entry["responses"] = dict(sorted(responses.items()))
+    return entry
+
+
+#: {path: {method: operation}}; paths as Flask's rules without the prefix, `<int:x>` as `{x}`.
+OPERATIONS: dict[str, dict[str, dict]] = {
+    "/auth/token": {
+        "post": operation(
+            "issue_token",
+            "Get a bearer token",
+            tag="auth",
+            description="A token for a username and password. Failed attempts are limited per account "
+            "and per address. An account with a one-time password must sign in on the website first.",
+            body=ref("TokenRequest"),
+            answers={200: json_answer("The token and when it expires.", ref("Token"))},
+            errors=(401, 403, 422, 429),
+            public=True,
+        )
+    },
+    "/me": {
+        "get": operation("me", "Who the caller is", tag="auth", answers={200: json_answer("The caller.", ref("Me"))})
+    },
+    "/units": {
+        "get": operation(
+            "list_units",
+            "Units, one level at a time",
+            tag="units",
+            description="The children of `parent`; without it, the top of the caller's area.",
+            parameters=[query("parent", {"type": "string", "maxLength": 32}, "A unit's code.")],
+            answers={200: json_answer("Units.", array(ref("Unit")))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/courses": {
+        "get": operation(
+            "list_courses",
+            "Active courses",
+            tag="learning",
+            parameters=[query("audience", {"type": "string", "enum": list(AUDIENCES)}, "Only this audience's.")],
+            answers={200: json_answer("Courses.", array(ref("CourseSummary")))},
+            errors=(422,),
+        )
+    },
+    "/courses/{slug}": {
+        "get": operation(
+            "course_detail",
+            "A course with its modules and lessons",
+            tag="learning",
+            parameters=[path("slug", STRING, "The course's slug.")],
+            answers={200: json_answer("The course.", ref("Course"))},
+            errors=(404,),
+        )
+    },
+    "/courses/{slug}/enrollments": {
+        "post": operation(
+            "enroll",
+            "Enrol the caller",
+            tag="learning",
+            parameters=[path("slug", STRING, "The course's slug.")],
+            answers={
+                200: json_answer("Already enrolled.", ref("Enrollment")),
+                201: json_answer("Enrolled now.", ref("Enrollment")),
+            },
+            errors=(404,),
+        )
+    },
+    "/lessons/{lesson_id}/read": {
+        "post": operation(
+            "mark_lesson_read",
+            "Mark a lesson read",
+            tag="learning",
+            parameters=[path("lesson_id", INTEGER, "The lesson's id.")],
+            answers={200: json_answer("Read, with the course's progress.", ref("LessonRead"))},
+            errors=(404, 422),
+        )
+    },
+    "/quizzes/{quiz_id}": {
+        "get": operation(
+            "quiz",
+            "A quiz's questions",
+            tag="learning",
+            description="The questions of the caller's open attempt, opened now if needed. Never the answers.",
+            parameters=[path("quiz_id", INTEGER, "The quiz's id.")],
+            answers={200: json_answer("The open attempt's questions.", ref("Quiz"))},
+            errors=(404, 409, 422),
+        )
+    },
+    "/quizzes/{quiz_id}/attempts": {
+        "post": operation(
+            "submit_attempt",
+            "Submit answers",
+            tag="learning",
+            description="Grades the caller's open attempt (opening one if there is none) and returns the "
+            "score with each question's correct options and explanation.",
+            parameters=[path("quiz_id", INTEGER, "The quiz's id.")],
+            body=ref("Answers"),
+            answers={
+                200: json_answer("The open attempt, graded.", ref("AttemptResult")),
+                201: json_answer("A new attempt, graded.", ref("AttemptResult")),
+            },
+            errors=(404, 409, 422),
+        )
+    },
+    "/me/progress": {
+        "get": operation(
+            "my_progress",
+            "The caller's progress in every course",
+            tag="learning",
+            answers={200: json_answer("One row per course.", array(ref("CourseProgress")))},
+        )
+    },
+    "/certificates/{code}": {
+        "get": operation(
+            "verify_certificate",
+            "Check a certificate",
+            tag="learning",
+            description="Public: anyone holding a certificate's code may check it.",
+            parameters=[path("code", STRING, "As printed; spaces, dashes and letter case do not matter.")],
+            answers={200: json_answer("The certificate is valid.", ref("Certificate"))},
+            errors=(404,),
+            public=True,
+        )
+    },
+    "/skills": {
+        "get": operation(
+            "list_skills",
+            "Kinds of help",
+            tag="visits",
+            answers={200: json_answer("Every kind of help.", array(ref("Skill")))},
+        )
+    },
+    "/teams": {
+        "get": operation(
+            "list_teams",
+            "Teams in a unit",
+            tag="visits",
+            parameters=[unit_query("A unit's code: its teams and those below it.", required=True)],
+            answers={200: json_answer("Teams with their members.", array(ref("Team")))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/slots": {
+        "get": operation(
+            "list_slots",
+            "Free slots",
+            tag="visits",
+            description="Times when a member who offers `skill` is free for `duration` minutes, "
+            "searching at most 31 days.",
+            parameters=[
+                unit_query("The village or commune.", required=True),
+                query("skill", SKILL, "The kind of help.", required=True),
+                {**FROM_TO[0], "required": True},
+                {**FROM_TO[1], "required": True},
+                query("duration", INTEGER, "Minutes.", required=True),
+            ],
+            answers={200: json_answer("Free slots.", array(ref("Slot")))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/help-requests": {
+        "post": operation(
+            "create_help_request",
+            "Ask for help",
+            tag="visits",
+            description="Residents ask for themselves; team members and managers file for someone in their area.",
+            body=ref("NewHelpRequest"),
+            answers={201: json_answer("The new request.", ref("HelpRequest"))},
+            errors=(403, 422),
+        )
+    },
+    "/visits": {
+        "get": operation(
+            "list_visits",
+            "Visits",
+            tag="visits",
+            description="Visits in the caller's area, optionally in `unit`, overlapping `from`–`to`.",
+            parameters=[unit_query(), *FROM_TO],
+            answers={200: json_answer("Visits.", array(ref("Visit")))},
+            errors=(403, 404, 422),
+        ),
+        "post": operation(
+            "book_visit",
+            "Book a visit",
+            tag="visits",
+            description="Books a member for a help request or a resident. A time the member cannot take "
+            f"answers 409 naming the rule ({_VISIT_TIME_RULES}); a commune manager may set those aside "
+            "with `override` and an `override_reason`.",
+            body=ref("NewVisit"),
+            answers={201: json_answer("The visit.", ref("Visit"))},
+            errors=(403, 409, 422),
+        ),
+    },
+    "/visits/{visit_id}": {
+        "patch": operation(
+            "change_visit",
+            "Move, cancel or close a visit",
+            tag="visits",
+            description="`action` is reschedule (with `start`, and `override` as for booking), cancel "
+            "(with `reason`), no_show, or complete (with what was done, `milestones` reached and a "
+            "`follow_up_reason`/`follow_up_due` when more help is needed).",
+            parameters=[path("visit_id", INTEGER, "The visit's id.")],
+            body=ref("VisitChange"),
+            answers={200: json_answer("The visit as it is now.", ref("Visit"))},
+            errors=(403, 404, 409, 422),
+        )
+    },
+    "/sessions": {
+        "get": operation(
+            "list_sessions",
+            "Upcoming group sessions",
+            tag="visits",
+            description="Sessions in the next year in the caller's area (or in `unit`), with places left.",
+            parameters=[unit_query()],
+            answers={200: json_answer("Sessions.", array(ref("GroupSession")))},
+            errors=(403, 404),
+        )
+    },
+    "/sessions/{session_id}/signups": {
+        "post": operation(
+            "sign_up_for_session",
+            "Sign up for a session",
+            tag="visits",
+            description="Signs the caller up (no body), or a resident given by `user_id`.",
+            parameters=[path("session_id", INTEGER, "The session's id.")],
+            body=ref("NewSignup"),
+            body_required=False,
+            answers={201: json_answer("Signed up.", ref("Signup"))},
+            errors=(403, 404, 409, 422),
+        )
+    },
+    "/milestones": {
+        "get": operation(
+            "list_milestones",
+            "Milestones",
+            tag="outcomes",
+            answers={200: json_answer("Milestones in use.", array(ref("Milestone")))},
+        )
+    },
+    "/residents": {
+        "get": operation(
+            "list_residents",
+            "Residents",
+            tag="outcomes",
+            description="Residents in the caller's area, optionally under `unit`, with or without `milestone`.",
+            parameters=[
+                unit_query(),
+                query("milestone", STRING, "A milestone's key."),
+                query(
+                    "reached",
+                    {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
+                    "With `milestone`: those who reached it (true) or not (false).",
+                ),
+                query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number."),
+                query("per_page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size."),
+            ],
+            answers={200: json_answer("One page of residents.", ref("ResidentPage"))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/residents/{resident_id}/milestones": {
+        "post": operation(
+            "record_resident_milestone",
+            "Record a milestone",
+            tag="outcomes",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            body=ref("NewMilestone"),
+            answers={
+                200: json_answer("Reached before; the evidence is kept.", ref("MilestoneRecorded")),
+                201: json_answer("Newly reached.", ref("MilestoneRecorded")),
+            },
+            errors=(403, 404, 422),
+        )
+    },
+    "/indicators": {
+        "get": operation(
+            "unit_indicators",
+            "Indicators per child unit",
+            tag="outcomes",
+            description="Per child unit of `unit`: adults, residents reached, the share with each milestone "
+            "and with basic digital skills (self-study and help counted apart).",
+            parameters=[unit_query("A unit's code.", required=True)],
+            answers={200: json_answer("One row per child unit.", array(ref("IndicatorRow")))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/campaigns/{campaign_id}/walk-list": {
+        "get": operation(
+            "campaign_walk_list",
+            "A campaign's walk list",
+            tag="outcomes",
+            description="A member gets their own list; the commune's managers any member's (`member_id`), "
+            "or every member's when they give none.",
+            parameters=[
+                path("campaign_id", INTEGER, "The campaign's id."),
+                query("member_id", ID, "One member's list."),
+            ],
+            answers={200: json_answer("The campaign and its households.", ref("WalkList"))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/reports/completion": {
+        "get": operation(
+            "report_completion",
+            "Course completion per child unit",
+            tag="reports",
+            parameters=[
+                unit_query("A unit's code; the caller's commune or the province by default."),
+                query("course", STRING, "Only this course (its slug)."),
+                query("role", {"type": "string", "enum": ["cadre", "resident"]}, "Only these learners."),
+                *REPORT_PERIOD,
+                REPORT_FORMAT,
+            ],
+            answers={200: report_answer("Enrolments and completions.", ref("CompletionReport"))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/reports/visits": {
+        "get": operation(
+            "report_visits",
+            "Help requests and visits per child unit",
+            tag="reports",
+            parameters=[
+                unit_query("A unit's code; the caller's commune or the province by default."),
+                *REPORT_PERIOD,
+                REPORT_FORMAT,
+            ],
+            answers={200: report_answer("Requests, visits, waits and ratings.", ref("VisitsReport"))},
+            errors=(403, 404, 422),
+        )
+    },
+    "/openapi.json": {
+        "get": operation(
+            "openapi",
+            "This document",
+            tag="about",
+            answers={200: json_answer("The OpenAPI 3.1 document.", {"type": "object"})},
+            public=True,
+        )
+    },
+    "/docs": {
+        "get": operation(
+            "docs",
+            "This document as a page",
+            tag="about",
+            answers={200: {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}},
+            public=True,
+        )
+    },
+}
+
+TAGS = [
+    {"name": "auth", "description": "Tokens and the caller."},
+    {"name": "units", "description": "The province's units."},
+    {"name": "learning", "description": "Courses, lessons, quizzes, progress and certificates."},
+    {"name": "visits", "description": "Teams, free slots, help requests, visits and group sessions."},
+    {"name": "outcomes", "description": "Residents, milestones, indicators and campaigns."},
+    {"name": "reports", "description": "Figures per unit, as JSON or CSV."},
+    {"name": "about", "description": "This contract."},
+]
+
+DESCRIPTION = """\
+The province's other systems read and write through this API with a bearer token from
+`POST /auth/token`. Every rule is the website's: the API refuses exactly what the pages refuse,
+with the same message, in the caller's saved language (else `Accept-Language`).
+
+Times are ISO 8601 with an offset; answers give them in Asia/Ho_Chi_Minh (+07:00). A time
+without an offset is refused (422) rather than guessed. Errors are always
+`{"error": {"code", "message", "field"?}}` with a 4xx status.
+"""
+
+
+def build_document() -> dict:
+    """The whole OpenAPI 3.1 document (a fresh copy: callers may change it)."""
+    return deepcopy(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Kỹ năng số API", "version": "1", "description": DESCRIPTION},
+            "servers": [{"url": PREFIX}],
+            "tags": TAGS,
+            "security": [{"bearer": []}],
+            "paths": OPERATIONS,
+            "components": {
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "A token from POST /auth/token; it ends when it expires, when the "
+                        "person signs out everywhere or changes their password, or when the account is "
+                        "deactivated.",
+                    }
+                },
+                "schemas": SCHEMAS,
+                "responses": {
+                    str(status): json_answer(description, ref("Error")) for status, description in ERRORS.items()
+                },
+            },
+        }
+    )
