@@ -385,3 +385,12 @@ def test_parallel_writers_on_sqlite_wait_for_the_lock_instead_of_failing(empty_d
         db.session.remove()
         db.engine.dispose()
     create_engine(empty_database_url).dispose()
+
+
+@pytest.mark.parametrize("query", ["code=C2", "_scheme=ftp", "_external=1", "_anchor=x", "_method=POST"])
+def test_query_arguments_named_like_address_parts_keep_the_page_working(client, login_as, admin, query):
+    # The language links of every page rebuild its address from the path and the query.
+    login_as(admin)
+    response = client.get(f"/units/C1?{query}")
+    assert response.status_code == 200
+    assert "/units/C1?lang=vi" in response.get_data(as_text=True)
