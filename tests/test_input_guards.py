@@ -394,3 +394,26 @@ def test_query_arguments_named_like_address_parts_keep_the_page_working(client, 
     response = client.get(f"/units/C1?{query}")
     assert response.status_code == 200
     assert "/units/C1?lang=vi" in response.get_data(as_text=True)
+
+
+def test_odd_numbers_in_uploaded_lists_are_reported_with_their_line(client, login_as, admin, manager, units):
+    # "²" is a digit to str.isdigit() but not to int(); 30 digits do not fit the column.
+    login_as(admin)
+    for population in ("²", "1" * 30):
+        response = client.post(
+            "/units/import",
+            data={
+                "file": (
+                    io.BytesIO(f"code,name,kind,parent_code,population\nX1,Thôn,village,C1,{population}\n".encode()),
+                    "u.csv",
+                )
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 400
+        assert "line 2" in response.get_data(as_text=True)
+    client.post("/logout")
+    login_as(manager)
+    response = upload(client, household_csv([["C1A", "H1", "Xóm 1", "R1", "Bà Một", "19²0", ""]]), "list.csv")
+    assert response.status_code == 400
+    assert "line 2" in response.get_data(as_text=True)

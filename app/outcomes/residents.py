@@ -224,7 +224,8 @@ def import_households(actor: User, commune: Unit, filename: str, content: bytes)
             line_problems.append(_("village %(code)s is not in this commune", code=v["village_code"]))
         birth_year = None
         if v.get("birth_year"):
-            if not v["birth_year"].isdigit() or not 1900 <= int(v["birth_year"]) <= this_year:
+            year = v["birth_year"]  # ASCII digits only: "²" is a digit to str.isdigit(), not to int()
+            if not (year.isascii() and year.isdigit() and len(year) == 4) or not 1900 <= int(year) <= this_year:
                 line_problems.append(_("birth year %(value)r is not a year", value=v["birth_year"]))
             else:
                 birth_year = int(v["birth_year"])
