@@ -26,6 +26,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from app import input_guard
+
+    # First: its check runs before every other request hook, its id converter serves every route.
+    input_guard.register(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -5,6 +5,7 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +51,11 @@ class UTCDateTime(TypeDecorator):
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+#: Dates and times outside these years are refused wherever a person or a client gives one: no one
+#: means them, and date arithmetic near year 1 or 9999 overflows.
+YEARS = (2000, 2100)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -81,6 +87,13 @@ def configure_sqlite(engine) -> None:
     The sqlite3 driver opens transactions lazily and never for SAVEPOINT; letting SQLAlchemy emit
     BEGIN itself gives correct transactions and savepoints. Foreign keys are off in SQLite unless
     asked for; WAL lets readers work while one writer writes.
+
+    A request that may write (POST, PUT, PATCH, DELETE) starts its transaction with BEGIN
+    IMMEDIATE, taking the write lock at once and waiting for it (busy_timeout). A plain BEGIN
+    reads first and asks for the lock at its first write; when another writer committed in
+    between, SQLite answers "database is locked" at once, without waiting, since the reader's
+    snapshot is stale: twelve parallel failed sign-ins (each reads the account, then writes an
+    audit entry) gave eleven server errors.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -97,7 +110,11 @@ def configure_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
+
+
+def _request_may_write() -> bool:
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 # --- ending read-only transactions ---------------------------------------------------------------
@@ -134,6 +151,10 @@ def commit_if_read_only(session, error: BaseException | None) -> None:
         logging.getLogger(__name__).warning("ending a read-only transaction failed", exc_info=True)
         session.rollback()
 
+
+#: Characters no text column takes: control characters other than tab, line feed and carriage
+#: return (PostgreSQL refuses NUL in text) and lone surrogates (not encodable as UTF-8).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 #: Ids are 32-bit integers in the database; a larger number cannot name anything (and PostgreSQL
 #: would refuse to compare it), so it is "not found" or "not valid" before any query.

@@ -35,10 +35,17 @@ def format_number(value, pattern: str | None = None) -> str:
 
 def url_with_lang(lang: str) -> str:
     """The current page's address with ?lang= set, keeping the other query arguments."""
-    args = request.args.to_dict(flat=False)
+    view_args = request.view_args or {}
+    # A query argument named like a path argument, or like url_for's own (_external, _scheme…),
+    # would be taken for it: those are left out.
+    args = {
+        name: values
+        for name, values in request.args.to_dict(flat=False).items()
+        if name not in view_args and not name.startswith("_")
+    }
     args["lang"] = [lang]
     if request.endpoint and request.url_rule and request.method == "GET":
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return url_for(request.endpoint, **view_args, **args)
     return url_for("main.home", lang=lang)
 
 

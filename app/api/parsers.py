@@ -13,13 +13,11 @@ from datetime import date, datetime, timedelta
 from flask import request
 from flask_babel import gettext as _
 
-from app.db import MAX_ID
+from app.db import MAX_ID, YEARS
 from app.exceptions import Invalid, NotFound
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
 
-#: Times outside these years are refused (they cannot be meant, and would overflow arithmetic).
-YEARS = (2000, 2100)
 _DIGITS = re.compile(r"-?[0-9]{1,10}")
 #: "+07:00" in a query string arrives as " 07:00" when the client did not encode the "+".
 _UNENCODED_PLUS = re.compile(r"^(.*[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?) ([0-9]{2}(?::?[0-9]{2})?)$")

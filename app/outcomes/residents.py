@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -13,7 +16,7 @@ from sqlalchemy.orm import contains_eager
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
-from app.db import utcnow
+from app.db import CONTROL_CHARACTERS, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import Household, Resident
@@ -62,7 +65,10 @@ class _Row:
 
 
 def read_rows(filename: str, content: bytes) -> list[_Row]:
-    """Rows of a CSV (UTF-8) or XLSX file, with their line numbers, keys lower-cased."""
+    """Rows of a CSV (UTF-8) or XLSX file, with their line numbers, keys lower-cased.
+
+    Reading stops as soon as the list has more than MAX_ROWS rows (ResidentImportError), so a
+    huge file is refused without being read to its end."""
     if filename.lower().endswith(".xlsx"):
         return _read_xlsx(content)
     if not filename.lower().endswith(".csv"):
@@ -72,24 +78,94 @@ def read_rows(filename: str, content: bytes) -> list[_Row]:
     except UnicodeDecodeError:
         raise ResidentImportError([RowProblem(0, _("the file is not UTF-8 text; save it as CSV UTF-8"))]) from None
     reader = csv.DictReader(io.StringIO(text))
-    return [
-        _Row(reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k})
-        for row in reader
-    ]
+    rows = []
+    try:
+        for row in reader:
+            rows.append(
+                _Row(reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k})
+            )
+            if len(rows) > MAX_ROWS:
+                raise ResidentImportError([_too_many_rows()])
+    except csv.Error:  # a cell beyond csv.field_size_limit(), or broken quoting
+        raise ResidentImportError([RowProblem(reader.reader.line_num, _unreadable_row())]) from None
+    return rows
+
+
+def _too_many_rows() -> RowProblem:
+    return RowProblem(0, _("the list has more than %(n)d rows", n=MAX_ROWS))
+
+
+def _unreadable_row() -> str:
+    return _(
+        "this row cannot be read: a cell is longer than %(n)d characters, or a quote is not closed",
+        n=csv.field_size_limit(),
+    )
+
+
+#: Columns read from each row of a workbook: a list has a few; a sheet can have 16,384.
+XLSX_MAX_COLUMNS = 50
+
+
+#: A workbook's parts, unpacked, may hold this much: a list of MAX_ROWS rows is a few MB.
+XLSX_MAX_UNPACKED = 100 * 1024 * 1024
+#: A row's tag in a sheet's XML, with or without a namespace prefix.
+_XLSX_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 
 
 def _read_xlsx(content: bytes) -> list[_Row]:
+    """The first sheet's rows, read one at a time (openpyxl's read-only mode), up to the cap."""
     from openpyxl import load_workbook
 
+    _check_workbook_parts(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors for a broken file
         raise ResidentImportError([RowProblem(0, _("the file is not a readable .xlsx workbook"))]) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+    try:
+        return _xlsx_rows(workbook.worksheets[0])
+    finally:
+        workbook.close()
+
+
+def _check_workbook_parts(content: bytes) -> None:
+    """Refuse a workbook whose parts hold more rows than a list may have, or unpack to more than
+    XLSX_MAX_UNPACKED, after reading only as far as needed.
+
+    openpyxl reads every sheet to its end when it opens a workbook whose sheets do not state
+    their size, before a single row can be counted: 400,000 rows zipped into 90 KB took half a
+    minute. Counting row tags in the unpacked bytes takes a fraction of a second."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        unpacked = rows = 0
+        for info in archive.infolist():
+            with archive.open(info) as part:
+                while chunk := part.read(1024 * 1024):
+                    unpacked += len(chunk)
+                    rows += len(_XLSX_ROW_TAG.findall(chunk))
+                    if rows > 2 * MAX_ROWS + 1:
+                        raise ResidentImportError([_too_many_rows()])
+                    if unpacked > XLSX_MAX_UNPACKED:
+                        raise ResidentImportError(
+                            [
+                                RowProblem(
+                                    0,
+                                    _("the workbook is larger than %(n)d MB once unpacked", n=XLSX_MAX_UNPACKED >> 20),
+                                )
+                            ]
+                        )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, zlib.error):
+        raise ResidentImportError([RowProblem(0, _("the file is not a readable .xlsx workbook"))]) from None
+
+
+def _xlsx_rows(sheet) -> list[_Row]:
+    rows = sheet.iter_rows(values_only=True, max_col=XLSX_MAX_COLUMNS)
     header = [str(cell or "").strip().lower() for cell in next(rows, [])]
     result = []
     for number, cells in enumerate(rows, start=2):
+        # Empty rows count too (up to twice the cap), or a sheet of a million empty rows would be
+        # read to its end.
+        if number > 2 * MAX_ROWS + 1:
+            raise ResidentImportError([_too_many_rows()])
         values = {}
         for name, cell in zip(header, cells, strict=False):
             if not name:
@@ -99,7 +175,8 @@ def _read_xlsx(content: bytes) -> list[_Row]:
             values[name] = "" if cell is None else str(cell).strip()
         if any(values.values()):
             result.append(_Row(number, values))
-    workbook.close()
+            if len(result) > MAX_ROWS:
+                raise ResidentImportError([_too_many_rows()])
     return result
 
 
@@ -115,8 +192,6 @@ def import_households(actor: User, commune: Unit, filename: str, content: bytes)
     problems: list[RowProblem] = []
     if not rows:
         raise ResidentImportError([RowProblem(0, _("the list has no rows"))])
-    if len(rows) > MAX_ROWS:
-        raise ResidentImportError([RowProblem(0, _("the list has more than %(n)d rows", n=MAX_ROWS))])
     missing = [name for name in REQUIRED if name not in rows[0].values]
     if missing:
         raise ResidentImportError([RowProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))])
@@ -140,12 +215,17 @@ def import_households(actor: User, commune: Unit, filename: str, content: bytes)
         for name in REQUIRED:
             if not v.get(name):
                 line_problems.append(_("%(column)s is empty", column=name))
+        for name in COLUMNS:
+            if CONTROL_CHARACTERS.search(v.get(name, "")):
+                line_problems.append(_("%(column)s contains a control character", column=name))
+                v[name] = CONTROL_CHARACTERS.sub("", v[name])  # the row's other messages quote it
         village = villages.get(v.get("village_code", ""))
         if v.get("village_code") and village is None:
             line_problems.append(_("village %(code)s is not in this commune", code=v["village_code"]))
         birth_year = None
         if v.get("birth_year"):
-            if not v["birth_year"].isdigit() or not 1900 <= int(v["birth_year"]) <= this_year:
+            year = v["birth_year"]  # ASCII digits only: "²" is a digit to str.isdigit(), not to int()
+            if not (year.isascii() and year.isdigit() and len(year) == 4) or not 1900 <= int(year) <= this_year:
                 line_problems.append(_("birth year %(value)r is not a year", value=v["birth_year"]))
             else:
                 birth_year = int(v["birth_year"])

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
-from app.db import local_today
+from app.db import YEARS, local_today
 from app.exceptions import Invalid
 from app.extensions import db
 from app.learning.models import Assignment, Course
@@ -79,13 +79,19 @@ def _parse_date(value: str, field: str) -> date:
     try:
         if len(value) > 10:
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         if field == "from":
             message = _("Give the start of the period as a date, e.g. 2025-03-10.")
         else:
             message = _("Give the end of the period as a date, e.g. 2025-03-31.")
         raise Invalid(message, field=field) from None
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        # No figure is that old or that far ahead, and week arithmetic near year 1 or 9999
+        # overflows.
+        message = _("The period must lie between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1])
+        raise Invalid(message, field=field)
+    return day
 
 
 def parse_filters(args, *, errors: dict[str, str] | None = None) -> Filters:

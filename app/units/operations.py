@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app import authz
+from app.db import CONTROL_CHARACTERS
 from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.reports import recount, summaries
@@ -113,62 +114,89 @@ def units_under(root: Unit, *, kinds: tuple[str, ...] | None = None) -> list[Uni
 def _parse_rows(text: str) -> tuple[list[dict], list[ImportProblem]]:
     problems: list[ImportProblem] = []
     reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        return [], [ImportProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))]
-    rows = []
-    for record in reader:
-        line = reader.line_num
-        record = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k}
-        row = {"line": line}
-        code = record.get("code", "")
-        if not code:
-            problems.append(ImportProblem(line, _("the code is empty")))
-            continue
-        if len(code) > 32:
-            problems.append(ImportProblem(line, _("the code %(code)s is longer than 32 characters", code=code)))
-            continue
-        if not CODE_PATTERN.fullmatch(code):
-            problems.append(
-                ImportProblem(line, _("the code %(code)s may only hold the letters A–Z, digits, - and _", code=code))
+    rows: list[dict] = []
+    try:
+        header = [name.strip() for name in (reader.fieldnames or [])]
+        missing = [name for name in REQUIRED_COLUMNS if name not in header]
+        if missing:
+            return [], [ImportProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))]
+        for record in reader:
+            row = _parse_row(reader.line_num, record, problems)
+            if row is not None:
+                rows.append(row)
+    except csv.Error:  # a cell beyond csv.field_size_limit(), or broken quoting: reading stops here
+        # (DictReader.line_num is the last row read well; its reader's is the row that failed.)
+        message = _(
+            "this row cannot be read: a cell is longer than %(n)d characters, or a quote is not closed",
+            n=csv.field_size_limit(),
+        )
+        problems.append(ImportProblem(reader.reader.line_num, message))
+    return rows, problems
+
+
+#: The longest text each column of a unit file may hold (the columns of the units table).
+_COLUMN_LENGTHS = {"name": 200, "name_en": 200, "name_bn": 200}
+
+
+def _parse_row(line: int, record: dict, problems: list[ImportProblem]) -> dict | None:
+    """One row of a unit file as the unit's fields, its problems added to `problems`; None for a
+    row that cannot name a unit."""
+    record = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k}
+    for column, value in record.items():
+        if CONTROL_CHARACTERS.search(value):
+            problems.append(ImportProblem(line, _("%(column)s contains a control character", column=column)))
+            return None
+    for column, limit in _COLUMN_LENGTHS.items():
+        if len(record.get(column, "")) > limit:
+            problems.append(ImportProblem(line, _("%(column)s is too long", column=column)))
+    row = {"line": line}
+    code = record.get("code", "")
+    if not code:
+        problems.append(ImportProblem(line, _("the code is empty")))
+        return None
+    if len(code) > 32:
+        problems.append(ImportProblem(line, _("the code %(code)s is longer than 32 characters", code=code[:40])))
+        return None
+    if not CODE_PATTERN.fullmatch(code):
+        problems.append(
+            ImportProblem(line, _("the code %(code)s may only hold the letters A–Z, digits, - and _", code=code))
+        )
+        return None
+    row["code"] = code
+    row["name"] = record.get("name", "")
+    if not row["name"]:
+        problems.append(ImportProblem(line, _("the name of %(code)s is empty", code=code)))
+    kind = KIND_ALIASES.get(record.get("kind", "").lower())
+    if kind is None:
+        problems.append(
+            ImportProblem(
+                line,
+                _(
+                    "unknown kind %(kind)r; use one of: %(kinds)s",
+                    kind=record.get("kind", "")[:40],
+                    kinds=", ".join(KIND_LEVELS),
+                ),
             )
-            continue
-        row["code"] = code
-        row["name"] = record.get("name", "")
-        if not row["name"]:
-            problems.append(ImportProblem(line, _("the name of %(code)s is empty", code=code)))
-        kind = KIND_ALIASES.get(record.get("kind", "").lower())
-        if kind is None:
+        )
+    row["kind"] = kind
+    row["parent_code"] = record.get("parent_code") or None
+    population = record.get("population", "")
+    row["population"] = None
+    if population:
+        cleaned = population.replace(".", "").replace(",", "").replace(" ", "")
+        # ASCII digits only ("²" is a digit to str.isdigit), and no more than the column holds.
+        if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 9:
             problems.append(
                 ImportProblem(
                     line,
-                    _(
-                        "unknown kind %(kind)r; use one of: %(kinds)s",
-                        kind=record.get("kind", ""),
-                        kinds=", ".join(KIND_LEVELS),
-                    ),
+                    _("the population %(value)r is not a whole number", value=population[:40]),
                 )
             )
-        row["kind"] = kind
-        row["parent_code"] = record.get("parent_code") or None
-        population = record.get("population", "")
-        row["population"] = None
-        if population:
-            cleaned = population.replace(".", "").replace(",", "").replace(" ", "")
-            if not cleaned.isdigit():
-                problems.append(
-                    ImportProblem(
-                        line,
-                        _("the population %(value)r is not a whole number", value=population),
-                    )
-                )
-            else:
-                row["population"] = int(cleaned)
-        row["name_en"] = record.get("name_en") or None
-        row["name_bn"] = record.get("name_bn") or None
-        rows.append(row)
-    return rows, problems
+        else:
+            row["population"] = int(cleaned)
+    row["name_en"] = record.get("name_en") or None
+    row["name_bn"] = record.get("name_bn") or None
+    return row
 
 
 def import_units(text: str, *, is_demo: bool = False) -> ImportResult:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import authz
 from app.auth.forms import EmptyForm
-from app.db import LOCAL_TZ, local_today
+from app.db import LOCAL_TZ, YEARS, local_today
 from app.extensions import db, limiter
 from app.links import public_host, public_url
 from app.units.models import Unit
@@ -33,6 +33,8 @@ def _week_from_args() -> date:
         day = date.fromisoformat(value) if value else local_today()
     except ValueError:
         abort(400, description=_("Give the week as a date, for example 2025-03-10."))
+    if not YEARS[0] <= day.year <= YEARS[1]:  # the page links the weeks around it: no overflow near year 1
+        abort(400, description=_("Give a week between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1]))
     return day - timedelta(days=day.weekday())
 
 

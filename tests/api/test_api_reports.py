@@ -165,5 +165,5 @@ def test_unknown_units_bad_filters_and_missing_tokens(client, api_token, world):
     assert_error(client.get("/api/v1/reports/completion?unit=P&format=pdf", headers=headers), 422, "format")
     assert_error(client.get("/api/v1/reports/visits?unit=P&from=yesterday", headers=headers), 422, "from")
     assert_error(client.get("/api/v1/reports/visits?unit=P&from=2025-03-10&to=2025-03-01", headers=headers), 422, "to")
-    assert_error(client.get("/api/v1/reports/visits?unit=%00", headers=headers), 404)
+    assert_error(client.get("/api/v1/reports/visits?unit=%00", headers=headers), 422, "unit")
     assert_error(client.get("/api/v1/reports/completion?unit=P"), 401)

@@ -206,7 +206,7 @@ def test_teams_need_a_known_unit_and_the_right_role(client, world):
     headers = world.token(world.cm1)
     assert_error(client.get("/api/v1/teams", headers=headers), 422, "unit")
     assert_error(client.get("/api/v1/teams?unit=NOPE", headers=headers), 404)
-    assert_error(client.get("/api/v1/teams?unit=C1%00", headers=headers), 404)
+    assert_error(client.get("/api/v1/teams?unit=C1%00", headers=headers), 422, "unit")
     assert_error(client.get("/api/v1/teams?unit=C1", headers=world.token(world.r1)), 403)
     assert_error(client.get("/api/v1/teams?unit=C1", headers=world.token(world.cadre1)), 403)
 
