@@ -22,8 +22,7 @@ from app.visits.models import REQUEST_STATUSES, SKILLS, VISIT_STATUSES
 PREFIX = "/api/v1"
 #: Error statuses and what each means, for the document's shared answers.
 ERRORS = {
-    400: "The request cannot be read: the body is not a JSON object (`bad_json`), or a value holds "
-    "a NUL or another control character.",
+    400: "The request cannot be read: the body is not a JSON object or nests too deep (`bad_json`).",
     401: "No valid token (`unauthorized`), or for a token request a wrong username or password "
     "(`invalid_credentials`). Carries `WWW-Authenticate: Bearer`.",
     403: "The caller may not do this, or the record is outside their area (`forbidden`).",
@@ -32,11 +31,13 @@ ERRORS = {
     "already submitted (`conflict`). A broken time rule says which in `rule`.",
     413: "The body is larger than the server accepts (`too_large`).",
     415: "The body was not sent as `application/json` (`unsupported_media_type`).",
-    422: "A value could be read but not accepted (`invalid`); `field` names it.",
+    422: "A value could be read but not accepted (`invalid`); `field` names it. Any query argument "
+    "or JSON text holding a NUL or another control character is refused this way.",
     429: "Too many failed sign-ins; wait and try again (`too_many_requests`). `Retry-After` says how long.",
 }
-#: Any request can be unreadable (400); one with a JSON body can also be too large or not JSON.
-ALWAYS_ERRORS = (400,)
+#: Any request can be unreadable (400) or carry a control character in a query argument (422); one
+#: with a JSON body can also be too large or not JSON.
+ALWAYS_ERRORS = (400, 422)
 BODY_ERRORS = (413, 415)
 
 # --- schema helpers ------------------------------------------------------------------------
@@ -588,7 +589,7 @@ def operation(
     public: bool = False,
 ) -> dict:
     """One operation: `answers` maps success statuses to their answer; `errors` lists the error
-    statuses beyond those any request (400), a token (401) or a JSON body (413, 415) can give."""
+    statuses beyond those any request (400, 422), a token (401) or a JSON body (413, 415) can give."""
     entry = {"operationId": operation_id, "summary": summary, "tags": [tag]}
     if description:
         entry["description"] = description
