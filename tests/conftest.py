@@ -38,6 +38,14 @@ def pytest_report_header(config):
     return [f"database: {_database_url_for_display()}", f"clock: {_clock_for_display()}"]
 
 
+def _database_url_for_display() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or "SQLite (temporary file)"
+
+
+def is_postgresql() -> bool:
+    return (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
+
+
 # --- the clock ----------------------------------------------------------------------------
 
 
@@ -61,36 +69,27 @@ def _clock_for_display() -> str:
     return f"started at {local:%A %Y-%m-%d %H:%M:%S} {LOCAL_TZ.key} (TEST_NOW), and running"
 
 
-_travel: time_machine.travel | None = None
+_TRAVEL = pytest.StashKey[time_machine.travel]()
 
 
 def pytest_sessionstart(session):
     """Move every clock Python reads (datetime.now, date.today, time.time) to TEST_NOW before
     the tests are collected; time then passes as usual. The databases' own clocks are not moved,
-    so neither the app nor the tests ask SQL for the time. The browser tests' server is another
-    process and runs at the real time (see tests/browser/conftest.py)."""
-    global _travel
+    so neither the app nor the tests ask SQL for the time. The browser tests' server, another
+    process, starts at this process's moment (tests/browser/conftest.py)."""
     moment = _test_now()
     if moment is not None:
         # A timestamp, not the datetime: time-machine would also change the process's time zone
         # for some datetimes, and the tests must hold whatever zone the machine is set to.
-        _travel = time_machine.travel(moment.timestamp(), tick=True)
-        _travel.start()
+        travel = time_machine.travel(moment.timestamp(), tick=True)
+        travel.start()
+        session.config.stash[_TRAVEL] = travel
 
 
 def pytest_sessionfinish(session, exitstatus):
-    global _travel
-    if _travel is not None:
-        _travel.stop()
-        _travel = None
-
-
-def _database_url_for_display() -> str:
-    return os.environ.get("TEST_DATABASE_URL") or "SQLite (temporary file)"
-
-
-def is_postgresql() -> bool:
-    return (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
+    travel = session.config.stash.get(_TRAVEL, None)
+    if travel is not None:
+        travel.stop()
 
 
 @pytest.fixture(scope="session")
