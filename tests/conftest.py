@@ -2,6 +2,11 @@
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set, e.g.
 TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/kynangso_test python -m pytest
+
+TEST_NOW runs the whole session as if it started at that moment (the clock keeps running, so a
+run started just before midnight crosses it), e.g.
+TEST_NOW=2026-05-31T23:59:30+07:00 python -m pytest
+A moment without an offset is local time (Asia/Ho_Chi_Minh).
 """
 
 from __future__ import annotations
@@ -9,9 +14,11 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
@@ -19,6 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from app import create_app
 from app.auth.models import User
+from app.db import LOCAL_TZ
 from app.extensions import db as _db
 from app.extensions import limiter
 from app.units.models import Unit
@@ -27,7 +35,7 @@ TEST_PASSWORD = "correct horse battery"
 
 
 def pytest_report_header(config):
-    return f"database: {_database_url_for_display()}"
+    return [f"database: {_database_url_for_display()}", f"clock: {_clock_for_display()}"]
 
 
 def _database_url_for_display() -> str:
@@ -36,6 +44,52 @@ def _database_url_for_display() -> str:
 
 def is_postgresql() -> bool:
     return (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
+
+
+# --- the clock ----------------------------------------------------------------------------
+
+
+def _test_now() -> datetime | None:
+    """The moment TEST_NOW names, or None to run at the real time."""
+    value = os.environ.get("TEST_NOW", "").strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(f"TEST_NOW={value!r} is not an ISO 8601 date and time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def _clock_for_display() -> str:
+    moment = _test_now()
+    if moment is None:
+        return "real time"
+    local = moment.astimezone(LOCAL_TZ)
+    return f"started at {local:%A %Y-%m-%d %H:%M:%S} {LOCAL_TZ.key} (TEST_NOW), and running"
+
+
+_TRAVEL = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_sessionstart(session):
+    """Move every clock Python reads (datetime.now, date.today, time.time) to TEST_NOW before
+    the tests are collected; time then passes as usual. The databases' own clocks are not moved,
+    so neither the app nor the tests ask SQL for the time. The browser tests' server, another
+    process, starts at this process's moment (tests/browser/conftest.py)."""
+    moment = _test_now()
+    if moment is not None:
+        # A timestamp, not the datetime: time-machine would also change the process's time zone
+        # for some datetimes, and the tests must hold whatever zone the machine is set to.
+        travel = time_machine.travel(moment.timestamp(), tick=True)
+        travel.start()
+        session.config.stash[_TRAVEL] = travel
+
+
+def pytest_sessionfinish(session, exitstatus):
+    travel = session.config.stash.get(_TRAVEL, None)
+    if travel is not None:
+        travel.stop()
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app.auth.models import PASSWORD_METHOD
-from app.db import LOCAL_TZ
+from app.db import LOCAL_TZ, utcnow
 from app.demo.bulk_writer import BulkWriter
 from app.extensions import db
 from app.learning.content import sync_courses
@@ -115,7 +115,7 @@ class Simulation:
         self.counts = counts
         self.writer = BulkWriter(counts)
         self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
-        self.now = time.time()
+        self.now = utcnow().timestamp()
         self.year_start = self.now - 365 * DAY
         self.started = time.perf_counter()
 

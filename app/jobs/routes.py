@@ -1,12 +1,11 @@
 """In-app notifications: the same messages the outbox e-mails."""
 
-import time
-
 from flask import g, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.forms import EmptyForm
+from app.db import utcnow
 from app.extensions import db
 from app.jobs.blueprint import bp
 from app.jobs.models import Message
@@ -25,7 +24,7 @@ def unread_notifications() -> int:
         return 0
     if "unread_notifications" not in g:
         cached = session.get("unread")
-        now = int(time.time())
+        now = int(utcnow().timestamp())
         if cached and cached[0] == current_user.id and now - cached[1] < UNREAD_COUNT_SECONDS:
             g.unread_notifications = cached[2]
         else:

@@ -23,6 +23,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 from sqlalchemy import Connection, Engine, text
 
+from app.db import utcnow
 from app.extensions import db
 from app.jobs.outbox import send_due
 from app.jobs.reminders import (
@@ -113,7 +114,7 @@ def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = Backgroun
         timezone=TIMEZONE,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
-    started = datetime.now(ZoneInfo(TIMEZONE))
+    started = utcnow().astimezone(ZoneInfo(TIMEZONE))
     for job in JOBS:
         # Interval jobs also run right at start, so a restart catches up at once.
         first_run = {"next_run_time": started} if job.trigger == "interval" else {}

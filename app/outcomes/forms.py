@@ -1,8 +1,6 @@
 """Forms of the outcome pages: residents, milestones, self-assessments, household import,
 milestones after a group session, campaigns and walk lists, closing a ledger month."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -20,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.db import local_today
 from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS, RECORDED_STATUSES, WALK_STATUS_TITLES
 from app.outcomes.operations import CONFIDENCE_STATEMENTS
 
@@ -62,7 +61,7 @@ class ResidentForm(FlaskForm):
     submit = SubmitField(_l("Add the resident"))
 
     def validate_birth_year(self, field):
-        if field.data is not None and field.data > date.today().year:
+        if field.data is not None and field.data > local_today().year:
             raise ValidationError(_l("The year of birth cannot be in the future."))
 
 

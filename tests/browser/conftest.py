@@ -5,6 +5,10 @@ these tests see exactly what a person running the app in development sees. (The 
 fixture of tests/conftest.py still builds its own, separate test database; that is harmless.)
 
 Chromium comes from Debian (`apt-get install chromium`); set CHROMIUM to use another binary.
+
+Under TEST_NOW (tests/conftest.py) the server starts at the tests' current moment and its clock
+runs from there. Chromium keeps the real time, which is harmless: it judges a cookie's expiry
+against the server's Date header, and no page script reads the date.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,6 +53,23 @@ _SCRUBBED_ENV = (
     "WERKZEUG_RUN_MAIN",
     "WERKZEUG_SERVER_FD",
 )
+
+
+# `python run.py` with its clock moved to TEST_NOW (an ISO moment), time passing from there.
+_RUN_AT_TEST_NOW = """
+import os, runpy, time_machine
+from datetime import datetime
+time_machine.travel(datetime.fromisoformat(os.environ["TEST_NOW"]).timestamp(), tick=True).start()
+runpy.run_path("run.py", run_name="__main__")
+"""
+
+
+def _server_command(env: dict[str, str]) -> list[str]:
+    """`python run.py`; under TEST_NOW, at the tests' current moment (set in `env`)."""
+    if not os.environ.get("TEST_NOW"):
+        return [sys.executable, "run.py"]
+    env["TEST_NOW"] = datetime.now(UTC).isoformat()  # this process's clock, moved by tests/conftest.py
+    return [sys.executable, "-c", _RUN_AT_TEST_NOW]
 
 
 def _free_port() -> int:
@@ -84,7 +106,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "run.py"],
+            _server_command(env),
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

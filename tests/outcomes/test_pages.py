@@ -7,8 +7,9 @@ import html as html_text
 import io
 import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
@@ -225,6 +226,15 @@ def test_bad_resident_input_adds_nobody(w, client, login_as, changes, status, me
     assert response.status_code == status
     assert message in page(response)
     assert count(Resident) == before
+
+
+def test_a_baby_born_this_local_year_is_not_in_the_future_on_a_server_in_utc(w, client, login_as, time_machine):
+    # 00:30 on New Year's Day in Vietnam is still the old year in UTC, the zone servers often run in.
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=ZoneInfo("UTC")))
+    login_as(w.member)
+    response = client.post("/outcomes/residents/new", data={**GOOD_RESIDENT, "birth_year": "2027"})
+    assert response.status_code == 302, page(response)
+    assert db.session.scalar(db.select(Resident.birth_year).where(Resident.full_name == "Ông Sáu")) == 2027
 
 
 # --- the resident page ------------------------------------------------------------------------
