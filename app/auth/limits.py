@@ -19,7 +19,6 @@ the password was right; so parallel requests cannot all slip under a limit.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -27,6 +26,7 @@ from flask import current_app, has_request_context, request
 from limits import RateLimitItem, parse
 from werkzeug.exceptions import TooManyRequests
 
+from app.db import utcnow
 from app.extensions import limiter
 
 
@@ -63,7 +63,7 @@ def _client_address() -> str:
 
 
 def _refusal(key: str, *, first: bool) -> TooManyAttempts:
-    left = limiter.storage.get_expiry(key) - time.time()
+    left = limiter.storage.get_expiry(key) - utcnow().timestamp()
     return TooManyAttempts(max(1, math.ceil(left)), first=first)
 
 
@@ -96,7 +96,7 @@ class Attempt:
         # Several workers can see the threshold at once; one increment decides who reports it.
         if limiter.storage.incr(_key("attack-reported", self.username), expiry) != 1:
             return None
-        return Attack(failures, int(time.time() // expiry))
+        return Attack(failures, int(utcnow().timestamp() // expiry))
 
 
 def begin(username: str) -> Attempt:
