@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         resident_routes,
     )
     from app.outcomes.blueprint import bp as outcomes_bp
+    from app.privacy.blueprint import bp as privacy_bp
     from app.reports import dashboard_routes, print_routes, trend_routes  # noqa: F401
     from app.reports.blueprint import bp as reports_bp
     from app.units import routes as units_routes  # noqa: F401
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(outcomes_bp)
+    app.register_blueprint(privacy_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -1,0 +1,7 @@
+"""Personal data under the law (Law 91/2025/QH15, Decree 356/2025/ND-CP): what the platform holds
+about people, why and on what basis, consent per purpose, a person's requests about their own
+data, erasure, retention, and who read whose record.
+
+purposes.py    the purposes personal data serve, the legal bases, the consent channels
+blueprint.py   the blueprint of the privacy pages alone
+"""
