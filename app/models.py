@@ -1,5 +1,6 @@
 """Imports every feature's models, so the metadata is complete wherever it is needed."""
 
+import app.privacy.models  # noqa: F401
 from app.audit.models import AuditEvent
 from app.auth.models import Consent, User
 from app.jobs.models import Message

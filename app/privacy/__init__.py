@@ -3,5 +3,8 @@ about people, why and on what basis, consent per purpose, a person's requests ab
 data, erasure, retention, and who read whose record.
 
 purposes.py    the purposes personal data serve, the legal bases, the consent channels
+register.py    the personal-data register: what each table holds, why, how long; export and erase handlers
+subjects.py    who a request is about (an account, resident records, or both)
+models.py      what the privacy package stores
 blueprint.py   the blueprint of the privacy pages alone
 """
