@@ -92,7 +92,20 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     # Each feature's blueprint lives alone in its blueprint.py; importing a route module
     # registers its views on it.
-    from app.api import auth, campaigns, docs, learning, outcomes, reports, units, visits  # noqa: F401
+    from app.api import (  # noqa: F401
+        auth,
+        campaigns,
+        docs,
+        learning,
+        outcomes,
+        privacy_access,
+        privacy_consent,
+        privacy_data,
+        privacy_erasure,
+        reports,
+        units,
+        visits,
+    )
     from app.api.blueprint import bp as api_bp
     from app.audit import routes as audit_routes  # noqa: F401
     from app.audit.blueprint import bp as audit_bp
@@ -116,6 +129,13 @@ def _register_blueprints(app: Flask) -> None:
         resident_routes,
     )
     from app.outcomes.blueprint import bp as outcomes_bp
+    from app.privacy import (  # noqa: F401
+        access_routes,
+        consent_routes,
+        data_routes,
+        erasure_routes,
+        person_request_routes,
+    )
     from app.privacy.blueprint import bp as privacy_bp
     from app.reports import dashboard_routes, print_routes, trend_routes  # noqa: F401
     from app.reports.blueprint import bp as reports_bp

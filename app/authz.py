@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "outcomes.import",
             "campaigns.manage",
             "ledger.close",
+            "privacy.officer",
+            "privacy.act",
+            "privacy.erase",
         }
     ),
     "department_manager": frozenset(
@@ -58,6 +61,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "outcomes.record",
             "outcomes.import",
             "campaigns.manage",
+            "privacy.act",
+            "privacy.erase",
         }
     ),
     # Tech-team members book, move and complete visits and run sessions in their commune.
@@ -71,6 +76,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "visits.manage",
             "outcomes.view",
             "outcomes.record",
+            "privacy.act",
         }
     ),
     "cadre": frozenset({"units.view", "help.request"}),

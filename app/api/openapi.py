@@ -935,6 +935,18 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             errors=(403, 404, 422),
         )
     },
+    # ---- privacy: a person's data (register slice) ----
+
+
+    # ---- privacy: residents and consents ----
+
+
+    # ---- privacy: who read whose record ----
+
+
+    # ---- privacy: erasure ----
+
+
     "/openapi.json": {
         "get": operation(
             "openapi",

@@ -19,7 +19,17 @@ from flask_babel import lazy_gettext as _l
 from app.privacy.purposes import DATA_KINDS, LEGAL_BASES, PURPOSES
 
 #: The modules that declare tables (each package's privacy.py).
-DECLARING_MODULES: list[str] = []
+DECLARING_MODULES = [
+    "app.audit.privacy",
+    "app.auth.privacy",
+    "app.jobs.privacy",
+    "app.learning.privacy",
+    "app.outcomes.privacy",
+    "app.privacy.privacy",
+    "app.reports.privacy",
+    "app.units.privacy",
+    "app.visits.privacy",
+]
 
 
 @dataclass(frozen=True)

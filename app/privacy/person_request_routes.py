@@ -1,0 +1,3 @@
+"""Privacy pages (filled in by its feature)."""
+
+from app.privacy.blueprint import bp  # noqa: F401
