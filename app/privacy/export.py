@@ -8,10 +8,17 @@ recorded it is that other person's data and is not repeated here.
 
 from __future__ import annotations
 
-from app.db import utcnow
+from flask_babel import gettext as _
+
+from app import authz
+from app.db import MAX_ID, utcnow
+from app.exceptions import NotAllowed, NotFound
+from app.extensions import db
+from app.outcomes.models import Resident
 from app.privacy import register
 from app.privacy.register import Subject
 from app.privacy.rows import plain
+from app.privacy.subjects import subject_of_resident, subject_of_user
 
 
 def personal_data(subject: Subject) -> dict:
@@ -29,3 +36,31 @@ def personal_data(subject: Subject) -> dict:
         "subject": {"user_id": subject.user_id, "resident_ids": list(subject.resident_ids)},
         "tables": found,
     }
+
+
+def my_personal_data(user) -> dict:
+    """Everything held about the signed-in person: their account and the resident records linked
+    to it."""
+    return personal_data(subject_of_user(user))
+
+
+def resident_for_request(actor, resident_id: int) -> Resident:
+    """The resident whose data `actor` asks for. NotFound for an unknown id; NotAllowed unless the
+    actor may act for residents (privacy.act) in the resident's area."""
+    resident = db.session.get(Resident, resident_id) if 0 < resident_id <= MAX_ID else None
+    if resident is None:
+        raise NotFound(_("No resident has this id."))
+    if not authz.may(actor, "privacy.act", resident.unit):
+        raise NotAllowed(_("You may not see this resident's personal data."))
+    return resident
+
+
+def resident_personal_data(actor, resident_id: int) -> dict:
+    """Everything held about a resident (and the account linked to their record), for a member or
+    manager acting for them in their area; raises as `resident_for_request`."""
+    return data_of_resident(resident_for_request(actor, resident_id))
+
+
+def data_of_resident(resident: Resident) -> dict:
+    """Everything held about a resident the caller was allowed to ask about."""
+    return personal_data(subject_of_resident(resident))

@@ -53,7 +53,8 @@ def names_of(user_ids) -> dict[int, str]:
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).tuples())
+    query = select(User.id, User.full_name).where(User.id.in_(ids))
+    return dict(db.session.execute(query).tuples().all())
 
 
 #: Titles of the keys exporters use, for the printable page (the JSON keeps the keys).
