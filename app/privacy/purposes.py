@@ -40,3 +40,25 @@ DATA_KINDS = {
     "basic": _l("Basic personal data"),
     "sensitive": _l("Sensitive personal data"),
 }
+
+#: The version of the privacy notice (app/templates/privacy/notice.html) people are shown now.
+#: Change it with the notice's text: every consent records the version it was given under.
+NOTICE_VERSION = "2026-12"
+
+#: The purposes a person is asked about, one unticked box each, in the order they are asked.
+CONSENT_PURPOSES = ("help_visits", "messages", "progress_sharing")
+
+#: The basis each purpose rests on unless a record says otherwise.
+DEFAULT_BASES = {
+    "account": "consent",
+    "learning": "consent",
+    "help_visits": "state_task",
+    "messages": "consent",
+    "progress_sharing": "consent",
+    "outcomes": "state_task",
+    "security": "legal_obligation",
+    "team_work": "contract",
+}
+
+#: The bases a resident's record (and an imported list) may be held on.
+RECORD_BASES = ("state_task", "consent")
