@@ -17,6 +17,7 @@ PURPOSES = {
     "outcomes": _l("Recording digital-inclusion milestones for the province's targets"),
     "security": _l("Keeping the platform secure (sign-in records and the audit log)"),
     "team_work": _l("Organising the tech teams' work: hours, visits and the members' ledger"),
+    "consent_records": _l("Keeping the record of each person's consents and the legal basis of their data"),
 }
 
 #: The legal bases of Law 91/2025/QH15 the platform relies on.
@@ -58,6 +59,7 @@ DEFAULT_BASES = {
     "outcomes": "state_task",
     "security": "legal_obligation",
     "team_work": "contract",
+    "consent_records": "legal_obligation",
 }
 
 #: The bases a resident's record (and an imported list) may be held on.
