@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
-from app.db import CONTROL_CHARACTERS, utcnow
+from app.db import CONTROL_CHARACTERS, local_today, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import Household, Resident
@@ -343,6 +343,8 @@ def add_resident(
     """A resident record made by a member (no account needed), on a legal basis (a state task,
     or the resident's consent to receiving help) with the consents the resident gave, each for
     one purpose (app.privacy.consents.check_consents: the page and the API ask the same)."""
+    if not authz.has_permission(actor, "outcomes.record"):
+        raise NotAllowed(_("You may not add residents in this village."))
     decisions = check_consents(legal_basis, list(consents), evidence)
     if village is None or village.level != 3:
         raise Invalid(_("Choose the resident's village or residential group."), field="village")
@@ -353,6 +355,9 @@ def add_resident(
         raise Invalid(_("Enter the resident's full name."), field="full_name")
     if phone and not PHONE_PATTERN.match(phone):
         raise Invalid(_("Enter the phone number as digits, for example 0912 345 678."), field="phone")
+    this_year = local_today().year
+    if birth_year is not None and not 1900 <= birth_year <= this_year:
+        raise Invalid(_("Enter a birth year between 1900 and %(year)d.", year=this_year), field="birth_year")
     resident = Resident(
         unit_id=village.id,
         household_id=household.id if household else None,
