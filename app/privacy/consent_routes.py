@@ -15,7 +15,7 @@ from app.extensions import db
 from app.outcomes.models import Resident
 from app.privacy import consents as operations
 from app.privacy.blueprint import bp
-from app.privacy.forms import CONSENT_QUESTIONS, GiveConsentForm
+from app.privacy.forms import GiveConsentForm
 from app.privacy.models import PersonConsent
 from app.privacy.purposes import (
     CONSENT_CHANNELS,
@@ -41,9 +41,7 @@ def notice():
     """What the platform does with personal data, for anyone (no sign-in)."""
     return render_template(
         "privacy/notice.html",
-        purposes=[(key, PURPOSES[key], LEGAL_BASES[DEFAULT_BASES[key]]) for key in PURPOSES],
-        questions=CONSENT_QUESTIONS,
-        **TITLES,
+        rows=[(key, PURPOSES[key], LEGAL_BASES[DEFAULT_BASES[key]]) for key in PURPOSES],
     )
 
 
