@@ -77,8 +77,19 @@ def active_decision(subject: Subject, purpose: str) -> PersonConsent | None:
 
 def has_consent(subject: Subject, purpose: str) -> bool:
     """Has the person an active consent (basis: consent) for the purpose?"""
-    row = active_decision(subject, purpose)
-    return row is not None and row.basis == "consent"
+    return (
+        db.session.scalar(
+            select(PersonConsent.id)
+            .where(
+                _of(subject),
+                PersonConsent.purpose == purpose,
+                PersonConsent.basis == "consent",
+                PersonConsent.withdrawn_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def was_asked(subject: Subject) -> bool:
@@ -191,14 +202,28 @@ def withdraw_consent(subject: Subject, purpose: str, *, by: User | None, now: da
     effect at once: the messages of a withdrawn purpose still waiting in the outbox are deleted."""
     if not isinstance(purpose, str) or purpose not in PURPOSES:
         raise Invalid(_("Choose one of the purposes listed."), field="purpose")
-    row = active_decision(subject, purpose)
-    if row is None or row.basis != "consent":
+    # A person with a resident record and an account may hold the consent on both: all go.
+    rows = list(
+        db.session.scalars(
+            select(PersonConsent)
+            .where(
+                _of(subject),
+                PersonConsent.purpose == purpose,
+                PersonConsent.basis == "consent",
+                PersonConsent.withdrawn_at.is_(None),
+            )
+            .order_by(PersonConsent.id)
+        )
+    )
+    if not rows:
         raise NotFound(_("There is no consent to withdraw for this purpose."))
-    row.withdrawn_at = now or utcnow()
-    row.withdrawn_by_id = by.id if by else None
+    now = now or utcnow()
+    for row in rows:
+        row.withdrawn_at = now
+        row.withdrawn_by_id = by.id if by else None
     cancel_pending_messages(subject, purpose)
     db.session.flush()
-    return row
+    return rows[0]
 
 
 def cancel_pending_messages(subject: Subject, purpose: str) -> int:

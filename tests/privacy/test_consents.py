@@ -11,12 +11,13 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from app.demo.operations import seed_demo
 from app.exceptions import Invalid, NotFound
 from app.extensions import db
 from app.jobs.models import Message
 from app.jobs.outbox import enqueue
 from app.outcomes.models import Resident
-from app.outcomes.residents import add_resident
+from app.outcomes.residents import add_resident, link_account
 from app.privacy import consents
 from app.privacy.models import PersonConsent
 from app.privacy.purposes import NOTICE_VERSION
@@ -239,3 +240,22 @@ def test_the_privacy_notice_is_public_in_every_language_and_linked(client):
         assert response.status_code == 200
         assert word in page(response)
     assert "/privacy/notice" in page(client.get("/login"))
+
+
+def test_a_consent_held_on_both_the_record_and_the_account_is_withdrawn_from_both(w):
+    # Lan's record consents to messages; an account that also did is linked to it.
+    link_account(w.member, w.lan, w.hai)
+    db.session.flush()
+    subject = subject_of_resident(w.lan)
+    assert subject.user_id == w.hai.id
+    consents.withdraw_consent(subject, "messages", by=w.member)
+    assert not consents.has_consent(subject, "messages")
+    assert not consents.may_contact(w.hai, "messages")
+
+
+def test_the_demo_residents_have_consents_through_every_channel(db):
+    assert seed_demo()
+    rows = db.session.scalars(db.select(PersonConsent)).all()
+    assert {row.channel for row in rows if row.basis == "consent"} == {"online", "assisted", "paper"}
+    assert any(row.withdrawn_at is not None for row in rows)
+    assert any(row.basis == "state_task" for row in rows)
