@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import html as html_text
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from app.db import utcnow
 from app.demo.operations import seed_demo
 from app.exceptions import Invalid, NotFound
 from app.extensions import db
 from app.jobs.models import Message
 from app.jobs.outbox import enqueue
 from app.outcomes.models import Resident
+from app.outcomes.operations import resident_record_for_visit
 from app.outcomes.residents import add_resident, link_account
 from app.privacy import consents
 from app.privacy.models import PersonConsent
@@ -24,6 +27,8 @@ from app.privacy.purposes import NOTICE_VERSION
 from app.privacy.register import Subject
 from app.privacy.subjects import subject_of_resident, subject_of_user
 from app.users.operations import create_assisted_account
+from app.visits.help_requests import create_help_request
+from app.visits.models import Visit
 
 
 def page(response) -> str:
@@ -259,3 +264,33 @@ def test_the_demo_residents_have_consents_through_every_channel(db):
     assert {row.channel for row in rows if row.basis == "consent"} == {"online", "assisted", "paper"}
     assert any(row.withdrawn_at is not None for row in rows)
     assert any(row.basis == "state_task" for row in rows)
+
+
+def test_a_record_made_from_a_help_request_carries_the_requests_consent(w, units):
+    request = create_help_request(
+        w.member, skill="eid", unit=units["v1a"], place="Xóm 2", name="Ông Sáu", phone=None, consent=True
+    )
+    start = utcnow() - timedelta(hours=2)
+    visit = Visit(
+        member_id=w.member.id,
+        unit_id=units["v1a"].id,
+        request_id=request.id,
+        skill="eid",
+        place="Xóm 2",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        booked_by_id=w.member.id,
+    )
+    db.session.add(visit)
+    db.session.flush()
+    resident = resident_record_for_visit(w.member, visit)
+    [row] = consents.consents_of(subject_of_resident(resident))
+    assert (row.purpose, row.basis, row.channel, row.recorded_by_id) == (
+        "help_visits",
+        "consent",
+        "assisted",
+        w.member.id,
+    )
+    assert row.notice_version is None  # the request form does not show the notice's version
+    # Not asked under the notice: messages keep today's behaviour.
+    assert consents.may_use(subject_of_resident(resident), "messages")
