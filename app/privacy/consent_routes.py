@@ -19,7 +19,6 @@ from app.privacy.forms import GiveConsentForm
 from app.privacy.models import PersonConsent
 from app.privacy.purposes import (
     CONSENT_CHANNELS,
-    CONSENT_PURPOSES,
     DEFAULT_BASES,
     LEGAL_BASES,
     NOTICE_VERSION,
@@ -56,15 +55,10 @@ def _load_resident(resident_id: int) -> Resident:
 
 
 def _render_list(subject, *, resident: Resident | None = None, form: GiveConsentForm | None = None, status=200):
+    rows = operations.consents_of(subject)
     return (
         render_template(
-            "privacy/consents.html",
-            rows=operations.consents_of(subject),
-            resident=resident,
-            form=form,
-            asked=CONSENT_PURPOSES,
-            people=_people(operations.consents_of(subject)),
-            **TITLES,
+            "privacy/consents.html", rows=rows, resident=resident, form=form, people=_people(rows), **TITLES
         ),
         status,
     )

@@ -238,24 +238,6 @@ def cancel_pending_messages(subject: Subject, purpose: str) -> int:
     return result.rowcount
 
 
-def record_decisions(
-    subject: Subject,
-    *,
-    basis: str,
-    consents: list[tuple[str, str]],
-    recorded_by: User | None,
-    evidence: str | None = None,
-    now: datetime | None = None,
-) -> list[PersonConsent]:
-    """A new record's decisions: the basis the record (help visits) is held on, and a consent for
-    each (purpose, channel) the person agreed to. Checked before anything is written."""
-    checked = check_consents(basis, consents, evidence)
-    return [
-        give_consent(subject, purpose, recorded_by=recorded_by, basis=b, channel=c, evidence=e, now=now)
-        for purpose, b, c, e in checked
-    ]
-
-
 def check_consents(basis, consents, evidence=None) -> list[tuple[str, str, str | None, str | None]]:
     """The decisions of a new record, checked (Invalid names the field): the record's basis
     (state task or consent; with consent, the person must have agreed to help visits) and one
