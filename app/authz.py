@@ -236,3 +236,21 @@ def ensure(allowed: bool) -> None:
     """Stop the request with 403 unless `allowed`."""
     if not allowed:
         abort(403)
+
+
+# ---- privacy: consents ----
+
+
+def may_act_for_resident(user, resident) -> bool:
+    """Staff who act for a resident in their area (their consents, on the pages and the API)."""
+    return may(user, "privacy.act", resident.unit)
+
+
+def may_see_consent(user, consent, resident=None, account=None) -> bool:
+    """The person the consent is about (their account, or the account linked to the resident
+    record), or staff acting for them in their area."""
+    if account is not None:
+        return account.id == user.id or may(user, "privacy.act", account.unit)
+    if resident is not None:
+        return resident.user_id == user.id or may_act_for_resident(user, resident)
+    return False

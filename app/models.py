@@ -2,7 +2,7 @@
 
 import app.privacy.models  # noqa: F401
 from app.audit.models import AuditEvent
-from app.auth.models import Consent, User
+from app.auth.models import User
 from app.jobs.models import Message
 from app.learning.models import (
     Assignment,
@@ -72,7 +72,6 @@ __all__ = [
     "ClassAttendance",
     "ClosedMonth",
     "ConfidenceAssessment",
-    "Consent",
     "Course",
     "CourseModule",
     "Enrollment",

@@ -28,7 +28,7 @@ def w(db, units, make_user):
     ensure_default_milestones()
     households = "village_code,household_code,address,resident_code,full_name,birth_year,phone\n"
     households += "C1A,A1,Số 1 xóm Đông,RA1,Nguyễn Văn A,1950,\nC1A,A2,Số 2 xóm Đông,RA2,Lê Thị B,1960,\n"
-    import_households(w.manager, units["c1"], "c1.csv", households.encode())
+    import_households(w.manager, units["c1"], "c1.csv", households.encode(), legal_basis="state_task")
     w.campaign = campaigns.create_campaign(
         w.manager,
         name="Kích hoạt VNeID",

@@ -226,7 +226,7 @@ def household_csv(rows) -> bytes:
 def upload(client, content: bytes, filename: str):
     return client.post(
         "/outcomes/import",
-        data={"file": (io.BytesIO(content), filename)},
+        data={"legal_basis": "state_task", "file": (io.BytesIO(content), filename)},
         content_type="multipart/form-data",
     )
 

@@ -16,6 +16,7 @@ from copy import deepcopy
 from app.auth.models import ROLES
 from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS
 from app.outcomes.models import CONFIRMATIONS, WALK_STATUSES
+from app.privacy.purposes import CONSENT_CHANNELS, CONSENT_PURPOSES, LEGAL_BASES, PURPOSES, RECORD_BASES
 from app.units.models import KIND_LEVELS
 from app.visits.models import REQUEST_STATUSES, SKILLS, VISIT_STATUSES
 
@@ -537,6 +538,61 @@ SCHEMAS: dict[str, dict] = {
     ),
 }
 
+# ---- privacy: residents and consents (schemas) ----
+
+CONSENT = obj(
+    {
+        "id": INTEGER,
+        "purpose": {"type": "string", "enum": list(PURPOSES)},
+        "basis": {"type": "string", "enum": list(LEGAL_BASES)},
+        "channel": {"type": ["string", "null"], "enum": [*CONSENT_CHANNELS, None]},
+        "notice_version": nullable("string", description="The privacy notice shown; null before versions."),
+        "evidence": nullable("string", description="The paper form's reference."),
+        "given_at": MOMENT,
+        "recorded_by_id": nullable("integer"),
+        "withdrawn_at": nullable("string", format="date-time"),
+        "active": BOOLEAN,
+    }
+)
+NEW_CONSENT = obj(
+    {
+        "purpose": {"type": "string", "enum": list(PURPOSES)},
+        "basis": {"type": "string", "enum": list(LEGAL_BASES), "description": "The purpose's own by default."},
+        "channel": {"type": "string", "enum": list(CONSENT_CHANNELS), "description": "Required for a consent."},
+        "evidence": text("The paper form's reference.", maxLength=200),
+    },
+    required=("purpose",),
+)
+NEW_RESIDENT = obj(
+    {
+        "unit_code": text("The village's (or residential group's) code."),
+        "full_name": text("The resident's name.", maxLength=200),
+        "birth_year": {"type": "integer", "minimum": 1900, "maximum": 2100},
+        "phone": text("Digits, e.g. 0912 345 678."),
+        "legal_basis": {"type": "string", "enum": list(RECORD_BASES)},
+        "consents": array(
+            obj(
+                {
+                    "purpose": {"type": "string", "enum": list(CONSENT_PURPOSES)},
+                    "channel": {"type": "string", "enum": list(CONSENT_CHANNELS)},
+                }
+            )
+        ),
+        "evidence": text("The paper form's reference, when the consents were signed on paper.", maxLength=200),
+    },
+    required=("unit_code", "full_name", "legal_basis"),
+)
+NEW_RESIDENT_ANSWER = obj(
+    {
+        "id": INTEGER,
+        "name": STRING,
+        "village": STRING,
+        "birth_year": nullable("integer"),
+        "phone": nullable("string"),
+        "consents": array(CONSENT),
+    }
+)
+
 # --- parameters ----------------------------------------------------------------------------
 
 
@@ -876,7 +932,18 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             ],
             answers={200: json_answer("One page of residents.", ref("ResidentPage"))},
             errors=(403, 404, 422),
-        )
+        ),
+        "post": operation(
+            "create_resident",
+            "Add a resident",
+            tag="privacy",
+            description="A resident record in a village, on a legal basis (`state_task`, or `consent`: then a "
+            "consent to `help_visits` is required), with the consents the person gave. Refused without a legal "
+            "basis (422, field `legal_basis`). Team members and managers in the village's area.",
+            body=NEW_RESIDENT,
+            answers={201: json_answer("The new resident and their consents.", NEW_RESIDENT_ANSWER)},
+            errors=(403, 422),
+        ),
     },
     "/residents/{resident_id}/milestones": {
         "post": operation(
@@ -974,6 +1041,38 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         )
     },
     # ---- privacy: residents and consents ----
+    "/residents/{resident_id}/consents": {
+        "post": operation(
+            "give_resident_consent",
+            "Record a resident's consent",
+            tag="privacy",
+            description="A consent (basis `consent`, with its channel) or another legal basis for one purpose, "
+            "under the current privacy notice. 200 when the same is already in force (nothing changes); "
+            "another basis ends the one in force. For staff acting for residents in their area.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            body=NEW_CONSENT,
+            answers={
+                201: json_answer("The consent recorded.", CONSENT),
+                200: json_answer("The same consent, already in force.", CONSENT),
+            },
+            errors=(403, 404, 422),
+        )
+    },
+    "/residents/{resident_id}/consents/{purpose}": {
+        "delete": operation(
+            "withdraw_resident_consent",
+            "Withdraw a resident's consent",
+            tag="privacy",
+            description="Takes effect at once: reminders and messages for a withdrawn purpose stop, and those "
+            "not yet sent are cancelled. 404 when no consent is in force for the purpose.",
+            parameters=[
+                path("resident_id", INTEGER, "The resident's id."),
+                path("purpose", {"type": "string", "enum": list(PURPOSES)}, "The purpose."),
+            ],
+            answers={200: json_answer("The consent, withdrawn.", CONSENT)},
+            errors=(403, 404, 422),
+        )
+    },
     # ---- privacy: who read whose record ----
     # ---- privacy: erasure ----
     "/openapi.json": {
@@ -1003,7 +1102,11 @@ TAGS = [
     {"name": "visits", "description": "Teams, free slots, help requests, visits and group sessions."},
     {"name": "outcomes", "description": "Residents, milestones, indicators and campaigns."},
     {"name": "reports", "description": "Figures per unit, as JSON or CSV."},
-    {"name": "privacy", "description": "Personal data: what is held about a person."},
+    {
+        "name": "privacy",
+        "description": "Personal data: what is held about a person, legal bases and consents, "
+        "who read a record, erasure.",
+    },
     {"name": "about", "description": "This contract."},
 ]
 

@@ -1,6 +1,6 @@
 """Signing in: accounts and their sessions, passwords, API tokens, sign-in limits.
 
-models.py      User (every account, with its role and unit) and Consent
+models.py      User (every account, with its role and unit)
 operations.py  checking passwords, one-time passwords, ending sessions everywhere, API tokens
 limits.py      sign-in limits per account and per address, shared by the page and the API
 forms.py       the sign-in, password and account forms (and EmptyForm for buttons)

@@ -1,4 +1,4 @@
-"""People who sign in, their roles, and the consents recorded for them."""
+"""People who sign in and their roles (their consents: app.privacy.models.PersonConsent)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,11 +22,6 @@ ROLE_TITLES = {
     "tech_team": _l("Tech-team member"),
     "cadre": _l("Cadre"),
     "resident": _l("Resident"),
-}
-CONSENT_PURPOSES = ("assisted_account", "contact_by_phone")
-CONSENT_TITLES = {
-    "assisted_account": _l("Create and use an account on the resident's behalf"),
-    "contact_by_phone": _l("Contact the resident by phone about support"),
 }
 # scrypt with werkzeug's defaults: memory-hard and salted.
 PASSWORD_METHOD = "scrypt"  # noqa: S105 (a hashing method, not a password)
@@ -92,31 +87,3 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every session cookie and API token issued so far."""
         self.session_epoch += 1
-
-
-class Consent(db.Model):
-    """A person's consent to one purpose, and who recorded it when they could not do it online."""
-
-    __tablename__ = "consents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[str] = mapped_column(
-        Enum(
-            *CONSENT_PURPOSES,
-            name="consent_purpose",
-            native_enum=False,
-            create_constraint=True,
-            length=40,
-        )
-    )
-    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    note: Mapped[str | None] = mapped_column(Text)
-
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
-    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
-
-    def __repr__(self) -> str:
-        return f"<Consent {self.purpose} user={self.user_id}>"

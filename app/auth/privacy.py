@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from app.auth.models import CONSENT_TITLES, ROLE_TITLES, Consent, User
+from app.auth.models import ROLE_TITLES, User
 from app.extensions import db
 from app.privacy.register import Personal, declare, exporter
-from app.privacy.rows import about, names_of, row
+from app.privacy.rows import names_of, row
 
 # The account is held for a task of the province's programme (training cadres and residents).
 ACCOUNT = Personal("basic", "account", "state_task", "account")
@@ -59,42 +58,4 @@ def export_users(subject) -> list[dict]:
             created_by=creator,
             last_login_at=user.last_login_at,
         )
-    ]
-
-
-# Consents are the evidence that data is held lawfully; they stay while the account does.
-CONSENT = Personal("basic", "account", "legal_obligation", "account")
-
-declare(
-    "consents",
-    _l("Consents given for an account"),
-    personal={
-        "user_id": CONSENT,
-        "purpose": CONSENT,
-        "given_at": CONSENT,
-        "recorded_by_id": CONSENT,
-        "withdrawn_at": CONSENT,
-        "note": CONSENT,
-    },
-    not_personal={"id"},
-)
-
-
-@exporter("consents")
-def export_consents(subject) -> list[dict]:
-    consents = list(
-        db.session.scalars(
-            select(Consent).where(about(subject, user_columns=[Consent.user_id])).order_by(Consent.given_at)
-        )
-    )
-    names = names_of(c.recorded_by_id for c in consents)
-    return [
-        row(
-            purpose=CONSENT_TITLES.get(c.purpose, c.purpose),
-            given_at=c.given_at,
-            recorded_by=names.get(c.recorded_by_id),
-            withdrawn_at=c.withdrawn_at,
-            note=c.note,
-        )
-        for c in consents
     ]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from app.auth.models import User
 from app.auth.operations import count_users
+from app.db import utcnow
 from app.demo.activity import seed_learning, seed_visits
 from app.extensions import db
+from app.outcomes.residents import add_resident
+from app.privacy.consents import give_consent, withdraw_consent
+from app.privacy.subjects import subject_of_user
 from app.reports import recount
 from app.units.operations import get_unit_by_code, import_units
 
@@ -61,7 +66,38 @@ def seed_demo() -> bool:
     db.session.flush()
     seed_learning()
     seed_visits(people)
+    seed_consents({user.username: user for user in people})
     db.session.flush()
     # The demo rows above were written directly; count them into the dashboards' summaries.
     recount.rebuild()
     return True
+
+
+def seed_consents(people: dict[str, User]) -> None:
+    """Consents of the demo residents, given through each channel, one of them withdrawn, and a
+    resident record (no account) held on the state task with the consents ticked for it."""
+    techteam = people["techteam"]
+    now = utcnow()
+    binh = subject_of_user(people["resident"])
+    give_consent(binh, "account", recorded_by=None, channel="online", now=now - timedelta(days=30))
+    give_consent(binh, "messages", recorded_by=None, channel="online", now=now - timedelta(days=30))
+    give_consent(binh, "progress_sharing", recorded_by=techteam, channel="assisted", now=now - timedelta(days=20))
+    withdraw_consent(binh, "progress_sharing", by=people["resident"], now=now - timedelta(days=2))
+    thu = subject_of_user(people["resident2"])
+    for purpose in ("account", "messages"):
+        give_consent(
+            thu,
+            purpose,
+            recorded_by=people["techteam2"],
+            channel="paper",
+            evidence="Phiếu đồng ý số D02-017 (demo)",
+            now=now - timedelta(days=12),
+        )
+    add_resident(
+        techteam,
+        village=get_unit_by_code("D01-01"),
+        full_name="Bà Nguyễn Thị Gấm (demo)",
+        birth_year=1952,
+        legal_basis="state_task",
+        consents=[("messages", "assisted"), ("progress_sharing", "assisted")],
+    )

@@ -42,6 +42,9 @@ class Message(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
+    #: The purpose a message to a resident serves (app.privacy.purposes: help_visits, messages);
+    #: None for staff work and account security. A withdrawn consent deletes its pending messages.
+    purpose: Mapped[str | None] = mapped_column(String(40))
     #: In-app: when the person opened their notifications.
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -48,6 +48,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.jobs.models import Message
 from app.links import public_url
+from app.privacy.consents import may_contact
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def enqueue(
     *,
     link: str | None = None,
     now: datetime | None = None,
+    purpose: str | None = None,
     **context,
 ) -> Message | None:
     """Create the message `key` for `user` from the e-mail template `template`, once.
@@ -116,8 +118,14 @@ def enqueue(
     another process inserts it at the same moment) or the account is deactivated. People without
     an e-mail address get the message in-app only (status "no_email"). Flushes; the caller
     commits.
+
+    `purpose` is what a message to a resident serves (help_visits for a booked visit's notices,
+    messages for reminders); nothing is queued when the person's data may not serve it
+    (app.privacy.consents.may_contact: e.g. they withdrew their consent to messages).
     """
     if not user.active:
+        return None
+    if purpose is not None and not may_contact(user, purpose):
         return None
     if db.session.scalar(select(Message.id).where(Message.key == key)) is not None:
         return None
@@ -131,6 +139,7 @@ def enqueue(
         subject=subject[:300],
         body=body,
         link=link,
+        purpose=purpose,
         status="pending" if email else "no_email",
         created_at=now,
         next_attempt_at=now,

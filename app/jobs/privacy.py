@@ -32,7 +32,7 @@ declare(
         # A mail server's refusal usually quotes the address.
         "last_error": MESSAGE,
     },
-    not_personal={"id", "status", "attempts", "next_attempt_at", "claimed_at"},
+    not_personal={"id", "status", "attempts", "next_attempt_at", "claimed_at", "purpose"},
 )
 
 

@@ -79,13 +79,14 @@ def enqueue_visit_reminders(now: datetime | None = None) -> int:
     for key, visit, person, lead in planned:
         if key in done:
             continue
-        template = "visit_reminder_member" if person.id == visit.member_id else "visit_reminder_resident"
+        is_member = person.id == visit.member_id
         message = enqueue(
             key,
             person,
-            template,
+            "visit_reminder_member" if is_member else "visit_reminder_resident",
             link=visit_link(visit),
             now=now,
+            purpose=None if is_member else "help_visits",
             visit=visit,
             soon=lead == "1h",
             skill=SKILL_TITLES[visit.skill],
@@ -352,6 +353,7 @@ def enqueue_overdue_assignment_reminders(now: datetime | None = None) -> int:
                 "assignment_overdue",
                 link=page_link("learning.course", slug=assignment.course.slug),
                 now=now,
+                purpose="messages",
                 assignment=assignment,
                 course=assignment.course,
             )

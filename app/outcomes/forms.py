@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.db import local_today
 from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS, RECORDED_STATUSES, WALK_STATUS_TITLES
 from app.outcomes.operations import CONFIDENCE_STATEMENTS
+from app.privacy.forms import ConsentFields, LegalBasisField
 
 STAGE_TITLES = {
     "first_contact": _l("First contact"),
@@ -32,7 +33,7 @@ def confirmation_choices() -> list[SelectChoice]:
     return [SelectChoice(key, CONFIRMATION_TITLES[key]) for key in CONFIRMATIONS]
 
 
-class ResidentForm(FlaskForm):
+class ResidentForm(LegalBasisField, ConsentFields, FlaskForm):
     # The operation checks the village against the member's area.
     village = SelectField(
         _l("Village or residential group"),
@@ -53,10 +54,6 @@ class ResidentForm(FlaskForm):
         _l("Phone (optional)"),
         validators=[Optional(), Length(max=32)],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
-    )
-    consent = BooleanField(
-        _l("The resident agrees that the team keeps this record to help them with digital skills."),
-        validators=[InputRequired(_l("Ask the resident for consent and tick the box first."))],
     )
     submit = SubmitField(_l("Add the resident"))
 
@@ -108,7 +105,7 @@ class LinkAccountForm(FlaskForm):
     submit = SubmitField(_l("Link the account"))
 
 
-class HouseholdImportForm(FlaskForm):
+class HouseholdImportForm(LegalBasisField, ConsentFields, FlaskForm):
     # Shown to people who work province-wide; a commune manager imports for their own commune.
     commune = SelectField(_l("Commune or ward"), validate_choice=False)
     file = FileField(

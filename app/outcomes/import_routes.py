@@ -12,6 +12,7 @@ from app.extensions import db
 from app.outcomes.blueprint import bp
 from app.outcomes.forms import HouseholdImportForm
 from app.outcomes.residents import COLUMNS, COMMUNE_KINDS, ResidentImportError, import_households, units_in_scope
+from app.privacy.forms import CONSENT_FIELDS
 from app.reports.exports import csv_download
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, refuse, unit_choices
@@ -50,13 +51,21 @@ def import_households_page():
             ), 400
         upload = form.file.data
         try:
-            summary = import_households(current_user, commune, upload.filename or "", upload.read())
+            summary = import_households(
+                current_user,
+                commune,
+                upload.filename or "",
+                upload.read(),
+                legal_basis=form.legal_basis.data,
+                consents=form.chosen_consents(),
+                evidence=form.consent_evidence.data,
+            )
         except ResidentImportError as error:
             db.session.rollback()
             problems, status = error.problems, 400
             flash(error.message, "error")
         except FORM_ERRORS as error:
-            status = refuse(form, error)
+            status = refuse(form, error, CONSENT_FIELDS)
         else:
             db.session.commit()
             flash(

@@ -33,6 +33,8 @@ from app.outcomes.models import (
     Resident,
     ResidentMilestone,
 )
+from app.privacy.consents import give_consent
+from app.privacy.register import Subject
 from app.reports import summaries
 from app.units.models import Unit
 from app.visits.availability import members_for
@@ -159,6 +161,20 @@ def resident_record_for_visit(actor: User, visit: Visit, *, required: bool = Tru
         db.session.add(resident)
         db.session.flush()
         request.resident_record_id = resident.id
+        if request.consent_at is not None:
+            # The request's consent to being recorded for help, carried onto the record (the
+            # request form asks it without the privacy notice's version, so none is set).
+            give_consent(
+                Subject(None, (resident.id,)),
+                "help_visits",
+                recorded_by=db.session.get(User, request.consent_recorded_by_id)
+                if request.consent_recorded_by_id
+                else None,
+                basis="consent",
+                channel="online" if request.consent_recorded_by_id == request.resident_id else "assisted",
+                notice_version=None,
+                now=request.consent_at,
+            )
     elif required:
         raise Invalid(_("This visit has no resident to record for."))
     else:

@@ -42,6 +42,7 @@ from app.outcomes.residents import (
     residents_query,
     units_in_scope,
 )
+from app.privacy.forms import CONSENT_FIELDS
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, clean_arg, get_or_404, page_arg, refuse, unit_choices, unit_or_404
 from app.visits.availability import members_for
@@ -96,10 +97,12 @@ def new_resident():
                 full_name=form.full_name.data,
                 birth_year=form.birth_year.data,
                 phone=(form.phone.data or "").strip() or None,
-                consent=bool(form.consent.data),
+                legal_basis=form.legal_basis.data,
+                consents=form.chosen_consents(),
+                evidence=form.consent_evidence.data,
             )
         except FORM_ERRORS as error:
-            status = refuse(form, error)
+            status = refuse(form, error, CONSENT_FIELDS)
         else:
             db.session.commit()
             flash(_("The resident has been added."), "success")

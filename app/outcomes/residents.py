@@ -16,10 +16,12 @@ from sqlalchemy.orm import contains_eager
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
-from app.db import CONTROL_CHARACTERS, utcnow
+from app.db import CONTROL_CHARACTERS, local_today, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import Household, Resident
+from app.privacy.consents import check_consents, give_consent
+from app.privacy.register import Subject
 from app.units.models import Unit
 from app.users.operations import PHONE_PATTERN, create_assisted_account
 
@@ -180,14 +182,33 @@ def _xlsx_rows(sheet) -> list[_Row]:
     return result
 
 
-def import_households(actor: User, commune: Unit, filename: str, content: bytes) -> ImportSummary:
+def import_households(
+    actor: User,
+    commune: Unit,
+    filename: str,
+    content: bytes,
+    *,
+    legal_basis: str | None,
+    consents: list[tuple[str, str]] = (),
+    evidence: str | None = None,
+) -> ImportSummary:
     """Create or update households and residents of villages in `commune` from a list.
 
-    Every rejected row is reported with its line number and reason; if there is any, nothing is
-    written. Importing the same list again updates the records instead of duplicating them.
+    The list states the legal basis its people are recorded on (`legal_basis`: a state task, or
+    their consent) and the consents they gave (purpose, channel), with the evidence (the signed
+    forms' reference) when there is any consent; each resident gets those decisions recorded.
+    Without them the list is refused before it is read. Every rejected row is reported with its
+    line number and reason; if there is any, nothing is written. Importing the same list again
+    updates the records instead of duplicating them.
     """
     if not authz.may(actor, "outcomes.import", commune):
         raise NotAllowed(_("You may not import lists for this commune."))
+    decisions = check_consents(legal_basis, list(consents), evidence)
+    if any(basis == "consent" for _p, basis, _c, _e in decisions) and not (evidence or "").strip():
+        raise Invalid(
+            _("Give the reference of the signed consent forms (or where the commune keeps them)."),
+            field="evidence",
+        )
     rows = read_rows(filename, content)
     problems: list[RowProblem] = []
     if not rows:
@@ -294,6 +315,10 @@ def import_households(actor: User, commune: Unit, filename: str, content: bytes)
         resident.full_name = " ".join(v["full_name"].split())
         resident.birth_year = birth_year
         resident.phone = phone
+        db.session.flush()
+        subject = Subject(resident.user_id, (resident.id,))
+        for purpose, basis, channel, row_evidence in decisions:
+            give_consent(subject, purpose, recorded_by=actor, basis=basis, channel=channel, evidence=row_evidence)
     db.session.flush()
     record(
         "residents_imported",
@@ -311,11 +336,16 @@ def add_resident(
     birth_year: int | None = None,
     phone: str | None = None,
     household: Household | None = None,
-    consent: bool,
+    legal_basis: str | None,
+    consents: list[tuple[str, str]] = (),
+    evidence: str | None = None,
 ) -> Resident:
-    """A resident record made by a member, with the resident's consent (no account needed)."""
-    if not consent:
-        raise Invalid(_("Ask the resident for consent and tick the box first."), field="consent")
+    """A resident record made by a member (no account needed), on a legal basis (a state task,
+    or the resident's consent to receiving help) with the consents the resident gave, each for
+    one purpose (app.privacy.consents.check_consents: the page and the API ask the same)."""
+    if not authz.has_permission(actor, "outcomes.record"):
+        raise NotAllowed(_("You may not add residents in this village."))
+    decisions = check_consents(legal_basis, list(consents), evidence)
     if village is None or village.level != 3:
         raise Invalid(_("Choose the resident's village or residential group."), field="village")
     if not authz.may(actor, "outcomes.record", village):
@@ -325,6 +355,9 @@ def add_resident(
         raise Invalid(_("Enter the resident's full name."), field="full_name")
     if phone and not PHONE_PATTERN.match(phone):
         raise Invalid(_("Enter the phone number as digits, for example 0912 345 678."), field="phone")
+    this_year = local_today().year
+    if birth_year is not None and not 1900 <= birth_year <= this_year:
+        raise Invalid(_("Enter a birth year between 1900 and %(year)d.", year=this_year), field="birth_year")
     resident = Resident(
         unit_id=village.id,
         household_id=household.id if household else None,
@@ -336,6 +369,9 @@ def add_resident(
     )
     db.session.add(resident)
     db.session.flush()
+    subject = Subject(None, (resident.id,))
+    for purpose, basis, channel, row_evidence in decisions:
+        give_consent(subject, purpose, recorded_by=actor, basis=basis, channel=channel, evidence=row_evidence)
     record("resident_added", actor=actor, details={"resident": resident.id, "unit": village.code})
     return resident
 

@@ -5,6 +5,8 @@ data, erasure, retention, and who read whose record.
 purposes.py    the purposes personal data serve, the legal bases, the consent channels
 register.py    the personal-data register: what each table holds, why, how long; export and erase handlers
 subjects.py    who a request is about (an account, resident records, or both)
-models.py      what the privacy package stores
+models.py      what the privacy package stores (PersonConsent: consent and legal basis per purpose)
+consents.py    giving and withdrawing consents, and whether a person's data may serve a purpose
+forms.py       the consent fields the resident, import and assisted-account forms carry
 blueprint.py   the blueprint of the privacy pages alone
 """

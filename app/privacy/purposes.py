@@ -17,6 +17,7 @@ PURPOSES = {
     "outcomes": _l("Recording digital-inclusion milestones for the province's targets"),
     "security": _l("Keeping the platform secure (sign-in records and the audit log)"),
     "team_work": _l("Organising the tech teams' work: hours, visits and the members' ledger"),
+    "consent_records": _l("Keeping the record of each person's consents and the legal basis of their data"),
 }
 
 #: The legal bases of Law 91/2025/QH15 the platform relies on.
@@ -40,3 +41,26 @@ DATA_KINDS = {
     "basic": _l("Basic personal data"),
     "sensitive": _l("Sensitive personal data"),
 }
+
+#: The version of the privacy notice (app/templates/privacy/notice.html) people are shown now.
+#: Change it with the notice's text: every consent records the version it was given under.
+NOTICE_VERSION = "2026-12"
+
+#: The purposes a person is asked about, one unticked box each, in the order they are asked.
+CONSENT_PURPOSES = ("help_visits", "messages", "progress_sharing")
+
+#: The basis each purpose rests on unless a record says otherwise.
+DEFAULT_BASES = {
+    "account": "consent",
+    "learning": "consent",
+    "help_visits": "state_task",
+    "messages": "consent",
+    "progress_sharing": "consent",
+    "outcomes": "state_task",
+    "security": "legal_obligation",
+    "team_work": "contract",
+    "consent_records": "legal_obligation",
+}
+
+#: The bases a resident's record (and an imported list) may be held on.
+RECORD_BASES = ("state_task", "consent")

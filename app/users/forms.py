@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.privacy.forms import ConsentFields
+
 
 class UserForm(FlaskForm):
     username = StringField(
@@ -42,7 +44,7 @@ class EditUserForm(UserForm):
         }
 
 
-class AssistedAccountForm(FlaskForm):
+class AssistedAccountForm(ConsentFields, FlaskForm):
     full_name = StringField(
         _l("Resident's full name"),
         validators=[DataRequired(_l("Enter the resident's full name.")), Length(max=200)],

@@ -13,11 +13,13 @@ from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.audit.operations import record
-from app.auth.models import ROLE_TITLES, ROLES, Consent, User
+from app.auth.models import ROLE_TITLES, ROLES, User
 from app.auth.operations import check_new_password, generate_one_time_password, normalise_username
 from app.db import utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
+from app.privacy.consents import check_decision, give_consent
+from app.privacy.register import Subject
 from app.reports import summaries
 from app.units.models import KIND_LEVELS, Unit
 
@@ -211,12 +213,18 @@ def create_assisted_account(
     village: Unit | None,
     phone: str | None,
     consent_given: bool,
+    consents: list[tuple[str, str]] = (),
+    channel: str = "assisted",
+    evidence: str | None = None,
 ) -> NewAccount:
     """A resident's account made by a tech-team member (or manager) on their behalf.
 
-    The resident's consent is recorded with the date and who recorded it; the account gets a
-    one-time password to be changed at first sign-in.
+    The resident's consent to the account (`consent_given`, given by `channel`) and each other
+    consent they gave (purpose, channel) are recorded with the notice version, the date and who
+    recorded them; the account gets a one-time password to be changed at first sign-in.
     """
+    decisions = [check_decision(purpose, "consent", way, evidence) for purpose, way in consents]
+    account_decision = check_decision("account", "consent", channel, evidence)
     if not consent_given:
         raise Invalid(
             _("Ask the resident for consent and tick the box before creating the account."),
@@ -244,9 +252,9 @@ def create_assisted_account(
     db.session.add(user)
     db.session.flush()
     summaries.on_person_changed(user)
-    db.session.add(Consent(user_id=user.id, purpose="assisted_account", recorded_by_id=actor.id))
-    if user.phone:
-        db.session.add(Consent(user_id=user.id, purpose="contact_by_phone", recorded_by_id=actor.id))
+    subject = Subject(user.id)
+    for purpose, basis, way, reference in (account_decision, *decisions):
+        give_consent(subject, purpose, recorded_by=actor, basis=basis, channel=way, evidence=reference)
     record("assisted_account_created", actor=actor, target=user, details={"unit": village.code})
     return NewAccount(user, one_time)
 

@@ -11,6 +11,7 @@ from app.auth.forms import EmptyForm
 from app.auth.models import ROLE_TITLES, User
 from app.auth.operations import issue_one_time_password
 from app.extensions import db
+from app.privacy.forms import CONSENT_FIELDS
 from app.units.operations import get_unit_by_code
 from app.users import operations
 from app.users.blueprint import bp
@@ -97,9 +98,12 @@ def new_assisted():
                 village=get_unit_by_code(form.village.data),
                 phone=form.phone.data,
                 consent_given=form.consent.data,
+                consents=form.chosen_consents(),
+                channel=form.consent_channel.data,
+                evidence=form.consent_evidence.data,
             )
         except FORM_ERRORS as error:
-            refuse(form, error)
+            refuse(form, error, CONSENT_FIELDS)
         else:
             db.session.commit()
             return render_template("users/slip.html", person=account.user, password=account.one_time_password)

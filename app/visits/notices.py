@@ -44,6 +44,8 @@ def _tell(visit: Visit, actor: User, key: str, template: str, **context) -> None
             person,
             template,
             link=visit_link(visit),
+            # A notice about a booked visit serves the help itself (a state task), not "messages".
+            purpose=None if person.id == visit.member_id else "help_visits",
             visit=visit,
             is_member=person.id == visit.member_id,
             skill=SKILL_TITLES[visit.skill],

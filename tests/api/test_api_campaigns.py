@@ -52,7 +52,9 @@ def w(db, units, make_user, api_token):
     rows = [f"C1A,A{i},Số {i} xóm Đông,RA{i},Nguyễn Văn A{i},1960," for i in range(4)]
     rows += ["C1A,A0,Số 0 xóm Đông,RA9,Lê Thị Vợ,1962,"]
     rows += [f"C1B,B{i},Số {i} xóm Tây,RB{i},Trần Thị B{i},1970," for i in range(2)]
-    import_households(w.manager, units["c1"], "c1.csv", (HEADER + "\n".join(rows) + "\n").encode())
+    import_households(
+        w.manager, units["c1"], "c1.csv", (HEADER + "\n".join(rows) + "\n").encode(), legal_basis="state_task"
+    )
     operations.ensure_default_milestones()
     today = local_today()
     w.campaign = campaigns.create_campaign(

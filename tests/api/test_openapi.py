@@ -201,7 +201,7 @@ def world(db, units, make_user, api_token, real_courses):
         booked_by_id=w.manager.id,
     )
     db.session.add(w.past_visit)
-    import_households(w.manager, units["c1"], "c1.csv", HOUSEHOLDS.encode())
+    import_households(w.manager, units["c1"], "c1.csv", HOUSEHOLDS.encode(), legal_basis="state_task")
     outcomes.ensure_default_milestones()
     w.milestone = outcomes.active_milestones()[0]
     w.resident_record = outcomes.resident_for_user(w.resident, recorded_by=w.manager)
@@ -289,6 +289,32 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
             {"milestone": w.milestone.key, "date": local_today().isoformat(), "confirmed_by": "seen_on_phone"},
             200,
         ),
+        (
+            "POST",
+            "/residents",
+            {
+                "unit_code": "C1A",
+                "full_name": "Đỗ Văn Bảy",
+                "birth_year": 1955,
+                "phone": "0912 345 678",
+                "legal_basis": "state_task",
+                "consents": [{"purpose": "messages", "channel": "paper"}],
+            },
+            201,
+        ),
+        (
+            "POST",
+            f"/residents/{w.resident_record.id}/consents",
+            {"purpose": "progress_sharing", "basis": "consent", "channel": "assisted"},
+            201,
+        ),
+        (
+            "POST",
+            f"/residents/{w.resident_record.id}/consents",
+            {"purpose": "progress_sharing", "basis": "consent", "channel": "assisted"},
+            200,
+        ),
+        ("DELETE", f"/residents/{w.resident_record.id}/consents/progress_sharing", None, 200),
         ("GET", "/indicators?unit=C1", None, 200),
         ("GET", f"/campaigns/{w.campaign.id}/walk-list", None, 200),
         ("GET", "/reports/completion?unit=C1", None, 200),
@@ -368,6 +394,7 @@ def known_values(w) -> tuple[dict, dict]:
         "session_id": w.session.id,
         "resident_id": w.resident_record.id,
         "campaign_id": w.campaign.id,
+        "purpose": "messages",
     }
     query = {"unit": "C1", "parent": "C1", "milestone": w.milestone.key, "member_id": w.member.id}
     return path, query

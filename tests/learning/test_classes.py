@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.auth.models import Consent, User
+from app.auth.models import User
 from app.db import local_today
 from app.extensions import db
 from app.learning.models import (
@@ -17,6 +17,7 @@ from app.learning.models import (
     ModuleCompletion,
     TrainingClass,
 )
+from app.privacy.models import PersonConsent
 
 MODULES = [
     {
@@ -161,8 +162,8 @@ def test_a_resident_registered_on_the_spot_gets_an_assisted_account_and_is_credi
     assert resident.role == "resident" and resident.unit_id == units["v1b"].id
     assert resident.must_change_password and resident.created_by_id == tech.id
     assert resident.birth_year == 1958
-    purposes = set(db.session.scalars(db.select(Consent.purpose).where(Consent.user_id == resident.id)))
-    assert purposes == {"assisted_account", "contact_by_phone"}
+    purposes = set(db.session.scalars(db.select(PersonConsent.purpose).where(PersonConsent.user_id == resident.id)))
+    assert purposes == {"account"}
     assert completions(resident) == {"m1": "in_person", "m2": "in_person"}
     assert db.session.scalar(db.select(Certificate).where(Certificate.user_id == resident.id)) is not None
 

@@ -61,9 +61,15 @@ def w(db, units, make_user, milestones, team):
     rows = [f"C1A,A{i},Số {i} xóm Đông,RA{i},Nguyễn Văn A{i},{1950 + i}," for i in range(5)]
     rows += [f"C1B,B{i},Số {i} xóm Tây,RB{i},Trần Thị B{i},1970," for i in range(3)]
     rows += ["C1B,B0,Số 0 xóm Tây,RB9,Trần Văn Cháu,2019,"]  # a child in household B0
-    import_households(w.manager, units["c1"], "c1.csv", (HEADER + "\n".join(rows) + "\n").encode())
     import_households(
-        w.manager_c2, units["c2"], "c2.csv", (HEADER + "C2A,Z1,Số 1 xóm Bắc,RZ1,Lê Văn Z,1960,\n").encode()
+        w.manager, units["c1"], "c1.csv", (HEADER + "\n".join(rows) + "\n").encode(), legal_basis="state_task"
+    )
+    import_households(
+        w.manager_c2,
+        units["c2"],
+        "c2.csv",
+        (HEADER + "C2A,Z1,Số 1 xóm Bắc,RZ1,Lê Văn Z,1960,\n").encode(),
+        legal_basis="state_task",
     )
     db.session.flush()
     return w

@@ -29,9 +29,15 @@ def test_a_list_creates_households_and_residents_and_reimport_updates(db, units,
         + "C1A,H1,Số 1 xóm Đông,R2,Trần Thị Bình,1955,\n"
         + "C1B,H2,Số 9 xóm Tây,R3,Lê Văn Cường,2001,\n"
     )
-    summary = import_households(manager, units["c1"], "list.csv", text.encode())
+    summary = import_households(manager, units["c1"], "list.csv", text.encode(), legal_basis="state_task")
     assert (summary.households_created, summary.residents_created) == (2, 3)
-    again = import_households(manager, units["c1"], "list.csv", text.replace("Trần Thị Bình", "Trần Thị Bính").encode())
+    again = import_households(
+        manager,
+        units["c1"],
+        "list.csv",
+        text.replace("Trần Thị Bình", "Trần Thị Bính").encode(),
+        legal_basis="state_task",
+    )
     assert (again.households_created, again.residents_created, again.residents_updated) == (0, 0, 3)
     assert count(db, Resident) == 3 and count(db, Household) == 2
     assert db.session.scalar(db.select(Resident.full_name).where(Resident.code == "R2")) == "Trần Thị Bính"
@@ -50,7 +56,7 @@ def test_broken_rows_are_all_reported_and_nothing_is_imported(db, units, make_us
         + "C1A,H7,Số 7,R7,Hà,1990,call me\n"  # 8 bad phone
     )
     with pytest.raises(ResidentImportError) as caught:
-        import_households(manager, units["c1"], "list.csv", text.encode())
+        import_households(manager, units["c1"], "list.csv", text.encode(), legal_basis="state_task")
     lines = sorted({p.line for p in caught.value.problems})
     assert lines == [3, 4, 5, 6, 7, 8]
     assert count(db, Resident) == 0 and count(db, Household) == 0
@@ -65,7 +71,7 @@ def test_an_xlsx_list_is_read_like_a_csv(db, units, make_user):
     sheet.append(["C1B", 12, "Số 2", 7, "Lê Thị Hoa", None, None])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    summary = import_households(manager, units["c1"], "list.xlsx", buffer.getvalue())
+    summary = import_households(manager, units["c1"], "list.xlsx", buffer.getvalue(), legal_basis="state_task")
     assert summary.residents_created == 2
     # Numbers typed into Excel cells come back as the codes written, not "12.0".
     assert db.session.scalar(db.select(Household.code).where(Household.unit_id == units["v1b"].id)) == "12"
@@ -75,14 +81,16 @@ def test_an_xlsx_list_is_read_like_a_csv(db, units, make_user):
 def test_import_is_refused_outside_the_managers_commune(db, units, make_user):
     manager = make_user("commune_manager", units["c2"])
     with pytest.raises(NotAllowed):
-        import_households(manager, units["c1"], "list.csv", (HEADER + "C1A,H1,Số 1,R1,An,1950,\n").encode())
+        import_households(
+            manager, units["c1"], "list.csv", (HEADER + "C1A,H1,Số 1,R1,An,1950,\n").encode(), legal_basis="state_task"
+        )
 
 
 def test_unreadable_files_are_refused_clearly(db, units, make_user):
     manager = make_user("commune_manager", units["c1"])
     for name, content in [("list.txt", b"x"), ("list.csv", "é".encode("latin-1")), ("list.xlsx", b"not a zip")]:
         with pytest.raises(ResidentImportError):
-            import_households(manager, units["c1"], name, content)
+            import_households(manager, units["c1"], name, content, legal_basis="state_task")
 
 
 @given(
@@ -109,7 +117,9 @@ def village_lists(db, units, make_user):
     rows = [f"C1A,A{i},Số {i} thôn 1A,RA{i},Người A{i},1960," for i in range(7)]
     rows += [f"C1B,B{i},Số {i} thôn 1B,RB{i},Người B{i},1970," for i in range(4)]
     rows += ["C1B,B9,Số 9 thôn 1B,RB9,Cháu nhỏ,2020,"]  # a child only: not targeted
-    import_households(manager, units["c1"], "list.csv", (HEADER + "\n".join(rows) + "\n").encode())
+    import_households(
+        manager, units["c1"], "list.csv", (HEADER + "\n".join(rows) + "\n").encode(), legal_basis="state_task"
+    )
     return manager
 
 

@@ -38,7 +38,7 @@ def test_the_ledger_counts_visits_sessions_hours_people_and_milestones(db, units
     member = team[0]
     month = last_month()
     day = datetime.combine(month + timedelta(days=3), datetime.min.time(), tzinfo=LOCAL_TZ)
-    lan = add_resident(member, village=units["v1a"], full_name="Lan", consent=True)
+    lan = add_resident(member, village=units["v1a"], full_name="Lan", legal_basis="state_task")
     add_done_visit(db, member, units["v1a"], day.replace(hour=9), 45, lan)
     add_done_visit(db, member, units["v1a"], day.replace(hour=14), 30, lan)  # the same person again
     add_done_visit(db, team[1], units["v1a"], day.replace(hour=9), 60)  # someone else's

@@ -18,7 +18,9 @@ from app.visits import operations as visits
 
 @pytest.fixture
 def resident(db, units, team):
-    return add_resident(team[0], village=units["v1a"], full_name="Nguyễn Thị Lan", birth_year=1958, consent=True)
+    return add_resident(
+        team[0], village=units["v1a"], full_name="Nguyễn Thị Lan", birth_year=1958, legal_basis="state_task"
+    )
 
 
 def test_a_milestone_is_reached_once_and_later_evidence_is_history(db, milestones, resident, team):

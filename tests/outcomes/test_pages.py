@@ -28,6 +28,8 @@ from app.outcomes.models import (
     ResidentMilestone,
 )
 from app.outcomes.residents import COLUMNS
+from app.privacy.models import PersonConsent
+from app.privacy.purposes import NOTICE_VERSION
 from app.visits.models import GroupSession, SessionSignup, Team, TeamMember
 from tests.conftest import csrf_token_from
 
@@ -185,7 +187,9 @@ GOOD_RESIDENT = {
     "full_name": "  Ông   Sáu ",
     "birth_year": "1950",
     "phone": "0912 345 678",
-    "consent": "y",
+    "legal_basis": "state_task",
+    "consent_messages": "y",
+    "consent_channel": "assisted",
 }
 
 
@@ -203,12 +207,41 @@ def test_a_member_adds_a_resident_by_hand(w, client, login_as):
         w.member.id,
     )
     assert resident.consent_at is not None
+    decisions = {
+        (row.purpose, row.basis, row.channel, row.notice_version, row.recorded_by_id)
+        for row in db.session.scalars(db.select(PersonConsent).where(PersonConsent.resident_id == resident.id))
+    }
+    # The record's basis, and only the consent that was ticked (not progress sharing).
+    assert decisions == {
+        ("help_visits", "state_task", None, NOTICE_VERSION, w.member.id),
+        ("messages", "consent", "assisted", NOTICE_VERSION, w.member.id),
+    }
+
+
+def test_the_consent_boxes_are_never_ticked_and_the_notice_is_linked(w, client, login_as):
+    login_as(w.manager)
+    for url in ("/outcomes/residents/new", "/outcomes/import", "/users/assisted/new"):
+        form = page(client.get(url))
+        boxes = re.findall(r"<input[^>]*consent_(?:help_visits|messages|progress_sharing)[^>]*>", form)
+        assert len(boxes) == 3, url
+        assert not any("checked" in box for box in boxes), url
+        assert "/privacy/notice" in form and NOTICE_VERSION in form
+        if url == "/outcomes/residents/new":
+            basis = re.findall(r"<input[^>]*legal_basis[^>]*>", form)
+            assert len(basis) == 2 and not any("checked" in radio for radio in basis)
 
 
 @pytest.mark.parametrize(
     ("changes", "status", "message"),
     [
-        ({"consent": None}, 400, "Ask the resident for consent and tick the box first."),
+        ({"legal_basis": None}, 400, "Say on what legal basis this record is kept."),
+        ({"legal_basis": "contract"}, 400, "Choose the legal basis: a state task or the person's consent."),
+        (
+            {"legal_basis": "consent"},
+            400,
+            "The record rests on consent: record the person's consent to receiving help.",
+        ),
+        ({"consent_channel": "carrier_pigeon"}, 400, "Choose how the consent was given"),
         ({"full_name": ""}, 400, "Enter the resident's full name."),
         ({"village": ""}, 400, "Choose the resident's village or residential group."),
         ({"village": "C1"}, 400, "Choose the resident's village or residential group."),
@@ -221,11 +254,11 @@ def test_a_member_adds_a_resident_by_hand(w, client, login_as):
 def test_bad_resident_input_adds_nobody(w, client, login_as, changes, status, message):
     login_as(w.member)
     data = {key: value for key, value in {**GOOD_RESIDENT, **changes}.items() if value is not None}
-    before = count(Resident)
+    before = count(Resident), count(PersonConsent)
     response = client.post("/outcomes/residents/new", data=data)
     assert response.status_code == status
     assert message in page(response)
-    assert count(Resident) == before
+    assert (count(Resident), count(PersonConsent)) == before
 
 
 def test_a_baby_born_this_local_year_is_not_in_the_future_on_a_server_in_utc(w, client, login_as, time_machine):
@@ -461,6 +494,10 @@ def test_help_credited_learning_is_shown_apart_from_self_study_on_the_resident_p
 HEADER = ",".join(COLUMNS) + "\n"
 
 
+#: The legal basis every list states.
+BASIS = {"legal_basis": "state_task"}
+
+
 def upload(text: str | bytes, name: str = "list.csv") -> tuple:
     content = text.encode() if isinstance(text, str) else text
     return (io.BytesIO(content), name)
@@ -471,12 +508,65 @@ def test_a_commune_manager_imports_a_household_list(w, client, login_as):
     form = page(client.get("/outcomes/import"))
     assert 'name="commune"' not in form  # their own commune
     text = HEADER + "C1A,H9,Số 9 xóm Tây,R9,Trần Văn Chín,1960,\nC1B,H10,Số 10,R10,Đỗ Thị Mười,,0912345678\n"
-    response = client.post("/outcomes/import", data={"file": upload(text)}, content_type="multipart/form-data")
+    response = client.post("/outcomes/import", data={**BASIS, "file": upload(text)}, content_type="multipart/form-data")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/outcomes/residents?unit=C1")
     html = page(client.get(response.headers["Location"]))
     assert "2 households added, 0 updated; 2 residents added, 0 updated." in html
     assert "Trần Văn Chín" in html and "Số 9 xóm Tây" in html
+    chin = db.session.scalar(db.select(Resident).where(Resident.full_name == "Trần Văn Chín"))
+    rows = db.session.scalars(db.select(PersonConsent).where(PersonConsent.resident_id == chin.id)).all()
+    assert [(row.purpose, row.basis, row.recorded_by_id) for row in rows] == [
+        ("help_visits", "state_task", w.manager.id)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({}, "legal_basis", "Say on what legal basis this record is kept."),
+        ({"legal_basis": "consent"}, "consent_help_visits", "record the person's consent to receiving help"),
+        (
+            {"legal_basis": "consent", "consent_help_visits": "y", "consent_channel": "paper"},
+            "consent_evidence",
+            "Give the reference of the signed consent forms",
+        ),
+    ],
+)
+def test_a_list_without_its_legal_basis_or_consent_evidence_is_refused_and_nothing_written(
+    w, client, login_as, data, field, message
+):
+    login_as(w.manager)
+    text = HEADER + "C1A,H60,Số 60,R60,Sáu Mươi,1960,\n"
+    before = count(Resident), count(Household), count(PersonConsent)
+    response = client.post("/outcomes/import", data={**data, "file": upload(text)}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    html = page(response)
+    assert message in html
+    assert re.search(rf'id="{field}-error"', html), field
+    assert (count(Resident), count(Household), count(PersonConsent)) == before
+
+
+def test_a_list_on_consent_records_each_persons_consents_with_the_evidence(w, client, login_as):
+    login_as(w.manager)
+    text = HEADER + "C1A,H61,Số 61,R61,Sáu Mốt,1961,\nC1A,H61,Số 61,R62,Sáu Hai,1962,\n"
+    data = {
+        "legal_basis": "consent",
+        "consent_help_visits": "y",
+        "consent_progress_sharing": "y",
+        "consent_channel": "paper",
+        "consent_evidence": "Sổ phiếu đồng ý thôn 1A, 2026",
+        "file": upload(text),
+    }
+    response = client.post("/outcomes/import", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    for code in ("R61", "R62"):
+        resident = db.session.scalar(db.select(Resident).where(Resident.code == code))
+        rows = db.session.scalars(db.select(PersonConsent).where(PersonConsent.resident_id == resident.id)).all()
+        assert {(row.purpose, row.basis, row.channel, row.evidence) for row in rows} == {
+            ("help_visits", "consent", "paper", "Sổ phiếu đồng ý thôn 1A, 2026"),
+            ("progress_sharing", "consent", "paper", "Sổ phiếu đồng ý thôn 1A, 2026"),
+        }
 
 
 def test_an_xlsx_list_is_imported_through_the_page(w, client, login_as):
@@ -487,7 +577,9 @@ def test_an_xlsx_list_is_imported_through_the_page(w, client, login_as):
     workbook.save(buffer)
     login_as(w.manager)
     response = client.post(
-        "/outcomes/import", data={"file": upload(buffer.getvalue(), "list.xlsx")}, content_type="multipart/form-data"
+        "/outcomes/import",
+        data={**BASIS, "file": upload(buffer.getvalue(), "list.xlsx")},
+        content_type="multipart/form-data",
     )
     assert response.status_code == 302
     assert count(Resident, Resident.full_name == "Vũ Văn Hai Mươi") == 1
@@ -503,7 +595,7 @@ def test_a_list_with_broken_rows_shows_every_problem_with_its_line_and_imports_n
         + "C1A,H33,Số 33,R33,Dũng,19x0,\n"  # 5 bad year
     )
     before = count(Resident), count(Household)
-    response = client.post("/outcomes/import", data={"file": upload(text)}, content_type="multipart/form-data")
+    response = client.post("/outcomes/import", data={**BASIS, "file": upload(text)}, content_type="multipart/form-data")
     assert response.status_code == 400
     html = page(response)
     assert "The list has 3 problem(s); nothing was imported." in html
@@ -525,7 +617,7 @@ def test_a_list_with_broken_rows_shows_every_problem_with_its_line_and_imports_n
 )
 def test_unreadable_uploads_are_refused_with_a_message(w, client, login_as, data, message):
     login_as(w.manager)
-    response = client.post("/outcomes/import", data=data, content_type="multipart/form-data")
+    response = client.post("/outcomes/import", data={**BASIS, **data}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert message in page(response)
 
@@ -535,16 +627,16 @@ def test_an_admin_chooses_the_commune_of_the_list(w, client, login_as):
     form = page(client.get("/outcomes/import"))
     assert 'name="commune"' in form and 'value="C2"' in form
     text = HEADER + "C2A,H40,Số 40,R40,Hồ Văn Bốn,1970,\n"
-    missing = client.post("/outcomes/import", data={"file": upload(text)}, content_type="multipart/form-data")
+    missing = client.post("/outcomes/import", data={**BASIS, "file": upload(text)}, content_type="multipart/form-data")
     assert missing.status_code == 400
     assert "Choose the commune or ward." in page(missing)
     wrong = client.post(
-        "/outcomes/import", data={"commune": "C1", "file": upload(text)}, content_type="multipart/form-data"
+        "/outcomes/import", data={**BASIS, "commune": "C1", "file": upload(text)}, content_type="multipart/form-data"
     )
     assert wrong.status_code == 400
     assert "village C2A is not in this commune" in page(wrong)
     right = client.post(
-        "/outcomes/import", data={"commune": "C2", "file": upload(text)}, content_type="multipart/form-data"
+        "/outcomes/import", data={**BASIS, "commune": "C2", "file": upload(text)}, content_type="multipart/form-data"
     )
     assert right.status_code == 302
     assert count(Resident, Resident.full_name == "Hồ Văn Bốn") == 1
@@ -553,7 +645,7 @@ def test_an_admin_chooses_the_commune_of_the_list(w, client, login_as):
 def test_another_communes_manager_cannot_import_into_this_commune_and_members_cannot_import(w, client, login_as):
     login_as(w.manager_c2)
     text = HEADER + "C1A,H50,Số 50,R50,Năm,1970,\n"
-    response = client.post("/outcomes/import", data={"file": upload(text)}, content_type="multipart/form-data")
+    response = client.post("/outcomes/import", data={**BASIS, "file": upload(text)}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "line 2: village C1A is not in this commune" in page(response)
     assert count(Resident, Resident.code == "R50") == 0
@@ -885,7 +977,9 @@ def test_a_resident_record_becomes_an_assisted_account(client, login_as, db, uni
     from app.outcomes.models import Resident
     from app.outcomes.residents import add_resident
 
-    record = add_resident(team[0], village=units["v1a"], full_name="Trần Văn Tư", birth_year=1950, consent=True)
+    record = add_resident(
+        team[0], village=units["v1a"], full_name="Trần Văn Tư", birth_year=1950, legal_basis="state_task"
+    )
     db.session.commit()
     login_as(team[0])
     response = client.post(f"/outcomes/residents/{record.id}/new-account")
@@ -902,7 +996,7 @@ def test_a_resident_record_becomes_an_assisted_account(client, login_as, db, uni
 def test_another_communes_member_cannot_make_an_account_from_a_record(client, login_as, db, units, team, make_user):
     from app.outcomes.residents import add_resident
 
-    record = add_resident(team[0], village=units["v1a"], full_name="Trần Văn Tư", consent=True)
+    record = add_resident(team[0], village=units["v1a"], full_name="Trần Văn Tư", legal_basis="state_task")
     db.session.commit()
     login_as(make_user("tech_team", units["v2a"]))
     assert client.post(f"/outcomes/residents/{record.id}/new-account").status_code == 403

@@ -188,9 +188,9 @@ def build_world(db, units, make_user, make_unit, make_course):
 
     # Milestones on resident records (and one above, at a visit 70 days ago): two reached two
     # months ago or more, the others today.
-    w.lan = add_resident(w.m1, village=units["v1a"], full_name="Nguyễn Thị Lan", consent=True)
-    w.hoa = add_resident(w.m1, village=units["v1b"], full_name="Lê Thị Hoa", consent=True)
-    w.tam = add_resident(w.m2, village=units["v2a"], full_name="Chú Tám", consent=True)
+    w.lan = add_resident(w.m1, village=units["v1a"], full_name="Nguyễn Thị Lan", legal_basis="state_task")
+    w.hoa = add_resident(w.m1, village=units["v1b"], full_name="Lê Thị Hoa", legal_basis="state_task")
+    w.tam = add_resident(w.m2, village=units["v2a"], full_name="Chú Tám", legal_basis="state_task")
     activated = outcomes.get_milestone("eid_activated")
     outcomes.record_milestone(w.m1, w.lan, activated, on_date=w.today - timedelta(days=60), confirmation="document")
     outcomes.record_milestone(

@@ -87,7 +87,7 @@ def test_maintained_summaries_equal_a_recount(db, units, make_user, make_course,
         rating=4,
         milestones=[("eid_installed", "seen_on_phone")],
     )
-    resident = add_resident(member, village=units["v1b"], full_name="Cụ C", consent=True)
+    resident = add_resident(member, village=units["v1b"], full_name="Cụ C", legal_basis="state_task")
     milestone = outcomes.get_milestone("cashless_setup")
     today = outcomes.local_today()
     outcomes.record_milestone(member, resident, milestone, on_date=today, confirmation="document")

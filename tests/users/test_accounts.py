@@ -3,8 +3,10 @@ import re
 import pytest
 
 from app.audit.models import AuditEvent
-from app.auth.models import Consent, User
+from app.auth.models import User
 from app.extensions import db
+from app.privacy.models import PersonConsent
+from app.privacy.purposes import NOTICE_VERSION
 from tests.conftest import TEST_PASSWORD
 
 
@@ -136,6 +138,9 @@ def test_tech_team_member_creates_an_assisted_account_with_consent(client, login
             "village": "C1B",
             "phone": "0912 345 678",
             "consent": "y",
+            "consent_messages": "y",
+            "consent_channel": "paper",
+            "consent_evidence": "PHIEU-17",
         },
     )
     assert response.status_code == 200
@@ -145,9 +150,13 @@ def test_tech_team_member_creates_an_assisted_account_with_consent(client, login
     assert resident.check_password(password)
     assert resident.role == "resident" and resident.unit.code == "C1B" and resident.birth_year == 1958
     assert resident.created_by_id == member.id and resident.must_change_password
-    consents = db.session.scalars(db.select(Consent).where(Consent.user_id == resident.id)).all()
-    assert {c.purpose for c in consents} == {"assisted_account", "contact_by_phone"}
+    consents = db.session.scalars(db.select(PersonConsent).where(PersonConsent.user_id == resident.id)).all()
+    # Only what was ticked: the account, and messages; not help visits nor progress sharing.
+    assert {c.purpose for c in consents} == {"account", "messages"}
     assert all(c.recorded_by_id == member.id and c.given_at is not None for c in consents)
+    assert {(c.basis, c.channel, c.evidence, c.notice_version) for c in consents} == {
+        ("consent", "paper", "PHIEU-17", NOTICE_VERSION)
+    }
     assert "assisted_account_created" in audit_actions()
 
 
