@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +27,12 @@ from app.users.operations import PHONE_PATTERN, clean_email
 #: What a person corrects on their account, and staff on a resident record.
 ACCOUNT_FIELDS = ("full_name", "phone", "email", "birth_year")
 RESIDENT_FIELDS = ("full_name", "birth_year", "phone")
+FIELD_TITLES = {
+    "full_name": _l("Full name"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "birth_year": _l("Birth year"),
+}
 
 
 def _clean_full_name(value: str) -> str:

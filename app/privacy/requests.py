@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -26,8 +27,16 @@ from app.privacy.deadlines import acknowledge_by, due_by
 from app.privacy.models import REQUEST_KINDS, REQUEST_OUTCOMES, PersonRequest
 from app.units.models import Unit
 
-#: The statuses the list filters by.
-STATUSES = ("open", "new", "acknowledged", "late", "closed")
+#: The statuses the list filters by (a request is new, acknowledged or closed; open and late
+#: are groups of those).
+STATUS_TITLES = {
+    "open": _l("Open"),
+    "new": _l("Received, not acknowledged"),
+    "acknowledged": _l("Acknowledged, in progress"),
+    "late": _l("Late"),
+    "closed": _l("Closed"),
+}
+STATUSES = tuple(STATUS_TITLES)
 MAX_TEXT = 2000
 #: The most requests one list page shows.
 LIST_LIMIT = 500
