@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.privacy.models import REQUEST_KIND_TITLES, REQUEST_OUTCOME_TITLES
@@ -10,7 +10,9 @@ from app.privacy.requests import MAX_TEXT
 
 
 class PersonRequestForm(FlaskForm):
-    kind = SelectField(_l("What do you ask for?"), choices=list(REQUEST_KIND_TITLES.items()))
+    kind = SelectField(
+        _l("What do you ask for?"), choices=[SelectChoice(key, title) for key, title in REQUEST_KIND_TITLES.items()]
+    )
     details = TextAreaField(
         _l("Details (optional)"),
         validators=[Optional(), Length(max=MAX_TEXT)],
@@ -20,7 +22,9 @@ class PersonRequestForm(FlaskForm):
 
 
 class CloseRequestForm(FlaskForm):
-    outcome = SelectField(_l("Outcome"), choices=list(REQUEST_OUTCOME_TITLES.items()))
+    outcome = SelectField(
+        _l("Outcome"), choices=[SelectChoice(key, title) for key, title in REQUEST_OUTCOME_TITLES.items()]
+    )
     note = TextAreaField(_l("What was done, or why it is refused"), validators=[Optional(), Length(max=MAX_TEXT)])
     submit = SubmitField(_l("Close the request"))
 
