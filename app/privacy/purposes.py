@@ -17,6 +17,7 @@ PURPOSES = {
     "outcomes": _l("Recording digital-inclusion milestones for the province's targets"),
     "security": _l("Keeping the platform secure (sign-in records and the audit log)"),
     "team_work": _l("Organising the tech teams' work: hours, visits and the members' ledger"),
+    "data_requests": _l("Answering a person's requests about their own data, and honouring them"),
 }
 
 #: The legal bases of Law 91/2025/QH15 the platform relies on.

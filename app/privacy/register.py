@@ -47,6 +47,7 @@ RETENTION = {
     for r in (
         Retention("account", _l("As long as the account exists")),
         Retention("record", _l("As long as the resident's record exists")),
+        Retention("data_request", _l("As evidence that the request was answered, until the person's data is erased")),
     )
 }
 

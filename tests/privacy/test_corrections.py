@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.privacy import requests
+from app.privacy import corrections, requests
 from app.privacy.models import PersonalDataCorrection
+from app.privacy.register import ERASERS, EXPORTERS, load
+from app.privacy.subjects import subject_of_user
 
 
 def history() -> list[tuple]:
@@ -118,4 +120,24 @@ def test_a_bad_phone_for_a_resident_is_refused(people, login_as):
 def test_nothing_changed_writes_nothing(people, login_as):
     response = login_as(people.r).post("/privacy/me/corrections", data=account_form(people.r))
     assert response.status_code == 302
+    assert history() == []
+
+
+def test_the_persons_requests_and_corrections_are_exported_and_erased_with_them(people):
+    load()
+    requests.file_request("correction", filed_by=people.r, user=people.r, details="Sai năm sinh")
+    requests.file_request("access", filed_by=people.tech, resident=people.rec)
+    corrections.correct_account(people.r, people.r, {"birth_year": "1962"})
+    subject = subject_of_user(people.r)
+
+    exported = EXPORTERS["person_requests"](subject)
+    assert [(row["kind"], row["details"]) for row in exported] == [("correction", "Sai năm sinh")]
+    assert [(row["field"], row["new_value"]) for row in EXPORTERS["personal_data_corrections"](subject)] == [
+        ("birth_year", "1962")
+    ]
+
+    ERASERS["person_requests"](subject, None)
+    ERASERS["personal_data_corrections"](subject, None)
+    assert [row["details"] for row in EXPORTERS["person_requests"](subject)] == [None]
+    assert EXPORTERS["personal_data_corrections"](subject) == []
     assert history() == []
