@@ -514,6 +514,13 @@ RULES = [
         "This session is for another commune.",
     ),
     Rule("sign up: a full session", "r1", _session_full, "conflict", "This session is full."),
+    Rule(
+        "sign up: a resident whose processing is restricted",
+        "cm",
+        lambda w: _restricted(w, w.r1, sign_up(session_of(w), w.r1)),
+        "conflict",
+        "Processing of this person's data is restricted at their request: they cannot be signed up by others.",
+    ),
     Rule("sign up: twice", "r1", _signed_up_already, "conflict", "Already signed up."),
     Rule(
         "sign up: a session that has started",

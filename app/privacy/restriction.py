@@ -1,6 +1,7 @@
 """Restriction of processing, at a person's objection: their data stays, but they are left out of
 
-* scheduling: no visit is booked or moved for them (app.visits.operations);
+* scheduling: no visit is booked or moved for them (app.visits.operations), and no one else signs
+  them up for a group session (app.visits.group_sessions; they may still sign up themselves);
 * reminders and messages: the outbox neither writes nor sends anything to them (app.jobs.outbox),
   and no follow-up reminder is written about them (app.jobs.reminders);
 * campaigns: a household goes on a walk list only for an adult there who is not restricted, and
@@ -86,4 +87,14 @@ def check_may_schedule(*people) -> None:
         raise Conflict(
             _("Processing of this person's data is restricted at their request: no visit can be booked for them."),
             field="resident_id",
+        )
+
+
+def check_may_be_signed_up(person) -> None:
+    """Conflict when processing is restricted for `person`: others do not sign them up for a
+    group session."""
+    if is_restricted(person):
+        raise Conflict(
+            _("Processing of this person's data is restricted at their request: they cannot be signed up by others."),
+            field="user_id",
         )
