@@ -24,7 +24,16 @@ from app.units.models import Unit
 # ---- the person's requests and corrections -------------------------------------------------
 
 REQUEST_KINDS = tuple(REQUEST_PERIODS)
+#: What a request asks for, as staff and the officer read it.
 REQUEST_KIND_TITLES = {
+    "access": _l("Access to the data (see or download)"),
+    "correction": _l("Correction"),
+    "withdrawal": _l("Withdrawal of a consent"),
+    "objection": _l("Objection or restriction of processing"),
+    "erasure": _l("Erasure"),
+}
+#: The same, as the person asks it.
+REQUEST_KIND_CHOICES = {
     "access": _l("See or download my data"),
     "correction": _l("Correct my data"),
     "withdrawal": _l("Withdraw a consent"),

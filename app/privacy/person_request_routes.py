@@ -21,6 +21,7 @@ from app.privacy.request_forms import (
     CloseRequestForm,
     PersonRequestForm,
     ResidentCorrectionForm,
+    ResidentRequestForm,
 )
 from app.privacy.subjects import subject_of_resident, subject_of_user
 from app.views import FORM_ERRORS, clean_arg, get_or_404, refuse
@@ -111,7 +112,7 @@ def _render_resident(resident: Resident, request_form=None, correction_form=None
             "privacy/resident_requests.html",
             resident=resident,
             person_requests=requests.requests_of_resident(resident),
-            request_form=request_form or PersonRequestForm(formdata=None),
+            request_form=request_form or ResidentRequestForm(formdata=None),
             correction_form=correction_form
             or ResidentCorrectionForm(formdata=None, data=ResidentCorrectionForm.stored_values(resident)),
             history=corrections.corrections_of(subject_of_resident(resident)),
@@ -130,7 +131,7 @@ def resident_requests(resident_id: int):
     resident = _load_resident(resident_id)
     if request.method == "GET":
         return _render_resident(resident)
-    form = PersonRequestForm()
+    form = ResidentRequestForm()
     if form.validate_on_submit():
         try:
             requests.file_request(form.kind.data, filed_by=current_user, resident=resident, details=form.details.data)

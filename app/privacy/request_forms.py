@@ -5,13 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.privacy.models import REQUEST_KIND_TITLES, REQUEST_OUTCOME_TITLES
+from app.privacy.models import REQUEST_KIND_CHOICES, REQUEST_KIND_TITLES, REQUEST_OUTCOME_TITLES
 from app.privacy.requests import MAX_TEXT
 
 
 class PersonRequestForm(FlaskForm):
     kind = SelectField(
-        _l("What do you ask for?"), choices=[SelectChoice(key, title) for key, title in REQUEST_KIND_TITLES.items()]
+        _l("What do you ask for?"), choices=[SelectChoice(key, title) for key, title in REQUEST_KIND_CHOICES.items()]
     )
     details = TextAreaField(
         _l("Details (optional)"),
@@ -19,6 +19,15 @@ class PersonRequestForm(FlaskForm):
         description=_l("For a correction, say what is wrong; for a consent, which one."),
     )
     submit = SubmitField(_l("Send the request"))
+
+
+class ResidentRequestForm(PersonRequestForm):
+    """A request staff record for a resident."""
+
+    kind = SelectField(
+        _l("What does the person ask for?"),
+        choices=[SelectChoice(key, title) for key, title in REQUEST_KIND_TITLES.items()],
+    )
 
 
 class CloseRequestForm(FlaskForm):

@@ -45,7 +45,7 @@ def test_a_person_files_a_request_with_its_deadlines_and_sees_it_listed(people, 
     assert item.due_by == due_by("objection", received_on) == received_on + timedelta(days=15)
     assert item.status == "new"
     page = client.get("/privacy/me/requests").get_data(as_text=True)
-    assert "Object to or restrict processing" in page
+    assert "Objection or restriction of processing" in page
     assert "Đừng gọi điện cho tôi" in page
 
 
