@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
+from app.outcomes.models import Resident
 from app.privacy import requests
 from app.privacy.deadlines import acknowledge_by, due_by
 from app.privacy.models import PersonRequest
@@ -215,3 +216,29 @@ def test_an_erasure_request_page_links_to_erasure_only_when_that_page_exists(peo
     assert page.status_code == 200
     has_erasure = "privacy.erase_resident" in app.view_functions
     assert (f"/privacy/residents/{people.rec.id}/erase" in page.get_data(as_text=True)) == has_erasure
+
+
+def test_the_officers_list_costs_the_same_queries_for_many_requests(
+    people, login_as, page_queries, villages, make_user
+):
+    login_as(people.officer).get("/privacy/requests")  # the first page of a session counts more
+    counts = []
+    for extra in (1, 5):
+        for n in range(extra):
+            record = Resident(unit_id=villages[n].id, full_name=f"Người {extra}-{n}")
+            db.session.add(record)
+            db.session.flush()
+            requests.file_request("access", filed_by=people.officer, resident=record)
+        filer = make_user("resident", villages[extra])
+        requests.file_request("objection", filed_by=filer, user=filer)
+        db.session.flush()
+        counts.append(page_queries("/privacy/requests")[0])
+    assert counts[0] == counts[1]
+
+
+def test_forms_are_refused_without_their_csrf_token(people, login_as, request):
+    client = login_as(people.r)
+    request.getfixturevalue("csrf_enabled")
+    assert client.post("/privacy/me/requests", data={"kind": "access"}).status_code == 400
+    assert client.post("/privacy/me/corrections", data={"full_name": "X"}).status_code == 400
+    assert count_requests() == 0
