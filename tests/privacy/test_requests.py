@@ -242,3 +242,17 @@ def test_forms_are_refused_without_their_csrf_token(people, login_as, request):
     assert client.post("/privacy/me/requests", data={"kind": "access"}).status_code == 400
     assert client.post("/privacy/me/corrections", data={"full_name": "X"}).status_code == 400
     assert count_requests() == 0
+
+
+def test_the_officer_closes_a_request_as_done_from_the_list(people, login_as):
+    item = filed_days_ago(0, "access", filed_by=people.r, user=people.r)
+    db.session.flush()
+    client = login_as(people.officer)
+    assert f'action="/privacy/requests/{item.id}/close"' in client.get("/privacy/requests").get_data(as_text=True)
+
+    response = client.post(f"/privacy/requests/{item.id}/close", data={"outcome": "done", "next": "list"})
+
+    assert response.headers["Location"].endswith("/privacy/requests")
+    db.session.expire_all()
+    item = db.session.get(PersonRequest, item.id)
+    assert (item.outcome, item.acknowledged_by_id, item.closed_by_id) == ("done", people.officer.id, people.officer.id)
