@@ -6,7 +6,8 @@
   and no follow-up reminder is written about them (app.jobs.reminders);
 * campaigns: a household goes on a walk list only for an adult there who is not restricted, and
   restricted people are not named on it (app.outcomes.campaigns);
-* exports that list people (the members' ledger).
+* exports that list people (the members' ledger, the team view's members table); totals still
+  count them.
 
 A person is one account and the resident records linked to it: restricting one restricts all,
 and lifting the restriction restores everything at once.
