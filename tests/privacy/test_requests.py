@@ -256,3 +256,15 @@ def test_the_officer_closes_a_request_as_done_from_the_list(people, login_as):
     db.session.expire_all()
     item = db.session.get(PersonRequest, item.id)
     assert (item.outcome, item.acknowledged_by_id, item.closed_by_id) == ("done", people.officer.id, people.officer.id)
+
+
+def test_the_request_pages_and_the_data_pages_link_to_each_other(people, login_as):
+    client = login_as(people.r)
+    assert 'href="/privacy/me"' in client.get("/privacy/me/requests").get_data(as_text=True)
+    assert 'href="/privacy/me/requests"' in client.get("/privacy/me").get_data(as_text=True)
+    client.post("/logout")
+    client = login_as(people.tech)
+    page = client.get(f"/privacy/residents/{people.rec.id}/requests").get_data(as_text=True)
+    assert f'href="/privacy/residents/{people.rec.id}"' in page
+    data_page = client.get(f"/privacy/residents/{people.rec.id}").get_data(as_text=True)
+    assert f'href="/privacy/residents/{people.rec.id}/requests"' in data_page
