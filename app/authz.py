@@ -241,11 +241,6 @@ def ensure(allowed: bool) -> None:
 # ---- privacy: consents ----
 
 
-def may_act_for_resident(user, resident) -> bool:
-    """Staff who act for a resident in their area (their consents, on the pages and the API)."""
-    return may(user, "privacy.act", resident.unit)
-
-
 def may_see_consent(user, consent, resident=None, account=None) -> bool:
     """The person the consent is about (their account, or the account linked to the resident
     record), or staff acting for them in their area."""
@@ -254,3 +249,44 @@ def may_see_consent(user, consent, resident=None, account=None) -> bool:
     if resident is not None:
         return resident.user_id == user.id or may_act_for_resident(user, resident)
     return False
+
+
+# --- a person's requests about their data (app.privacy.requests) ---------------------------------
+
+
+def may_act_for_resident(user, resident) -> bool:
+    """File a request, correct data or restrict processing for a resident: the person themselves
+    (their own record), or staff with `privacy.act` in the resident's area."""
+    return (resident.user_id is not None and resident.user_id == user.id) or may(user, "privacy.act", resident.unit)
+
+
+def may_see_person_requests(user) -> bool:
+    """The requests list: the data-protection officer (everywhere) and commune managers (who may
+    erase, in their area)."""
+    return has_permission(user, "privacy.officer") or has_permission(user, "privacy.erase")
+
+
+def person_requests_filter(user, unit_path_column) -> ColumnElement[bool]:
+    """Which requests the list shows `user` (join to the request's Unit first)."""
+    if has_permission(user, "privacy.officer"):
+        return true()
+    if has_permission(user, "privacy.erase"):
+        return unit_scope_filter(user, unit_path_column)
+    return false()
+
+
+def may_handle_person_request(user, person_request) -> bool:
+    """Acknowledge, close, and act on a request: the officer, or whoever may erase in the
+    person's area (the commune manager)."""
+    return has_permission(user, "privacy.officer") or may(user, "privacy.erase", person_request.unit)
+
+
+def may_restrict(user, person) -> bool:
+    """Restrict processing of `person` (a resident record or an account) or lift the restriction:
+    the officer; staff with `privacy.act` for a resident record, or a resident's account, in
+    their area."""
+    if has_permission(user, "privacy.officer"):
+        return True
+    if getattr(person, "role", "resident") != "resident":
+        return False  # staff and cadre accounts: the officer decides
+    return may(user, "privacy.act", person.unit)

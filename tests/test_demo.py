@@ -4,6 +4,8 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.demo.operations import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from app.learning.models import Assignment, Certificate
+from app.privacy.models import PersonalDataCorrection, PersonRequest
+from app.privacy.requests import is_late
 from app.units.models import Unit
 from app.visits.models import GroupSession, HelpRequest, TeamMember, Visit, WeeklyAvailability
 
@@ -40,3 +42,11 @@ def test_demo_has_a_living_agenda_triage_list_and_learning(db, real_courses):
     assert count(db, AuditEvent, AuditEvent.action == "visit_override") == 1
     assert count(db, Certificate) >= 1
     assert count(db, Assignment) >= 1
+
+
+def test_demo_has_requests_about_personal_data_in_each_state_one_late(db, real_courses):
+    seed_demo()
+    items = db.session.scalars(db.select(PersonRequest)).all()
+    assert {item.status for item in items} == {"new", "acknowledged", "closed"}
+    assert [item.kind for item in items if is_late(item)] == ["erasure"]
+    assert count(db, PersonalDataCorrection) == 1

@@ -265,6 +265,16 @@ def _closed_request(w):
     return book(w, "10:00")
 
 
+RESTRICTED = "Processing of this person's data is restricted at their request: no visit can be booked for them."
+
+
+def _restricted(w, person, calls):
+    """`calls`, sent once processing of `person` is restricted (app.privacy.restriction)."""
+    person.restricted_at = utcnow()
+    db.session.flush()
+    return calls
+
+
 def _session_full(w):
     session = session_of(w, capacity=1)
     group_sessions.sign_up(session, w.r1b, by=w.r1b)
@@ -355,6 +365,20 @@ RULES = [
         "A visit lasts from 15 to 480 minutes.",
     ),
     Rule("book: a closed request", "cm", _closed_request, "conflict", "This request is closed."),
+    Rule(
+        "book: a person whose processing is restricted",
+        "cm",
+        lambda w: _restricted(w, w.r1, book(w, "10:00")),
+        "conflict",
+        RESTRICTED,
+    ),
+    Rule(
+        "move: a person whose processing is restricted",
+        "cm",
+        lambda w: (lambda visit: _restricted(w, w.r1b, move(visit, on(w.day, "12:00"))))(visit_at(w, "10:00")),
+        "conflict",
+        RESTRICTED,
+    ),
     Rule("book: in another commune", "cm2", lambda w: book(w, "10:00"), "forbidden", MAY_NOT_CHANGE_REQUEST),
     Rule("book: a resident may not book", "r1", lambda w: book(w, "10:00"), "forbidden", MAY_NOT_CHANGE_REQUEST),
     # Setting the member's hours aside.
@@ -490,6 +514,13 @@ RULES = [
         "This session is for another commune.",
     ),
     Rule("sign up: a full session", "r1", _session_full, "conflict", "This session is full."),
+    Rule(
+        "sign up: a resident whose processing is restricted",
+        "cm",
+        lambda w: _restricted(w, w.r1, sign_up(session_of(w), w.r1)),
+        "conflict",
+        "Processing of this person's data is restricted at their request: they cannot be signed up by others.",
+    ),
     Rule("sign up: twice", "r1", _signed_up_already, "conflict", "Already signed up."),
     Rule(
         "sign up: a session that has started",

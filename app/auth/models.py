@@ -59,9 +59,13 @@ class User(UserMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Processing restricted at the person's objection (app.privacy.restriction): left out of
+    #: scheduling, messages, campaigns and exports until lifted; and who restricted it.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    restricted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     unit: Mapped[Unit] = relationship()
-    created_by: Mapped[User | None] = relationship(remote_side=[id])
+    created_by: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[created_by_id])
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

@@ -13,6 +13,8 @@ from app.privacy.rows import names_of, row
 ACCOUNT = Personal("basic", "account", "state_task", "account")
 # Sign-in secrets and records keep the platform secure, which the law requires of whoever holds data.
 SECURITY = Personal("basic", "security", "legal_obligation", "account")
+# Processing restricted at the person's objection (app.privacy.restriction), and by whom.
+RESTRICTION = Personal("basic", "data_requests", "legal_obligation", "account")
 
 declare(
     "users",
@@ -31,6 +33,8 @@ declare(
         "created_by_id": SECURITY,
         "created_at": ACCOUNT,
         "last_login_at": SECURITY,
+        "restricted_at": RESTRICTION,
+        "restricted_by_id": RESTRICTION,
     },
     # The state of the account: says nothing about the person once the fields above are gone.
     not_personal={"id", "active", "must_change_password", "session_epoch"},

@@ -10,7 +10,10 @@ from app.auth.operations import count_users
 from app.db import utcnow
 from app.demo.activity import seed_learning, seed_visits
 from app.extensions import db
+from app.outcomes.models import Resident
 from app.outcomes.residents import add_resident
+from app.privacy import corrections
+from app.privacy import requests as person_requests
 from app.privacy.consents import give_consent, withdraw_consent
 from app.privacy.subjects import subject_of_user
 from app.reports import recount
@@ -68,6 +71,7 @@ def seed_demo() -> bool:
     seed_visits(people)
     seed_consents({user.username: user for user in people})
     db.session.flush()
+    seed_person_requests({person.username: person for person in people})
     # The demo rows above were written directly; count them into the dashboards' summaries.
     recount.rebuild()
     return True
@@ -100,4 +104,51 @@ def seed_consents(people: dict[str, User]) -> None:
         birth_year=1952,
         legal_basis="state_task",
         consents=[("messages", "assisted"), ("progress_sharing", "assisted")],
+    )
+
+
+def seed_person_requests(people: dict[str, User]) -> None:
+    """Requests about personal data in each state, one of them late, so the officer's list
+    (Data requests) and the person's page have something to show."""
+    now = utcnow()
+    resident, resident2 = people["resident"], people["resident2"]
+    person_requests.file_request(
+        "access",
+        filed_by=resident,
+        user=resident,
+        details="Tôi muốn xem dữ liệu của mình.",
+        now=now - timedelta(days=1),
+    )
+    correction = person_requests.file_request(
+        "correction",
+        filed_by=resident,
+        user=resident,
+        details="Số điện thoại của tôi đã đổi.",
+        now=now - timedelta(days=8),
+    )
+    person_requests.acknowledge(people["commune_manager"], correction, now=now - timedelta(days=7))
+    corrections.correct_account(
+        resident, resident, {"phone": "0912 345 678"}, person_request=correction, now=now - timedelta(days=7)
+    )
+    person_requests.close(
+        people["commune_manager"], correction, "done", "Đã sửa số điện thoại.", now=now - timedelta(days=6)
+    )
+    objection = person_requests.file_request(
+        "objection",
+        filed_by=resident2,
+        user=resident2,
+        details="Xin đừng gửi tin nhắn nhắc lịch cho tôi.",
+        now=now - timedelta(days=4),
+    )
+    person_requests.acknowledge(people["admin"], objection, now=now - timedelta(days=3))
+    # A record without an account, whose erasure request nobody has acknowledged yet: late.
+    record = Resident(unit_id=people["techteam"].unit_id, full_name="Lò Thị Sen (demo)", birth_year=1949)
+    db.session.add(record)
+    db.session.flush()
+    person_requests.file_request(
+        "erasure",
+        filed_by=people["techteam"],
+        resident=record,
+        details="Bà chuyển đi nơi khác, nhờ xoá hồ sơ.",
+        now=now - timedelta(days=6),
     )

@@ -115,7 +115,8 @@ def enqueue(
     """Create the message `key` for `user` from the e-mail template `template`, once.
 
     Returns the new message, or None when a message with this key already exists (also when
-    another process inserts it at the same moment) or the account is deactivated. People without
+    another process inserts it at the same moment), the account is deactivated, or processing is
+    restricted for the person (app.privacy.restriction). People without
     an e-mail address get the message in-app only (status "no_email"). Flushes; the caller
     commits.
 
@@ -123,7 +124,7 @@ def enqueue(
     messages for reminders); nothing is queued when the person's data may not serve it
     (app.privacy.consents.may_contact: e.g. they withdrew their consent to messages).
     """
-    if not user.active:
+    if not user.active or user.restricted_at is not None:
         return None
     if purpose is not None and not may_contact(user, purpose):
         return None
@@ -286,6 +287,9 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
         return report
     due = db.session.execute(
         select(Message.id, Message.attempts)
+        .join(User, User.id == Message.user_id)
+        # Messages to a person whose processing is restricted wait until it is lifted.
+        .where(User.restricted_at.is_(None))
         .where(Message.status == "pending", Message.email.is_not(None), Message.next_attempt_at <= now)
         .order_by(Message.next_attempt_at, Message.id)
         .limit(batch)

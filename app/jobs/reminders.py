@@ -225,8 +225,8 @@ def enqueue_follow_up_reminders(now: datetime | None = None) -> int:
     done = existing_keys(list(keys.values()))
     created = 0
     for item in follow_ups:
-        if keys[item.id] in done:
-            continue
+        if keys[item.id] in done or (item.resident is not None and item.resident.restricted_at is not None):
+            continue  # reminded already, or about a person whose processing is restricted
         message = enqueue(
             keys[item.id],
             item.assigned_to,

@@ -28,12 +28,15 @@ from app.visits.availability import members_for
 
 
 def households_not_reached(milestone: Milestone, villages: list[Unit], year: int) -> list[Household]:
-    """Households with at least one adult who has not reached `milestone`, by village and address."""
+    """Households with at least one adult who has not reached `milestone` and whose processing is
+    not restricted (app.privacy.restriction), by village and address."""
     reached = exists().where(
         ResidentMilestone.resident_id == Resident.id, ResidentMilestone.milestone_id == milestone.id
     )
     adult = (Resident.birth_year.is_(None)) | (Resident.birth_year <= year - 18)
-    household_ids = select(Resident.household_id).where(Resident.household_id.is_not(None), adult, ~reached)
+    household_ids = select(Resident.household_id).where(
+        Resident.household_id.is_not(None), adult, ~reached, Resident.restricted_at.is_(None)
+    )
     return list(
         db.session.scalars(
             select(Household)

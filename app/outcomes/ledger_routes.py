@@ -125,6 +125,8 @@ def export_rows(page: LedgerPage) -> list[list]:
 
     rows: list[list] = [header]
     for member, row in page.members:
+        if member.restricted_at is not None:
+            continue  # processing restricted at the person's request: left out of exports (still in team totals)
         rows.append(
             [
                 _("Member"),

@@ -78,6 +78,9 @@ class Resident(db.Model):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Processing restricted at the person's objection (app.privacy.restriction), and by whom.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    restricted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     unit: Mapped[Unit] = relationship()
     household: Mapped[Household | None] = relationship(back_populates="residents")

@@ -42,6 +42,8 @@ NOTE = Personal("sensitive", "help_visits", "state_task", "closed_note")
 CAMPAIGN = Personal("basic", "outcomes", "state_task", "campaign")
 CAMPAIGN_NOTE = Personal("sensitive", "outcomes", "state_task", "campaign")
 LEDGER = Personal("basic", "team_work", "contract", "ledger")
+# Processing restricted at the person's objection (app.privacy.restriction), and by whom.
+RESTRICTION = Personal("basic", "data_requests", "legal_obligation", "record")
 
 declare(
     "milestones",
@@ -85,6 +87,8 @@ declare(
         "consent_at": RECORD,
         "consent_recorded_by_id": STAFF,
         "created_at": RECORD,
+        "restricted_at": RESTRICTION,
+        "restricted_by_id": RESTRICTION,
     },
     not_personal={"id"},
 )

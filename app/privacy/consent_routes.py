@@ -15,6 +15,7 @@ from app.extensions import db
 from app.outcomes.models import Resident
 from app.privacy import consents as operations
 from app.privacy.blueprint import bp
+from app.privacy.export import resident_for_request
 from app.privacy.forms import GiveConsentForm
 from app.privacy.models import PersonConsent
 from app.privacy.purposes import (
@@ -45,13 +46,6 @@ def notice():
 
 
 # --- one's own consents ------------------------------------------------------------------------
-
-
-def _load_resident(resident_id: int) -> Resident:
-    """The resident (404), when the current person may act for them (403)."""
-    resident = get_or_404(Resident, resident_id)
-    authz.ensure(authz.may_act_for_resident(current_user, resident))
-    return resident
 
 
 def _render_list(subject, *, resident: Resident | None = None, form: GiveConsentForm | None = None, status=200):
@@ -108,7 +102,7 @@ def _withdraw(subject, purpose: str, back: str, resident: Resident | None = None
 @bp.route("/residents/<int:resident_id>/consents", methods=["GET", "POST"])
 @login_required
 def resident_consents(resident_id: int):
-    resident = _load_resident(resident_id)
+    resident = resident_for_request(current_user, resident_id)
     subject = subject_of_resident(resident)
     form = GiveConsentForm()
     if form.validate_on_submit():
@@ -135,7 +129,7 @@ def resident_consents(resident_id: int):
 @bp.route("/residents/<int:resident_id>/consents/<purpose>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw_resident_consent(resident_id: int, purpose: str):
-    resident = _load_resident(resident_id)
+    resident = resident_for_request(current_user, resident_id)
     back = url_for("privacy.resident_consents", resident_id=resident.id)
     return _withdraw(subject_of_resident(resident), purpose, back, resident)
 

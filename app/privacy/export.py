@@ -45,12 +45,13 @@ def my_personal_data(user) -> dict:
 
 
 def resident_for_request(actor, resident_id: int) -> Resident:
-    """The resident whose data `actor` asks for. NotFound for an unknown id; NotAllowed unless the
-    actor may act for residents (privacy.act) in the resident's area."""
+    """The resident `actor` acts for (their data, consents, requests). NotFound for an unknown id;
+    NotAllowed unless `authz.may_act_for_resident` (the person themselves, or privacy.act in the
+    resident's area)."""
     resident = db.session.get(Resident, resident_id) if 0 < resident_id <= MAX_ID else None
     if resident is None:
         raise NotFound(_("No resident has this id."))
-    if not authz.may(actor, "privacy.act", resident.unit):
+    if not authz.may_act_for_resident(actor, resident):
         raise NotAllowed(_("You may not see this resident's personal data."))
     return resident
 

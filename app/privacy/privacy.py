@@ -1,12 +1,14 @@
 """The privacy package's own tables, declared in the register like every other."""
 
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, select
 
 from app.extensions import db
 from app.privacy.consents import consents_of
-from app.privacy.models import PersonConsent
-from app.privacy.register import Personal, declare, eraser, exporter
+from app.privacy.models import PersonalDataCorrection, PersonConsent, PersonRequest
+from app.privacy.register import Personal, Subject, declare, eraser, exporter
 
 # ---- consent per purpose -------------------------------------------------------------------
 
@@ -15,22 +17,18 @@ _CONSENT_RECORD = Personal("basic", "consent_records", "legal_obligation", "reco
 declare(
     "person_consents",
     _l("Each person's consents per purpose and the legal basis their data is held on"),
+    # The person's ids tie each decision to them; the staff who recorded it are named too.
     personal={
+        "user_id": _CONSENT_RECORD,
+        "resident_id": _CONSENT_RECORD,
         "channel": _CONSENT_RECORD,
         "evidence": _CONSENT_RECORD,
         "given_at": _CONSENT_RECORD,
         "withdrawn_at": _CONSENT_RECORD,
+        "recorded_by_id": _CONSENT_RECORD,
+        "withdrawn_by_id": _CONSENT_RECORD,
     },
-    not_personal={
-        "id",
-        "user_id",
-        "resident_id",
-        "purpose",
-        "basis",
-        "notice_version",
-        "recorded_by_id",
-        "withdrawn_by_id",
-    },
+    not_personal={"id", "purpose", "basis", "notice_version"},
 )
 
 
@@ -65,6 +63,120 @@ def erase_consents(subject, erasure) -> None:
 
 
 # ---- the person's requests and corrections -------------------------------------------------
+
+_REQUEST = Personal("basic", "data_requests", "legal_obligation", "data_request")
+
+declare(
+    "person_requests",
+    _l("A person's requests about their own data, with the law's deadlines"),
+    personal={
+        "user_id": _REQUEST,
+        "resident_id": _REQUEST,
+        "filed_by_id": _REQUEST,
+        "details": _REQUEST,
+        "note": _REQUEST,
+    },
+    not_personal=(
+        "id",
+        "kind",
+        "unit_id",
+        "received_at",
+        "acknowledge_by",
+        "due_by",
+        "acknowledged_at",
+        "acknowledged_by_id",
+        "closed_at",
+        "closed_by_id",
+        "outcome",
+    ),
+)
+declare(
+    "personal_data_corrections",
+    _l("Corrections of personal data: the field, its old and new value, when and by whom"),
+    personal={"row_id": _REQUEST, "old_value": _REQUEST, "new_value": _REQUEST, "corrected_by_id": _REQUEST},
+    not_personal=("id", "table_name", "field", "corrected_at", "request_id"),
+)
+
+
+def _requests_of(subject: Subject):
+    clauses = [PersonRequest.resident_id.in_(subject.resident_ids)] if subject.resident_ids else []
+    if subject.user_id is not None:
+        clauses.append(PersonRequest.user_id == subject.user_id)
+    return or_(*clauses) if clauses else None
+
+
+def _corrections_of(subject: Subject):
+    clauses = []
+    if subject.user_id is not None:
+        clauses.append(
+            and_(PersonalDataCorrection.table_name == "users", PersonalDataCorrection.row_id == subject.user_id)
+        )
+    if subject.resident_ids:
+        clauses.append(
+            and_(
+                PersonalDataCorrection.table_name == "residents",
+                PersonalDataCorrection.row_id.in_(subject.resident_ids),
+            )
+        )
+    return or_(*clauses) if clauses else None
+
+
+@exporter("person_requests")
+def export_person_requests(subject: Subject) -> list[dict]:
+    where = _requests_of(subject)
+    if where is None:
+        return []
+    return [
+        {
+            "kind": item.kind,
+            "details": item.details,
+            "received_at": item.received_at.isoformat(),
+            "acknowledge_by": item.acknowledge_by.isoformat(),
+            "due_by": item.due_by.isoformat(),
+            "acknowledged_at": item.acknowledged_at.isoformat() if item.acknowledged_at else None,
+            "closed_at": item.closed_at.isoformat() if item.closed_at else None,
+            "outcome": item.outcome,
+            "note": item.note,
+        }
+        for item in db.session.scalars(select(PersonRequest).where(where).order_by(PersonRequest.id))
+    ]
+
+
+@eraser("person_requests")
+def erase_person_requests(subject: Subject, erasure) -> None:
+    """The requests stay as evidence that they were answered, without the person's words."""
+    where = _requests_of(subject)
+    if where is None:
+        return
+    for item in db.session.scalars(select(PersonRequest).where(where)):
+        item.details = None
+        item.note = None
+    db.session.flush()
+
+
+@exporter("personal_data_corrections")
+def export_corrections(subject: Subject) -> list[dict]:
+    where = _corrections_of(subject)
+    if where is None:
+        return []
+    return [
+        {
+            "table": item.table_name,
+            "field": item.field,
+            "old_value": item.old_value,
+            "new_value": item.new_value,
+            "corrected_at": item.corrected_at.isoformat(),
+        }
+        for item in db.session.scalars(select(PersonalDataCorrection).where(where).order_by(PersonalDataCorrection.id))
+    ]
+
+
+@eraser("personal_data_corrections")
+def erase_corrections(subject: Subject, erasure) -> None:
+    """Old and new values are the person's data: their history goes with them."""
+    where = _corrections_of(subject)
+    if where is not None:
+        db.session.execute(delete(PersonalDataCorrection).where(where))
 
 
 # ---- erasure ledger ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ PURPOSES = {
     "security": _l("Keeping the platform secure (sign-in records and the audit log)"),
     "team_work": _l("Organising the tech teams' work: hours, visits and the members' ledger"),
     "consent_records": _l("Keeping the record of each person's consents and the legal basis of their data"),
+    "data_requests": _l("Answering a person's requests about their own data, and honouring them"),
 }
 
 #: The legal bases of Law 91/2025/QH15 the platform relies on.
@@ -60,6 +61,7 @@ DEFAULT_BASES = {
     "security": "legal_obligation",
     "team_work": "contract",
     "consent_records": "legal_obligation",
+    "data_requests": "legal_obligation",
 }
 
 #: The bases a resident's record (and an imported list) may be held on.

@@ -84,6 +84,7 @@ RETENTION = {
             after="month_closed",
         ),
         Retention("availability_note", _l("365 days after the day it is about"), days=365, after="day"),
+        Retention("data_request", _l("As evidence that the request was answered, until the person's data is erased")),
     )
 }
 

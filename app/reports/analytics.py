@@ -367,6 +367,8 @@ def team_view(commune: Unit, start: datetime, end: datetime, *, now: datetime | 
                 "booked": booked,
                 "booked_next_week": next_week,
                 "unrecorded": unrecorded,
+                # Exports leave out a member whose processing is restricted (app.privacy.restriction).
+                "restricted": user.restricted_at is not None,
             }
         )
     member_totals = {"member": _("Total")} | {

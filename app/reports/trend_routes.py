@@ -8,6 +8,7 @@ reaches only their own commune (another commune or the province: 403).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from flask import abort, current_app, render_template, request, url_for
@@ -306,8 +307,10 @@ def teams_export(fmt: str):
     commune, view, _period = _team_data(unit)
     if commune is None:
         abort(404)
+    # Members whose processing is restricted are left out of the file (not of the totals).
+    members = replace(view.members, rows=[row for row in view.members.rows if not row["restricted"]])
     return _download(
-        [("members", view.members), ("skills", view.by_skill), ("villages", view.by_village)],
+        [("members", members), ("skills", view.by_skill), ("villages", view.by_village)],
         clean_arg("table", 20) or None,
         "team",
         commune,

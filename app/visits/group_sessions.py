@@ -16,6 +16,7 @@ from app.auth.models import User
 from app.db import MAX_ID, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
+from app.privacy.restriction import check_may_be_signed_up
 from app.units.models import Unit
 from app.visits.availability import members_for
 from app.visits.models import SKILLS, GroupSession, SessionSignup
@@ -100,6 +101,7 @@ def sign_up(session: GroupSession, person: User, *, by: User) -> SessionSignup:
         commune = session.unit.commune() or session.unit
         if person.role not in SIGN_UP_ROLES or not person.active or not commune.contains(person.unit):
             raise Invalid(_("Choose a resident of this commune."), field="user_id")
+        check_may_be_signed_up(person)
     elif not person.active or not authz.may_see_group_session(person, session):
         raise NotAllowed(_("This session is for another commune."))
     if session.cancelled_at is not None or session.starts_at < utcnow():

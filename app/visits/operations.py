@@ -28,6 +28,8 @@ from app.db import LOCAL_TZ, MAX_ID, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.outcomes import operations as outcomes
+from app.outcomes.models import Resident
+from app.privacy.restriction import check_may_schedule
 from app.reports import summaries
 from app.units.models import Unit
 from app.visits import notices, time_rules
@@ -101,6 +103,12 @@ def _audit_override(actor: User, visit: Visit, set_aside: list[str], reason: str
 # --- booking -------------------------------------------------------------------------------
 
 
+def _ensure_may_schedule(account: User | None, record_id: int | None) -> None:
+    """Conflict when processing is restricted for the person visited (their account or their
+    resident record): no visit is booked or moved for them (app.privacy.restriction)."""
+    check_may_schedule(account, db.session.get(Resident, record_id) if record_id is not None else None)
+
+
 def _conflict_from(error: IntegrityError) -> None:
     if getattr(error.orig, "sqlstate", None) == "23P01":  # exclusion_violation
         raise Conflict(time_rules.busy_message(), field="start") from error
@@ -134,6 +142,9 @@ def book_visit(
         raise NotAllowed(_("You may not book visits in this area."))
     if resident is not None and not authz.unit_in_scope(booked_by, resident.unit):
         raise NotAllowed(_("You may not book visits for this person."))
+    if request is not None:
+        _ensure_may_schedule(request.resident, request.resident_record_id)
+    _ensure_may_schedule(resident, None)
     reason = time_rules.check_override(booked_by, unit, override, override_reason)
     if member.role != "tech_team" or not member.active or member.id not in {m.id for m in members_for(unit)}:
         raise Invalid(_("This person is not a member of a team in this commune."), field="member_id")
@@ -214,6 +225,7 @@ def reschedule_visit(
         else int((visit.ends_at - visit.starts_at).total_seconds() // 60)
     )
     ends_at = time_rules.check_times(starts_at, minutes)
+    _ensure_may_schedule(visit.resident, visit.resident_record_id)
     reason = time_rules.check_override(actor, visit.unit, override, override_reason)
     member = db.session.get(User, visit.member_id)
     time_rules.serialise_writes(member.id)

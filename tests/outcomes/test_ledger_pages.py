@@ -16,6 +16,7 @@ from app.db import LOCAL_TZ, local_today
 from app.extensions import db
 from app.outcomes import ledger
 from app.outcomes.models import ClosedMonth, LedgerMonth
+from app.privacy import restriction
 from app.visits.models import Team, TeamMember, Visit
 from tests.conftest import csrf_token_from
 
@@ -257,3 +258,17 @@ def test_the_close_form_needs_its_csrf_token(w, client, sign_in, request):
     data = {"month": f"{w.month:%Y-%m}", "csrf_token": csrf_token_from(html.split("/outcomes/ledger/close")[1])}
     assert client.post("/outcomes/ledger/close", data=data).status_code == 302
     assert db.session.get(ClosedMonth, w.month) is not None
+
+
+def test_a_member_whose_processing_is_restricted_is_left_out_of_the_exports_not_of_the_totals(w, client, sign_in):
+    restriction.restrict(w.admin, w.colleague)
+    sign_in(w.manager)
+    for rows in (
+        by_name(csv_rows(client.get(f"/outcomes/ledger.csv?{w.query}"))),
+        by_name(xlsx_rows(client.get(f"/outcomes/ledger.xlsx?{w.query}"))),
+    ):
+        assert set(rows) == {"Nguyễn Thị Hằng", "Tổ C1"}
+        assert str(rows["Tổ C1"][8]) == "135"
+
+    restriction.lift(w.admin, w.colleague)
+    assert "Trần Văn Đức" in by_name(csv_rows(client.get(f"/outcomes/ledger.csv?{w.query}")))

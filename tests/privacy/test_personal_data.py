@@ -295,7 +295,15 @@ def test_the_api_gives_a_resident_s_data_to_whoever_acts_for_them(client, w, api
     assert response.get_json()["tables"]["residents"]["rows"][0]["full_name"] == "Nguyễn Thị Lan"
 
 
-@pytest.mark.parametrize("who", ["manager_c2", "cadre", "account", "department"])
+def test_the_person_may_read_their_own_record_by_its_id(client, w, api_token):
+    response = client.get(f"/api/v1/residents/{w.lan.id}/personal-data", headers=api_token(w.account))
+
+    assert response.status_code == 200
+    assert response.get_json()["tables"]["residents"]["rows"][0]["full_name"] == "Nguyễn Thị Lan"
+    assert_error(client.get(f"/api/v1/residents/{w.tam.id}/personal-data", headers=api_token(w.account)), 403)
+
+
+@pytest.mark.parametrize("who", ["manager_c2", "cadre", "department"])
 def test_the_api_refuses_a_resident_s_data_outside_the_area_or_without_the_right(client, w, api_token, who):
     audit_rows = db.session.scalar(select(func.count()).select_from(Resident))
     response = client.get(f"/api/v1/residents/{w.lan.id}/personal-data", headers=api_token(getattr(w, who)))

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.db import LOCAL_TZ, utcnow
+from app.privacy import restriction
 from app.visits import help_requests
 from app.visits import operations as visits
 from app.visits.models import Visit
@@ -213,3 +214,15 @@ def test_the_team_page_costs_the_same_number_of_queries_with_more_visits(client,
     with counting_queries() as after:
         assert client.get("/reports/teams").status_code == 200
     assert len(after) == len(before)
+
+
+def test_a_member_whose_processing_is_restricted_is_left_out_of_the_export_not_of_the_total(
+    client, db, login_as, world, make_user, units
+):
+    restriction.restrict(make_user("admin", units["province"]), world.colleague)
+    login_as(world.manager)
+    rows = read_csv(client.get("/reports/teams.csv?table=members"))
+    assert [row[0] for row in rows[1:]] == ["Trần Văn Kỹ", "Total"]
+    assert rows[-1] == ["Total", "", "2", "1.25", "", "3", "2", "1"]
+    sheet = load_workbook(io.BytesIO(client.get("/reports/teams.xlsx").data))["Visits per member"]
+    assert "Lê Thị Hai" not in [row[0] for row in sheet.iter_rows(values_only=True)]

@@ -1,0 +1,29 @@
+"""Fixtures for the privacy requests tests: the people of two communes and their records."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from app.outcomes.models import Resident
+
+
+@pytest.fixture
+def people(db, units, make_user):
+    """Commune C1: its manager `cm`, a tech-team member `tech`, a resident `r` with an account
+    and a linked record `r_record`, and `rec`, a record without an account. Commune C2: `cm2`,
+    `tech2` and the record `rec2`. `officer` is the administrator (the data-protection officer)."""
+    p = SimpleNamespace(units=units)
+    p.officer = make_user("admin", units["province"], full_name="Cán bộ bảo vệ dữ liệu")
+    p.cm = make_user("commune_manager", units["c1"], full_name="Chủ tịch Một")
+    p.cm2 = make_user("commune_manager", units["c2"], full_name="Chủ tịch Hai")
+    p.tech = make_user("tech_team", units["c1"], full_name="Tổ viên Một")
+    p.tech2 = make_user("tech_team", units["c2"], full_name="Tổ viên Hai")
+    p.r = make_user("resident", units["v1a"], full_name="Bà Năm", phone="0912 345 678")
+    p.r_record = Resident(unit_id=units["v1a"].id, full_name="Bà Năm", birth_year=1960, user_id=p.r.id)
+    p.rec = Resident(unit_id=units["v1b"].id, full_name="Ông Sáu", birth_year=1955, phone="0987 654 321")
+    p.rec2 = Resident(unit_id=units["v2a"].id, full_name="Chú Tám", birth_year=1950)
+    db.session.add_all([p.r_record, p.rec, p.rec2])
+    db.session.flush()
+    return p
