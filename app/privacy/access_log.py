@@ -1,0 +1,143 @@
+"""Who read whose record: every page, list, export and API answer that shows people writes one
+row per person shown (`record_read`), and the officer, a resident's carers and the person
+themselves read it back (`reads_query`).
+
+A read is written in the request that showed it, in one INSERT for the whole list; the request
+commits it at its end (`commit_recorded_reads`) when the answer was given, so a refused or failed
+request leaves nothing behind. Reading one's own record is not logged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import g, has_request_context, request
+from sqlalchemy import Select, insert, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.db import LOCAL_TZ, utcnow
+from app.extensions import db
+from app.outcomes.models import Resident
+from app.privacy.models import READ_KINDS, PersonalDataRead
+
+_RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def here() -> str:
+    """Where the current request reads: the page's endpoint, or "METHOD /api/v1/path/{arg}" for
+    the API."""
+    if not has_request_context():
+        return "-"
+    if request.blueprint == "api" and request.url_rule is not None:
+        path = _RULE_ARGUMENT.sub(r"{\1}", request.url_rule.rule)
+        return f"{request.method} {path}"[:120]
+    return (request.endpoint or request.path)[:120]
+
+
+def _id(record) -> int | None:
+    return record if isinstance(record, int) or record is None else record.id
+
+
+def record_read(reader, *, residents: Iterable = (), users: Iterable = (), kind: str, where: str | None = None) -> int:
+    """Log that `reader` was shown these people: `residents` (Resident rows) and `users` (User rows
+    or ids), one row each, in a single INSERT; `where` defaults to the current page or API call.
+    A resident linked to an account is logged with both ids. The reader's own record is left out.
+    Flushes only (the request commits); returns how many rows were written."""
+    assert kind in READ_KINDS, kind
+    reader_id = reader.id
+    where = (where or here())[:120]
+    now = utcnow()
+    rows: list[dict] = []
+    seen_residents: set[int] = set()
+    for resident in residents:
+        if resident is None or resident.id in seen_residents or resident.user_id == reader_id:
+            continue
+        seen_residents.add(resident.id)
+        rows.append({"resident_id": resident.id, "user_id": resident.user_id})
+    seen_users: set[int] = set()
+    for user in users:
+        user_id = _id(user)
+        if user_id is None or user_id == reader_id or user_id in seen_users:
+            continue
+        seen_users.add(user_id)
+        rows.append({"resident_id": None, "user_id": user_id})
+    if not rows:
+        return 0
+    for row in rows:
+        row.update(read_at=now, reader_id=reader_id, kind=kind, endpoint=where)
+    db.session.execute(insert(PersonalDataRead), rows)
+    if has_request_context():
+        g.personal_data_reads = True
+    return len(rows)
+
+
+def commit_recorded_reads(response):
+    """After a request that logged reads: commit them with the answer, unless the request was
+    refused (4xx/5xx; a refusal rolled back what it wrote, and nothing of it may be kept)."""
+    if g.pop("personal_data_reads", False) and response.status_code < 400:
+        db.session.commit()
+    return response
+
+
+# --- reading the log back ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadFilter:
+    """What the officer's list narrows to; every part optional."""
+
+    reader_id: int | None = None
+    resident_id: int | None = None
+    user_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
+
+
+def reads_query(filters: ReadFilter) -> Select:
+    """The log's rows (with reader, resident and person loaded) newest first, narrowed by `filters`."""
+    query = (
+        select(PersonalDataRead)
+        .options(
+            selectinload(PersonalDataRead.reader).selectinload(User.unit),
+            selectinload(PersonalDataRead.resident).selectinload(Resident.unit),
+            selectinload(PersonalDataRead.person),
+        )
+        .order_by(PersonalDataRead.read_at.desc(), PersonalDataRead.id.desc())
+    )
+    if filters.reader_id is not None:
+        query = query.where(PersonalDataRead.reader_id == filters.reader_id)
+    if filters.resident_id is not None:
+        query = query.where(PersonalDataRead.resident_id == filters.resident_id)
+    if filters.user_id is not None:
+        query = query.where(PersonalDataRead.user_id == filters.user_id)
+    if filters.since is not None:
+        query = query.where(PersonalDataRead.read_at >= _local_midnight(filters.since))
+    if filters.until is not None:
+        query = query.where(PersonalDataRead.read_at < _local_midnight(filters.until + timedelta(days=1)))
+    return query
+
+
+def reads_of_resident(resident: Resident) -> Select:
+    """Who read this resident's record, newest first (also as the account linked to it)."""
+    query = reads_query(ReadFilter())
+    if resident.user_id is None:
+        return query.where(PersonalDataRead.resident_id == resident.id)
+    return query.where(or_(PersonalDataRead.resident_id == resident.id, PersonalDataRead.user_id == resident.user_id))
+
+
+def reads_of_user(user: User) -> Select:
+    """Who read this person's record: their account and any resident record linked to it."""
+    return reads_query(ReadFilter()).where(
+        or_(
+            PersonalDataRead.user_id == user.id,
+            PersonalDataRead.resident_id.in_(select(Resident.id).where(Resident.user_id == user.id)),
+        )
+    )
