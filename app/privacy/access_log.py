@@ -42,11 +42,20 @@ def _id(record) -> int | None:
     return record if isinstance(record, int) or record is None else record.id
 
 
-def record_read(reader, *, residents: Iterable = (), users: Iterable = (), kind: str, where: str | None = None) -> int:
-    """Log that `reader` was shown these people: `residents` (Resident rows) and `users` (User rows
-    or ids), one row each, in a single INSERT; `where` defaults to the current page or API call.
-    A resident linked to an account is logged with both ids. The reader's own record is left out.
-    Flushes only (the request commits); returns how many rows were written."""
+def record_read(
+    reader,
+    *,
+    residents: Iterable = (),
+    users: Iterable = (),
+    pairs: Iterable[tuple[int | None, int | None]] = (),
+    kind: str,
+    where: str | None = None,
+) -> int:
+    """Log that `reader` was shown these people: `residents` (Resident rows), `users` (User rows
+    or ids) and `pairs` of (resident id, user id) for records that name a person by either or both
+    (a help request, a visit), one row each, in a single INSERT; `where` defaults to the current
+    page or API call. A resident linked to an account is logged with both ids. The reader's own
+    record is left out. Flushes only (the request commits); returns how many rows were written."""
     assert kind in READ_KINDS, kind
     reader_id = reader.id
     where = (where or here())[:120]
@@ -65,6 +74,18 @@ def record_read(reader, *, residents: Iterable = (), users: Iterable = (), kind:
             continue
         seen_users.add(user_id)
         rows.append({"resident_id": None, "user_id": user_id})
+    for resident_id, user_id in pairs:
+        if (resident_id is None and user_id is None) or user_id == reader_id:
+            continue
+        if (resident_id is not None and resident_id in seen_residents) or (
+            resident_id is None and user_id in seen_users
+        ):
+            continue
+        if resident_id is not None:
+            seen_residents.add(resident_id)
+        else:
+            seen_users.add(user_id)
+        rows.append({"resident_id": resident_id, "user_id": user_id})
     if not rows:
         return 0
     for row in rows:
