@@ -236,3 +236,8 @@ def ensure(allowed: bool) -> None:
     """Stop the request with 403 unless `allowed`."""
     if not allowed:
         abort(403)
+
+
+def may_see_reads_of(user, resident) -> bool:
+    """Who read a resident's record: whoever acts for residents there (the officer everywhere)."""
+    return may(user, "privacy.act", resident.unit)

@@ -91,7 +91,7 @@ def reads():
 def resident_reads(resident_id: int):
     """Who read this resident's record: for whoever acts for residents in their area."""
     resident = get_or_404(Resident, resident_id)
-    authz.ensure(authz.may(current_user, "privacy.act", resident.unit))
+    authz.ensure(authz.may_see_reads_of(current_user, resident))
     pagination = db.paginate(reads_of_resident(resident), page=page_arg(), per_page=PAGE_SIZE, error_out=False)
     return render_template("privacy/reads.html", pagination=pagination, kinds=READ_KINDS, resident=resident, args={})
 
