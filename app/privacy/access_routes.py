@@ -18,6 +18,7 @@ from app.extensions import db
 from app.outcomes.models import Resident
 from app.privacy.access_log import ReadFilter, commit_recorded_reads, reads_of_resident, reads_of_user, reads_query
 from app.privacy.blueprint import bp
+from app.privacy.minimise import masked_phone
 from app.privacy.models import READ_KINDS
 from app.views import clean_arg, get_or_404, id_from, page_arg
 
@@ -26,6 +27,7 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Reads are written by the page that shows people; the request commits them with its answer.
 bp.after_app_request(commit_recorded_reads)
+bp.add_app_template_filter(masked_phone, "masked_phone")
 
 
 def _day_arg(name: str) -> date | None:

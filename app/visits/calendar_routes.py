@@ -19,6 +19,7 @@ from app.units.models import Unit
 from app.views import unit_or_404
 from app.visits import calendar, group_sessions, operations
 from app.visits.blueprint import bp
+from app.visits.forms import NoticeAddressForm
 from app.visits.models import VISIT_TITLES, GroupSession, Visit
 
 
@@ -137,7 +138,8 @@ def _ics_response(body: bytes, filename: str | None = None) -> Response:
 @login_required
 def visit_ics(visit_id: int):
     visit = operations.visit_for(current_user, visit_id)
-    return _ics_response(calendar.visit_calendar(visit, public_host()), f"visit-{visit.id}.ics")
+    body = calendar.visit_calendar(visit, public_host(), with_address=current_user.visit_address_in_notices)
+    return _ics_response(body, f"visit-{visit.id}.ics")
 
 
 @bp.route("/calendar-feed")
@@ -152,7 +154,25 @@ def calendar_feed():
         url=url,
         webcal_url="webcal://" + url.split("://", 1)[1] if url else None,
         form=EmptyForm(),
+        address_form=NoticeAddressForm(formdata=None, with_address=current_user.visit_address_in_notices),
     )
+
+
+@bp.route("/calendar-feed/addresses", methods=["POST"])
+@login_required
+def calendar_feed_addresses():
+    """Home addresses in the member's calendar and e-mails about visits, or the village only."""
+    authz.ensure(current_user.role == "tech_team")
+    form = NoticeAddressForm()
+    if not form.validate_on_submit():
+        abort(400)
+    calendar.set_visit_address_in_notices(current_user, form.with_address.data)
+    db.session.commit()
+    if form.with_address.data:
+        flash(_("Your calendar and e-mails now show the home address of each visit."), "success")
+    else:
+        flash(_("Your calendar and e-mails now show only the village of each visit."), "success")
+    return redirect(url_for("visits.calendar_feed"))
 
 
 @bp.route("/calendar-feed/new-address", methods=["POST"])

@@ -280,6 +280,8 @@ def book_request(request_id: int):
     """Book one of the free slots the page offers."""
     help_request = help_requests.request_for(current_user, request_id, to_manage=True)
     if request.method == "GET":
+        pair = (help_request.resident_record_id, help_request.resident_id)
+        record_read(current_user, pairs=[pair], kind="resident_page")
         return _render_booking(help_request)
     book_form = BookSlotForm()
     if not book_form.validate_on_submit():
