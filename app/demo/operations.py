@@ -8,6 +8,7 @@ from app.auth.models import User
 from app.auth.operations import count_users
 from app.demo.activity import seed_learning, seed_visits
 from app.extensions import db
+from app.privacy.access_log import record_read
 from app.reports import recount
 from app.units.operations import get_unit_by_code, import_units
 
@@ -61,7 +62,16 @@ def seed_demo() -> bool:
     db.session.flush()
     seed_learning()
     seed_visits(people)
+    _seed_reads({person.username: person for person in people})
     db.session.flush()
     # The demo rows above were written directly; count them into the dashboards' summaries.
     recount.rebuild()
     return True
+
+
+def _seed_reads(people: dict[str, User]) -> None:
+    """Who read whose record: the demo resident's page, opened by the member and the commune's
+    manager, so the resident's "Who read my record" and the officer's log have something to show."""
+    resident = people["resident"]
+    record_read(people["techteam"], users=[resident], kind="person_page", where="users.show")
+    record_read(people["commune_manager"], users=[resident, people["techteam"]], kind="list", where="users.index")
