@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.db import local_today, utcnow
+from app.db import LOCAL_TZ, local_today, utcnow
 from app.extensions import db
 from app.outcomes import campaigns
 from app.outcomes.models import FollowUp, Resident
 from app.outcomes.operations import active_milestones, ensure_default_milestones
 from app.outcomes.residents import import_households
-from app.visits import help_requests
+from app.visits import group_sessions, help_requests
 from app.visits.models import Team, TeamMember, Visit
 
 HEADER = "village_code,household_code,address,resident_code,full_name,birth_year,phone\n"
@@ -142,6 +142,13 @@ def test_a_visit_page(w, client, login_as, reads):
     login_as(w.member)
     assert client.get(f"/visits/visits/{visit.id}").status_code == 200
     assert [r.user_id for r in reads(endpoint="visits.visit_detail")] == [w.person.id]
+    week = visit.starts_at.astimezone(LOCAL_TZ).date().isoformat()
+    assert client.get(f"/visits/agenda?week={week}").status_code == 200
+    assert [r.user_id for r in reads(endpoint="visits.agenda")] == [w.person.id]
+    client.post("/logout")
+    login_as(w.manager)
+    assert client.get(f"/visits/calendar?week={week}").status_code == 200
+    assert [r.user_id for r in reads(endpoint="visits.team_calendar")] == [w.person.id]
     client.post("/logout")
     login_as(w.person)  # the visited person reading their own visit: not logged
     assert client.get(f"/visits/visits/{visit.id}").status_code == 200
@@ -157,3 +164,22 @@ def test_api_walk_list_and_teams(w, client, api_token, reads):
     headers = api_token(w.manager)
     assert client.get("/api/v1/teams?unit=C1", headers=headers).status_code == 200
     assert {r.user_id for r in reads(endpoint="GET /api/v1/teams")} == {w.member.id}
+
+
+def test_a_group_sessions_sign_ups(w, client, login_as, reads):
+    session = group_sessions.create_group_session(
+        w.manager,
+        unit=w.units["c1"],
+        title="Cài VNeID",
+        place="Nhà văn hoá xã",
+        starts_at=utcnow().replace(microsecond=0) + timedelta(days=10),
+        duration_minutes=90,
+        skills=["eid"],
+        capacity=20,
+        host=w.member,
+    )
+    group_sessions.sign_up(session, w.person, by=w.manager)
+    db.session.flush()
+    login_as(w.member)
+    assert client.get(f"/visits/sessions/{session.id}").status_code == 200
+    assert [r.user_id for r in reads(endpoint="visits.session_detail")] == [w.person.id]
