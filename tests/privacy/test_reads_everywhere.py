@@ -183,3 +183,11 @@ def test_a_group_sessions_sign_ups(w, client, login_as, reads):
     login_as(w.member)
     assert client.get(f"/visits/sessions/{session.id}").status_code == 200
     assert [r.user_id for r in reads(endpoint="visits.session_detail")] == [w.person.id]
+
+
+def test_a_communes_learners_on_its_report_page(w, client, login_as, reads):
+    login_as(w.manager)
+    assert client.get("/reports/units/C1").status_code == 200
+    logged = reads(endpoint="reports.commune")
+    assert w.person.id in {r.user_id for r in logged}
+    assert {r.kind for r in logged} == {"list"}
