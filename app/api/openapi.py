@@ -16,6 +16,7 @@ from copy import deepcopy
 from app.auth.models import ROLES
 from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS
 from app.outcomes.models import CONFIRMATIONS, WALK_STATUSES
+from app.privacy.models import READ_KINDS
 from app.units.models import KIND_LEVELS
 from app.visits.models import REQUEST_STATUSES, SKILLS, VISIT_STATUSES
 
@@ -979,7 +980,7 @@ OPERATIONS: dict[str, dict[str, dict]] = {
                                         },
                                         "kind": {
                                             "type": "string",
-                                            "enum": ["resident_page", "person_page", "list", "export", "api"],
+                                            "enum": list(READ_KINDS),
                                         },
                                         "where": text("The page's endpoint or the API call that showed it."),
                                     }

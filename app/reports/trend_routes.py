@@ -20,6 +20,7 @@ from app.auth.models import ROLE_TITLES
 from app.db import LOCAL_TZ, local_today
 from app.extensions import db
 from app.learning.models import Course
+from app.privacy.access_log import record_read
 from app.reports import analytics, queries
 from app.reports.blueprint import bp
 from app.reports.charts import weekly_trend_charts
@@ -286,6 +287,7 @@ def teams():
             "reports/teams.html", unit=unit, commune=None, units=_unit_choices(unit, communes_only=True)
         )
     start, end, errors = period
+    record_read(current_user, users=view.member_ids, kind="list")
     return render_template(
         "reports/teams.html",
         unit=unit,
@@ -306,6 +308,8 @@ def teams_export(fmt: str):
     commune, view, _period = _team_data(unit)
     if commune is None:
         abort(404)
+    if clean_arg("table", 20) in ("", "members"):
+        record_read(current_user, users=view.member_ids, kind="export")
     return _download(
         [("members", view.members), ("skills", view.by_skill), ("villages", view.by_village)],
         clean_arg("table", 20) or None,

@@ -184,7 +184,9 @@ def availability():
     authz.ensure(authz.has_permission(current_user, "teams.manage"))
     if request.method == "POST":
         abort(405)
-    return render_template("visits/availability_members.html", people=teams.members_in_scope(current_user))
+    people = teams.members_in_scope(current_user)
+    record_read(current_user, users=people, kind="list")
+    return render_template("visits/availability_members.html", people=people)
 
 
 @bp.route("/availability/<int:user_id>", methods=["GET", "POST"])

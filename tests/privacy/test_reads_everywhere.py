@@ -191,3 +191,15 @@ def test_a_communes_learners_on_its_report_page(w, client, login_as, reads):
     logged = reads(endpoint="reports.commune")
     assert w.person.id in {r.user_id for r in logged}
     assert {r.kind for r in logged} == {"list"}
+
+
+def test_the_team_report_and_its_export_and_the_members_hours_list(w, client, login_as, reads):
+    login_as(w.manager)
+    assert client.get("/reports/teams?unit=C1").status_code == 200
+    assert {r.user_id for r in reads(endpoint="reports.teams")} == {w.member.id}
+    assert client.get("/reports/teams.csv?unit=C1&table=members").status_code == 200
+    assert [r.kind for r in reads(endpoint="reports.teams_export")] == ["export"]
+    assert client.get("/reports/teams.csv?unit=C1&table=skills").status_code == 200
+    assert len(reads(endpoint="reports.teams_export")) == 1  # no people in that table
+    assert client.get("/visits/availability").status_code == 200
+    assert w.member.id in {r.user_id for r in reads(endpoint="visits.availability")}
