@@ -2,9 +2,12 @@
 row per person shown (`record_read`), and the officer, a resident's carers and the person
 themselves read it back (`reads_query`).
 
-A read is written in the request that showed it, in one INSERT for the whole list; the request
-commits it at its end (`commit_recorded_reads`) when the answer was given, so a refused or failed
-request leaves nothing behind. Reading one's own record is not logged.
+A request's reads are written when it has answered (`write_recorded_reads`), in one INSERT for
+the whole request and a short transaction of its own, and only when the answer was given (below
+400): a refused or failed request leaves nothing behind. Writing at the end keeps the page's own
+transaction read-only, and on SQLite a write transaction that starts with its write waits for the
+lock instead of failing on a snapshot another writer made stale. Reading one's own record is not
+logged.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.db import LOCAL_TZ, utcnow
+from app.db import LOCAL_TZ, commit_if_read_only, utcnow
 from app.extensions import db
 from app.outcomes.models import Resident
 from app.privacy.models import READ_KINDS, PersonalDataRead
@@ -55,7 +58,9 @@ def record_read(
     or ids) and `pairs` of (resident id, user id) for records that name a person by either or both
     (a help request, a visit), one row each, in a single INSERT; `where` defaults to the current
     page or API call. A resident linked to an account is logged with both ids. The reader's own
-    record is left out. Flushes only (the request commits); returns how many rows were written."""
+    record is left out. In a request the rows are written when it has answered
+    (`write_recorded_reads`); elsewhere (a command, the demo) at once, flushed for the caller to
+    commit. Returns how many rows there are."""
     assert kind in READ_KINDS, kind
     reader_id = reader.id
     where = (where or here())[:120]
@@ -90,17 +95,27 @@ def record_read(
         return 0
     for row in rows:
         row.update(read_at=now, reader_id=reader_id, kind=kind, endpoint=where)
-    db.session.execute(insert(PersonalDataRead), rows)
     if has_request_context():
-        g.personal_data_reads = True
+        g.setdefault("personal_data_reads", []).extend(rows)
+    else:
+        db.session.execute(insert(PersonalDataRead), rows)
     return len(rows)
 
 
-def commit_recorded_reads(response):
-    """After a request that logged reads: commit them with the answer, unless the request was
-    refused (4xx/5xx; a refusal rolled back what it wrote, and nothing of it may be kept)."""
-    if g.pop("personal_data_reads", False) and response.status_code < 400:
-        db.session.commit()
+def write_recorded_reads(response):
+    """After a request that showed people: write its reads in one INSERT and commit them, unless
+    the request was refused (4xx/5xx: it showed no one). The page's own transaction ends first,
+    as it would have (COMMIT when it only read; anything it left unwritten is rolled back, not
+    committed with the reads)."""
+    rows = g.pop("personal_data_reads", None)
+    if not rows or response.status_code >= 400:
+        return response
+    session = db.session()
+    commit_if_read_only(session, None)
+    if session.in_transaction():
+        session.rollback()
+    session.execute(insert(PersonalDataRead), rows)
+    session.commit()
     return response
 
 

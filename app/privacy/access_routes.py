@@ -16,7 +16,7 @@ from app.auth.models import User
 from app.db import YEARS
 from app.extensions import db
 from app.outcomes.models import Resident
-from app.privacy.access_log import ReadFilter, commit_recorded_reads, reads_of_resident, reads_of_user, reads_query
+from app.privacy.access_log import ReadFilter, reads_of_resident, reads_of_user, reads_query, write_recorded_reads
 from app.privacy.blueprint import bp
 from app.privacy.minimise import masked_phone
 from app.privacy.models import READ_KINDS
@@ -25,8 +25,8 @@ from app.views import clean_arg, get_or_404, id_from, page_arg
 PAGE_SIZE = 50
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-# Reads are written by the page that shows people; the request commits them with its answer.
-bp.after_app_request(commit_recorded_reads)
+# The reads a request recorded are written once it has answered.
+bp.after_app_request(write_recorded_reads)
 bp.add_app_template_filter(masked_phone, "masked_phone")
 
 
