@@ -157,3 +157,12 @@ def test_a_refused_list_logs_nothing(client, login_as, make_user, make_resident,
     assert reads() == []
     assert client.get(f"/outcomes/residents/{resident.id}").status_code == 200
     assert len(reads()) == 1
+
+
+def test_the_link_to_who_read_a_resident_is_not_offered_to_those_who_may_not_see_it(
+    client, login_as, make_user, make_resident, units
+):
+    resident = make_resident()
+    login_as(make_user("department_manager", units["province"]))
+    page = client.get(f"/outcomes/residents/{resident.id}").get_data(as_text=True)
+    assert "/reads" not in page
