@@ -290,3 +290,8 @@ def may_restrict(user, person) -> bool:
     if getattr(person, "role", "resident") != "resident":
         return False  # staff and cadre accounts: the officer decides
     return may(user, "privacy.act", person.unit)
+
+
+def may_see_reads_of(user, resident) -> bool:
+    """Who read a resident's record: whoever acts for residents there (the officer everywhere)."""
+    return may(user, "privacy.act", resident.unit)

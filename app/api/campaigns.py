@@ -20,6 +20,7 @@ from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.outcomes.campaigns import walk_list_with_households
 from app.outcomes.models import Campaign, WalkListEntry
+from app.privacy.access_log import record_read
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
@@ -88,4 +89,5 @@ def campaign_walk_list(campaign_id: int):
         if db.session.get(User, member_id) is None:
             raise Invalid(_("No member has this number."), field="member_id")
     entries = walk_list_with_households(campaign, member_id)
+    record_read(user, residents=[r for entry in entries for r in entry.household.residents], kind="api")
     return jsonify({"campaign": _campaign_json(campaign), "entries": [_entry_json(entry) for entry in entries]})

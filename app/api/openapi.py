@@ -16,6 +16,7 @@ from copy import deepcopy
 from app.auth.models import ROLES
 from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS
 from app.outcomes.models import CONFIRMATIONS, WALK_STATUSES
+from app.privacy.models import READ_KINDS
 from app.privacy.purposes import CONSENT_CHANNELS, CONSENT_PURPOSES, LEGAL_BASES, PURPOSES, RECORD_BASES
 from app.units.models import KIND_LEVELS
 from app.visits.models import REQUEST_STATUSES, SKILLS, VISIT_STATUSES
@@ -1074,6 +1075,59 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         )
     },
     # ---- privacy: who read whose record ----
+    "/residents/{resident_id}/access-log": {
+        "get": operation(
+            "resident_access_log",
+            "Who read a resident's record",
+            tag="privacy",
+            description="Every page, list, export and API answer that showed the resident (or the account "
+            "linked to the record), newest first: who read it, when, how and where. For those who act "
+            "for residents in the resident's area.",
+            parameters=[
+                path("resident_id", INTEGER, "The resident's id."),
+                query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number."),
+                query("per_page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size."),
+            ],
+            answers={
+                200: json_answer(
+                    "One page of reads.",
+                    obj(
+                        {
+                            "items": array(
+                                obj(
+                                    {
+                                        "read_at": MOMENT,
+                                        "reader": {
+                                            "oneOf": [
+                                                obj(
+                                                    {
+                                                        "id": INTEGER,
+                                                        "name": STRING,
+                                                        "role": {"type": "string", "enum": list(ROLES)},
+                                                    }
+                                                ),
+                                                {"type": "null"},
+                                            ],
+                                            "description": "Who read it; null once that account is gone.",
+                                        },
+                                        "kind": {
+                                            "type": "string",
+                                            "enum": list(READ_KINDS),
+                                        },
+                                        "where": text("The page's endpoint or the API call that showed it."),
+                                    }
+                                )
+                            ),
+                            "page": INTEGER,
+                            "per_page": INTEGER,
+                            "total": INTEGER,
+                        }
+                    ),
+                )
+            },
+            errors=(403, 404, 422),
+        )
+    },
     # ---- privacy: erasure ----
     "/openapi.json": {
         "get": operation(

@@ -24,6 +24,7 @@ from app.outcomes import operations
 from app.outcomes.indicators import indicators
 from app.outcomes.models import Resident, ResidentMilestone
 from app.outcomes.residents import residents_query
+from app.privacy.access_log import record_read
 from app.units.models import Unit
 
 DEFAULT_PER_PAGE = 50
@@ -90,6 +91,7 @@ def list_residents():
         )
         query = query.where(~has_it if reached in _FALSE else has_it)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    record_read(user, residents=pagination.items, kind="api")
     return jsonify(
         {
             "items": [_resident_json(resident) for resident in pagination.items],

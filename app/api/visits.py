@@ -23,6 +23,7 @@ from app.auth.models import User
 from app.db import LOCAL_TZ, utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
+from app.privacy.access_log import record_read
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
 from app.visits import group_sessions, help_requests, operations
@@ -142,7 +143,8 @@ def list_teams():
         .join(Unit, Unit.id == Team.unit_id)
         .where(Unit.path.startswith(unit.path, autoescape=True))
         .order_by(Team.name, Team.id)
-    )
+    ).all()
+    record_read(user, users=[member.user for team in teams for member in team.members], kind="api")
     return jsonify(
         [
             {
@@ -232,6 +234,7 @@ def list_visits():
     start, end = parsers.time_range()
     visits = operations.visits_in_scope(user, unit=unit, start=start, end=end)
     operations.load_visit_details(visits)
+    record_read(user, pairs=[(visit.resident_record_id, visit.resident_id) for visit in visits], kind="api")
     return jsonify([visit_json(visit) for visit in visits])
 
 

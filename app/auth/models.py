@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,6 +53,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     #: Set for one-time passwords (assisted accounts, admin resets): change at next sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: A team member's choice to see visits' home addresses in their calendar feed and e-mails
+    #: about visits; by default those carry the village only (the page shows the address).
+    visit_address_in_notices: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Part of the session identity; raising it signs the user out everywhere.
     session_epoch: Mapped[int] = mapped_column(default=0)
     #: Who created an assisted account (None for self-managed and seeded accounts).

@@ -14,6 +14,7 @@ from app.outcomes.models import Resident
 from app.outcomes.residents import add_resident
 from app.privacy import corrections
 from app.privacy import requests as person_requests
+from app.privacy.access_log import record_read
 from app.privacy.consents import give_consent, withdraw_consent
 from app.privacy.subjects import subject_of_user
 from app.reports import recount
@@ -70,6 +71,7 @@ def seed_demo() -> bool:
     seed_learning()
     seed_visits(people)
     seed_consents({user.username: user for user in people})
+    _seed_reads({person.username: person for person in people})
     db.session.flush()
     seed_person_requests({person.username: person for person in people})
     # The demo rows above were written directly; count them into the dashboards' summaries.
@@ -152,3 +154,11 @@ def seed_person_requests(people: dict[str, User]) -> None:
         details="Bà chuyển đi nơi khác, nhờ xoá hồ sơ.",
         now=now - timedelta(days=6),
     )
+
+
+def _seed_reads(people: dict[str, User]) -> None:
+    """Who read whose record: the demo resident's page, opened by the member and the commune's
+    manager, so the resident's "Who read my record" and the officer's log have something to show."""
+    resident = people["resident"]
+    record_read(people["techteam"], users=[resident], kind="person_page", where="users.show")
+    record_read(people["commune_manager"], users=[resident, people["techteam"]], kind="list", where="users.index")

@@ -14,6 +14,7 @@ from app.learning.blueprint import bp
 from app.learning.forms import AssignmentForm, TrainingClassForm
 from app.learning.models import AUDIENCE_TITLES, AUDIENCES, Assignment, Course, TrainingClass
 from app.learning.operations import active_courses, get_course
+from app.privacy.access_log import record_read
 from app.units.operations import get_unit_by_code
 from app.users.operations import assignable_units
 from app.views import FORM_ERRORS, get_or_404, refuse, unit_choices
@@ -67,6 +68,7 @@ def assignment(assignment_id: int):
     authz.ensure(authz.may(current_user, "assignments.manage", assignment.unit))
     today = local_today()
     rows = assignment_ops.assignee_statuses(assignment, today)
+    record_read(current_user, users=[row.user for row in rows], kind="list")
     counts = assignment_ops.assignment_counts([assignment.id], today).get(assignment.id, (0, 0, 0))
     return render_template(
         "learning/assignment.html",
@@ -164,13 +166,15 @@ def new_class():
 
 def _render_class(training_class: TrainingClass, new_accounts=()):
     course = db.session.get(Course, training_class.course_id)
+    attendees = class_ops.class_attendees(training_class)
+    record_read(current_user, users=attendees, kind="list")
     modules = {module.key: module for module in course.modules}
     return render_template(
         "learning/class.html",
         training_class=training_class,
         course=course,
         modules=[modules[key] for key in training_class.module_keys if key in modules],
-        attendees=class_ops.class_attendees(training_class),
+        attendees=attendees,
         new_accounts=list(new_accounts),
         new_ids={account.user.id for account in new_accounts},
     )

@@ -37,6 +37,7 @@ from app.outcomes.models import (
     WalkListEntry,
 )
 from app.outcomes.residents import COMMUNE_KINDS, VILLAGE_KINDS
+from app.privacy.access_log import record_read
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, get_or_404, refuse, unit_choices
@@ -216,8 +217,14 @@ def campaign(campaign_id: int):
 # --- walk lists -----------------------------------------------------------------------------
 
 
+def _walked_residents(entries: list[WalkListEntry]) -> list:
+    return [resident for entry in entries for resident in entry.household.residents]
+
+
 def _render_walk_list(campaign: Campaign, member: User, *, errors=None, submitted=None, status=200):
     entries = walk_list_with_households(campaign, member.id)
+    if request.method == "GET":
+        record_read(current_user, residents=_walked_residents(entries), kind="list")
     counts = dict.fromkeys(WALK_STATUSES, 0)
     for entry in entries:
         counts[entry.status] += 1
@@ -287,6 +294,7 @@ def campaign_walk_list_print(campaign_id: int):
     if member is None:
         return redirect(url_for("outcomes.campaign", campaign_id=campaign.id))
     entries = walk_list_with_households(campaign, member.id)
+    record_read(current_user, residents=_walked_residents(entries), kind="export")
     return render_template(
         "outcomes/campaign_print.html",
         campaign=campaign,

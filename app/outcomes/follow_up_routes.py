@@ -15,6 +15,7 @@ from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.blueprint import bp
 from app.outcomes.models import FollowUp, Resident
+from app.privacy.access_log import record_read
 from app.units.models import Unit
 from app.views import get_or_404
 
@@ -38,6 +39,7 @@ def follow_ups():
     today = local_today()
     items = operations.open_follow_ups(current_user, today=today)
     _preload(items)
+    record_read(current_user, residents=[item.resident for item in items if item.resident_id], kind="list")
     return render_template(
         "outcomes/follow_ups.html",
         follow_ups=items,

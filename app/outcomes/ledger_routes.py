@@ -29,6 +29,7 @@ from app.outcomes.ledger import (
     sees_others,
 )
 from app.outcomes.residents import filter_units
+from app.privacy.access_log import record_read
 from app.reports.exports import csv_download, xlsx_download
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
@@ -88,7 +89,9 @@ def _render(page: LedgerPage, status: int = 200):
 @login_required
 def ledger_index():
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
-    return _render(ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg()))
+    page = ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg())
+    record_read(current_user, users=[member for member, _row in page.members], kind="list")
+    return _render(page)
 
 
 # --- exports --------------------------------------------------------------------------------
@@ -152,6 +155,7 @@ def ledger_csv():
     """The ledger as CSV, UTF-8 with a BOM so that Excel shows Vietnamese names correctly."""
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
     page = ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg())
+    record_read(current_user, users=[member for member, _row in page.members], kind="export")
     return csv_download(export_rows(page), _filename(page, "csv"))
 
 
@@ -160,6 +164,7 @@ def ledger_csv():
 def ledger_xlsx():
     authz.ensure(authz.has_permission(current_user, "outcomes.view"))
     page = ledger_page(current_user, parse_month(request.args.get("month")), _unit_arg())
+    record_read(current_user, users=[member for member, _row in page.members], kind="export")
     sheet = (page.month.strftime("%Y-%m"), export_rows(page))
     return xlsx_download([sheet], _filename(page, "xlsx"), freeze_header=True)
 

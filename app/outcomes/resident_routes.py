@@ -42,6 +42,7 @@ from app.outcomes.residents import (
     residents_query,
     units_in_scope,
 )
+from app.privacy.access_log import record_read
 from app.privacy.forms import CONSENT_FIELDS
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, clean_arg, get_or_404, page_arg, refuse, unit_choices, unit_or_404
@@ -69,6 +70,7 @@ def residents():
         selectinload(Resident.household), selectinload(Resident.unit)
     )
     pagination = db.paginate(query, page=page_arg(), per_page=PAGE_SIZE, error_out=False)
+    record_read(current_user, residents=pagination.items, kind="list")
     return render_template(
         "outcomes/residents.html",
         pagination=pagination,
@@ -233,7 +235,9 @@ def _render_resident(resident: Resident, status: int = 200, **forms):
 @bp.route("/residents/<int:resident_id>")
 @login_required
 def resident(resident_id: int):
-    return _render_resident(_load_resident(resident_id))
+    resident = _load_resident(resident_id)
+    record_read(current_user, residents=[resident], kind="resident_page")
+    return _render_resident(resident)
 
 
 @bp.route("/residents/<int:resident_id>/milestones", methods=["POST"])

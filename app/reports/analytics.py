@@ -313,6 +313,8 @@ class TeamView:
     members: ReportTable
     by_skill: ReportTable
     by_village: ReportTable
+    #: The members the view names (for the log of who read whose record).
+    member_ids: tuple[int, ...] = ()
 
 
 def team_members(commune: Unit) -> dict[int, tuple[User, set[str]]]:
@@ -469,4 +471,4 @@ def team_view(commune: Unit, start: datetime, end: datetime, *, now: datetime | 
         ],
         village_rows,
     )
-    return TeamView(members_table, by_skill, by_village)
+    return TeamView(members_table, by_skill, by_village, tuple(members))

@@ -18,6 +18,7 @@ from app import authz
 from app.auth.models import ROLE_TITLES, User
 from app.extensions import db
 from app.learning.models import Enrollment
+from app.privacy.access_log import record_read
 from app.reports import queries
 from app.reports.blueprint import bp
 from app.reports.exports import tables_download
@@ -211,6 +212,7 @@ def commune(code: str):
         role = ""
     page = page_arg()
     pagination, people = _people(unit, village, role or None, page)
+    record_read(current_user, users=pagination.items, kind="list")
 
     filter_args = filters.query_args()
     people_args = {"code": unit.code, **filter_args}

@@ -21,6 +21,7 @@ from app.auth.models import ROLE_TITLES
 from app.db import LOCAL_TZ, local_today
 from app.extensions import db
 from app.learning.models import Course
+from app.privacy.access_log import record_read
 from app.reports import analytics, queries
 from app.reports.blueprint import bp
 from app.reports.charts import weekly_trend_charts
@@ -287,6 +288,7 @@ def teams():
             "reports/teams.html", unit=unit, commune=None, units=_unit_choices(unit, communes_only=True)
         )
     start, end, errors = period
+    record_read(current_user, users=view.member_ids, kind="list")
     return render_template(
         "reports/teams.html",
         unit=unit,
@@ -309,6 +311,8 @@ def teams_export(fmt: str):
         abort(404)
     # Members whose processing is restricted are left out of the file (not of the totals).
     members = replace(view.members, rows=[row for row in view.members.rows if not row["restricted"]])
+    if clean_arg("table", 20) in ("", "members"):
+        record_read(current_user, users=view.member_ids, kind="export")
     return _download(
         [("members", members), ("skills", view.by_skill), ("villages", view.by_village)],
         clean_arg("table", 20) or None,

@@ -11,6 +11,7 @@ from app.auth.forms import EmptyForm
 from app.auth.models import ROLE_TITLES, User
 from app.auth.operations import issue_one_time_password
 from app.extensions import db
+from app.privacy.access_log import record_read
 from app.privacy.forms import CONSENT_FIELDS
 from app.units.operations import get_unit_by_code
 from app.users import operations
@@ -44,6 +45,7 @@ def index():
     search = request.args.get("q", "").strip()[:100]
     query = operations.people_query(current_user, search or None, role=request.args.get("role"))
     pagination = db.paginate(query, page=page_arg(), per_page=PAGE_SIZE, error_out=False)
+    record_read(current_user, users=pagination.items, kind="list")
     return render_template("users/index.html", pagination=pagination, search=search, roles=ROLE_TITLES)
 
 
@@ -139,6 +141,8 @@ def show(user_id: int):
                 flash(_("The changes have been saved."), "success")
                 return redirect(url_for("users.show", user_id=person.id))
     status = 400 if request.method == "POST" else 200
+    if request.method == "GET":
+        record_read(current_user, users=[person], kind="person_page")
     return render_template(
         "users/show.html", person=person, form=form, action_form=EmptyForm(), may_manage=may_manage
     ), status

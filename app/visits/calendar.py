@@ -67,6 +67,13 @@ def rotate_token(user: User) -> CalendarFeed:
     return feed
 
 
+def set_visit_address_in_notices(user: User, shown: bool) -> None:
+    """The member's choice: home addresses of visits in their calendar feed and e-mails about
+    visits (True), or the village only (False, the default)."""
+    user.visit_address_in_notices = bool(shown)
+    db.session.flush()
+
+
 def feed_owner(token: str) -> User | None:
     """The active tech-team member whose current feed has this token, or None."""
     if not token or len(token) > 64:
@@ -106,14 +113,18 @@ def _add_link(event: Event, link: str | None) -> None:
         event.add("description", _("Details: %(link)s", link=link))
 
 
-def visit_event(visit: Visit, uid_domain: str, stamp) -> Event:
+def visit_event(visit: Visit, uid_domain: str, stamp, *, with_address: bool = False) -> Event:
+    """The visit as an event. Its place is often a home address and calendars live at outside
+    services: the event names the village only, unless the member chose to see addresses
+    (`with_address`, their `visit_address_in_notices`)."""
     event = Event()
     event.add("uid", f"visit-{visit.id}@{uid_domain}")
     event.add("dtstamp", stamp)
     event.add("dtstart", visit.starts_at)
     event.add("dtend", visit.ends_at)
-    event.add("summary", _("%(skill)s — %(place)s", skill=SKILL_TITLES[visit.skill], place=visit.place))
-    event.add("location", _location(visit.place, visit.unit))
+    place = visit.place if with_address else visit.unit.display_name
+    event.add("summary", _("%(skill)s — %(place)s", skill=SKILL_TITLES[visit.skill], place=place))
+    event.add("location", _location(visit.place, visit.unit) if with_address else place)
     _add_link(event, public_url(url_for("visits.visit_detail", visit_id=visit.id)))
     event.add("status", "CANCELLED" if visit.status in ("cancelled", "no_show") else "CONFIRMED")
     return event
@@ -162,14 +173,15 @@ def member_calendar(user: User, uid_domain: str) -> bytes:
         calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", "PT1H")
         for visit in visits:
-            calendar.add_component(visit_event(visit, uid_domain, stamp))
+            calendar.add_component(visit_event(visit, uid_domain, stamp, with_address=user.visit_address_in_notices))
         for session in sessions:
             calendar.add_component(session_event(session, uid_domain, stamp))
         return calendar.to_ical()
 
 
-def visit_calendar(visit: Visit, uid_domain: str) -> bytes:
+def visit_calendar(visit: Visit, uid_domain: str, *, with_address: bool = False) -> bytes:
     """One visit, for the "add to my calendar" download (in the viewer's language)."""
     calendar = _new_calendar(_("Digital skills visit"))
-    calendar.add_component(visit_event(visit, uid_domain, utcnow().replace(microsecond=0)))
+    stamp = utcnow().replace(microsecond=0)
+    calendar.add_component(visit_event(visit, uid_domain, stamp, with_address=with_address))
     return calendar.to_ical()

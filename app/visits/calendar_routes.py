@@ -15,10 +15,12 @@ from app.auth.forms import EmptyForm
 from app.db import LOCAL_TZ, YEARS, local_today
 from app.extensions import db, limiter
 from app.links import public_host, public_url
+from app.privacy.access_log import record_read
 from app.units.models import Unit
 from app.views import unit_or_404
 from app.visits import calendar, group_sessions, operations
 from app.visits.blueprint import bp
+from app.visits.forms import NoticeAddressForm
 from app.visits.models import VISIT_TITLES, GroupSession, Visit
 
 
@@ -36,6 +38,11 @@ def _week_from_args() -> date:
     if not YEARS[0] <= day.year <= YEARS[1]:  # the page links the weeks around it: no overflow near year 1
         abort(400, description=_("Give a week between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1]))
     return day - timedelta(days=day.weekday())
+
+
+def _visited(*visit_lists: list[Visit]) -> list[tuple[int | None, int | None]]:
+    """The people the visits name, as (resident record, account) for the read log."""
+    return [(visit.resident_record_id, visit.resident_id) for visits in visit_lists for visit in visits]
 
 
 def _by_day(days: list[date], visits: list[Visit], sessions: list[GroupSession]) -> dict[date, list]:
@@ -69,6 +76,7 @@ def agenda():
     # Earlier visits still waiting for their outcome, so none is forgotten.
     waiting = operations.visits_waiting_for_outcome(current_user, start) if is_this_week else []
     operations.load_visit_details([*visits, *waiting])
+    record_read(current_user, pairs=_visited(visits, waiting), kind="list")
     sessions = group_sessions.sessions_between(current_user, start, end, host=current_user)
     return render_template(
         "visits/agenda.html",
@@ -106,6 +114,7 @@ def team_calendar():
     start, end = local_midnight(days[0]), local_midnight(days[-1] + timedelta(days=1))
     visits = operations.visits_in_scope(current_user, unit=unit, start=start, end=end)
     operations.load_visit_details(visits)
+    record_read(current_user, pairs=_visited(visits), kind="list")
     sessions = group_sessions.sessions_between(current_user, start, end, unit=unit)
     return render_template(
         "visits/calendar.html",
@@ -137,7 +146,8 @@ def _ics_response(body: bytes, filename: str | None = None) -> Response:
 @login_required
 def visit_ics(visit_id: int):
     visit = operations.visit_for(current_user, visit_id)
-    return _ics_response(calendar.visit_calendar(visit, public_host()), f"visit-{visit.id}.ics")
+    body = calendar.visit_calendar(visit, public_host(), with_address=current_user.visit_address_in_notices)
+    return _ics_response(body, f"visit-{visit.id}.ics")
 
 
 @bp.route("/calendar-feed")
@@ -152,7 +162,25 @@ def calendar_feed():
         url=url,
         webcal_url="webcal://" + url.split("://", 1)[1] if url else None,
         form=EmptyForm(),
+        address_form=NoticeAddressForm(formdata=None, with_address=current_user.visit_address_in_notices),
     )
+
+
+@bp.route("/calendar-feed/addresses", methods=["POST"])
+@login_required
+def calendar_feed_addresses():
+    """Home addresses in the member's calendar and e-mails about visits, or the village only."""
+    authz.ensure(current_user.role == "tech_team")
+    form = NoticeAddressForm()
+    if not form.validate_on_submit():
+        abort(400)
+    calendar.set_visit_address_in_notices(current_user, form.with_address.data)
+    db.session.commit()
+    if form.with_address.data:
+        flash(_("Your calendar and e-mails now show the home address of each visit."), "success")
+    else:
+        flash(_("Your calendar and e-mails now show only the village of each visit."), "success")
+    return redirect(url_for("visits.calendar_feed"))
 
 
 @bp.route("/calendar-feed/new-address", methods=["POST"])

@@ -59,6 +59,13 @@ def parse_time_choice(value: str | None) -> int | None:
     return hours * 60 + minutes
 
 
+#: Under free-text notes about a person: health is sensitive data the platform has no purpose for.
+NO_HEALTH_DETAILS = _l(
+    "Write only what the help needs. Do not write health details, illnesses or disabilities: "
+    "they are sensitive personal data."
+)
+
+
 class CheckboxesField(SelectMultipleField):
     """A list of checkboxes (rendered as a fieldset by the templates)."""
 
@@ -165,7 +172,11 @@ class HelpRequestForm(FlaskForm):
         validators=[Optional(), Length(max=300)],
         description=_l("For example: weekday evenings after 18:00."),
     )
-    note = TextAreaField(_l("What is the problem? (optional)"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(
+        _l("What is the problem? (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        description=NO_HEALTH_DETAILS,
+    )
     consent = BooleanField(
         _l(
             "The person agrees that their name, phone, village and this request are recorded so "
@@ -296,7 +307,9 @@ class CompleteVisitForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
-    notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), Length(max=4000)])
+    notes = TextAreaField(
+        _l("Notes (optional)"), validators=[Optional(), Length(max=4000)], description=NO_HEALTH_DETAILS
+    )
     rating = RadioField(
         _l("The resident's rating (optional)"),
         choices=[SelectChoice(str(n), str(n)) for n in range(1, 6)],
@@ -372,3 +385,9 @@ class GroupSessionForm(FlaskForm):
 class SignUpResidentForm(FlaskForm):
     person = SelectField(_l("Resident"), validators=[InputRequired(_l("Choose a resident."))], validate_choice=False)
     submit = SubmitField(_l("Sign up"))
+
+
+class NoticeAddressForm(FlaskForm):
+    """A member's choice of home addresses in their calendar feed and e-mails about visits."""
+
+    with_address = BooleanField(_l("Show the home address of my visits in my calendar and e-mails"))

@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.db import LOCAL_TZ, utcnow
 from app.exceptions import Invalid
 from app.extensions import db
+from app.privacy.access_log import record_read
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, get_or_404, id_from, refuse, unit_choices
@@ -147,6 +148,8 @@ def _render_session(session: GroupSession, status: int = 200, signup_form=None):
             .where(SessionSignup.session_id == session.id)
             .order_by(User.full_name, User.id)
         ).all()
+        if request.method == "GET":
+            record_read(current_user, users=[user for _signup, user in signups], kind="list")
     if may_run and signup_form is None:
         signup_form = SignUpResidentForm(formdata=None)
     if signup_form is not None:

@@ -17,6 +17,7 @@ from app.auth.models import User
 from app.db import LOCAL_TZ, MAX_ID, local_today, utcnow
 from app.exceptions import Invalid
 from app.extensions import db
+from app.privacy.access_log import record_read
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, id_from, refuse, unit_choices
 from app.visits import help_requests, operations
@@ -142,6 +143,7 @@ def triage():
     listed = []
     if status_code == 200:
         listed = help_requests.triage_list(current_user, statuses=(form.status.data,), skill=form.skill.data or None)
+        record_read(current_user, pairs=[(r.resident_record_id, r.resident_id) for r in listed], kind="list")
     return render_template(
         "visits/triage.html",
         form=form,
@@ -278,6 +280,8 @@ def book_request(request_id: int):
     """Book one of the free slots the page offers."""
     help_request = help_requests.request_for(current_user, request_id, to_manage=True)
     if request.method == "GET":
+        pair = (help_request.resident_record_id, help_request.resident_id)
+        record_read(current_user, pairs=[pair], kind="resident_page")
         return _render_booking(help_request)
     book_form = BookSlotForm()
     if not book_form.validate_on_submit():

@@ -14,6 +14,7 @@ from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.models import User
 from app.extensions import db
+from app.privacy.access_log import record_read
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, get_or_404, id_from, refuse, unit_choices
 from app.visits import teams
@@ -86,6 +87,8 @@ def _member_forms(team: Team, *, posted: TeamMember | None = None, posted_form=N
 
 def _render_team(team: Team, add_form: AddMemberForm, status=200, **member_form):
     members = sorted(team.members, key=lambda m: (not m.is_leader, m.user.full_name, m.id))
+    if request.method == "GET":
+        record_read(current_user, users=[m.user for m in members], kind="list")
     return render_template(
         "visits/teams_detail.html",
         team=team,
@@ -181,7 +184,9 @@ def availability():
     authz.ensure(authz.has_permission(current_user, "teams.manage"))
     if request.method == "POST":
         abort(405)
-    return render_template("visits/availability_members.html", people=teams.members_in_scope(current_user))
+    people = teams.members_in_scope(current_user)
+    record_read(current_user, users=people, kind="list")
+    return render_template("visits/availability_members.html", people=people)
 
 
 @bp.route("/availability/<int:user_id>", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from app import authz
 from app.auth.forms import EmptyForm
 from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
+from app.privacy.access_log import record_read
 from app.views import FORM_ERRORS, refuse
 from app.visits import operations
 from app.visits.blueprint import bp
@@ -58,7 +59,9 @@ def _render_visit(visit: Visit, status: int = 200, **forms):
 @bp.route("/visits/<int:visit_id>")
 @login_required
 def visit_detail(visit_id: int):
-    return _render_visit(operations.visit_for(current_user, visit_id))
+    visit = operations.visit_for(current_user, visit_id)
+    record_read(current_user, pairs=[(visit.resident_record_id, visit.resident_id)], kind="resident_page")
+    return _render_visit(visit)
 
 
 def _visit_action(visit_id: int, form, form_name: str, apply, success: str, aliases=None):

@@ -317,6 +317,7 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
         ("DELETE", f"/residents/{w.resident_record.id}/consents/progress_sharing", None, 200),
         ("GET", "/indicators?unit=C1", None, 200),
         ("GET", f"/campaigns/{w.campaign.id}/walk-list", None, 200),
+        ("GET", f"/residents/{w.resident_record.id}/access-log", None, 200),
         ("GET", "/reports/completion?unit=C1", None, 200),
         ("GET", "/reports/completion?unit=C1&format=csv", None, 200),
         ("GET", "/reports/visits", None, 200),

@@ -476,5 +476,7 @@ def test_the_visit_downloads_as_an_ics_file(w, client, login_as):
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == visit.starts_at
     assert event.decoded("dtend") == visit.ends_at
-    assert "Nhà bà Năm" in str(event["summary"])
+    # The home address stays off calendars unless the member chose otherwise: the village instead.
+    assert visit.unit.display_name in str(event["summary"])
+    assert "Nhà bà Năm" not in response.get_data(as_text=True)
     assert str(event["uid"]) == f"visit-{visit.id}@localhost"
