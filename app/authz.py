@@ -236,3 +236,14 @@ def ensure(allowed: bool) -> None:
     """Stop the request with 403 unless `allowed`."""
     if not allowed:
         abort(403)
+
+
+def may_erase_resident(actor, resident) -> bool:
+    """Erase a resident's data: the data-protection officer (admin) and the commune's manager."""
+    return may(actor, "privacy.erase", resident.unit)
+
+
+def may_erase_account(actor, person) -> bool:
+    """Erase an account's data: whoever may erase in its unit and may give its role there (a
+    commune manager for the members, cadres and residents of the commune; the admin for anyone)."""
+    return may(actor, "privacy.erase", person.unit) and person.role in ASSIGNABLE_ROLES.get(actor.role, ())

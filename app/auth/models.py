@@ -64,6 +64,9 @@ class User(UserMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the person's data was erased (app.privacy.erasure): the account is then an anonymous
+    #: shell kept for the figures, found by no lookup, list or search.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship()
     created_by: Mapped[User | None] = relationship(remote_side=[id])

@@ -78,6 +78,9 @@ class Resident(db.Model):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the person's data was erased (app.privacy.erasure): the record is then an anonymous
+    #: shell kept for the province's figures, found by no lookup, list or search.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship()
     household: Mapped[Household | None] = relationship(back_populates="residents")
