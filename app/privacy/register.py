@@ -47,6 +47,11 @@ RETENTION = {
     for r in (
         Retention("account", _l("As long as the account exists")),
         Retention("record", _l("As long as the resident's record exists")),
+        # Applied by app/privacy/retention.py; the days are the defaults of the RETENTION_* settings.
+        Retention("closed_notes", _l("Until a year after the request or visit is closed"), 365),
+        Retention("inactive_phone", _l("Until two years without any help, visit or milestone"), 730),
+        Retention("messages", _l("Half a year after the message was sent"), 180),
+        Retention("erasure_ledger", _l("As long as backups taken before the erasure are kept")),
     )
 }
 
