@@ -147,7 +147,9 @@ def test_the_account_can_no_longer_be_used(db, lan, client, login_as):
 def test_a_household_address_stays_while_someone_else_lives_there(db, lan):
     from app.outcomes.residents import add_resident
 
-    other = add_resident(lan.member, village=lan.resident.unit, full_name="Lê Văn Hùng", household=lan.household, consent=True)
+    other = add_resident(
+        lan.member, village=lan.resident.unit, full_name="Lê Văn Hùng", household=lan.household, consent=True
+    )
     report = erasure.erase_resident(lan.admin, lan.resident, REASON)
     assert db.session.get(Household, lan.household.id).address == lan.values.address
     assert db.session.get(Resident, other.id).household_id == lan.household.id
