@@ -15,8 +15,10 @@ from app.extensions import db as _db
 from app.jobs.models import Message
 from app.learning.models import Certificate, Enrollment
 from app.outcomes.models import FollowUp, Household, Resident, ResidentMilestone
+from app.outcomes.residents import add_resident
 from app.privacy import erasure
 from app.privacy.models import Erasure
+from app.privacy.subjects import subject_of_user
 from app.reports import recount
 from app.visits.models import CalendarFeed, HelpRequest, Visit
 
@@ -145,8 +147,6 @@ def test_the_account_can_no_longer_be_used(db, lan, client, login_as):
 
 
 def test_a_household_address_stays_while_someone_else_lives_there(db, lan):
-    from app.outcomes.residents import add_resident
-
     other = add_resident(
         lan.member, village=lan.resident.unit, full_name="Lê Văn Hùng", household=lan.household, consent=True
     )
@@ -165,8 +165,6 @@ def test_erasing_twice_changes_nothing(db, lan):
 
 
 def test_the_last_administrator_is_not_erased(db, lan):
-    from app.privacy.subjects import subject_of_user
-
     with pytest.raises(erasure.Conflict):
         erasure.erase_person(lan.admin, subject_of_user(lan.admin), REASON)
     assert db.session.get(User, lan.admin.id).erased_at is None
