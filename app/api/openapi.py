@@ -1002,6 +1002,7 @@ TAGS = [
     {"name": "visits", "description": "Teams, free slots, help requests, visits and group sessions."},
     {"name": "outcomes", "description": "Residents, milestones, indicators and campaigns."},
     {"name": "reports", "description": "Figures per unit, as JSON or CSV."},
+    {"name": "privacy", "description": "Personal data: a person's requests about their data, and erasure."},
     {"name": "about", "description": "This contract."},
 ]
 

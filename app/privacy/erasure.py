@@ -55,6 +55,7 @@ from app.privacy.models import Erasure
 from app.privacy.register import Subject, eraser
 from app.privacy.subjects import subject_of_resident, subject_of_user
 from app.reports import summaries
+from app.reports.models import PeopleStat
 from app.visits.models import (
     AvailabilityException,
     CalendarFeed,
@@ -594,9 +595,9 @@ def erase_user(subject: Subject, run: ErasureRun) -> None:
     if user is None:
         return
     if user.active:
-        summaries.on_person_changing(user)
+        # Unit and role stay, so the learning figures stay; only the active accounts move.
+        summaries.bump(PeopleStat, user.unit_id, {"role": user.role}, accounts=-1)
         user.active = False
-        summaries.on_person_changed(user)
     if not user.username.startswith("erased-"):
         user.username = f"erased-{secrets.token_hex(8)}"
     user.full_name = ERASED
