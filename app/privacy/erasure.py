@@ -237,8 +237,8 @@ def _gather(run: ErasureRun) -> None:
     subject = run.subject
     if subject.user_id is not None:
         user = db.session.get(User, subject.user_id)
-        if user is not None and not user.username.startswith("erased-"):
-            run.note(user.username, user.full_name, user.email, user.phone)
+        if user is not None and user.erased_at is None:
+            run.note(user.full_name, user.email, user.phone)
     for resident in _residents(subject):
         run.note(resident.full_name, resident.phone)
         if resident.household_id is not None:
