@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from app.audit.models import AuditEvent
@@ -150,7 +151,8 @@ def test_a_household_address_stays_while_someone_else_lives_there(db, lan):
     other = add_resident(
         lan.member, village=lan.resident.unit, full_name="Lê Văn Hùng", household=lan.household, consent=True
     )
-    report = erasure.erase_resident(lan.admin, lan.resident, REASON)
+    with force_locale("en"):
+        report = erasure.erase_resident(lan.admin, lan.resident, REASON)
     assert db.session.get(Household, lan.household.id).address == lan.values.address
     assert db.session.get(Resident, other.id).household_id == lan.household.id
     assert any("address" in item["what"] for item in report.kept)
