@@ -5,6 +5,7 @@ again after a backup is restored."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from flask_babel import force_locale
@@ -15,13 +16,20 @@ from app.auth.models import Consent, User
 from app.extensions import db as _db
 from app.jobs.models import Message
 from app.learning.models import Certificate, Enrollment
-from app.outcomes.models import FollowUp, Household, Resident, ResidentMilestone
+from app.outcomes.models import FollowUp, Household, LedgerMonth, Resident, ResidentMilestone
 from app.outcomes.residents import add_resident
 from app.privacy import erasure
 from app.privacy.models import Erasure
 from app.privacy.subjects import subject_of_user
 from app.reports import recount
-from app.visits.models import CalendarFeed, HelpRequest, Visit
+from app.visits.models import (
+    AvailabilityException,
+    CalendarFeed,
+    HelpRequest,
+    TeamMember,
+    Visit,
+    WeeklyAvailability,
+)
 
 REASON = "The person asked for erasure at the commune office."
 
@@ -217,3 +225,33 @@ def test_reapply_erases_again_what_a_restored_backup_brought_back(db, lan, app):
     assert where_found(personal_values(lan)) == []
     assert db.session.get(Resident, lan.resident.id).erased_at is not None
     assert not db.session.get(User, lan.account.id).active
+
+
+def test_erasing_a_member_removes_their_team_hours_and_feed_and_keeps_their_ledger(db, lan):
+    member = lan.member
+    db.session.add_all(
+        [
+            WeeklyAvailability(user_id=member.id, weekday=1, start_minute=18 * 60, end_minute=20 * 60),
+            AvailabilityException(user_id=member.id, on_date=date(2026, 1, 5), kind="away", note="Đi khám bệnh"),
+            CalendarFeed(user_id=member.id, token="minh-feed-token-0001"),
+            LedgerMonth(
+                member_id=member.id,
+                month=date(2025, 12, 1),
+                visits=3,
+                sessions=0,
+                hours_minutes=120,
+                residents_helped=3,
+                milestones_confirmed=2,
+                closed_by_id=lan.admin.id,
+            ),
+        ]
+    )
+    db.session.flush()
+    erasure.erase_account(lan.manager, member, REASON)
+    db.session.flush()
+    for model in (TeamMember, WeeklyAvailability, AvailabilityException, CalendarFeed):
+        assert db.session.scalar(select(model).where(model.user_id == member.id)) is None
+    assert db.session.scalar(select(LedgerMonth).where(LedgerMonth.member_id == member.id)).visits == 3
+    # The visit they made stays for the figures, under the anonymous account.
+    assert db.session.get(Visit, lan.visit.id).member_id == member.id
+    assert where_found(["Trần Văn Minh", "memberc1", "Đi khám bệnh"]) == []
