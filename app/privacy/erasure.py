@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -226,8 +227,11 @@ def apply(subject: Subject, now: datetime, report: ErasureReport | None = None) 
     run = ErasureRun(subject, now, report)
     _gather(run)
     register.load()
-    for handler in list(register.ERASERS.values()):
+    for handler in HANDLERS.values():
         handler(subject, run)
+    for table, handler in list(register.ERASERS.items()):
+        if table not in HANDLERS:  # a table another part of the platform erases itself
+            handler(subject, run)
     db.session.flush()
     return report
 
@@ -283,10 +287,21 @@ def _visits(subject: Subject) -> list[Visit]:
 
 
 # --- the handlers, one per table holding personal data --------------------------------------
-# Registered in this order; each is safe to run again.
+# They run in this order, each safe to run again, and are the register's erase handlers.
+
+#: table -> this module's handler, in the order they run.
+HANDLERS: dict[str, Callable] = {}
 
 
-@eraser("messages")
+def handles(table: str):
+    def register_handler(fn):
+        HANDLERS[table] = fn
+        return eraser(table)(fn)
+
+    return register_handler
+
+
+@handles("messages")
 def erase_messages(subject: Subject, run: ErasureRun) -> None:
     """The person's own messages are deleted; other people's messages (a member's reminder of a
     visit to the person) lose the person's name, phone and address."""
@@ -306,7 +321,7 @@ def erase_messages(subject: Subject, run: ErasureRun) -> None:
     run.erased("messages", _("the person's details removed from %(n)s messages to others", n=scrubbed), scrubbed)
 
 
-@eraser("follow_ups")
+@handles("follow_ups")
 def erase_follow_ups(subject: Subject, run: ErasureRun) -> None:
     if not subject.resident_ids:
         return
@@ -314,7 +329,7 @@ def erase_follow_ups(subject: Subject, run: ErasureRun) -> None:
     run.erased("follow_ups", _("%(n)s follow-ups deleted", n=count), count)
 
 
-@eraser("confidence_assessments")
+@handles("confidence_assessments")
 def erase_confidence(subject: Subject, run: ErasureRun) -> None:
     if not subject.resident_ids:
         return
@@ -324,7 +339,7 @@ def erase_confidence(subject: Subject, run: ErasureRun) -> None:
     run.erased("confidence_assessments", _("%(n)s confidence self-assessments deleted", n=count), count)
 
 
-@eraser("visits")
+@handles("visits")
 def erase_visits(subject: Subject, run: ErasureRun) -> None:
     visits = _visits(subject)
     for visit in visits:
@@ -345,7 +360,7 @@ def erase_visits(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("help_requests")
+@handles("help_requests")
 def erase_help_requests(subject: Subject, run: ErasureRun) -> None:
     requests = _requests(subject)
     for request in requests:
@@ -371,7 +386,7 @@ def erase_help_requests(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("walk_list_entries")
+@handles("walk_list_entries")
 def erase_walk_notes(subject: Subject, run: ErasureRun) -> None:
     if not run.household_ids:
         return
@@ -383,7 +398,7 @@ def erase_walk_notes(subject: Subject, run: ErasureRun) -> None:
     run.erased("walk_list_entries", _("notes of %(n)s door-to-door visits removed", n=count), count)
 
 
-@eraser("households")
+@handles("households")
 def erase_households(subject: Subject, run: ErasureRun) -> None:
     """A household's address goes when no other (not erased) resident lives there."""
     for household_id in sorted(run.household_ids):
@@ -405,7 +420,7 @@ def erase_households(subject: Subject, run: ErasureRun) -> None:
         run.erased("households", _("the household's address and number removed"))
 
 
-@eraser("resident_milestones")
+@handles("resident_milestones")
 def keep_milestones(subject: Subject, run: ErasureRun) -> None:
     """Kept, linked to the anonymous record only: the milestones reached are the province's
     digital-inclusion figures."""
@@ -423,12 +438,12 @@ def keep_milestones(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("milestone_evidence")
+@handles("milestone_evidence")
 def keep_milestone_evidence(subject: Subject, run: ErasureRun) -> None:
     """Kept with the milestones (see keep_milestones): no text, only dates and ids."""
 
 
-@eraser("consents")
+@handles("consents")
 def erase_consents(subject: Subject, run: ErasureRun) -> None:
     if subject.user_id is None:
         return
@@ -436,7 +451,7 @@ def erase_consents(subject: Subject, run: ErasureRun) -> None:
     run.erased("consents", _("%(n)s consents and their notes deleted", n=count), count)
 
 
-@eraser("certificates")
+@handles("certificates")
 def erase_certificates(subject: Subject, run: ErasureRun) -> None:
     """The certificate rows go (their codes name the holder at /verify); their PDFs are made when
     downloaded and never stored."""
@@ -446,7 +461,7 @@ def erase_certificates(subject: Subject, run: ErasureRun) -> None:
     run.erased("certificates", _("%(n)s certificates deleted (no PDF is stored)", n=count), count)
 
 
-@eraser("calendar_feeds")
+@handles("calendar_feeds")
 def erase_calendar_feeds(subject: Subject, run: ErasureRun) -> None:
     if subject.user_id is None:
         return
@@ -454,7 +469,7 @@ def erase_calendar_feeds(subject: Subject, run: ErasureRun) -> None:
     run.erased("calendar_feeds", _("the calendar feed address deleted"), count)
 
 
-@eraser("team_members")
+@handles("team_members")
 def erase_team_members(subject: Subject, run: ErasureRun) -> None:
     if subject.user_id is None:
         return
@@ -462,7 +477,7 @@ def erase_team_members(subject: Subject, run: ErasureRun) -> None:
     run.erased("team_members", _("%(n)s team memberships and skills deleted", n=count), count)
 
 
-@eraser("weekly_availability")
+@handles("weekly_availability")
 def erase_weekly_availability(subject: Subject, run: ErasureRun) -> None:
     if subject.user_id is None:
         return
@@ -470,7 +485,7 @@ def erase_weekly_availability(subject: Subject, run: ErasureRun) -> None:
     run.erased("weekly_availability", _("%(n)s weekly free hours deleted", n=count), count)
 
 
-@eraser("availability_exceptions")
+@handles("availability_exceptions")
 def erase_availability_exceptions(subject: Subject, run: ErasureRun) -> None:
     if subject.user_id is None:
         return
@@ -480,7 +495,7 @@ def erase_availability_exceptions(subject: Subject, run: ErasureRun) -> None:
     run.erased("availability_exceptions", _("%(n)s days away or extra hours deleted", n=count), count)
 
 
-@eraser("session_signups")
+@handles("session_signups")
 def erase_session_signups(subject: Subject, run: ErasureRun) -> None:
     """Sign-ups to sessions still to come go (and free their seats); attended ones are kept."""
     if subject.user_id is None:
@@ -512,7 +527,7 @@ def erase_session_signups(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("enrollments")
+@handles("enrollments")
 def keep_learning(subject: Subject, run: ErasureRun) -> None:
     """Kept, linked to the anonymous account only: learning completions are the province's
     figures (enrolments, lessons, modules, quizzes, classes)."""
@@ -526,7 +541,18 @@ def keep_learning(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("ledger_months")
+@handles("lesson_progress")
+@handles("module_completions")
+@handles("quiz_attempts")
+@handles("attempt_questions")
+@handles("attempt_choices")
+@handles("class_attendance")
+def keep_learning_progress(subject: Subject, run: ErasureRun) -> None:
+    """Kept with the enrolments (see keep_learning): no text, only dates, modes, scores and ids
+    of an anonymous account; the course and question analytics count them."""
+
+
+@handles("ledger_months")
 def keep_ledger(subject: Subject, run: ErasureRun) -> None:
     """A member's closed months back support payments: kept, with the anonymous account."""
     if subject.user_id is None:
@@ -541,7 +567,7 @@ def keep_ledger(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("audit_events")
+@handles("audit_events")
 def erase_audit_details(subject: Subject, run: ErasureRun) -> None:
     """Security events stay, with ids only: no username typed, address or details."""
     if subject.user_id is None:
@@ -567,7 +593,7 @@ def erase_audit_details(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("residents")
+@handles("residents")
 def erase_residents(subject: Subject, run: ErasureRun) -> None:
     residents = _residents(subject)
     for resident in residents:
@@ -585,7 +611,7 @@ def erase_residents(subject: Subject, run: ErasureRun) -> None:
     )
 
 
-@eraser("users")
+@handles("users")
 def erase_user(subject: Subject, run: ErasureRun) -> None:
     """The account stays as a shell the figures count by unit and role: no name, e-mail, phone
     or birth year, a meaningless username, a password no one knows, inactive, signed out."""
