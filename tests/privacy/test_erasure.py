@@ -255,3 +255,18 @@ def test_erasing_a_member_removes_their_team_hours_and_feed_and_keeps_their_ledg
     # The visit they made stays for the figures, under the anonymous account.
     assert db.session.get(Visit, lan.visit.id).member_id == member.id
     assert where_found(["Trần Văn Minh", "memberc1", "Đi khám bệnh"]) == []
+
+
+def test_every_table_holding_a_persons_data_has_an_erase_handler():
+    from app.privacy import register
+
+    register.load()
+    tables = {
+        "users", "residents", "households", "consents", "help_requests", "visits", "follow_ups",
+        "milestone_evidence", "resident_milestones", "confidence_assessments", "walk_list_entries", "enrollments",
+        "lesson_progress", "module_completions", "quiz_attempts", "attempt_questions", "attempt_choices",
+        "certificates", "class_attendance", "session_signups", "calendar_feeds", "team_members",
+        "weekly_availability", "availability_exceptions", "messages", "audit_events", "ledger_months", "erasures",
+    }  # fmt: skip
+    assert tables <= set(register.ERASERS)
+    assert set(erasure.HANDLERS) <= tables
