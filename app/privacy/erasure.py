@@ -640,6 +640,62 @@ def erase_user(subject: Subject, run: ErasureRun) -> None:
 
 
 # --- after a backup is restored -------------------------------------------------------------
+# A backup taken before an erasure holds the person again, and lacks the ledger rows written
+# since. So the ledger is also written out (`flask privacy ledger-export FILE`, ids and reasons,
+# no names) next to each backup and after each erasure; `flask privacy reapply --from FILE`
+# puts back the rows a restore lost, then erases everyone in the ledger again.
+
+LEDGER_FIELDS = ("id", "user_id", "resident_ids", "erased_at", "actor_id", "reason", "request_id", "report")
+
+
+def ledger_entries() -> list[dict]:
+    """The erasure ledger as plain JSON-ready dicts, oldest first."""
+    return [
+        {
+            "id": row.id,
+            "user_id": row.user_id,
+            "resident_ids": list(row.resident_ids or []),
+            "erased_at": row.erased_at.isoformat(),
+            "actor_id": row.actor_id,
+            "reason": row.reason,
+            "request_id": row.request_id,
+            "report": row.report or {},
+        }
+        for row in db.session.scalars(select(Erasure).order_by(Erasure.id))
+    ]
+
+
+def restore_ledger(entries: list[dict]) -> int:
+    """Add the ledger rows of `entries` (from ledger_entries()) the database lacks; returns how
+    many. Raises Invalid for anything that is not such a list."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and set(LEDGER_FIELDS) <= set(e) for e in entries):
+        raise Invalid(_("This is not an erasure ledger."))
+    known = {(row.user_id, tuple(row.resident_ids or []), row.erased_at) for row in db.session.scalars(select(Erasure))}
+    added = 0
+    for entry in entries:
+        try:
+            erased_at = datetime.fromisoformat(entry["erased_at"])
+        except (TypeError, ValueError):
+            raise Invalid(_("This is not an erasure ledger.")) from None
+        key = (entry["user_id"], tuple(entry["resident_ids"] or []), erased_at)
+        if key in known:
+            continue
+        actor_id = entry["actor_id"] if entry["actor_id"] is None or db.session.get(User, entry["actor_id"]) else None
+        db.session.add(
+            Erasure(
+                user_id=entry["user_id"],
+                resident_ids=list(entry["resident_ids"] or []),
+                erased_at=erased_at,
+                actor_id=actor_id,
+                reason=str(entry["reason"]),
+                request_id=entry["request_id"],
+                report=entry["report"] or {},
+            )
+        )
+        known.add(key)
+        added += 1
+    db.session.flush()
+    return added
 
 
 def reapply() -> int:

@@ -270,3 +270,46 @@ def test_every_table_holding_a_persons_data_has_an_erase_handler():
     }  # fmt: skip
     assert tables <= set(register.ERASERS)
     assert set(erasure.HANDLERS) <= tables
+
+
+def test_a_restore_that_lost_the_ledger_gets_it_back_from_the_exported_file(db, lan, app, tmp_path):
+    erasure.erase_resident(lan.admin, lan.resident, REASON)
+    db.session.flush()
+    runner = app.test_cli_runner()
+    ledger_file = tmp_path / "erasures.json"
+    result = runner.invoke(args=["privacy", "ledger-export", str(ledger_file)])
+    assert result.exit_code == 0, result.output
+    exported = json.loads(ledger_file.read_text(encoding="utf-8"))
+    assert [entry["resident_ids"] for entry in exported] == [[lan.resident.id]]
+    assert lan.values.full_name not in ledger_file.read_text(encoding="utf-8")
+
+    # The backup predates the erasure: the person is back and the ledger row is not.
+    v = lan.values
+    db.session.execute(_db.delete(Erasure))
+    db.session.execute(
+        update(Resident)
+        .where(Resident.id == lan.resident.id)
+        .values(full_name=v.full_name, phone=v.phone, household_id=lan.household.id, erased_at=None)
+    )
+    db.session.flush()
+    db.session.expire_all()
+
+    result = runner.invoke(args=["privacy", "reapply", "--from", str(ledger_file)])
+    assert result.exit_code == 0, result.output
+    assert "Ledger rows put back: 1." in result.output
+    db.session.expire_all()
+    assert db.session.get(Resident, lan.resident.id).erased_at is not None
+    assert where_found([v.full_name, v.phone, v.address]) == []
+    # Again: nothing to put back, and nothing changes.
+    result = runner.invoke(args=["privacy", "reapply", "--from", str(ledger_file)])
+    assert "Ledger rows put back: 0." in result.output
+    assert db.session.scalar(select(_db.func.count()).select_from(Erasure)) == 1
+
+
+def test_reapply_refuses_a_file_that_is_not_a_ledger(db, app, tmp_path):
+    for content in ("not json", '{"id": 1}', '[{"id": 1}]'):
+        bad = tmp_path / "bad.json"
+        bad.write_text(content, encoding="utf-8")
+        result = app.test_cli_runner().invoke(args=["privacy", "reapply", "--from", str(bad)])
+        assert result.exit_code != 0
+        assert "not an erasure ledger" in result.output
