@@ -3,14 +3,19 @@ and the report of what was erased and what was kept. The rules are app.privacy.e
 
 from flask import render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from app import authz
 from app.auth.models import User
 from app.extensions import db
 from app.outcomes.models import Resident
 from app.privacy import erasure
 from app.privacy.blueprint import bp
 from app.privacy.erasure_forms import ErasureForm
-from app.views import FORM_ERRORS, get_or_404, refuse
+from app.privacy.models import Erasure
+from app.views import FORM_ERRORS, get_or_404, page_arg, refuse
+
+PAGE_SIZE = 50
 
 
 @bp.route("/residents/<int:resident_id>/erase", methods=["GET", "POST"])
@@ -43,3 +48,20 @@ def _erase_page(name: str, erase):
     elif request.method == "POST":
         status = 400
     return render_template("privacy/erase.html", form=form, name=name), status
+
+
+@bp.route("/erasures")
+@login_required
+def erasures():
+    """The erasure ledger, newest first, for the data-protection officer: when, by whom, why, and
+    what was kept under which legal exception."""
+    authz.ensure(authz.has_permission(current_user, "privacy.officer"))
+    query = select(Erasure).order_by(Erasure.erased_at.desc(), Erasure.id.desc())
+    pagination = db.paginate(query, page=page_arg(), per_page=PAGE_SIZE, error_out=False)
+    actors = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({row.actor_id for row in pagination.items if row.actor_id}))
+        )
+    }
+    return render_template("privacy/erasures.html", pagination=pagination, actors=actors)

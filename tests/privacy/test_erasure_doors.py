@@ -149,3 +149,16 @@ def test_the_last_administrator_erasing_themselves_is_refused_on_the_page(db, la
     assert "last administrator" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, lan.admin.id).erased_at is None
+
+
+def test_the_officer_sees_the_ledger_and_no_one_else(db, lan, client, login_as):
+    login_as(lan.manager)
+    assert client.get("/privacy/erasures").status_code == 403
+    client.post(f"/privacy/residents/{lan.resident.id}/erase", data={"reason": REASON, "confirm": "y"})
+    client.post("/logout")
+    login_as(lan.admin)
+    page = client.get("/privacy/erasures")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert REASON in text and f"resident {lan.resident.id}" in text and lan.manager.full_name in text
+    assert lan.values.full_name not in text
