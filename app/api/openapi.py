@@ -609,6 +609,20 @@ def operation(
     return entry
 
 
+#: A person's data (the register slice's answers).
+PERSONAL_DATA = obj(
+    {
+        "generated_at": MOMENT,
+        "subject": obj({"user_id": nullable("integer"), "resident_ids": array(INTEGER)}),
+        "tables": {
+            "type": "object",
+            "description": "By table name: the register's title of the table and the person's rows.",
+            "additionalProperties": obj({"title": STRING, "rows": array({"type": "object"})}),
+        },
+    }
+)
+
+
 #: {path: {method: operation}}; paths as Flask's rules without the prefix, `<int:x>` as `{x}`.
 OPERATIONS: dict[str, dict[str, dict]] = {
     "/auth/token": {
@@ -936,14 +950,31 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         )
     },
     # ---- privacy: a person's data (register slice) ----
-
-
+    "/me/personal-data": {
+        "get": operation(
+            "my_personal_data_api",
+            "Everything held about the caller",
+            tag="privacy",
+            description="The caller's account and the resident records linked to it, table by table as "
+            "the personal-data register names them: their rows with readable values (course and milestone "
+            "names, dates in ISO 8601).",
+            answers={200: json_answer("The caller's personal data.", PERSONAL_DATA)},
+        )
+    },
+    "/residents/{resident_id}/personal-data": {
+        "get": operation(
+            "resident_personal_data_api",
+            "Everything held about a resident",
+            tag="privacy",
+            description="For a tech-team member or manager acting for residents in the resident's area "
+            "(and the admin): the resident's record, and the account linked to it.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            answers={200: json_answer("The resident's personal data.", PERSONAL_DATA)},
+            errors=(403, 404),
+        )
+    },
     # ---- privacy: residents and consents ----
-
-
     # ---- privacy: who read whose record ----
-
-
     # ---- privacy: erasure ----
     "/residents/{resident_id}/erasure": {
         "post": operation(
@@ -973,8 +1004,6 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             errors=(403, 404, 409, 422),
         )
     },
-
-
     "/openapi.json": {
         "get": operation(
             "openapi",
@@ -1002,7 +1031,7 @@ TAGS = [
     {"name": "visits", "description": "Teams, free slots, help requests, visits and group sessions."},
     {"name": "outcomes", "description": "Residents, milestones, indicators and campaigns."},
     {"name": "reports", "description": "Figures per unit, as JSON or CSV."},
-    {"name": "privacy", "description": "Personal data: a person's requests about their data, and erasure."},
+    {"name": "privacy", "description": "Personal data: what is held about a person, and erasure."},
     {"name": "about", "description": "This contract."},
 ]
 

@@ -552,6 +552,16 @@ def keep_learning_progress(subject: Subject, run: ErasureRun) -> None:
     of an anonymous account; the course and question analytics count them."""
 
 
+@handles("assignments")
+@handles("campaigns")
+@handles("closed_months")
+@handles("group_sessions")
+@handles("training_classes")
+def keep_staff_records(subject: Subject, run: ErasureRun) -> None:
+    """These rows name the person only as who assigned, ran, hosted or recorded them: an id that
+    now points to the anonymous account. Kept, as the programme's record of its own work."""
+
+
 @handles("ledger_months")
 def keep_ledger(subject: Subject, run: ErasureRun) -> None:
     """A member's closed months back support payments: kept, with the anonymous account."""

@@ -35,11 +35,24 @@ DECLARING_MODULES = [
 @dataclass(frozen=True)
 class Retention:
     """How long a kind of personal data is kept. `days` counts from `after`; None means as long as
-    what it belongs to exists (erased with it)."""
+    what it belongs to exists (erased with it).
+
+    `after` names the moment the period starts, for the retention job:
+
+    * "closed": the row's `closed_at` (a help request, a follow-up) or, for a visit, the end of the
+      visit once it is done, cancelled or a no-show;
+    * "last_activity": the person's last sign-in, request, visit or record change;
+    * "event": the row's own time (an audit event, a read of a record);
+    * "sent": the message's `sent_at` (its `created_at` when it was never sent);
+    * "campaign_end": the campaign's `ends_on`;
+    * "month_closed": the ledger month's `closed_at`;
+    * "day": the day the row is about (an availability exception's `on_date`).
+    """
 
     key: str
     title: object
     days: int | None = None
+    after: str | None = None
 
 
 RETENTION = {
@@ -47,10 +60,30 @@ RETENTION = {
     for r in (
         Retention("account", _l("As long as the account exists")),
         Retention("record", _l("As long as the resident's record exists")),
-        # Applied by app/privacy/retention.py; the days are the defaults of the RETENTION_* settings.
-        Retention("closed_notes", _l("Until a year after the request or visit is closed"), 365),
-        Retention("inactive_phone", _l("Until two years without any help, visit or milestone"), 730),
-        Retention("messages", _l("Half a year after the message was sent"), 180),
+        Retention("team_membership", _l("As long as the person is a member of a tech team")),
+        Retention(
+            "closed_note",
+            _l("365 days after the help request, visit or follow-up is closed"),
+            days=365,
+            after="closed",
+        ),
+        Retention(
+            "inactive_phone",
+            _l("730 days after the person's last activity"),
+            days=730,
+            after="last_activity",
+        ),
+        Retention("security_log", _l("365 days after the event"), days=365, after="event"),
+        Retention("read_log", _l("730 days after the record was read"), days=730, after="event"),
+        Retention("messages", _l("180 days after the message was sent"), days=180, after="sent"),
+        Retention("campaign", _l("365 days after the campaign ends"), days=365, after="campaign_end"),
+        Retention(
+            "ledger",
+            _l("10 years after the month is closed (accounting records for support payments)"),
+            days=3650,
+            after="month_closed",
+        ),
+        Retention("availability_note", _l("365 days after the day it is about"), days=365, after="day"),
         Retention("erasure_ledger", _l("As long as backups taken before the erasure are kept")),
     )
 }
@@ -127,3 +160,26 @@ def load() -> dict[str, TableEntry]:
     for name in DECLARING_MODULES:
         importlib.import_module(name)
     return TABLES
+
+
+def problems(metadata, handlers: dict[str, Callable] | None = None, handler: str = "exporter") -> list[str]:
+    """What is wrong with the register against `metadata` (empty when nothing): a table or column
+    declared neither personal nor not personal, a declared column the table lacks, a declared table
+    that does not exist, and a table holding personal data without a `handler` in `handlers`
+    (EXPORTERS by default; ERASERS for erase handlers)."""
+    handlers = EXPORTERS if handlers is None else handlers
+    found = []
+    tables = {table.name: table for table in metadata.sorted_tables}
+    for name, table in tables.items():
+        entry = TABLES.get(name)
+        if entry is None:
+            found.append(f"{name}: table not declared")
+            continue
+        columns = {column.name for column in table.columns}
+        declared = set(entry.personal) | entry.not_personal
+        found += [f"{name}.{column}: column not declared" for column in sorted(columns - declared)]
+        found += [f"{name}.{column}: declared but no such column" for column in sorted(declared - columns)]
+        if entry.personal and name not in handlers:
+            found.append(f"{name}: holds personal data but has no {handler}")
+    found += [f"{name}: declared but no such table" for name in sorted(set(TABLES) - set(tables))]
+    return found

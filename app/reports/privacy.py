@@ -1,1 +1,62 @@
-"""The personal data of this package's tables, declared in the register (app.privacy.register)."""
+"""The personal data of this package's tables, declared in the register (app.privacy.register).
+
+The summary tables hold counts per unit and week, never a person: nothing here is personal.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.privacy.register import declare
+
+declare(
+    "learner_stats",
+    _l("Counts of new learners per unit and week"),
+    not_personal={"unit_id", "role", "week", "new_learners", "new_completers"},
+)
+declare(
+    "learning_stats",
+    _l("Counts of enrolments and completions per unit, course and week"),
+    not_personal={
+        "unit_id",
+        "course_id",
+        "role",
+        "week",
+        "enrolled",
+        "completed",
+        "completed_self",
+        "completed_in_person",
+        "completed_assisted",
+    },
+)
+declare(
+    "milestone_stats",
+    _l("Counts of milestones reached per unit and week"),
+    not_personal={"unit_id", "milestone_id", "week", "reached"},
+)
+declare("people_stats", _l("Counts of accounts per unit and role"), not_personal={"unit_id", "role", "accounts"})
+declare(
+    "skill_demand_stats",
+    _l("Counts of help asked for per unit, skill and week"),
+    not_personal={"unit_id", "skill", "week", "requests", "visits_done"},
+)
+declare(
+    "visit_stats",
+    _l("Counts of requests and visits per unit and week"),
+    not_personal={
+        "unit_id",
+        "week",
+        "requests",
+        "visits_done",
+        "resolved",
+        "rating_sum",
+        "rating_count",
+        "minutes_spent",
+    },
+)
+declare(
+    "wait_stats",
+    _l("Counts of waiting times per unit and week"),
+    not_personal={"unit_id", "week", "bucket", "visits"},
+)
+declare("wait_totals", _l("Counts of waiting times per unit"), not_personal={"unit_id", "bucket", "visits"})

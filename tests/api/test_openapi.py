@@ -295,6 +295,8 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
         ("GET", "/reports/completion?unit=C1&format=csv", None, 200),
         ("GET", "/reports/visits", None, 200),
         ("GET", "/reports/visits?format=csv", None, 200),
+        ("GET", "/me/personal-data", None, 200),
+        ("GET", f"/residents/{w.resident_record.id}/personal-data", None, 200),
         # ---- privacy: erasure ----
         ("POST", f"/residents/{w.resident_record.id}/erasure", {"reason": "The person asked."}, 200),
         ("GET", "/openapi.json", None, 200),

@@ -43,6 +43,7 @@ def test_api_erasure_answers_what_was_erased_and_kept_then_the_resident_is_gone(
         headers=headers,
     )
     assert milestone.status_code == 404
+    assert client.get(f"/api/v1/residents/{lan.resident.id}/personal-data", headers=headers).status_code == 404
     listed = client.get("/api/v1/residents?unit=C1", headers=headers).get_json()["items"]
     assert lan.resident.id not in [item["id"] for item in listed]
     assert lan.values.full_name not in client.get("/api/v1/residents?unit=C1", headers=headers).get_data(as_text=True)
@@ -106,6 +107,8 @@ def test_erasing_a_resident_through_the_page(db, lan, client, login_as):
     assert done.status_code == 200
     assert "The data has been erased" in done.get_data(as_text=True)
     assert client.get(f"/outcomes/residents/{lan.resident.id}").status_code == 404
+    assert client.get(f"/privacy/residents/{lan.resident.id}").status_code == 404
+    assert client.get(f"/privacy/residents/{lan.resident.id}.json").status_code == 404
     assert client.get(url).status_code == 404
     listing = client.get("/outcomes/residents?q=Nguy").get_data(as_text=True)
     assert lan.values.full_name not in listing
@@ -157,6 +160,7 @@ def test_the_officer_sees_the_ledger_and_no_one_else(db, lan, client, login_as):
     client.post(f"/privacy/residents/{lan.resident.id}/erase", data={"reason": REASON, "confirm": "y"})
     client.post("/logout")
     login_as(lan.admin)
+    assert "/privacy/erasures" in client.get("/privacy/register").get_data(as_text=True)
     page = client.get("/privacy/erasures")
     assert page.status_code == 200
     text = page.get_data(as_text=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.audit.models import AuditEvent
+from app.auth.models import User
 from app.db import utcnow
 from app.jobs.models import Message
 from app.jobs.scheduler import JOBS_BY_ID
@@ -12,7 +14,7 @@ from app.outcomes.models import Resident
 from app.outcomes.residents import add_resident
 from app.privacy.retention import apply_retention, days
 from app.visits import help_requests
-from app.visits.models import HelpRequest, Visit
+from app.visits.models import AvailabilityException, HelpRequest, Visit
 
 
 def later(app, key: str, extra_days: int):
@@ -65,21 +67,26 @@ def test_notes_of_closed_requests_and_visits_go_after_their_period(db, app, unit
     still_open = make_request(member, units, status="new")
     visit = make_visit(db, member, units, status="done")
 
-    report = apply_retention(later(app, "closed_notes", 1))
+    report = apply_retention(later(app, "closed_note", 1))
     db.session.expire_all()
-    assert (closed.note, closed.phone, closed.preferred_times) == (None, None, None)
+    assert (closed.note, closed.preferred_times) == (None, None)
     assert closed.name == "Phạm Thị Hoa" and closed.status == "done"  # the request itself stays
+    assert closed.phone == "0911222333"  # kept for the longer period of phone numbers
     assert visit.notes is None and visit.status == "done"
     # An open request is still in use, however old.
     assert still_open.note == "Nhà có chó dữ, gọi trước" and still_open.phone == "0911222333"
-    assert {item["key"] for item in report.items if item["count"]} == {"closed_notes"}
+    assert [item["count"] for item in report.items if item["key"] == "closed_note"] == [1, 1, 0]
+
+    apply_retention(later(app, "inactive_phone", 1))
+    db.session.expire_all()
+    assert closed.phone is None and still_open.phone == "0911222333"
 
 
 def test_notes_younger_than_their_period_are_left_alone(db, app, units, make_user):
     member = make_user("tech_team", units["v1a"])
     closed = make_request(member, units, status="cancelled")
     visit = make_visit(db, member, units, status="done")
-    report = apply_retention(later(app, "closed_notes", -1))
+    report = apply_retention(later(app, "closed_note", -1))
     db.session.expire_all()
     assert closed.note == "Nhà có chó dữ, gọi trước" and visit.notes == "Bà cần học thêm"
     assert report.total == 0
@@ -92,7 +99,7 @@ def test_the_phone_of_a_resident_with_no_activity_goes(db, app, units, make_user
     db.session.expire_all()
     assert db.session.get(Resident, idle.id).phone is None
     assert db.session.get(Resident, idle.id).full_name == "Đỗ Văn Tư"
-    assert [item["count"] for item in report.items if item["key"] == "inactive_phone"] == [1]
+    assert [item["count"] for item in report.items if item["key"] == "inactive_phone"] == [1, 0, 0]
 
 
 def test_the_phone_of_a_resident_in_use_or_recently_active_stays(db, app, units, make_user):
@@ -131,7 +138,7 @@ def test_old_messages_go_and_pending_ones_stay(db, app, units, make_user):
 def test_running_twice_changes_nothing_more(db, app, units, make_user):
     member = make_user("tech_team", units["v1a"])
     make_request(member, units, status="done")
-    moment = later(app, "closed_notes", 1)
+    moment = later(app, "closed_note", 1)
     assert apply_retention(moment).total == 1
     assert apply_retention(moment).total == 0
 
@@ -141,10 +148,39 @@ def test_retention_is_a_daily_job_and_a_command(db, app, units, make_user):
     request = make_request(member, units, status="done")
     job = JOBS_BY_ID["privacy_retention"]
     assert job.trigger == "cron"
-    assert job.function(now=later(app, "closed_notes", 1)) == 1
+    assert job.function(now=later(app, "closed_note", 1)) == 1
     db.session.expire_all()
     assert db.session.get(HelpRequest, request.id).note is None
 
     result = app.test_cli_runner().invoke(args=["privacy", "retention"])
     assert result.exit_code == 0, result.output
-    assert "closed_notes" in result.output and "Total: 0." in result.output
+    assert "closed_note" in result.output and "Total: 0." in result.output
+
+
+def test_security_events_availability_notes_and_idle_account_phones_go_after_their_periods(db, app, units, make_user):
+    member = make_user("tech_team", units["v1a"], phone="0933444555")
+    idle = make_user("resident", units["v1a"], phone="0933444666")
+    event = AuditEvent(action="login", actor_id=member.id, ip_address="203.0.113.7", at=utcnow())
+    away = AvailabilityException(user_id=member.id, on_date=utcnow().date(), kind="away", note="Đưa con đi khám")
+    db.session.add_all([event, away])
+    db.session.flush()
+    ids = (event.id, away.id)
+
+    apply_retention(later(app, "security_log", -2))
+    db.session.expire_all()
+    assert db.session.get(AuditEvent, ids[0]) is not None
+    assert db.session.get(AvailabilityException, ids[1]).note == "Đưa con đi khám"
+
+    apply_retention(later(app, "security_log", 2))
+    db.session.expire_all()
+    assert db.session.get(AuditEvent, ids[0]) is None
+    assert db.session.get(AvailabilityException, ids[1]).note is None
+    assert db.session.get(User, idle.id).phone == "0933444666"  # two years have not passed
+
+    # The member has a visit booked; the resident has done nothing for the period.
+    moment = later(app, "inactive_phone", 1)
+    make_visit(db, member, units, status="booked", notes=None, starts=moment + timedelta(days=1))
+    apply_retention(moment)
+    db.session.expire_all()
+    assert db.session.get(User, idle.id).phone is None
+    assert db.session.get(User, member.id).phone == "0933444555"
