@@ -166,6 +166,11 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "SCHEDULER_IN_PROCESS": _flag(env, "SCHEDULER_IN_PROCESS", not production and not testing),
         # How many reverse proxies to trust for X-Forwarded-For / -Proto.
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "1" if production else "0")),
+        # Retention (app/privacy/retention.py), in days: free-text notes of closed help requests
+        # and visits; phone numbers of residents with no activity; messages of the outbox.
+        "RETENTION_NOTES_DAYS": int(env.get("RETENTION_NOTES_DAYS", "365")),
+        "RETENTION_INACTIVE_PHONE_DAYS": int(env.get("RETENTION_INACTIVE_PHONE_DAYS", "730")),
+        "RETENTION_MESSAGES_DAYS": int(env.get("RETENTION_MESSAGES_DAYS", "180")),
     }
     if testing:
         config["RATELIMIT_STORAGE_URI"] = "memory://"

@@ -174,6 +174,7 @@ def _register_cli(app: Flask) -> None:
     from app.i18n_cli import translations_cli
     from app.jobs.cli import jobs_cli, scheduler_cli
     from app.learning.cli import courses_cli
+    from app.privacy.cli import privacy_cli
     from app.reports.cli import reports_cli
     from app.units.cli import units_cli
     from app.users.cli import users_cli
@@ -186,3 +187,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(privacy_cli)

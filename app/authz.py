@@ -295,3 +295,14 @@ def may_restrict(user, person) -> bool:
 def may_see_reads_of(user, resident) -> bool:
     """Who read a resident's record: whoever acts for residents there (the officer everywhere)."""
     return may(user, "privacy.act", resident.unit)
+
+
+def may_erase_resident(actor, resident) -> bool:
+    """Erase a resident's data: the data-protection officer (admin) and the commune's manager."""
+    return may(actor, "privacy.erase", resident.unit)
+
+
+def may_erase_account(actor, person) -> bool:
+    """Erase an account's data: whoever may erase in its unit and may give its role there (a
+    commune manager for the members, cadres and residents of the commune; the admin for anyone)."""
+    return may(actor, "privacy.erase", person.unit) and person.role in ASSIGNABLE_ROLES.get(actor.role, ())

@@ -32,11 +32,12 @@ FORM_ERRORS = (Invalid, Conflict)
 
 
 def get_or_404(model, record_id, **options):
-    """The `model` row with this id, or 404 (also for an id beyond any database id)."""
+    """The `model` row with this id, or 404 (also for an id beyond any database id, and for a
+    person whose data was erased: app.privacy.erasure)."""
     if not isinstance(record_id, int) or not 0 < record_id <= MAX_ID:
         abort(404)
     record = db.session.get(model, record_id, **options)
-    if record is None:
+    if record is None or getattr(record, "erased_at", None) is not None:
         abort(404)
     return record
 

@@ -1129,6 +1129,34 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         )
     },
     # ---- privacy: erasure ----
+    "/residents/{resident_id}/erasure": {
+        "post": operation(
+            "erase_resident",
+            "Erase a resident's data",
+            tag="privacy",
+            description="Removes or irreversibly anonymises every personal field of the resident (and of "
+            "their account, when one is linked) in every table; keeps, cut from any name, what the "
+            "province's figures need, and says why. The resident then answers 404 everywhere and "
+            "appears in no list; the province's totals are unchanged. For the data-protection officer "
+            "and the commune's manager.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            body=obj(
+                {"reason": {"type": "string", "maxLength": 500, "description": "Why (e.g. the person's request)."}}
+            ),
+            answers={
+                200: json_answer(
+                    "What was erased and what was kept.",
+                    obj(
+                        {
+                            "erased": array(obj({"table": STRING, "what": STRING})),
+                            "kept": array(obj({"what": STRING, "why": STRING})),
+                        }
+                    ),
+                )
+            },
+            errors=(403, 404, 409, 422),
+        )
+    },
     "/openapi.json": {
         "get": operation(
             "openapi",

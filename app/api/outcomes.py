@@ -109,7 +109,7 @@ def record_resident_milestone(resident_id: int):
     """Record a milestone: 201 when newly reached, 200 when reached before (the evidence is kept)."""
     user = current_api_user()
     resident = db.session.get(Resident, resident_id) if resident_id <= MAX_ID else None
-    if resident is None:
+    if resident is None or resident.erased_at is not None:
         raise NotFound(_("No resident has this id."))
     operations.ensure_may_act_for(user, resident)
     data = json_body()

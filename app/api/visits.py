@@ -264,7 +264,7 @@ def book_visit():
         help_requests.ensure_may_manage(user, help_request)
     else:
         resident = db.session.get(User, parsers.identifier(data["resident_id"], "resident_id"))
-        if resident is None:
+        if resident is None or resident.erased_at is not None:
             raise Invalid(_("No person has this id."), field="resident_id")
     place = parsers.text(data, "place")
     if place is None and help_request is not None:
@@ -380,7 +380,7 @@ def sign_up_for_session(session_id: int):
     person = user
     if data.get("user_id") is not None:
         person = db.session.get(User, parsers.identifier(data["user_id"], "user_id"))
-        if person is None:
+        if person is None or person.erased_at is not None:
             raise Invalid(_("Choose a resident of this commune."), field="user_id")
     signup = group_sessions.sign_up(session, person, by=user)
     db.session.commit()

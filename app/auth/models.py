@@ -66,6 +66,9 @@ class User(UserMixin, db.Model):
     #: scheduling, messages, campaigns and exports until lifted; and who restricted it.
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     restricted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: When the person's data was erased (app.privacy.erasure): the account is then an anonymous
+    #: shell kept for the figures, found by no lookup, list or search.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship()
     created_by: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[created_by_id])

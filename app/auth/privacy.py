@@ -37,7 +37,8 @@ declare(
         "restricted_by_id": RESTRICTION,
     },
     # The state of the account: says nothing about the person once the fields above are gone.
-    not_personal={"id", "active", "must_change_password", "session_epoch", "visit_address_in_notices"},
+    # erased_at: when the account was erased (app.privacy.erasure); nothing about the person is left.
+    not_personal={"id", "active", "must_change_password", "session_epoch", "visit_address_in_notices", "erased_at"},
 )
 
 

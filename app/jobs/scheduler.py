@@ -34,6 +34,7 @@ from app.jobs.reminders import (
     enqueue_visit_reminders,
     enqueue_weekly_manager_digests,
 )
+from app.privacy.retention import run_retention
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ JOBS: tuple[Job, ...] = (
         enqueue_weekly_manager_digests,
         {"misfire_grace_time": 6 * 3600},
     ),
+    # Personal data past its retention period (app/privacy/retention.py), at night.
+    Job("privacy_retention", "cron", {"hour": 2, "minute": 30}, run_retention, {"misfire_grace_time": 20 * 3600}),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 

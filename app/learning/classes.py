@@ -214,7 +214,7 @@ def class_attendees(training_class: TrainingClass) -> list[User]:
             .join(ClassAttendance, ClassAttendance.user_id == User.id)
             .join(User.unit)
             .options(contains_eager(User.unit))
-            .where(ClassAttendance.class_id == training_class.id)
+            .where(ClassAttendance.class_id == training_class.id, User.erased_at.is_(None))
             .order_by(Unit.path, User.full_name, User.id)
         )
     )

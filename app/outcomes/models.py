@@ -81,6 +81,9 @@ class Resident(db.Model):
     #: Processing restricted at the person's objection (app.privacy.restriction), and by whom.
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     restricted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: When the person's data was erased (app.privacy.erasure): the record is then an anonymous
+    #: shell kept for the province's figures, found by no lookup, list or search.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship()
     household: Mapped[Household | None] = relationship(back_populates="residents")

@@ -90,7 +90,8 @@ declare(
         "restricted_at": RESTRICTION,
         "restricted_by_id": RESTRICTION,
     },
-    not_personal={"id"},
+    # erased_at: when the record was erased (app.privacy.erasure); nothing about the person is left.
+    not_personal={"id", "erased_at"},
 )
 
 

@@ -411,7 +411,11 @@ def create_account_for_resident(actor: User, resident: Resident):
 
 
 def residents_query(actor: User, *, unit: Unit | None = None, search: str | None = None):
-    query = select(Resident).join(Unit, Unit.id == Resident.unit_id).where(authz.unit_scope_filter(actor, Unit.path))
+    query = (
+        select(Resident)
+        .join(Unit, Unit.id == Resident.unit_id)
+        .where(authz.unit_scope_filter(actor, Unit.path), Resident.erased_at.is_(None))
+    )
     if unit is not None:
         query = query.where(Unit.path.startswith(unit.path, autoescape=True))
     if search:

@@ -49,7 +49,7 @@ def resident_for_request(actor, resident_id: int) -> Resident:
     NotAllowed unless `authz.may_act_for_resident` (the person themselves, or privacy.act in the
     resident's area)."""
     resident = db.session.get(Resident, resident_id) if 0 < resident_id <= MAX_ID else None
-    if resident is None:
+    if resident is None or resident.erased_at is not None:  # an erased resident is no one
         raise NotFound(_("No resident has this id."))
     if not authz.may_act_for_resident(actor, resident):
         raise NotAllowed(_("You may not see this resident's personal data."))

@@ -8,7 +8,13 @@ from sqlalchemy import and_, delete, or_, select, update
 from app.auth.models import User
 from app.extensions import db
 from app.privacy.consents import consents_of
-from app.privacy.models import READ_KINDS, PersonalDataCorrection, PersonalDataRead, PersonConsent, PersonRequest
+from app.privacy.models import (
+    READ_KINDS,
+    Erasure,
+    PersonalDataCorrection,
+    PersonalDataRead,
+    PersonRequest,
+)
 from app.privacy.register import Personal, Subject, declare, eraser, exporter
 
 # ---- consent per purpose -------------------------------------------------------------------
@@ -50,14 +56,6 @@ def export_consents(subject) -> list[dict]:
         }
         for row in consents_of(subject)
     ]
-
-
-@eraser("person_consents")
-def erase_consents(subject, erasure) -> None:
-    """The person's decisions go with them (the erasure's own record says what was done)."""
-    ids = [row.id for row in consents_of(subject)]
-    if ids:
-        db.session.execute(delete(PersonConsent).where(PersonConsent.id.in_(ids)))
 
 
 # ---- who read whose record -----------------------------------------------------------------
@@ -240,3 +238,37 @@ def erase_corrections(subject: Subject, erasure) -> None:
 
 
 # ---- erasure ledger ------------------------------------------------------------------------
+
+declare(
+    "erasures",
+    _l("Erasures done (the ledger that re-applies them after a backup is restored)"),
+    personal={
+        "user_id": Personal("basic", "security", "legal_obligation", "erasure_ledger"),
+        "resident_ids": Personal("basic", "security", "legal_obligation", "erasure_ledger"),
+        "reason": Personal("basic", "security", "legal_obligation", "erasure_ledger"),
+    },
+    not_personal={"id", "erased_at", "actor_id", "request_id", "report"},
+)
+
+
+def _ledger_rows(subject):
+    rows = db.session.scalars(select(Erasure).order_by(Erasure.id))
+    return [
+        row
+        for row in rows
+        if (subject.user_id is not None and row.user_id == subject.user_id)
+        or set(subject.resident_ids) & set(row.resident_ids or [])
+    ]
+
+
+@exporter("erasures")
+def export_erasures(subject):
+    return [
+        {"erased_at": row.erased_at.isoformat(), "reason": row.reason, "report": row.report}
+        for row in _ledger_rows(subject)
+    ]
+
+
+@eraser("erasures")
+def keep_erasures(subject, run):
+    """The ledger is what erases the person again after a backup is restored: it stays."""

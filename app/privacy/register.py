@@ -85,6 +85,7 @@ RETENTION = {
         ),
         Retention("availability_note", _l("365 days after the day it is about"), days=365, after="day"),
         Retention("data_request", _l("As evidence that the request was answered, until the person's data is erased")),
+        Retention("erasure_ledger", _l("As long as backups taken before the erasure are kept")),
     )
 }
 

@@ -153,7 +153,7 @@ def _people(commune: Unit, village: Unit | None, role: str | None, page: int):
         select(User)
         .join(Unit, Unit.id == User.unit_id)
         .options(contains_eager(User.unit))
-        .where(Unit.path.startswith(area.path, autoescape=True), User.role.in_(LEARNER_ROLES))
+        .where(Unit.path.startswith(area.path, autoescape=True), User.role.in_(LEARNER_ROLES), User.erased_at.is_(None))
         .order_by(Unit.path, User.full_name, User.id)
     )
     if role:

@@ -320,7 +320,7 @@ def people_query(viewer: User, search: str | None = None, *, role: str | None = 
         select(User)
         .join(User.unit)
         .options(contains_eager(User.unit))
-        .where(authz.people_filter(viewer, User, Unit))
+        .where(authz.people_filter(viewer, User, Unit), User.erased_at.is_(None))
         .order_by(Unit.path, User.full_name, User.id)
     )
     if search:

@@ -145,7 +145,7 @@ def _render_session(session: GroupSession, status: int = 200, signup_form=None):
         signups = db.session.execute(
             select(SessionSignup, User)
             .join(User, User.id == SessionSignup.user_id)
-            .where(SessionSignup.session_id == session.id)
+            .where(SessionSignup.session_id == session.id, User.erased_at.is_(None))
             .order_by(User.full_name, User.id)
         ).all()
         if request.method == "GET":

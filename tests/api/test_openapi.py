@@ -324,6 +324,8 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
         ("GET", "/reports/visits?format=csv", None, 200),
         ("GET", "/me/personal-data", None, 200),
         ("GET", f"/residents/{w.resident_record.id}/personal-data", None, 200),
+        # ---- privacy: erasure ----
+        ("POST", f"/residents/{w.resident_record.id}/erasure", {"reason": "The person asked."}, 200),
         ("GET", "/openapi.json", None, 200),
         ("GET", "/docs", None, 200),
     ]

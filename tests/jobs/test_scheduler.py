@@ -23,6 +23,7 @@ def test_every_job_is_scheduled_once_with_coalescing_and_one_instance(app):
             "follow_up_reminders",
             "manager_digests",
             "overdue_assignments",
+            "privacy_retention",
         }
         assert set(jobs) == {job.id for job in JOBS}
         for job in jobs.values():

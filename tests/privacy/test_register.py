@@ -22,7 +22,6 @@ def test_every_table_and_column_is_declared_and_every_personal_table_has_an_expo
     assert set(tables) == {table.name for table in db.metadata.sorted_tables}
 
 
-@pytest.mark.xfail(strict=True, reason="erasers land with the erasure slice")
 def test_every_table_holding_personal_data_has_an_eraser(tables):
     assert register.problems(db.metadata, register.ERASERS, "eraser") == []
 

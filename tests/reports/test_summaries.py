@@ -118,3 +118,57 @@ def test_wait_buckets_are_hours_then_days():
     assert summaries.wait_bucket(24 * 5 + 3) == 51
     assert summaries.wait_bucket(24 * 400) == 89
     assert summaries.bucket_hours(51) == 5 * 24 + 12
+
+
+def test_summaries_equal_a_recount_after_erasures_and_the_figures_stay(db, units, make_user, make_course):
+    from app.outcomes.operations import ensure_default_milestones
+    from app.outcomes.residents import link_account
+    from app.privacy import erasure
+    from app.privacy.subjects import subject_of_user
+
+    ensure_default_milestones()
+    admin = make_user("admin", units["province"])
+    course, _ = make_course(modules=[{"id": "m1", "lessons": ["l1"]}])
+    recount.rebuild()
+    lan = users.create_user(admin, username="lan", full_name="Lan", role="resident", unit=units["v1a"]).user
+    member = users.create_user(admin, username="minh", full_name="Minh", role="tech_team", unit=units["v1b"]).user
+    db.session.add(Team(unit_id=units["c1"].id, name="T", members=[TeamMember(user_id=member.id, skills=["eid"])]))
+    db.session.flush()
+    complete(lan, course)
+    complete(member, course)
+    resident = add_resident(member, village=units["v1a"], full_name="Lan", legal_basis="state_task")
+    link_account(admin, resident, lan)
+    request = help_requests.create_help_request(
+        member, skill="eid", unit=units["v1a"], place="Xóm 1", name="Lan", consent=True, resident=lan
+    )
+    request.resident_record_id = resident.id
+    visit = Visit(
+        member_id=member.id,
+        unit_id=units["v1a"].id,
+        request_id=request.id,
+        resident_id=lan.id,
+        resident_record_id=resident.id,
+        skill="eid",
+        place="Xóm 1",
+        starts_at=utcnow() - timedelta(hours=2),
+        ends_at=utcnow() - timedelta(hours=1),
+        booked_by_id=member.id,
+    )
+    db.session.add(visit)
+    db.session.flush()
+    visits.complete_visit(
+        member, visit, skills_done=["eid"], resolved=True, minutes_spent=30, rating=5,
+        milestones=[("eid_installed", "seen_on_phone")],
+    )  # fmt: skip
+    assert_summaries_match()
+    figures = {name: rows for name, rows in recount.stored_rows().items() if name != "people_stats"}
+
+    # The resident (with their account), then the member who helped them.
+    erasure.erase_resident(admin, resident, "The person asked.")
+    assert_summaries_match()
+    erasure.erase_person(admin, subject_of_user(member), "The member asked.")
+    assert_summaries_match()
+    assert {name: rows for name, rows in recount.stored_rows().items() if name != "people_stats"} == figures
+    before = recount.stored_rows()
+    recount.rebuild()
+    assert recount.stored_rows() == before
