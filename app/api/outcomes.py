@@ -17,13 +17,12 @@ from app.api import parsers
 from app.api.blueprint import bp
 from app.api.common import current_api_user, in_callers_language, json_body, token_required
 from app.auth.models import User
-from app.db import MAX_ID
-from app.exceptions import Invalid, NotAllowed, NotFound
+from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.indicators import indicators
 from app.outcomes.models import Resident, ResidentMilestone
-from app.outcomes.residents import residents_query
+from app.outcomes.residents import find_resident, residents_query
 from app.privacy.access_log import record_read
 from app.units.models import Unit
 
@@ -108,9 +107,7 @@ def list_residents():
 def record_resident_milestone(resident_id: int):
     """Record a milestone: 201 when newly reached, 200 when reached before (the evidence is kept)."""
     user = current_api_user()
-    resident = db.session.get(Resident, resident_id) if resident_id <= MAX_ID else None
-    if resident is None or resident.erased_at is not None:
-        raise NotFound(_("No resident has this id."))
+    resident = find_resident(resident_id)
     operations.ensure_may_act_for(user, resident)
     data = json_body()
     milestone = _milestone(data.get("milestone"), "milestone")

@@ -10,10 +10,9 @@ from app import authz
 from app.api import parsers
 from app.api.blueprint import bp
 from app.api.common import current_api_user, in_callers_language, token_required
-from app.db import MAX_ID
-from app.exceptions import NotAllowed, NotFound
+from app.exceptions import NotAllowed
 from app.extensions import db
-from app.outcomes.models import Resident
+from app.outcomes.residents import find_resident
 from app.privacy.access_log import reads_of_resident
 from app.privacy.models import PersonalDataRead
 
@@ -37,9 +36,7 @@ def read_json(read: PersonalDataRead) -> dict:
 def resident_access_log(resident_id: int):
     """Who read the resident's record, newest first: 404 unknown, 403 outside the caller's area."""
     user = current_api_user()
-    resident = db.session.get(Resident, resident_id) if resident_id <= MAX_ID else None
-    if resident is None:
-        raise NotFound(_("No resident has this id."))
+    resident = find_resident(resident_id)
     if not authz.may_see_reads_of(user, resident):
         raise NotAllowed(_("This resident is outside your area."))
     page = parsers.query_int("page", 1, low=1, high=100000)

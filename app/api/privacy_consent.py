@@ -13,11 +13,10 @@ from app import authz
 from app.api import parsers
 from app.api.blueprint import bp
 from app.api.common import current_api_user, in_callers_language, json_body, token_required
-from app.db import MAX_ID
-from app.exceptions import Invalid, NotAllowed, NotFound
+from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import Resident
-from app.outcomes.residents import add_resident
+from app.outcomes.residents import add_resident, find_resident
 from app.privacy import consents
 from app.privacy.models import PersonConsent
 from app.privacy.subjects import subject_of_resident
@@ -67,9 +66,7 @@ def _consents_list(data: dict) -> list[tuple[str, str]]:
 
 
 def _resident_for_consents(resident_id: int) -> Resident:
-    resident = db.session.get(Resident, resident_id) if resident_id <= MAX_ID else None
-    if resident is None:
-        raise NotFound(_("No resident has this id."))
+    resident = find_resident(resident_id)
     if not authz.may_act_for_resident(current_api_user(), resident):
         raise NotAllowed(_("You may not act for this resident."))
     return resident

@@ -16,8 +16,8 @@ from sqlalchemy.orm import contains_eager
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
-from app.db import CONTROL_CHARACTERS, local_today, utcnow
-from app.exceptions import Conflict, Invalid, NotAllowed
+from app.db import CONTROL_CHARACTERS, MAX_ID, local_today, utcnow
+from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.outcomes.models import Household, Resident
 from app.privacy.consents import check_consents, give_consent
@@ -421,6 +421,15 @@ def residents_query(actor: User, *, unit: Unit | None = None, search: str | None
     if search:
         query = query.where(func.lower(Resident.full_name).contains(search.strip().lower(), autoescape=True))
     return query.order_by(Unit.path, Resident.household_id, Resident.id)
+
+
+def find_resident(resident_id: int) -> Resident:
+    """The resident with this id. NotFound for an unknown id, one beyond any database id, or a
+    person whose data was erased (app.privacy.erasure): they answer 404 on every door."""
+    resident = db.session.get(Resident, resident_id) if 0 < resident_id <= MAX_ID else None
+    if resident is None or resident.erased_at is not None:
+        raise NotFound(_("No resident has this id."))
+    return resident
 
 
 def may_view_resident(actor: User, resident: Resident) -> bool:

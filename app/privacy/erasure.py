@@ -36,9 +36,9 @@ from app.db import utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import Resident
-from app.privacy import register
+from app.privacy import register, requests
 from app.privacy.erasers import HANDLERS, ErasureReport, ErasureRun, gather
-from app.privacy.models import Erasure
+from app.privacy.models import Erasure, PersonRequest
 from app.privacy.register import Subject
 from app.privacy.subjects import subject_of_resident, subject_of_user
 
@@ -102,6 +102,7 @@ def erase_person(actor: User, subject: Subject, reason, *, request_id: int | Non
         return _earlier_report(subject)
     if account is not None and account.role == "admin" and _last_admin(account):
         raise Conflict(_("This is the last administrator's account: give the role to someone else first."))
+    person_request = _erasure_request(request_id, subject)
     now = utcnow()
     report = ErasureReport()
     apply(subject, now, report)
@@ -117,6 +118,8 @@ def erase_person(actor: User, subject: Subject, reason, *, request_id: int | Non
     db.session.add(ledger)
     db.session.flush()
     report.ledger_id = ledger.id
+    if person_request is not None:
+        requests.close(actor, person_request, "done", _("Erased."), now=now)
     log.info(
         "erasure %s: user=%s residents=%s; kept under a legal exception: %s",
         ledger.id,
@@ -125,6 +128,20 @@ def erase_person(actor: User, subject: Subject, reason, *, request_id: int | Non
         "; ".join(item["what"] for item in report.kept),
     )
     return report
+
+
+def _erasure_request(request_id: int | None, subject: Subject) -> PersonRequest | None:
+    """The open erasure request this erasure answers (closed with it). Invalid when the id names
+    no open erasure request about this person."""
+    if request_id is None:
+        return None
+    found = db.session.get(PersonRequest, request_id)
+    about_subject = found is not None and (
+        (found.user_id is not None and found.user_id == subject.user_id) or found.resident_id in subject.resident_ids
+    )
+    if not about_subject or found.kind != "erasure" or found.closed_at is not None:
+        raise Invalid(_("This is not an open erasure request about this person."), field="request")
+    return found
 
 
 def _last_admin(account: User) -> bool:

@@ -13,7 +13,7 @@ from app.privacy import erasure
 from app.privacy.blueprint import bp
 from app.privacy.erasure_forms import ErasureForm
 from app.privacy.models import Erasure
-from app.views import FORM_ERRORS, get_or_404, page_arg, refuse
+from app.views import FORM_ERRORS, get_or_404, id_from, page_arg, refuse
 
 PAGE_SIZE = 50
 
@@ -23,7 +23,10 @@ PAGE_SIZE = 50
 def erase_resident(resident_id: int):
     resident = get_or_404(Resident, resident_id)
     erasure.ensure_may_erase_resident(current_user, resident)
-    return _erase_page(resident.full_name, lambda reason: erasure.erase_resident(current_user, resident, reason))
+    return _erase_page(
+        resident.full_name,
+        lambda reason: erasure.erase_resident(current_user, resident, reason, request_id=_answered_request()),
+    )
 
 
 @bp.route("/accounts/<int:user_id>/erase", methods=["GET", "POST"])
@@ -31,7 +34,15 @@ def erase_resident(resident_id: int):
 def erase_account(user_id: int):
     person = get_or_404(User, user_id)
     erasure.ensure_may_erase_account(current_user, person)
-    return _erase_page(person.full_name, lambda reason: erasure.erase_account(current_user, person, reason))
+    return _erase_page(
+        person.full_name,
+        lambda reason: erasure.erase_account(current_user, person, reason, request_id=_answered_request()),
+    )
+
+
+def _answered_request() -> int | None:
+    """The person's erasure request this erasure answers (?request=<id>, from the request's page)."""
+    return id_from(request.args.get("request"))
 
 
 def _erase_page(name: str, erase):

@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app import authz
-from app.db import MAX_ID, utcnow
-from app.exceptions import NotAllowed, NotFound
-from app.extensions import db
+from app.db import utcnow
+from app.exceptions import NotAllowed
 from app.outcomes.models import Resident
+from app.outcomes.residents import find_resident
 from app.privacy import register
 from app.privacy.register import Subject
 from app.privacy.rows import plain
@@ -48,11 +48,9 @@ def resident_for_request(actor, resident_id: int) -> Resident:
     """The resident `actor` acts for (their data, consents, requests). NotFound for an unknown id;
     NotAllowed unless `authz.may_act_for_resident` (the person themselves, or privacy.act in the
     resident's area)."""
-    resident = db.session.get(Resident, resident_id) if 0 < resident_id <= MAX_ID else None
-    if resident is None or resident.erased_at is not None:  # an erased resident is no one
-        raise NotFound(_("No resident has this id."))
+    resident = find_resident(resident_id)
     if not authz.may_act_for_resident(actor, resident):
-        raise NotAllowed(_("You may not see this resident's personal data."))
+        raise NotAllowed(_("You may not act for this resident."))
     return resident
 
 

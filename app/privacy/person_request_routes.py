@@ -4,7 +4,7 @@ request's page. Correction and restriction of processing live here too."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -230,7 +230,6 @@ def _render_request(person_request: PersonRequest, close_form=None, status: int 
             person=person,
             restricted=restriction.is_restricted(person),
             may_restrict=person is not None and authz.may_restrict(current_user, person),
-            erase_page_exists="privacy.erase_resident" in current_app.view_functions,
             **_titles(),
         ),
         status,

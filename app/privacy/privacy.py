@@ -64,10 +64,10 @@ declare(
     "personal_data_reads",
     _l("Who read whose record: each page, list, export and API answer that showed a person"),
     personal={
-        "reader_id": Personal("basic", "security", "legal_obligation", "record"),
-        "resident_id": Personal("basic", "security", "legal_obligation", "record"),
-        "user_id": Personal("basic", "security", "legal_obligation", "record"),
-        "read_at": Personal("basic", "security", "legal_obligation", "record"),
+        "reader_id": Personal("basic", "security", "legal_obligation", "read_log"),
+        "resident_id": Personal("basic", "security", "legal_obligation", "read_log"),
+        "user_id": Personal("basic", "security", "legal_obligation", "read_log"),
+        "read_at": Personal("basic", "security", "legal_obligation", "read_log"),
     },
     not_personal={"id", "kind", "endpoint"},
 )

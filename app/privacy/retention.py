@@ -7,11 +7,12 @@ RETENTION entries of app/privacy/register.py; the days are settings, RETENTION_*
   visit, milestone, follow-up, consent or sign-in) for the period, and of requests closed as long;
 * "messages": messages of the outbox sent (or given up) longer ago than the period;
 * "security_log": audit events older than the period;
+* "read_log": entries of the log of who read whose record older than the period;
 * "campaign": what members noted at the doors, once the campaign ended longer ago than the period;
 * "ledger": members' closed months, once closed longer ago than the period;
 * "availability_note": the notes of members' days away or extra hours, after the period.
 
-Another part of the platform adds its own rule with `@rule` (the read log, for instance).
+Another part of the platform may add its own rule with `@rule`.
 
 Nothing still in use is touched: open requests, booked visits, open follow-ups, people active in
 the period. Each rule is one UPDATE or DELETE, so the daily job (app/jobs/scheduler.py) stays
@@ -34,6 +35,7 @@ from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.jobs.models import Message
 from app.outcomes.models import Campaign, FollowUp, LedgerMonth, MilestoneEvidence, Resident, WalkListEntry
+from app.privacy.models import PersonalDataRead
 from app.privacy.register import RETENTION
 from app.visits.models import AvailabilityException, HelpRequest, Visit
 
@@ -223,6 +225,12 @@ def old_security_events(report: RetentionReport) -> None:
     cutoff = _cutoff(report, "security_log")
     count = _changed(delete(AuditEvent).where(AuditEvent.at < cutoff))
     report.add("security_log", _("security events"), count)
+
+
+@rule
+def old_reads(report: RetentionReport) -> None:
+    count = _changed(delete(PersonalDataRead).where(PersonalDataRead.read_at < _cutoff(report, "read_log")))
+    report.add("read_log", _("entries of the log of who read whose record"), count)
 
 
 @rule

@@ -166,3 +166,32 @@ def test_the_officer_sees_the_ledger_and_no_one_else(db, lan, client, login_as):
     text = page.get_data(as_text=True)
     assert REASON in text and f"resident {lan.resident.id}" in text and lan.manager.full_name in text
     assert lan.values.full_name not in text
+
+
+def test_an_erasure_request_is_answered_by_the_erasure_it_leads_to(db, lan, client, login_as):
+    from app.privacy import requests
+    from app.privacy.models import PersonRequest
+
+    other = requests.file_request("access", filed_by=lan.member, resident=lan.resident)
+    asked = requests.file_request("erasure", filed_by=lan.member, resident=lan.resident)
+    db.session.flush()
+    login_as(lan.manager)
+    request_page = client.get(f"/privacy/requests/{asked.id}").get_data(as_text=True)
+    url = f"/privacy/residents/{lan.resident.id}/erase?request={asked.id}"
+    assert url.replace("&", "&amp;") in request_page or url in request_page
+
+    # The erasure must answer an open erasure request about this person: an access request is not one.
+    wrong = client.post(
+        f"/privacy/residents/{lan.resident.id}/erase?request={other.id}", data={"reason": REASON, "confirm": "y"}
+    )
+    assert wrong.status_code == 400
+    assert "not an open erasure request" in wrong.get_data(as_text=True)
+    assert_untouched(db, lan)
+
+    assert client.post(url, data={"reason": REASON, "confirm": "y"}).status_code == 200
+    db.session.expire_all()
+    answered = db.session.get(PersonRequest, asked.id)
+    assert answered.closed_at is not None and answered.outcome == "done"
+    assert db.session.get(PersonRequest, other.id).closed_at is None
+    ledger = db.session.scalar(db.select(Erasure))
+    assert ledger.request_id == asked.id

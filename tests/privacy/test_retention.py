@@ -192,3 +192,21 @@ def test_security_events_availability_notes_and_idle_account_phones_go_after_the
     db.session.expire_all()
     assert db.session.get(User, idle.id).phone is None
     assert db.session.get(User, member.id).phone == "0933444555"
+
+
+def test_the_read_log_is_kept_for_its_period_then_goes(db, app, units, make_user):
+    from app.privacy.access_log import record_read
+    from app.privacy.models import PersonalDataRead
+
+    member = make_user("tech_team", units["v1a"])
+    person = make_user("resident", units["v1a"])
+    record_read(member, users=[person], kind="person_page", where="users.show")
+    db.session.flush()
+    count = lambda: db.session.scalar(db.select(db.func.count()).select_from(PersonalDataRead))  # noqa: E731
+    assert count() == 1
+
+    apply_retention(later(app, "read_log", -2))
+    assert count() == 1
+    report = apply_retention(later(app, "read_log", 2))
+    assert count() == 0
+    assert any(item["key"] == "read_log" and item["count"] == 1 for item in report.items)
