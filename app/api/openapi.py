@@ -103,6 +103,9 @@ SCHEMAS: dict[str, dict] = {
                     "message": text("What is wrong and what to send instead, in the caller's language."),
                     "field": text("The field or query argument at fault, when one is."),
                     "rule": text(f"For a refused time: the rule it breaks ({_VISIT_TIME_RULES})."),
+                    "problems": array(
+                        obj({"row": INTEGER, "message": STRING}, description="A refused list's problem.")
+                    ),
                 },
                 "required": ["code", "message"],
             }
@@ -583,6 +586,31 @@ NEW_RESIDENT = obj(
     },
     required=("unit_code", "full_name", "legal_basis"),
 )
+HOUSEHOLD_LIST = obj(
+    {
+        "commune_code": text("The commune's or ward's code."),
+        "legal_basis": {"type": "string", "enum": list(RECORD_BASES)},
+        "consents": NEW_RESIDENT["properties"]["consents"],
+        "evidence": text(
+            "The reference of the signed consent forms, when the basis or a consent is consent.", maxLength=200
+        ),
+        "rows": array(
+            obj(
+                {
+                    "village_code": STRING,
+                    "household_code": STRING,
+                    "address": STRING,
+                    "resident_code": STRING,
+                    "full_name": STRING,
+                    "birth_year": {"type": ["integer", "string", "null"]},
+                    "phone": {"type": ["string", "null"]},
+                },
+                required=("village_code", "household_code", "address", "resident_code", "full_name"),
+            )
+        ),
+    },
+    required=("commune_code", "legal_basis", "rows"),
+)
 NEW_RESIDENT_ANSWER = obj(
     {
         "id": INTEGER,
@@ -945,6 +973,33 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             answers={201: json_answer("The new resident and their consents.", NEW_RESIDENT_ANSWER)},
             errors=(403, 422),
         ),
+    },
+    "/households/import": {
+        "post": operation(
+            "import_households",
+            "Import a commune's households and residents",
+            tag="privacy",
+            description="The same import as the page, the rows as objects (a re-import matches on the codes and "
+            "updates). The list states the legal basis its people are recorded on and, for consent, the consents "
+            "and the evidence; without them it is refused before any row is read (422, field `legal_basis` or "
+            "`evidence`). Any problem refuses the whole list: 422 with field `rows` and `problems` (each with "
+            "its `row`, from 1). For whoever may import lists in the commune.",
+            body=HOUSEHOLD_LIST,
+            answers={
+                200: json_answer(
+                    "What was created and updated.",
+                    obj(
+                        {
+                            "households_created": INTEGER,
+                            "households_updated": INTEGER,
+                            "residents_created": INTEGER,
+                            "residents_updated": INTEGER,
+                        }
+                    ),
+                )
+            },
+            errors=(403, 422),
+        )
     },
     "/residents/{resident_id}/milestones": {
         "post": operation(

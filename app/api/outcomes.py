@@ -22,9 +22,16 @@ from app.extensions import db
 from app.outcomes import operations
 from app.outcomes.indicators import indicators
 from app.outcomes.models import Resident, ResidentMilestone
-from app.outcomes.residents import find_resident, residents_query
+from app.outcomes.residents import (
+    COMMUNE_KINDS,
+    ResidentImportError,
+    find_resident,
+    import_households,
+    residents_query,
+)
 from app.privacy.access_log import record_read
 from app.units.models import Unit
+from app.units.operations import get_unit_by_code
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -172,3 +179,48 @@ def unit_indicators():
             }
         )
     return jsonify(rows)
+
+
+#: At most this many problems are listed in a refused import's answer.
+MAX_PROBLEMS_SHOWN = 100
+
+
+@bp.route("/households/import", methods=["POST"])
+@token_required
+@in_callers_language
+def import_household_list():
+    """A commune's list of households and residents, as on the import page: the rows as objects,
+    the legal basis they are recorded on and the consents they gave. All or nothing: any problem
+    refuses the whole list (422 with each problem's row)."""
+    user = current_api_user()
+    data = json_body()
+    code = parsers.text(data, "commune_code", required=True)
+    commune = get_unit_by_code(code)
+    if commune is None or commune.kind not in COMMUNE_KINDS:
+        raise Invalid(_("No commune or ward has the code %(code)s.", code=code[:40]), field="commune_code")
+    try:
+        summary = import_households(
+            user,
+            commune,
+            "api.json",  # what the audit log names as the list's file
+            None,
+            legal_basis=parsers.text(data, "legal_basis"),
+            consents=parsers.consent_choices(data),
+            evidence=parsers.text(data, "evidence"),
+            records=data.get("rows"),
+        )
+    except ResidentImportError as error:
+        error.field = "rows"
+        error.details["problems"] = [
+            {"row": problem.line, "message": problem.message} for problem in error.problems[:MAX_PROBLEMS_SHOWN]
+        ]
+        raise
+    db.session.commit()
+    return jsonify(
+        {
+            "households_created": summary.households_created,
+            "households_updated": summary.households_updated,
+            "residents_created": summary.residents_created,
+            "residents_updated": summary.residents_updated,
+        }
+    )

@@ -143,3 +143,15 @@ def time_range(
         if max_length is not None and end - start > max_length:
             raise Invalid(_("Search at most %(days)d days at a time.", days=max_length.days), field="to")
     return start, end
+
+
+#: At most this many consents in one request (there are only a few purposes).
+MAX_CONSENTS = 20
+
+
+def consent_choices(data: dict) -> list[tuple[str, str]]:
+    """The "consents" array: objects with a purpose and a channel (checked by the operation)."""
+    value = data.get("consents", [])
+    if not isinstance(value, list) or len(value) > MAX_CONSENTS or not all(isinstance(item, dict) for item in value):
+        raise Invalid(_("Give consents as a list of {purpose, channel}."), field="consents")
+    return [(item.get("purpose"), item.get("channel")) for item in value]

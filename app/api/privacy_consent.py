@@ -23,7 +23,6 @@ from app.privacy.subjects import subject_of_resident
 from app.units.operations import get_unit_by_code
 
 #: At most this many consents in one request (one per purpose is all that can be kept).
-MAX_CONSENTS = 20
 
 
 def consent_json(row: PersonConsent) -> dict:
@@ -50,19 +49,6 @@ def _resident_json(resident: Resident) -> dict:
         "phone": resident.phone,
         "consents": [consent_json(row) for row in consents.consents_of(subject_of_resident(resident))],
     }
-
-
-def _consents_list(data: dict) -> list[tuple[str, str]]:
-    """The "consents" array: objects with a purpose and a channel (checked by the operation)."""
-    value = data.get("consents", [])
-    if not isinstance(value, list) or len(value) > MAX_CONSENTS:
-        raise Invalid(_("Give consents as a list of {purpose, channel}."), field="consents")
-    chosen = []
-    for item in value:
-        if not isinstance(item, dict):
-            raise Invalid(_("Give consents as a list of {purpose, channel}."), field="consents")
-        chosen.append((item.get("purpose"), item.get("channel")))
-    return chosen
 
 
 def _resident_for_consents(resident_id: int) -> Resident:
@@ -94,7 +80,7 @@ def create_resident():
             birth_year=parsers.integer(data.get("birth_year"), "birth_year", required=False),
             phone=(parsers.text(data, "phone") or "").strip() or None,
             legal_basis=legal_basis,
-            consents=_consents_list(data),
+            consents=parsers.consent_choices(data),
             evidence=evidence,
         )
     except Invalid as error:

@@ -93,6 +93,25 @@ def read_rows(filename: str, content: bytes) -> list[_Row]:
     return rows
 
 
+def rows_of_records(records) -> list[_Row]:
+    """The rows of a list sent as JSON objects (column -> text or number), numbered from 1."""
+    if not isinstance(records, list):
+        raise ResidentImportError([RowProblem(0, _("send the rows as a list of objects"))])
+    if len(records) > MAX_ROWS:
+        raise ResidentImportError([_too_many_rows()])
+    rows = []
+    for number, item in enumerate(records, start=1):
+        if not isinstance(item, dict) or not all(_cell(value) for value in item.values()):
+            raise ResidentImportError([RowProblem(number, _("a row is an object of column names and texts"))])
+        values = {str(key).strip().lower(): "" if value is None else str(value).strip() for key, value in item.items()}
+        rows.append(_Row(number, values))
+    return rows
+
+
+def _cell(value) -> bool:
+    return value is None or (isinstance(value, str | int) and not isinstance(value, bool))
+
+
 def _too_many_rows() -> RowProblem:
     return RowProblem(0, _("the list has more than %(n)d rows", n=MAX_ROWS))
 
@@ -185,14 +204,17 @@ def _xlsx_rows(sheet) -> list[_Row]:
 def import_households(
     actor: User,
     commune: Unit,
-    filename: str,
-    content: bytes,
+    filename: str | None,
+    content: bytes | None,
     *,
     legal_basis: str | None,
     consents: list[tuple[str, str]] = (),
     evidence: str | None = None,
+    records: list | None = None,
 ) -> ImportSummary:
-    """Create or update households and residents of villages in `commune` from a list.
+    """Create or update households and residents of villages in `commune` from a list: a CSV or
+    XLSX file (`filename`, `content`), or `records`, the rows as objects (the API), where a
+    problem's line is the row's place in the list (from 1).
 
     The list states the legal basis its people are recorded on (`legal_basis`: a state task, or
     their consent) and the consents they gave (purpose, channel), with the evidence (the signed
@@ -209,7 +231,7 @@ def import_households(
             _("Give the reference of the signed consent forms (or where the commune keeps them)."),
             field="evidence",
         )
-    rows = read_rows(filename, content)
+    rows = rows_of_records(records) if records is not None else read_rows(filename or "", content or b"")
     problems: list[RowProblem] = []
     if not rows:
         raise ResidentImportError([RowProblem(0, _("the list has no rows"))])

@@ -324,6 +324,24 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
         ("GET", "/reports/visits?format=csv", None, 200),
         ("GET", "/me/personal-data", None, 200),
         ("GET", f"/residents/{w.resident_record.id}/personal-data", None, 200),
+        (
+            "POST",
+            "/households/import",
+            {
+                "commune_code": "C1",
+                "legal_basis": "state_task",
+                "rows": [
+                    {
+                        "village_code": "C1A",
+                        "household_code": "API-1",
+                        "address": "Số 9 xóm Bắc",
+                        "resident_code": "API-R1",
+                        "full_name": "Đinh Văn Lực",
+                    }
+                ],
+            },
+            200,
+        ),
         # ---- privacy: erasure ----
         ("POST", f"/residents/{w.resident_record.id}/erasure", {"reason": "The person asked."}, 200),
         ("GET", "/openapi.json", None, 200),
