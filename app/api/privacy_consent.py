@@ -18,26 +18,10 @@ from app.extensions import db
 from app.outcomes.models import Resident
 from app.outcomes.residents import add_resident, find_resident
 from app.privacy import consents
-from app.privacy.models import PersonConsent
 from app.privacy.subjects import subject_of_resident
 from app.units.operations import get_unit_by_code
 
 #: At most this many consents in one request (one per purpose is all that can be kept).
-
-
-def consent_json(row: PersonConsent) -> dict:
-    return {
-        "id": row.id,
-        "purpose": row.purpose,
-        "basis": row.basis,
-        "channel": row.channel,
-        "notice_version": row.notice_version,
-        "evidence": row.evidence,
-        "given_at": row.given_at.isoformat(),
-        "recorded_by_id": row.recorded_by_id,
-        "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
-        "active": row.active,
-    }
 
 
 def _resident_json(resident: Resident) -> dict:
@@ -47,7 +31,7 @@ def _resident_json(resident: Resident) -> dict:
         "village": resident.unit.code,
         "birth_year": resident.birth_year,
         "phone": resident.phone,
-        "consents": [consent_json(row) for row in consents.consents_of(subject_of_resident(resident))],
+        "consents": [consents.consent_as_dict(row) for row in consents.consents_of(subject_of_resident(resident))],
     }
 
 
@@ -111,7 +95,7 @@ def give_resident_consent(resident_id: int):
         evidence=data.get("evidence"),
     )
     db.session.commit()
-    return jsonify(consent_json(row)), 200 if before is not None and before.id == row.id else 201
+    return jsonify(consents.consent_as_dict(row)), 200 if before is not None and before.id == row.id else 201
 
 
 @bp.route("/residents/<int:resident_id>/consents/<purpose>", methods=["DELETE"])
@@ -122,4 +106,4 @@ def withdraw_resident_consent(resident_id: int, purpose: str):
     resident = _resident_for_consents(resident_id)
     row = consents.withdraw_consent(subject_of_resident(resident), purpose, by=current_api_user())
     db.session.commit()
-    return jsonify(consent_json(row))
+    return jsonify(consents.consent_as_dict(row))

@@ -264,3 +264,19 @@ def check_consents(basis, consents, evidence=None) -> list[tuple[str, str, str |
         _p, _b, channel, ev = decisions["help_visits"]
         decisions["help_visits"] = ("help_visits", "state_task", channel, ev)
     return list(decisions.values())
+
+
+def consent_as_dict(row: PersonConsent) -> dict:
+    """A consent as JSON (the API's answer, the person's export)."""
+    return {
+        "id": row.id,
+        "purpose": row.purpose,
+        "basis": row.basis,
+        "channel": row.channel,
+        "notice_version": row.notice_version,
+        "evidence": row.evidence,
+        "given_at": row.given_at.isoformat(),
+        "recorded_by_id": row.recorded_by_id,
+        "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
+        "active": row.active,
+    }

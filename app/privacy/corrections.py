@@ -154,8 +154,8 @@ def open_correction_request(subject: Subject) -> PersonRequest | None:
     )
 
 
-def corrections_of(subject: Subject) -> list[PersonalDataCorrection]:
-    """The history of corrections to the person's account and records, newest first."""
+def corrections_about(subject: Subject):
+    """WHERE clause for the corrections of the person's account and records (None: they have none)."""
     clauses = []
     if subject.user_id is not None:
         clauses.append(
@@ -168,12 +168,18 @@ def corrections_of(subject: Subject) -> list[PersonalDataCorrection]:
                 PersonalDataCorrection.row_id.in_(subject.resident_ids),
             )
         )
-    if not clauses:
+    return or_(*clauses) if clauses else None
+
+
+def corrections_of(subject: Subject) -> list[PersonalDataCorrection]:
+    """The history of corrections to the person's account and records, newest first."""
+    where = corrections_about(subject)
+    if where is None:
         return []
     return list(
         db.session.scalars(
             select(PersonalDataCorrection)
-            .where(or_(*clauses))
+            .where(where)
             .options(selectinload(PersonalDataCorrection.corrected_by))
             .order_by(PersonalDataCorrection.corrected_at.desc(), PersonalDataCorrection.id.desc())
         )

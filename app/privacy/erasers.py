@@ -313,48 +313,41 @@ def erase_consents(subject: Subject, run: ErasureRun) -> None:
     run.erased("person_consents", _("%(n)s consents and their evidence deleted", n=count), count)
 
 
+def _delete_accounts_rows(subject: Subject, run: ErasureRun, model, what) -> None:
+    """Delete the account's rows of `model`; `what(n)` says what went, for the report."""
+    if subject.user_id is None:
+        return
+    count = db.session.execute(delete(model).where(model.user_id == subject.user_id)).rowcount
+    run.erased(model.__tablename__, what(count), count)
+
+
 @handles("certificates")
 def erase_certificates(subject: Subject, run: ErasureRun) -> None:
     """The certificate rows go (their codes name the holder at /verify); their PDFs are made when
     downloaded and never stored."""
-    if subject.user_id is None:
-        return
-    count = db.session.execute(delete(Certificate).where(Certificate.user_id == subject.user_id)).rowcount
-    run.erased("certificates", _("%(n)s certificates deleted (no PDF is stored)", n=count), count)
+    _delete_accounts_rows(subject, run, Certificate, lambda n: _("%(n)s certificates deleted (no PDF is stored)", n=n))
 
 
 @handles("calendar_feeds")
 def erase_calendar_feeds(subject: Subject, run: ErasureRun) -> None:
-    if subject.user_id is None:
-        return
-    count = db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == subject.user_id)).rowcount
-    run.erased("calendar_feeds", _("the calendar feed address deleted"), count)
+    _delete_accounts_rows(subject, run, CalendarFeed, lambda n: _("the calendar feed address deleted"))
 
 
 @handles("team_members")
 def erase_team_members(subject: Subject, run: ErasureRun) -> None:
-    if subject.user_id is None:
-        return
-    count = db.session.execute(delete(TeamMember).where(TeamMember.user_id == subject.user_id)).rowcount
-    run.erased("team_members", _("%(n)s team memberships and skills deleted", n=count), count)
+    _delete_accounts_rows(subject, run, TeamMember, lambda n: _("%(n)s team memberships and skills deleted", n=n))
 
 
 @handles("weekly_availability")
 def erase_weekly_availability(subject: Subject, run: ErasureRun) -> None:
-    if subject.user_id is None:
-        return
-    count = db.session.execute(delete(WeeklyAvailability).where(WeeklyAvailability.user_id == subject.user_id)).rowcount
-    run.erased("weekly_availability", _("%(n)s weekly free hours deleted", n=count), count)
+    _delete_accounts_rows(subject, run, WeeklyAvailability, lambda n: _("%(n)s weekly free hours deleted", n=n))
 
 
 @handles("availability_exceptions")
 def erase_availability_exceptions(subject: Subject, run: ErasureRun) -> None:
-    if subject.user_id is None:
-        return
-    count = db.session.execute(
-        delete(AvailabilityException).where(AvailabilityException.user_id == subject.user_id)
-    ).rowcount
-    run.erased("availability_exceptions", _("%(n)s days away or extra hours deleted", n=count), count)
+    _delete_accounts_rows(
+        subject, run, AvailabilityException, lambda n: _("%(n)s days away or extra hours deleted", n=n)
+    )
 
 
 @handles("session_signups")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from app.auth.models import User
 from app.extensions import db
-from app.privacy.consents import consents_of
+from app.privacy.consents import consent_as_dict, consents_of
+from app.privacy.corrections import corrections_about
 from app.privacy.models import (
     READ_KINDS,
     Erasure,
@@ -41,21 +42,7 @@ declare(
 
 @exporter("person_consents")
 def export_consents(subject) -> list[dict]:
-    return [
-        {
-            "id": row.id,
-            "purpose": row.purpose,
-            "basis": row.basis,
-            "channel": row.channel,
-            "notice_version": row.notice_version,
-            "evidence": row.evidence,
-            "given_at": row.given_at.isoformat(),
-            "recorded_by_id": row.recorded_by_id,
-            "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
-            "withdrawn_by_id": row.withdrawn_by_id,
-        }
-        for row in consents_of(subject)
-    ]
+    return [{**consent_as_dict(row), "withdrawn_by_id": row.withdrawn_by_id} for row in consents_of(subject)]
 
 
 # ---- who read whose record -----------------------------------------------------------------
@@ -163,22 +150,6 @@ def _requests_of(subject: Subject):
     return or_(*clauses) if clauses else None
 
 
-def _corrections_of(subject: Subject):
-    clauses = []
-    if subject.user_id is not None:
-        clauses.append(
-            and_(PersonalDataCorrection.table_name == "users", PersonalDataCorrection.row_id == subject.user_id)
-        )
-    if subject.resident_ids:
-        clauses.append(
-            and_(
-                PersonalDataCorrection.table_name == "residents",
-                PersonalDataCorrection.row_id.in_(subject.resident_ids),
-            )
-        )
-    return or_(*clauses) if clauses else None
-
-
 @exporter("person_requests")
 def export_person_requests(subject: Subject) -> list[dict]:
     where = _requests_of(subject)
@@ -214,7 +185,7 @@ def erase_person_requests(subject: Subject, erasure) -> None:
 
 @exporter("personal_data_corrections")
 def export_corrections(subject: Subject) -> list[dict]:
-    where = _corrections_of(subject)
+    where = corrections_about(subject)
     if where is None:
         return []
     return [
@@ -232,7 +203,7 @@ def export_corrections(subject: Subject) -> list[dict]:
 @eraser("personal_data_corrections")
 def erase_corrections(subject: Subject, erasure) -> None:
     """Old and new values are the person's data: their history goes with them."""
-    where = _corrections_of(subject)
+    where = corrections_about(subject)
     if where is not None:
         db.session.execute(delete(PersonalDataCorrection).where(where))
 
