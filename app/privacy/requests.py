@@ -137,6 +137,9 @@ def close(
         raise Invalid(_("Say why the request is refused."), field="note")
     if person_request.closed_at is not None:
         raise Conflict(_("This request is closed."))
+    if person_request.kind == "erasure" and outcome == "done" and not _erased(person_request):
+        # "Done" must mean erased: the erasure itself closes the request (app.privacy.erasure).
+        raise Conflict(_("Erase the person's data first, from the erasure page: that closes this request."))
     now = now or utcnow()
     if person_request.acknowledged_at is None:
         person_request.acknowledged_at = now
@@ -149,6 +152,11 @@ def close(
 
 
 # --- late ---------------------------------------------------------------------------------------
+
+
+def _erased(person_request: PersonRequest) -> bool:
+    people = (person_request.resident, person_request.user)
+    return any(person is not None and person.erased_at is not None for person in people)
 
 
 def late_reasons(person_request: PersonRequest, now: datetime | None = None) -> list[str]:

@@ -195,3 +195,27 @@ def test_an_erasure_request_is_answered_by_the_erasure_it_leads_to(db, lan, clie
     assert db.session.get(PersonRequest, other.id).closed_at is None
     ledger = db.session.scalar(db.select(Erasure))
     assert ledger.request_id == asked.id
+
+
+def test_an_erasure_request_is_not_closed_as_done_without_the_erasure(db, lan, client, login_as):
+    from app.privacy import requests
+    from app.privacy.models import PersonRequest
+
+    asked = requests.file_request("erasure", filed_by=lan.member, resident=lan.resident)
+    db.session.commit()
+    login_as(lan.manager)
+    listing = client.get("/privacy/requests").get_data(as_text=True)
+    assert f"/privacy/requests/{asked.id}/close" not in listing  # no one-click "done" for an erasure
+
+    response = client.post(f"/privacy/requests/{asked.id}/close", data={"outcome": "done"})
+    assert response.status_code in (400, 409)
+    assert "Erase the person" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PersonRequest, asked.id).closed_at is None
+    assert_untouched(db, lan)
+
+    # Refusing it, with the reason, stays possible.
+    refused = client.post(f"/privacy/requests/{asked.id}/close", data={"outcome": "refused", "note": "Kept by law."})
+    assert refused.status_code in (200, 302)
+    db.session.expire_all()
+    assert db.session.get(PersonRequest, asked.id).outcome == "refused"
