@@ -41,6 +41,7 @@ from app.privacy.erasers import HANDLERS, ErasureReport, ErasureRun, gather
 from app.privacy.models import Erasure, PersonRequest
 from app.privacy.register import Subject
 from app.privacy.subjects import subject_of_resident, subject_of_user
+from app.visits.models import GroupSession, Visit
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,10 @@ def erase_person(actor: User, subject: Subject, reason, *, request_id: int | Non
         return _earlier_report(subject)
     if account is not None and account.role == "admin" and _last_admin(account):
         raise Conflict(_("This is the last administrator's account: give the role to someone else first."))
-    person_request = _erasure_request(request_id, subject)
     now = utcnow()
+    if account is not None:
+        _ensure_no_work_to_come(account, now)
+    person_request = _erasure_request(request_id, subject)
     report = ErasureReport()
     apply(subject, now, report)
     ledger = Erasure(
@@ -128,6 +131,30 @@ def erase_person(actor: User, subject: Subject, reason, *, request_id: int | Non
         "; ".join(item["what"] for item in report.kept),
     )
     return report
+
+
+def _ensure_no_work_to_come(account: User, now: datetime) -> None:
+    """A member's booked visits and group sessions to come would be left with no one to do them:
+    someone moves or cancels them first (residents are told as for any move), then the erasure."""
+    visits = db.session.scalar(
+        select(func.count())
+        .select_from(Visit)
+        .where(Visit.member_id == account.id, Visit.status == "booked", Visit.ends_at > now)
+    )
+    sessions = db.session.scalar(
+        select(func.count())
+        .select_from(GroupSession)
+        .where(GroupSession.host_id == account.id, GroupSession.cancelled_at.is_(None), GroupSession.ends_at > now)
+    )
+    if visits or sessions:
+        raise Conflict(
+            _(
+                "This member still has %(visits)d booked visits and %(sessions)d group sessions to come: "
+                "move them to another member or cancel them first.",
+                visits=visits,
+                sessions=sessions,
+            )
+        )
 
 
 def _erasure_request(request_id: int | None, subject: Subject) -> PersonRequest | None:
