@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.api import parsers
@@ -97,24 +97,20 @@ def _submitted_fields(data: dict) -> dict:
 # --- a resident's requests -----------------------------------------------------------------
 
 
-@bp.route("/residents/<int:resident_id>/requests")
+# One view per path: with a rule per method, an id beyond any database id would answer 405, not 404.
+
+
+@bp.route("/residents/<int:resident_id>/requests", methods=["GET", "POST"])
 @token_required
 @in_callers_language
 def resident_person_requests(resident_id: int):
-    """The requests about the resident (and their account), newest first."""
+    """GET: the requests about the resident (and their account), newest first. POST: file a
+    request for the resident, 201; 409 when one of the same kind is open."""
     user = current_api_user()
     resident = resident_for_request(user, resident_id)
-    record_read(user, residents=[resident], kind="api")
-    return jsonify([request_json(item) for item in requests.requests_of_resident(resident)])
-
-
-@bp.route("/residents/<int:resident_id>/requests", methods=["POST"])
-@token_required
-@in_callers_language
-def file_resident_request(resident_id: int):
-    """File a request for the resident: 201; 409 when one of the same kind is open."""
-    user = current_api_user()
-    resident = resident_for_request(user, resident_id)
+    if request.method == "GET":
+        record_read(user, residents=[resident], kind="api")
+        return jsonify([request_json(item) for item in requests.requests_of_resident(resident)])
     data = json_body()
     item = requests.file_request(
         parsers.text(data, "kind", required=True),
@@ -190,25 +186,17 @@ def _restriction_json(resident: Resident) -> dict:
     return {"resident_id": resident.id, "restricted": restriction.is_restricted(resident)}
 
 
-@bp.route("/residents/<int:resident_id>/restriction", methods=["PUT"])
+@bp.route("/residents/<int:resident_id>/restriction", methods=["PUT", "DELETE"])
 @token_required
 @in_callers_language
-def restrict_resident_processing(resident_id: int):
-    """Restrict processing of the resident (and their account): 409 when it already is."""
+def resident_restriction(resident_id: int):
+    """PUT: restrict processing of the resident (and their account), 409 when it already is.
+    DELETE: lift the restriction, 409 when processing is not restricted."""
     user = current_api_user()
     resident = resident_for_request(user, resident_id)
-    restriction.restrict(user, resident)
-    db.session.commit()
-    return jsonify(_restriction_json(resident))
-
-
-@bp.route("/residents/<int:resident_id>/restriction", methods=["DELETE"])
-@token_required
-@in_callers_language
-def lift_resident_restriction(resident_id: int):
-    """Lift the restriction: 409 when processing is not restricted."""
-    user = current_api_user()
-    resident = resident_for_request(user, resident_id)
-    restriction.lift(user, resident)
+    if request.method == "PUT":
+        restriction.restrict(user, resident)
+    else:
+        restriction.lift(user, resident)
     db.session.commit()
     return jsonify(_restriction_json(resident))

@@ -207,6 +207,7 @@ def test_another_communes_manager_and_a_cadre_are_refused(client, w, method, tai
 def test_an_unknown_or_erased_resident_is_not_found(client, w, method, tail, body):
     headers = w.token(w.manager)
     assert_error(client.open(url(999999, tail), method=method, json=body, headers=headers), 404)
+    assert_error(client.open(url(10**30, tail), method=method, json=body, headers=headers), 404)
     w.lan.erased_at = utcnow()
     db.session.commit()
     assert_error(client.open(url(w.lan, tail), method=method, json=body, headers=headers), 404)
