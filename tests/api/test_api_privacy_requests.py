@@ -17,7 +17,7 @@ from app.outcomes import operations as outcomes
 from app.outcomes.models import Resident
 from app.outcomes.residents import add_resident
 from app.privacy import requests
-from app.privacy.models import PersonalDataCorrection, PersonRequest
+from app.privacy.models import PersonalDataCorrection, PersonalDataRead, PersonRequest
 from app.visits.models import Team, TeamMember, Visit, WeeklyAvailability
 
 PREFIX = "/api/v1"
@@ -315,3 +315,17 @@ def test_a_restricted_person_is_not_booked_until_the_restriction_is_lifted(clien
     assert_error(client.delete(url(w.hoa, "/restriction"), headers=w.token(w.manager)), 409)
     booked = book(client, w)
     assert booked.status_code == 201, booked.get_json()
+
+
+def test_reading_a_residents_requests_and_corrections_is_logged(client, w):
+    headers = w.token(w.manager)
+    assert client.get(url(w.lan, "/requests"), headers=headers).status_code == 200
+    assert client.get(url(w.lan, "/corrections"), headers=headers).status_code == 200
+    assert client.patch(url(w.lan), json={"phone": "0912 345 678"}, headers=headers).status_code == 200
+    db.session.expire_all()
+    logged = db.session.scalars(select(PersonalDataRead).order_by(PersonalDataRead.id)).all()
+    assert [(row.reader_id, row.resident_id, row.kind, row.endpoint) for row in logged] == [
+        (w.manager.id, w.lan.id, "api", "GET /api/v1/residents/{resident_id}/requests"),
+        (w.manager.id, w.lan.id, "api", "GET /api/v1/residents/{resident_id}/corrections"),
+        (w.manager.id, w.lan.id, "api", "PATCH /api/v1/residents/{resident_id}"),
+    ]
