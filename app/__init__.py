@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
         privacy_consent,
         privacy_data,
         privacy_erasure,
+        privacy_requests,
         reports,
         units,
         visits,

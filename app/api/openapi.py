@@ -16,7 +16,7 @@ from copy import deepcopy
 from app.auth.models import ROLES
 from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS
 from app.outcomes.models import CONFIRMATIONS, WALK_STATUSES
-from app.privacy.models import READ_KINDS
+from app.privacy.models import READ_KINDS, REQUEST_KINDS, REQUEST_OUTCOMES
 from app.privacy.purposes import CONSENT_CHANNELS, CONSENT_PURPOSES, LEGAL_BASES, PURPOSES, RECORD_BASES
 from app.units.models import KIND_LEVELS
 from app.visits.models import REQUEST_STATUSES, SKILLS, VISIT_STATUSES
@@ -622,6 +622,76 @@ NEW_RESIDENT_ANSWER = obj(
     }
 )
 
+
+# ---- privacy: a person's requests, correction and restriction (schemas) ----
+
+PERSON_REQUEST = obj(
+    {
+        "id": INTEGER,
+        "kind": {"type": "string", "enum": list(REQUEST_KINDS)},
+        "resident_id": nullable("integer", description="Null for a request about the linked account alone."),
+        "details": nullable("string"),
+        "received_at": MOMENT,
+        "acknowledge_by": described(DATE, "The person must be answered by this day."),
+        "due_by": described(DATE, "The request must be carried out by this day."),
+        "acknowledged_at": nullable("string", format="date-time"),
+        "closed_at": nullable("string", format="date-time"),
+        "outcome": {"type": ["string", "null"], "enum": [*REQUEST_OUTCOMES, None]},
+        "note": nullable("string", description="Why, for a refusal."),
+        "late": described(BOOLEAN, "Not acknowledged after its acknowledge-by day, or open after its due day."),
+    }
+)
+NEW_PERSON_REQUEST = obj(
+    {
+        "kind": {"type": "string", "enum": list(REQUEST_KINDS)},
+        "details": text("What the person asks, in their words.", maxLength=2000),
+    },
+    required=("kind",),
+)
+CLOSE_PERSON_REQUEST = obj(
+    {
+        "outcome": {"type": "string", "enum": list(REQUEST_OUTCOMES)},
+        "note": text("Why; required when the outcome is `refused`.", maxLength=2000),
+    },
+    required=("outcome",),
+)
+CORRECTION = obj(
+    {
+        "id": INTEGER,
+        "table": text("`residents` for the record, `users` for the account linked to it."),
+        "field": {"type": "string", "enum": ["full_name", "birth_year", "phone", "email"]},
+        "old_value": nullable("string"),
+        "new_value": nullable("string"),
+        "corrected_at": MOMENT,
+        "corrected_by_id": nullable("integer"),
+        "request_id": nullable("integer", description="The correction request it answered."),
+    }
+)
+RESIDENT_CORRECTION = obj(
+    {
+        "full_name": text("The resident's name.", maxLength=200),
+        "birth_year": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2100},
+        "phone": {"type": ["string", "null"], "description": "Digits, e.g. 0912 345 678; null or empty clears it."},
+    },
+    required=(),
+)
+CORRECTED_RESIDENT = obj(
+    {
+        "resident": obj(
+            {
+                "id": INTEGER,
+                "full_name": STRING,
+                "village": STRING,
+                "birth_year": nullable("integer"),
+                "phone": nullable("string"),
+                "restricted": BOOLEAN,
+            }
+        ),
+        "changed": array(CORRECTION),
+    }
+)
+RESTRICTION = obj({"resident_id": INTEGER, "restricted": BOOLEAN})
+
 # --- parameters ----------------------------------------------------------------------------
 
 
@@ -1212,6 +1282,104 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             errors=(403, 404, 409, 422),
         )
     },
+    # ---- privacy: a person's requests, correction and restriction ----
+    "/residents/{resident_id}/requests": {
+        "get": operation(
+            "resident_person_requests",
+            "A resident's requests about their data",
+            tag="privacy",
+            description="The requests about the resident (and the account linked to the record), newest first, "
+            "with their deadlines and whether they are late. For those who act for residents in the "
+            "resident's area.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            answers={200: json_answer("The requests.", array(PERSON_REQUEST))},
+            errors=(403, 404),
+        ),
+        "post": operation(
+            "file_resident_request",
+            "File a request for a resident",
+            tag="privacy",
+            description="Received now; its acknowledge-by and due days follow the law. 409 when a request of the "
+            "same kind is already open for the person. For those who act for residents in the resident's area.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            body=NEW_PERSON_REQUEST,
+            answers={201: json_answer("The request.", PERSON_REQUEST)},
+            errors=(403, 404, 409, 422),
+        ),
+    },
+    "/requests/{request_id}/acknowledge": {
+        "post": operation(
+            "acknowledge_person_request",
+            "Acknowledge a person's request",
+            tag="privacy",
+            description="Records that the person was answered. 409 when it already was, or the request is "
+            "closed. For the data-protection officer and the commune's manager.",
+            parameters=[path("request_id", INTEGER, "The request's id.")],
+            answers={200: json_answer("The request.", PERSON_REQUEST)},
+            errors=(403, 404, 409),
+        )
+    },
+    "/requests/{request_id}/close": {
+        "post": operation(
+            "close_person_request",
+            "Close a person's request",
+            tag="privacy",
+            description="With its outcome (acknowledging it too, if that was not done); a refusal says why in "
+            "`note`. 409 when it is closed already. For the data-protection officer and the commune's manager.",
+            parameters=[path("request_id", INTEGER, "The request's id.")],
+            body=CLOSE_PERSON_REQUEST,
+            answers={200: json_answer("The request, closed.", PERSON_REQUEST)},
+            errors=(403, 404, 409, 422),
+        )
+    },
+    "/residents/{resident_id}": {
+        "patch": operation(
+            "correct_resident_record",
+            "Correct a resident's record",
+            tag="privacy",
+            description="Only the fields sent change; each changed field is kept in the correction history "
+            "(old and new value, when, by whom, and the person's open correction request it answers). Any "
+            "bad value refuses the whole change (422, `field` names it). For those who act for residents "
+            "in the resident's area.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            body=RESIDENT_CORRECTION,
+            answers={200: json_answer("The resident and what changed.", CORRECTED_RESIDENT)},
+            errors=(403, 404, 422),
+        )
+    },
+    "/residents/{resident_id}/corrections": {
+        "get": operation(
+            "resident_corrections",
+            "A resident's correction history",
+            tag="privacy",
+            description="Every correction to the resident's record and to the account linked to it, newest first.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            answers={200: json_answer("The corrections.", array(CORRECTION))},
+            errors=(403, 404),
+        )
+    },
+    "/residents/{resident_id}/restriction": {
+        "put": operation(
+            "restrict_resident_processing",
+            "Restrict processing of a resident's data",
+            tag="privacy",
+            description="At the person's objection: their data stays, but no visit is booked or moved for them, "
+            "no one else signs them up, no message goes to them, and they are left off walk lists and exports. "
+            "Applies to the record and the account linked to it. 409 when it already is restricted.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            answers={200: json_answer("Restricted.", RESTRICTION)},
+            errors=(403, 404, 409),
+        ),
+        "delete": operation(
+            "lift_resident_restriction",
+            "Lift the restriction of processing",
+            tag="privacy",
+            description="Everything is restored at once. 409 when processing is not restricted.",
+            parameters=[path("resident_id", INTEGER, "The resident's id.")],
+            answers={200: json_answer("Lifted.", RESTRICTION)},
+            errors=(403, 404, 409),
+        ),
+    },
     "/openapi.json": {
         "get": operation(
             "openapi",
@@ -1242,7 +1410,7 @@ TAGS = [
     {
         "name": "privacy",
         "description": "Personal data: what is held about a person, legal bases and consents, "
-        "who read a record, erasure.",
+        "who read a record, a person's requests, correction and restriction, erasure.",
     },
     {"name": "about", "description": "This contract."},
 ]

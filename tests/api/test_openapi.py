@@ -32,6 +32,7 @@ from app.learning import operations as learning
 from app.outcomes import campaigns
 from app.outcomes import operations as outcomes
 from app.outcomes.residents import import_households
+from app.privacy import requests as person_requests
 from app.visits import group_sessions, help_requests
 from app.visits.models import Team, TeamMember, Visit, WeeklyAvailability
 
@@ -214,6 +215,7 @@ def world(db, units, make_user, api_token, real_courses):
         starts_on=local_today(),
         ends_on=local_today() + timedelta(days=30),
     )
+    w.person_request = person_requests.file_request("access", filed_by=w.manager, resident=w.resident_record)
     db.session.commit()
     w.headers = api_token(w.manager)
     return w
@@ -342,6 +344,20 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
             },
             200,
         ),
+        # ---- privacy: a person's requests, correction and restriction ----
+        ("GET", f"/residents/{w.resident_record.id}/requests", None, 200),
+        (
+            "POST",
+            f"/residents/{w.resident_record.id}/requests",
+            {"kind": "correction", "details": "Số điện thoại đã đổi."},
+            201,
+        ),
+        ("PATCH", f"/residents/{w.resident_record.id}", {"phone": "0912 000 111", "birth_year": 1961}, 200),
+        ("GET", f"/residents/{w.resident_record.id}/corrections", None, 200),
+        ("POST", f"/requests/{w.person_request.id}/acknowledge", None, 200),
+        ("POST", f"/requests/{w.person_request.id}/close", {"outcome": "done", "note": "Đã gửi bản sao."}, 200),
+        ("PUT", f"/residents/{w.resident_record.id}/restriction", None, 200),
+        ("DELETE", f"/residents/{w.resident_record.id}/restriction", None, 200),
         # ---- privacy: erasure ----
         ("POST", f"/residents/{w.resident_record.id}/erasure", {"reason": "The person asked."}, 200),
         ("GET", "/openapi.json", None, 200),
@@ -416,6 +432,7 @@ def known_values(w) -> tuple[dict, dict]:
         "resident_id": w.resident_record.id,
         "campaign_id": w.campaign.id,
         "purpose": "messages",
+        "request_id": w.person_request.id,
     }
     query = {"unit": "C1", "parent": "C1", "milestone": w.milestone.key, "member_id": w.member.id}
     return path, query
