@@ -764,7 +764,7 @@ def operation(
     return entry
 
 
-#: A person's data (the register slice's answers).
+#: A person's data: everything held about them, table by table.
 PERSONAL_DATA = obj(
     {
         "generated_at": MOMENT,
@@ -1142,7 +1142,7 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             errors=(403, 404, 422),
         )
     },
-    # ---- privacy: a person's data (register slice) ----
+    # ---- privacy: a person's data ----
     "/me/personal-data": {
         "get": operation(
             "my_personal_data_api",
