@@ -255,7 +255,7 @@ def test_erasing_a_member_removes_their_team_hours_and_feed_and_keeps_their_ledg
     )
     db.session.flush()
     # Their booked visit would be left with no one to do it: refused until it is moved or cancelled.
-    with pytest.raises(Conflict, match="booked visits"):
+    with pytest.raises(Conflict):
         erasure.erase_account(lan.manager, member, REASON)
     assert db.session.get(User, member.id).erased_at is None
     db.session.get(Visit, lan.coming.id).status = "cancelled"
