@@ -62,7 +62,7 @@ def create_resident():
             village=unit,
             full_name=parsers.text(data, "full_name", required=True),
             birth_year=parsers.integer(data.get("birth_year"), "birth_year", required=False),
-            phone=(parsers.text(data, "phone") or "").strip() or None,
+            phone=parsers.text(data, "phone"),
             legal_basis=legal_basis,
             consents=parsers.consent_choices(data),
             evidence=evidence,

@@ -98,7 +98,7 @@ def new_resident():
                 village=get_unit_by_code(form.village.data),
                 full_name=form.full_name.data,
                 birth_year=form.birth_year.data,
-                phone=(form.phone.data or "").strip() or None,
+                phone=form.phone.data,
                 legal_basis=form.legal_basis.data,
                 consents=form.chosen_consents(),
                 evidence=form.consent_evidence.data,

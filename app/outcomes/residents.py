@@ -20,10 +20,11 @@ from app.db import CONTROL_CHARACTERS, MAX_ID, local_today, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.outcomes.models import Household, Resident
+from app.phones import normalise_phone
 from app.privacy.consents import check_consents, give_consent
 from app.privacy.register import Subject
 from app.units.models import Unit
-from app.users.operations import PHONE_PATTERN, create_assisted_account
+from app.users.operations import create_assisted_account
 
 #: Columns of a household list. household_code groups people into households; resident_code is
 #: the commune's number for the person (re-importing matches on it).
@@ -272,9 +273,12 @@ def import_households(
                 line_problems.append(_("birth year %(value)r is not a year", value=v["birth_year"]))
             else:
                 birth_year = int(v["birth_year"])
-        phone = v.get("phone") or None
-        if phone and not PHONE_PATTERN.match(phone):
-            line_problems.append(_("phone %(value)r is not a phone number", value=phone))
+        phone = None
+        if v.get("phone"):
+            try:
+                phone = normalise_phone(v["phone"])
+            except Invalid:
+                line_problems.append(_("phone %(value)r is not a phone number", value=v["phone"]))
         for name, limit in (
             ("household_code", 40),
             ("resident_code", 40),
@@ -375,8 +379,7 @@ def add_resident(
     name = " ".join((full_name or "").split())
     if not name:
         raise Invalid(_("Enter the resident's full name."), field="full_name")
-    if phone and not PHONE_PATTERN.match(phone):
-        raise Invalid(_("Enter the phone number as digits, for example 0912 345 678."), field="phone")
+    phone = normalise_phone(phone)
     this_year = local_today().year
     if birth_year is not None and not 1900 <= birth_year <= this_year:
         raise Invalid(_("Enter a birth year between 1900 and %(year)d.", year=this_year), field="birth_year")
@@ -385,7 +388,7 @@ def add_resident(
         household_id=household.id if household else None,
         full_name=name[:200],
         birth_year=birth_year,
-        phone=phone or None,
+        phone=phone,
         consent_at=utcnow(),
         consent_recorded_by_id=actor.id,
     )

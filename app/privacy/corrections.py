@@ -20,9 +20,10 @@ from app.db import local_today, utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import Resident
+from app.phones import normalise_phone
 from app.privacy.models import PersonalDataCorrection, PersonRequest
 from app.privacy.register import Subject
-from app.users.operations import PHONE_PATTERN, clean_email
+from app.users.operations import clean_email
 
 #: What a person corrects on their account, and staff on a resident record.
 ACCOUNT_FIELDS = ("full_name", "phone", "email", "birth_year")
@@ -44,13 +45,6 @@ def _clean_full_name(value: str) -> str:
     return name
 
 
-def _clean_phone(value: str) -> str | None:
-    phone = (value or "").strip()
-    if phone and not PHONE_PATTERN.match(phone):
-        raise Invalid(_("Enter the phone number as digits, for example 0912 345 678."), field="phone")
-    return phone or None
-
-
 def _clean_birth_year(value) -> int | None:
     text = str(value if value is not None else "").strip()
     if not text:
@@ -63,7 +57,7 @@ def _clean_birth_year(value) -> int | None:
 
 _CLEANERS = {
     "full_name": _clean_full_name,
-    "phone": _clean_phone,
+    "phone": normalise_phone,
     "email": clean_email,
     "birth_year": _clean_birth_year,
 }

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.phones import local_format
 from app.privacy.models import REQUEST_KIND_CHOICES, REQUEST_KIND_TITLES, REQUEST_OUTCOME_TITLES
 from app.privacy.requests import MAX_TEXT
 
@@ -51,7 +52,7 @@ class AccountCorrectionForm(FlaskForm):
     def stored_values(person) -> dict:
         return {
             "full_name": person.full_name,
-            "phone": person.phone or "",
+            "phone": local_format(person.phone),
             "email": person.email or "",
             "birth_year": str(person.birth_year or ""),
         }
@@ -70,5 +71,5 @@ class ResidentCorrectionForm(FlaskForm):
         return {
             "full_name": resident.full_name,
             "birth_year": str(resident.birth_year or ""),
-            "phone": resident.phone or "",
+            "phone": local_format(resident.phone),
         }

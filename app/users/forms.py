@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.phones import local_format
 from app.privacy.forms import ConsentFields
 
 
@@ -38,7 +39,7 @@ class EditUserForm(UserForm):
         return {
             "full_name": person.full_name,
             "email": person.email or "",
-            "phone": person.phone or "",
+            "phone": local_format(person.phone),
             "role": person.role,
             "unit": person.unit.code,
         }

@@ -18,13 +18,13 @@ from app.auth.operations import check_new_password, generate_one_time_password, 
 from app.db import utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
+from app.phones import normalise_phone
 from app.privacy.consents import check_decision, give_consent
 from app.privacy.register import Subject
 from app.reports import summaries
 from app.units.models import KIND_LEVELS, Unit
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-PHONE_PATTERN = re.compile(r"^\+?[0-9 .-]{8,20}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: The unit levels each role's account may belong to (1 province, 2 commune or ward, 3 village or
 #: residential group). The area a manager or tech-team member reads is found from their unit, so
@@ -60,15 +60,6 @@ def validate_username(username: str) -> str:
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Invalid(_("The username %(username)s is already taken.", username=username), field="username")
     return username
-
-
-def clean_phone(phone: str | None) -> str | None:
-    phone = (phone or "").strip()
-    if not phone:
-        return None
-    if not PHONE_PATTERN.match(phone):
-        raise Invalid(_("Enter the phone number as digits, for example 0912 345 678."), field="phone")
-    return phone
 
 
 def clean_email(email: str | None) -> str | None:
@@ -153,7 +144,7 @@ def create_user(
         username=validate_username(username),
         full_name=_clean_name(full_name),
         email=clean_email(email),
-        phone=clean_phone(phone),
+        phone=normalise_phone(phone),
         role=role,
         unit=unit,
         created_by_id=actor.id,
@@ -242,7 +233,7 @@ def create_assisted_account(
         username=suggest_username(name),
         full_name=name,
         birth_year=birth_year,
-        phone=clean_phone(phone),
+        phone=normalise_phone(phone),
         role="resident",
         unit=village,
         must_change_password=True,
@@ -281,7 +272,7 @@ def update_user(
         "full_name": _clean_name(full_name),
         "role": role,
         "email": clean_email(email),
-        "phone": clean_phone(phone),
+        "phone": normalise_phone(phone),
     }
     for name, value in new_values.items():
         if getattr(user, name) != value:

@@ -14,9 +14,9 @@ from app.auth.models import User
 from app.db import MAX_ID, utcnow
 from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
+from app.phones import normalise_phone
 from app.reports import summaries
 from app.units.models import Unit
-from app.users.operations import clean_phone
 from app.visits.models import SKILLS, HelpRequest, Visit
 from app.visits.text import clean_text
 
@@ -64,7 +64,7 @@ def create_help_request(
         unit_id=unit.id,
         place=clean_text(place, "place", _("Enter the address or meeting point.")),
         name=clean_text(name, "name", _("Enter the name of the person to help."), max_length=200),
-        phone=clean_phone(phone),
+        phone=normalise_phone(phone),
         note=clean_text(note, "note", "", required=False, max_length=2000),
         preferred_times=clean_text(preferred_times, "preferred_times", "", required=False),
         resident_id=resident.id if resident else None,

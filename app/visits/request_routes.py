@@ -17,6 +17,7 @@ from app.auth.models import User
 from app.db import LOCAL_TZ, MAX_ID, local_today, utcnow
 from app.exceptions import Invalid
 from app.extensions import db
+from app.phones import local_format
 from app.privacy.access_log import record_read
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, id_from, refuse, unit_choices
@@ -63,7 +64,7 @@ def new_request():
     authz.ensure(help_requests.may_file(current_user))
     for_self = current_user.role == "resident"
     if for_self:
-        form = HelpRequestForm(name=current_user.full_name, phone=current_user.phone)
+        form = HelpRequestForm(name=current_user.full_name, phone=local_format(current_user.phone))
         del form.unit  # a resident asks for help in their own village
         form.consent.label.text = _(
             "I agree that my name, phone, village and this request are recorded so that the tech "
