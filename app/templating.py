@@ -18,6 +18,7 @@ from markupsafe import Markup
 from app import authz
 from app.i18n import LANGUAGE_NAMES
 from app.jobs.routes import unread_notifications
+from app.phones import local_format
 
 
 @lru_cache(maxsize=64)
@@ -139,6 +140,7 @@ def register(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["phone"] = local_format
 
     # The main menu's links depend only on the person's role (permissions are given per role, see
     # authz.PERMISSIONS) and the language, so each variant is rendered once per process.

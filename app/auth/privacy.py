@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.models import ROLE_TITLES, User
 from app.extensions import db
+from app.phones import local_format
 from app.privacy.register import Personal, declare, exporter
 from app.privacy.rows import names_of, row
 
@@ -53,7 +54,7 @@ def export_users(subject) -> list[dict]:
             username=user.username,
             full_name=user.full_name,
             email=user.email,
-            phone=user.phone,
+            phone=local_format(user.phone) or None,
             birth_year=user.birth_year,
             role=ROLE_TITLES[user.role],
             unit=user.unit.display_name,

@@ -30,6 +30,7 @@ from app.outcomes.models import (
     WalkListEntry,
 )
 from app.outcomes.operations import CONFIDENCE_STATEMENTS
+from app.phones import local_format
 from app.privacy.register import Personal, declare, exporter
 from app.privacy.rows import about, names_of, row
 
@@ -110,7 +111,7 @@ def export_residents(subject) -> list[dict]:
         row(
             full_name=r.full_name,
             birth_year=r.birth_year,
-            phone=r.phone,
+            phone=local_format(r.phone) or None,
             village=r.unit.display_name,
             household=r.household.address if r.household else None,
             code=r.code,

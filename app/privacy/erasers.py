@@ -31,6 +31,7 @@ from app.outcomes.models import (
     ResidentMilestone,
     WalkListEntry,
 )
+from app.phones import local_format
 from app.privacy.models import PersonConsent
 from app.privacy.register import Subject, eraser
 from app.reports import summaries
@@ -102,15 +103,15 @@ def gather(run: ErasureRun) -> None:
     if subject.user_id is not None:
         user = db.session.get(User, subject.user_id)
         if user is not None and user.erased_at is None:
-            run.note(user.full_name, user.email, user.phone)
+            run.note(user.full_name, user.email, user.phone, local_format(user.phone))
     for resident in residents_of(subject):
-        run.note(resident.full_name, resident.phone)
+        run.note(resident.full_name, resident.phone, local_format(resident.phone))
         if resident.household_id is not None:
             run.household_ids.add(resident.household_id)
             household = db.session.get(Household, resident.household_id)
             run.note(household.address)
     for request in requests_of(subject):
-        run.note(request.name, request.phone, request.place)
+        run.note(request.name, request.phone, local_format(request.phone), request.place)
     for visit in visits_of(subject):
         run.note(visit.place)
 

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.phones import local_format
 from app.privacy.register import Personal, declare, exporter
 from app.privacy.rows import about, names_of, row
 from app.visits.models import (
@@ -182,7 +183,7 @@ def export_help_requests(subject) -> list[dict]:
         row(
             skill=SKILL_TITLES.get(r.skill, r.skill),
             name=r.name,
-            phone=r.phone,
+            phone=local_format(r.phone) or None,
             place=r.place,
             village=r.unit.display_name,
             note=r.note,
