@@ -37,10 +37,7 @@ def normalise_phone(value: str | None, *, field: str = "phone") -> str | None:
             except phonenumbers.NumberParseException:
                 number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise Invalid(
-            _("This is not a phone number. Enter it as digits, for example 0912 345 678 or +84 912 345 678."),
-            field=field,
-        )
+        raise Invalid(_("Enter the phone number as digits, for example 0912 345 678."), field=field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

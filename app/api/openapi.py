@@ -572,7 +572,7 @@ NEW_RESIDENT = obj(
         "unit_code": text("The village's (or residential group's) code."),
         "full_name": text("The resident's name.", maxLength=200),
         "birth_year": {"type": "integer", "minimum": 1900, "maximum": 2100},
-        "phone": text("Digits, e.g. 0912 345 678."),
+        "phone": text("A phone number, e.g. 0912 345 678 or +84 912 345 678; stored and returned in E.164."),
         "legal_basis": {"type": "string", "enum": list(RECORD_BASES)},
         "consents": array(
             obj(
@@ -671,7 +671,10 @@ RESIDENT_CORRECTION = obj(
     {
         "full_name": text("The resident's name.", maxLength=200),
         "birth_year": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2100},
-        "phone": {"type": ["string", "null"], "description": "Digits, e.g. 0912 345 678; null or empty clears it."},
+        "phone": {
+            "type": ["string", "null"],
+            "description": "A phone number, e.g. 0912 345 678; stored in E.164; null or empty clears it.",
+        },
     },
     required=(),
 )

@@ -69,7 +69,7 @@ def test_a_list_stated_on_a_legal_basis_is_imported_and_the_basis_recorded(clien
     }
     people = db.session.scalars(db.select(Resident).order_by(Resident.code)).all()
     assert [(p.full_name, p.birth_year, p.phone) for p in people] == [
-        ("Trần Thị Mơ", 1948, "0912 345 601"),
+        ("Trần Thị Mơ", 1948, "+84912345601"),
         ("Trần Văn Hải", 1975, None),
     ]
     bases = db.session.scalars(db.select(PersonConsent).where(PersonConsent.resident_id == people[0].id)).all()

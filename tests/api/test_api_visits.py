@@ -339,7 +339,7 @@ def test_a_cadre_files_a_help_request_on_someones_behalf(client, world):
     response = client.post("/api/v1/help-requests", json=help_payload(), headers=world.token(world.cadre1))
     assert response.status_code == 201
     request = db.session.get(HelpRequest, response.get_json()["id"])
-    assert (request.name, request.phone, request.resident_id) == ("Bà Tư", "0912 345 678", None)
+    assert (request.name, request.phone, request.resident_id) == ("Bà Tư", "+84912345678", None)
     assert request.consent_recorded_by_id == world.cadre1.id
 
 

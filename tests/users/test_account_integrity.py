@@ -33,7 +33,7 @@ def test_the_edit_page_shows_the_persons_village_and_a_new_phone_moves_nobody(cl
     response = client.post(f"/users/{person.id}", data=data)
 
     assert response.status_code == 302
-    assert person.phone == "0987 654 321"
+    assert person.phone == "+84987654321"
     assert person.unit.code == "C1B"
     assert person.session_epoch == epoch  # not signed out anywhere
 
