@@ -214,7 +214,7 @@ def _learner_batch(sim: Simulation, people: People, count: int, fixed: list, fir
                 password_hash,
                 sim.name(),
                 None,
-                f"09{int(rnd() * 100_000_000):08d}" if rnd() < 0.6 else None,
+                f"+8491{int(rnd() * 10_000_000):07d}" if rnd() < 0.6 else None,
                 int(1965 + rnd() * 36) if role != "resident" else int(1945 + rnd() * 62),
                 role,
                 unit_id,

@@ -98,7 +98,7 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
         if user_id in record_of_user:
             reference, name, phone = record_of_user[user_id]
             return reference, user_id, name, phone
-        phone = None if user_id else f"09{int(rnd() * 100_000_000):08d}"
+        phone = None if user_id else f"+8491{int(rnd() * 10_000_000):07d}"
         name = sim.name()
         when = utc(created)
         batch.records.append((village_id, name, int(1940 + rnd() * 66), phone, user_id, when, recorder, when))

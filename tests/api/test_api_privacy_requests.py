@@ -226,11 +226,11 @@ def test_only_the_fields_sent_and_changed_are_corrected_and_recorded(client, w):
     )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert body["resident"]["birth_year"] == 1961 and body["resident"]["phone"] == "0912 345 678"
+    assert body["resident"]["birth_year"] == 1961 and body["resident"]["phone"] == "+84912345678"
     assert body["resident"]["full_name"] == "Nguyễn Thị Lan"
     assert {(row["field"], row["old_value"], row["new_value"]) for row in body["changed"]} == {
         ("birth_year", "1960", "1961"),
-        ("phone", None, "0912 345 678"),
+        ("phone", None, "+84912345678"),
     }
     rows = db.session.scalars(select(PersonalDataCorrection).order_by(PersonalDataCorrection.id)).all()
     assert [(row.table_name, row.row_id, row.field) for row in rows] == [

@@ -110,8 +110,8 @@ def lan(db, units, make_user, make_course):
         full_name="Nguyễn Thị Lan",
         username="lan.nguyen",
         email="lan.nguyen@example.vn",
-        phone="0912345678",
-        new_phone="0987654321",
+        phone="+84912345678",  # as stored: the search looks for the stored value
+        new_phone="+84987654321",
         address="Số 7 ngõ Hoa Sữa",
         request_note="Cần cài VNeID, mắt kém",
         preferred_times="Chiều thứ Bảy sau bốn giờ",

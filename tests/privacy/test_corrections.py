@@ -36,9 +36,9 @@ def test_a_person_corrects_their_phone_and_only_the_phone_is_written_and_kept_in
 
     assert response.status_code == 302
     db.session.expire_all()
-    assert people.r.phone == "0913 000 111"
+    assert people.r.phone == "+84913000111"  # stored in E.164, shown in the local format
     assert people.r.full_name == "Bà Năm"
-    assert history() == [("users", people.r.id, "phone", "0912 345 678", "0913 000 111", people.r.id, None)]
+    assert history() == [("users", people.r.id, "phone", "0912 345 678", "+84913000111", people.r.id, None)]
     page = client.get("/privacy/me/requests").get_data(as_text=True)
     assert "0912 345 678" in page and "0913 000 111" in page
 

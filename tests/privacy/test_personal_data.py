@@ -167,7 +167,7 @@ def test_my_data_page_shows_the_person_everything_printable_and_is_linked_from_t
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
-    for text in ("Nguyễn Thị Lan", "0912345678", "Số 7, ngõ Đình", "Kiểm tra lại mật khẩu", w.milestone.names["en"]):
+    for text in ("Nguyễn Thị Lan", "0912 345 678", "Số 7, ngõ Đình", "Kiểm tra lại mật khẩu", w.milestone.names["en"]):
         assert text in page
     assert "Bà Lan cần kính đọc" in page
     assert 'href="/privacy/me.json"' in page

@@ -71,15 +71,15 @@ def test_notes_of_closed_requests_and_visits_go_after_their_period(db, app, unit
     db.session.expire_all()
     assert (closed.note, closed.preferred_times) == (None, None)
     assert closed.name == "Phạm Thị Hoa" and closed.status == "done"  # the request itself stays
-    assert closed.phone == "0911222333"  # kept for the longer period of phone numbers
+    assert closed.phone == "+84911222333"  # kept for the longer period of phone numbers
     assert visit.notes is None and visit.status == "done"
     # An open request is still in use, however old.
-    assert still_open.note == "Nhà có chó dữ, gọi trước" and still_open.phone == "0911222333"
+    assert still_open.note == "Nhà có chó dữ, gọi trước" and still_open.phone == "+84911222333"
     assert [item["count"] for item in report.items if item["key"] == "closed_note"] == [1, 1, 0]
 
     apply_retention(later(app, "inactive_phone", 1))
     db.session.expire_all()
-    assert closed.phone is None and still_open.phone == "0911222333"
+    assert closed.phone is None and still_open.phone == "+84911222333"
 
 
 def test_notes_younger_than_their_period_are_left_alone(db, app, units, make_user):
@@ -120,11 +120,11 @@ def test_the_phone_of_a_resident_in_use_or_recently_active_stays(db, app, units,
     )
     apply_retention(later(app, "inactive_phone", -1))
     db.session.expire_all()
-    assert db.session.get(Resident, young.id).phone == "0900000004"  # the period has not passed yet
+    assert db.session.get(Resident, young.id).phone == "+84900000004"  # the period has not passed yet
     apply_retention(moment)
     db.session.expire_all()
-    assert db.session.get(Resident, booked.id).phone == "0900000002"
-    assert db.session.get(Resident, recent.id).phone == "0900000003"
+    assert db.session.get(Resident, booked.id).phone == "+84900000002"
+    assert db.session.get(Resident, recent.id).phone == "+84900000003"
     assert db.session.get(Resident, young.id).phone is None  # no activity since the period began
 
 
