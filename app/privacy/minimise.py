@@ -8,7 +8,8 @@ SHOWN_DIGITS = 3
 
 
 def masked_phone(value: str | None) -> str:
-    """ "0912 345 678" -> "•••• ••• 678"; always the same shape, so the length tells nothing.
+    """ "+84912345678" (or "0912 345 678") -> "•••• ••• 678"; always the same shape, so the
+    length tells nothing.
     A number too short to mask safely is hidden whole."""
     digits = [c for c in (value or "") if c.isdigit()]
     if not digits:
