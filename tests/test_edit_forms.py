@@ -21,7 +21,9 @@ from tests.visits.pages_support import at, book, build_world
 def w(db, units, make_user):
     w = build_world(db, units, make_user)
     w.admin = make_user("admin", units["province"], full_name="Quản trị")
-    w.member.phone = "0912 000 111"
+    # Stored in E.164, as every readable number is since the 0011_phones migration.
+    w.member.phone = "+84912000111"
+    w.resident.phone = "+84912345678"
     w.member.email = "ky@example.org"
     w.visit = book(w, start=at(2, 10))
     # A campaign whose walk list already holds a recorded visit to a household.
