@@ -34,6 +34,7 @@ from app.outcomes.models import (
 from app.phones import local_format
 from app.privacy.models import PersonConsent
 from app.privacy.register import Subject, eraser
+from app.privacy.rows import about
 from app.reports import summaries
 from app.reports.models import PeopleStat
 from app.visits.models import (
@@ -123,14 +124,8 @@ def residents_of(subject: Subject) -> list[Resident]:
 
 
 def requests_of(subject: Subject) -> list[HelpRequest]:
-    clauses = []
-    if subject.user_id is not None:
-        clauses.append(HelpRequest.resident_id == subject.user_id)
-    if subject.resident_ids:
-        clauses.append(HelpRequest.resident_record_id.in_(subject.resident_ids))
-    if not clauses:
-        return []
-    return list(db.session.scalars(select(HelpRequest).where(or_(*clauses)).order_by(HelpRequest.id)))
+    whose = about(subject, user_columns=[HelpRequest.resident_id], resident_columns=[HelpRequest.resident_record_id])
+    return list(db.session.scalars(select(HelpRequest).where(whose).order_by(HelpRequest.id)))
 
 
 def visits_of(subject: Subject) -> list[Visit]:
@@ -307,10 +302,8 @@ def keep_milestone_evidence(subject: Subject, run: ErasureRun) -> None:
 @handles("person_consents")
 def erase_consents(subject: Subject, run: ErasureRun) -> None:
     """The person's decisions go with them; the erasure's ledger entry records what was done."""
-    whose = [PersonConsent.resident_id.in_(subject.resident_ids)]
-    if subject.user_id is not None:
-        whose.append(PersonConsent.user_id == subject.user_id)
-    count = db.session.execute(delete(PersonConsent).where(or_(*whose))).rowcount
+    whose = about(subject, user_columns=[PersonConsent.user_id], resident_columns=[PersonConsent.resident_id])
+    count = db.session.execute(delete(PersonConsent).where(whose)).rowcount
     run.erased("person_consents", _("%(n)s consents and their evidence deleted", n=count), count)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 
 from app.auth.models import User
 from app.extensions import db
@@ -17,6 +17,7 @@ from app.privacy.models import (
     PersonRequest,
 )
 from app.privacy.register import Personal, Subject, declare, eraser, exporter
+from app.privacy.rows import about
 
 # ---- consent per purpose -------------------------------------------------------------------
 
@@ -62,12 +63,7 @@ declare(
 
 def _as_subject(subject):
     """The reads of `subject`'s record: their account's or any of their resident records'."""
-    clauses = []
-    if subject.user_id is not None:
-        clauses.append(PersonalDataRead.user_id == subject.user_id)
-    if subject.resident_ids:
-        clauses.append(PersonalDataRead.resident_id.in_(subject.resident_ids))
-    return or_(*clauses) if clauses else None
+    return about(subject, user_columns=[PersonalDataRead.user_id], resident_columns=[PersonalDataRead.resident_id])
 
 
 @exporter("personal_data_reads")
@@ -75,8 +71,6 @@ def export_reads(subject) -> list[dict]:
     """Who read the person's record (the reads they made of others' records are not theirs to
     take: those are the other people's data)."""
     clause = _as_subject(subject)
-    if clause is None:
-        return []
     rows = db.session.execute(
         select(PersonalDataRead, User)
         .outerjoin(User, User.id == PersonalDataRead.reader_id)
@@ -99,12 +93,10 @@ def export_reads(subject) -> list[dict]:
 def erase_reads(subject, erasure=None) -> None:
     """The person's reads as the one read: the rows stay (what each reader read is still counted)
     with the link to the person dropped. Their reads of others stay: they are the others' record."""
-    clause = _as_subject(subject)
-    if clause is not None:
-        db.session.execute(
-            update(PersonalDataRead).where(clause).values(resident_id=None, user_id=None),
-            execution_options={"synchronize_session": False},
-        )
+    db.session.execute(
+        update(PersonalDataRead).where(_as_subject(subject)).values(resident_id=None, user_id=None),
+        execution_options={"synchronize_session": False},
+    )
 
 
 # ---- the person's requests and corrections -------------------------------------------------
@@ -144,17 +136,12 @@ declare(
 
 
 def _requests_of(subject: Subject):
-    clauses = [PersonRequest.resident_id.in_(subject.resident_ids)] if subject.resident_ids else []
-    if subject.user_id is not None:
-        clauses.append(PersonRequest.user_id == subject.user_id)
-    return or_(*clauses) if clauses else None
+    return about(subject, user_columns=[PersonRequest.user_id], resident_columns=[PersonRequest.resident_id])
 
 
 @exporter("person_requests")
 def export_person_requests(subject: Subject) -> list[dict]:
     where = _requests_of(subject)
-    if where is None:
-        return []
     return [
         {
             "kind": item.kind,
@@ -175,8 +162,6 @@ def export_person_requests(subject: Subject) -> list[dict]:
 def erase_person_requests(subject: Subject, erasure) -> None:
     """The requests stay as evidence that they were answered, without the person's words."""
     where = _requests_of(subject)
-    if where is None:
-        return
     for item in db.session.scalars(select(PersonRequest).where(where)):
         item.details = None
         item.note = None
