@@ -3,7 +3,7 @@
 import app.privacy.models  # noqa: F401
 from app.audit.models import AuditEvent
 from app.auth.models import User
-from app.jobs.models import Message
+from app.jobs.models import ChannelToken, Message
 from app.learning.models import (
     Assignment,
     AttemptChoice,
@@ -69,6 +69,7 @@ __all__ = [
     "CalendarFeed",
     "Campaign",
     "Certificate",
+    "ChannelToken",
     "ClassAttendance",
     "ClosedMonth",
     "ConfidenceAssessment",

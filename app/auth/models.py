@@ -58,6 +58,10 @@ class User(UserMixin, db.Model):
     visit_address_in_notices: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Part of the session identity; raising it signs the user out everywhere.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    #: The channels to try for this person's messages, in order (comma-separated names from
+    #: app.jobs.models.CHANNELS, e.g. "zalo,sms,in_app"); None: e-mail when there is an
+    #: address, else in-app.
+    preferred_channels: Mapped[str | None] = mapped_column(String(60))
     #: Who created an assisted account (None for self-managed and seeded accounts).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

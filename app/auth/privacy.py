@@ -31,6 +31,8 @@ declare(
         # Where the person lives or works.
         "unit_id": ACCOUNT,
         "locale": ACCOUNT,
+        # How the person wants to be reached.
+        "preferred_channels": Personal("basic", "messages", "consent", "account"),
         "created_by_id": SECURITY,
         "created_at": ACCOUNT,
         "last_login_at": SECURITY,
@@ -59,6 +61,7 @@ def export_users(subject) -> list[dict]:
             role=ROLE_TITLES[user.role],
             unit=user.unit.display_name,
             language=user.locale,
+            preferred_channels=user.preferred_channels,
             active=user.active,
             created_at=user.created_at,
             created_by=creator,

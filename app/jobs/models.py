@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -12,6 +12,10 @@ from app.db import UTCDateTime, utcnow
 from app.extensions import db
 
 MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "no_email")
+#: The ways a message reaches a person, in the words of settings and the API.
+CHANNELS = ("zalo", "sms", "email", "in_app")
+#: What a delivery receipt from a provider says became of a message.
+RECEIPT_STATUSES = ("delivered", "failed")
 
 
 class Message(db.Model):
@@ -47,8 +51,34 @@ class Message(db.Model):
     purpose: Mapped[str | None] = mapped_column(String(40))
     #: In-app: when the person opened their notifications.
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What the message is (its template's name, e.g. visit_booked): picks the Zalo template.
+    kind: Mapped[str | None] = mapped_column(String(60))
+    #: The channel that carried the message (or is carrying it): one of CHANNELS.
+    channel: Mapped[str | None] = mapped_column(String(10))
+    #: The person's phone (E.164) when the message was written, for Zalo and SMS.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    #: The values a Zalo template is filled with (short texts by parameter name).
+    template_data: Mapped[dict | None] = mapped_column(JSON)
+    #: The provider's id of the message, which its delivery receipts quote.
+    provider_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: What the provider's receipt said (RECEIPT_STATUSES), and when.
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 
     def __repr__(self) -> str:
         return f"<Message {self.key} {self.status}>"
+
+
+class ChannelToken(db.Model):
+    """A provider's current access token (Zalo's expires and is renewed with a refresh token
+    that can be used once). Kept in the database so every app node and the scheduler share it."""
+
+    __tablename__ = "channel_tokens"
+
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

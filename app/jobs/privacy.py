@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs.models import Message
+from app.phones import local_format
 from app.privacy.register import Personal, declare, exporter
 from app.privacy.rows import about, row
 
@@ -31,8 +32,22 @@ declare(
         "read_at": MESSAGE,
         # A mail server's refusal usually quotes the address.
         "last_error": MESSAGE,
+        "phone": MESSAGE,
+        # The names, times and places a Zalo template is filled with.
+        "template_data": MESSAGE,
+        "provider_ref": MESSAGE,
+        "delivery_status": MESSAGE,
+        "delivered_at": MESSAGE,
     },
-    not_personal={"id", "status", "attempts", "next_attempt_at", "claimed_at", "purpose"},
+    not_personal={"id", "status", "attempts", "next_attempt_at", "claimed_at", "purpose", "kind", "channel"},
+)
+
+# A provider's credentials: about the province's account with the provider, no one else.
+declare(
+    "channel_tokens",
+    _l("Message provider tokens"),
+    personal={},
+    not_personal={"channel", "access_token", "refresh_token", "expires_at", "updated_at"},
 )
 
 
@@ -46,6 +61,10 @@ def export_messages(subject) -> list[dict]:
             subject=m.subject,
             body=m.body,
             email=m.email,
+            phone=local_format(m.phone) or None,
+            channel=m.channel,
+            delivery_status=m.delivery_status,
+            delivered_at=m.delivered_at,
             created_at=m.created_at,
             sent_at=m.sent_at,
             read_at=m.read_at,

@@ -490,6 +490,7 @@ def erase_user(subject: Subject, run: ErasureRun) -> None:
     user.phone = None
     user.birth_year = None
     user.locale = None
+    user.preferred_channels = None
     user.last_login_at = None
     user.must_change_password = False
     user.password_hash = generate_password_hash(secrets.token_urlsafe(32), method=PASSWORD_METHOD)
