@@ -149,6 +149,12 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes"),
         "LOGIN_ATTACK_PER_ACCOUNT": env.get("LOGIN_ATTACK_PER_ACCOUNT", "20 per hour"),
+        # A forgotten password (app/auth/recovery.py): codes sent to one account, codes asked
+        # from one address (above either, the same neutral answer, no code sent), and codes
+        # tried from one address (429 above it).
+        "RECOVERY_LIMIT_PER_ACCOUNT": env.get("RECOVERY_LIMIT_PER_ACCOUNT", "3 per hour"),
+        "RECOVERY_LIMIT_PER_ADDRESS": env.get("RECOVERY_LIMIT_PER_ADDRESS", "10 per hour"),
+        "RECOVERY_TRIES_PER_ADDRESS": env.get("RECOVERY_TRIES_PER_ADDRESS", "20 per hour"),
         "API_TOKEN_HOURS": int(env.get("API_TOKEN_HOURS", "12")),
         # Visits: minutes kept free between two visits for travel, and visits per member per day.
         "VISIT_TRAVEL_BUFFER_MINUTES": int(env.get("VISIT_TRAVEL_BUFFER_MINUTES", "15")),

@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.blueprint import bp as api_bp
     from app.audit import routes as audit_routes  # noqa: F401
     from app.audit.blueprint import bp as audit_bp
+    from app.auth import recovery_routes  # noqa: F401
     from app.auth import routes as auth_routes  # noqa: F401
     from app.auth.blueprint import bp as auth_bp
     from app.extensions import csrf

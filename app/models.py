@@ -2,7 +2,7 @@
 
 import app.privacy.models  # noqa: F401
 from app.audit.models import AuditEvent
-from app.auth.models import User
+from app.auth.models import RecoveryCode, User
 from app.jobs.models import ChannelToken, Message
 from app.learning.models import (
     Assignment,
@@ -96,6 +96,7 @@ __all__ = [
     "Question",
     "Quiz",
     "QuizAttempt",
+    "RecoveryCode",
     "Resident",
     "ResidentMilestone",
     "SessionSignup",

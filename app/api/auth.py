@@ -1,11 +1,14 @@
-"""Signing in to the API: a bearer token for a username and password, and who the caller is."""
+"""Signing in to the API: a bearer token for a username and password, a forgotten password, and
+who the caller is."""
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_babel import gettext as _
 
+from app.api import parsers
 from app.api.blueprint import bp
 from app.api.common import ApiError, current_api_user, json_body, token_required
-from app.auth import operations
+from app.auth import operations, recovery
+from app.db import utcnow
 from app.exceptions import Invalid
 from app.extensions import db
 
@@ -30,6 +33,29 @@ def issue_token():
     token, expires_at = operations.issue_api_token(user)
     db.session.commit()
     return jsonify(token=token, expires_at=expires_at.isoformat())
+
+
+@bp.route("/auth/recovery", methods=["POST"])
+def start_recovery():
+    """A 6-digit code to the account's phone or e-mail; the same answer for an unknown account."""
+    login = parsers.text(json_body(), "login", required=True)
+    queued = recovery.start_recovery(login, request.remote_addr, utcnow())
+    db.session.commit()
+    response = jsonify(status="sent_if_exists")
+    response.status_code = 202
+    return recovery.hand_over_after(response) if queued is not None else response
+
+
+@bp.route("/auth/recovery/confirm", methods=["POST"])
+def confirm_recovery():
+    """The code and a new password: every session and token of the account ends."""
+    data = json_body()
+    login = parsers.text(data, "login", required=True)
+    code = parsers.text(data, "code", required=True)
+    new_password = parsers.text(data, "new_password", required=True)
+    recovery.confirm_recovery(login, code, new_password, request.remote_addr, utcnow())
+    db.session.commit()
+    return jsonify(status="password_changed")
 
 
 @bp.route("/me")

@@ -35,7 +35,8 @@ ERRORS = {
     415: "The body was not sent as `application/json` (`unsupported_media_type`).",
     422: "A value could be read but not accepted (`invalid`); `field` names it. Any query argument "
     "or JSON text holding a NUL or another control character is refused this way.",
-    429: "Too many failed sign-ins; wait and try again (`too_many_requests`). `Retry-After` says how long.",
+    429: "Too many failed sign-ins or recovery codes; wait and try again (`too_many_requests`). "
+    "`Retry-After` says how long.",
 }
 #: Any request can be unreadable (400) or carry a control character in a query argument (422); one
 #: with a JSON body can also be too large or not JSON.
@@ -113,6 +114,16 @@ SCHEMAS: dict[str, dict] = {
         description="Every error answer has this shape.",
     ),
     "TokenRequest": obj({"username": STRING, "password": STRING}),
+    "RecoveryRequest": obj({"login": text("A username, a phone number (any format) or an e-mail address.")}),
+    "RecoveryConfirm": obj(
+        {
+            "login": text("What was sent to POST /auth/recovery."),
+            "code": text("The 6 digits from the message."),
+            "new_password": text("Judged like every new password (at least 8 characters, not easy to guess)."),
+        }
+    ),
+    "RecoveryStarted": obj({"status": {"type": "string", "enum": ["sent_if_exists"]}}),
+    "RecoveryDone": obj({"status": {"type": "string", "enum": ["password_changed"]}}),
     "Token": obj({"token": text("Send as Authorization: Bearer <token>."), "expires_at": MOMENT}),
     "Me": obj(
         {
@@ -793,6 +804,34 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             body=ref("TokenRequest"),
             answers={200: json_answer("The token and when it expires.", ref("Token"))},
             errors=(401, 403, 422, 429),
+            public=True,
+        )
+    },
+    "/auth/recovery": {
+        "post": operation(
+            "start_recovery",
+            "Ask for a code to choose a new password",
+            tag="auth",
+            description="Sends a 6-digit code, valid for 10 minutes, to the phone (Zalo or SMS) or e-mail of "
+            "the account that `login` names. The answer is the same whether the account exists or not, and "
+            "when the account (3 codes per hour) or the caller's address (10 per hour) is over its limit, "
+            "when no code is sent.",
+            body=ref("RecoveryRequest"),
+            answers={202: json_answer("A code was sent if the account exists.", ref("RecoveryStarted"))},
+            public=True,
+        )
+    },
+    "/auth/recovery/confirm": {
+        "post": operation(
+            "confirm_recovery",
+            "Choose a new password with the code",
+            tag="auth",
+            description="Sets the new password: every session and token of the account ends, so get a new "
+            "token. A wrong code answers 422 with the tries left (5 per code), an expired or used code 422; "
+            "too many codes typed from one address, 429.",
+            body=ref("RecoveryConfirm"),
+            answers={200: json_answer("The new password is set.", ref("RecoveryDone"))},
+            errors=(429,),
             public=True,
         )
     },

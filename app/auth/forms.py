@@ -55,3 +55,43 @@ class PreferencesForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """For buttons that only post (sign out, deactivate): carries the CSRF token."""
+
+
+class RecoverForm(FlaskForm):
+    login = StringField(
+        _l("Username, phone number or e-mail"),
+        validators=[DataRequired(_l("Enter your username, phone number or e-mail address.")), Length(max=254)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Send me a code"))
+
+
+class RecoverCodeForm(FlaskForm):
+    #: The username, phone or e-mail the code was asked for, kept from the first step.
+    login = HiddenField(validators=[DataRequired(), Length(max=254)])
+    code = StringField(
+        _l("6-digit code"),
+        validators=[DataRequired(_l("Enter the 6-digit code from the message.")), Length(max=20)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "pattern": "[0-9 ]*",
+            "maxlength": "7",
+            "spellcheck": "false",
+        },
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Enter a new password.")), Length(max=200)],
+        description=_l("At least 8 characters. A short sentence is easy to remember."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new_password", _l("The two new passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set the new password"))

@@ -101,3 +101,28 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every session cookie and API token issued so far."""
         self.session_epoch += 1
+
+
+class RecoveryCode(db.Model):
+    """A 6-digit code sent to a person who forgot their password (app/auth/recovery.py).
+
+    Only a keyed hash of the code is kept. A code ends when it is used, when it expires, after
+    its last wrong try, or when a newer one is asked for (its expiry is then moved to that moment).
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: HMAC-SHA256 of the account and the code under the server's secret key, in hex.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Wrong codes typed so far (a right one is not counted).
+    tries: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The network address the code was asked from.
+    requested_from: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode user={self.user_id} at={self.created_at:%Y-%m-%d %H:%M}>"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from app.auth.models import ROLE_TITLES, User
+from app.auth.models import ROLE_TITLES, RecoveryCode, User
 from app.extensions import db
 from app.phones import local_format
 from app.privacy.register import Personal, declare, exporter
@@ -16,6 +17,8 @@ ACCOUNT = Personal("basic", "account", "state_task", "account")
 SECURITY = Personal("basic", "security", "legal_obligation", "account")
 # Processing restricted at the person's objection (app.privacy.restriction), and by whom.
 RESTRICTION = Personal("basic", "data_requests", "legal_obligation", "account")
+# Codes for a forgotten password: kept a day, for the limits and in case of abuse.
+RECOVERY = Personal("basic", "security", "legal_obligation", "recovery_code")
 
 declare(
     "users",
@@ -67,4 +70,41 @@ def export_users(subject) -> list[dict]:
             created_by=creator,
             last_login_at=user.last_login_at,
         )
+    ]
+
+
+declare(
+    "recovery_codes",
+    _l("Codes for a forgotten password"),
+    personal={
+        "user_id": RECOVERY,
+        # A keyed hash of the code: says nothing without the server's key, but it is the person's.
+        "code_hash": RECOVERY,
+        "created_at": RECOVERY,
+        "expires_at": RECOVERY,
+        "tries": RECOVERY,
+        "used_at": RECOVERY,
+        "requested_from": RECOVERY,
+    },
+    not_personal={"id"},
+)
+
+
+@exporter("recovery_codes")
+def export_recovery_codes(subject) -> list[dict]:
+    if subject.user_id is None:
+        return []
+    codes = db.session.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == subject.user_id).order_by(RecoveryCode.created_at)
+    )
+    # Never the hash: it is a secret of the server's, not information about the person.
+    return [
+        row(
+            asked_at=code.created_at,
+            expires_at=code.expires_at,
+            wrong_tries=code.tries,
+            used_at=code.used_at,
+            asked_from=code.requested_from,
+        )
+        for code in codes
     ]

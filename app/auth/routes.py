@@ -25,6 +25,15 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def begin_session(user) -> None:
+    """Sign `user` in on this browser with a fresh session (only the display choices kept)."""
+    kept = {key: session[key] for key in _KEPT_SESSION_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+    session.permanent = True
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -37,11 +46,7 @@ def login():
         # Counted by the sign-in limits: 429 when this address has no tries left for the account.
         user = operations.authenticate(form.username.data, form.password.data)
         if user is not None:
-            kept = {key: session[key] for key in _KEPT_SESSION_KEYS if key in session}
-            session.clear()
-            session.update(kept)
-            session.permanent = True
-            login_user(user)
+            begin_session(user)
             db.session.commit()
             if user.must_change_password:
                 flash(_("Welcome! Please choose your own password before you continue."), "info")

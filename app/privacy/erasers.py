@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import generate_password_hash
 
 from app.audit.models import AuditEvent
-from app.auth.models import PASSWORD_METHOD, User
+from app.auth.models import PASSWORD_METHOD, RecoveryCode, User
 from app.extensions import db
 from app.jobs.models import Message
 from app.learning.models import Certificate, Enrollment
@@ -320,6 +320,11 @@ def erase_certificates(subject: Subject, run: ErasureRun) -> None:
     """The certificate rows go (their codes name the holder at /verify); their PDFs are made when
     downloaded and never stored."""
     _delete_accounts_rows(subject, run, Certificate, lambda n: _("%(n)s certificates deleted (no PDF is stored)", n=n))
+
+
+@handles("recovery_codes")
+def erase_recovery_codes(subject: Subject, run: ErasureRun) -> None:
+    _delete_accounts_rows(subject, run, RecoveryCode, lambda n: _("%(n)s codes for a forgotten password deleted", n=n))
 
 
 @handles("calendar_feeds")

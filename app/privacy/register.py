@@ -74,6 +74,7 @@ RETENTION = {
             after="last_activity",
         ),
         Retention("security_log", _l("365 days after the event"), days=365, after="event"),
+        Retention("recovery_code", _l("1 day after the code was asked for"), days=1, after="event"),
         Retention("read_log", _l("730 days after the record was read"), days=730, after="event"),
         Retention("messages", _l("180 days after the message was sent"), days=180, after="sent"),
         Retention("campaign", _l("365 days after the campaign ends"), days=365, after="campaign_end"),

@@ -7,6 +7,7 @@ RETENTION entries of app/privacy/register.py; the days are settings, RETENTION_*
   visit, milestone, follow-up, consent or sign-in) for the period, and of requests closed as long;
 * "messages": messages of the outbox sent (or given up) longer ago than the period;
 * "security_log": audit events older than the period;
+* "recovery_code": codes for a forgotten password asked longer ago than the period;
 * "read_log": entries of the log of who read whose record older than the period;
 * "campaign": what members noted at the doors, once the campaign ended longer ago than the period;
 * "ledger": members' closed months, once closed longer ago than the period;
@@ -30,7 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, union, update
 
 from app.audit.models import AuditEvent
-from app.auth.models import User
+from app.auth.models import RecoveryCode, User
 from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.jobs.models import Message
@@ -225,6 +226,12 @@ def old_security_events(report: RetentionReport) -> None:
     cutoff = _cutoff(report, "security_log")
     count = _changed(delete(AuditEvent).where(AuditEvent.at < cutoff))
     report.add("security_log", _("security events"), count)
+
+
+@rule
+def old_recovery_codes(report: RetentionReport) -> None:
+    count = _changed(delete(RecoveryCode).where(RecoveryCode.created_at < _cutoff(report, "recovery_code")))
+    report.add("recovery_code", _("codes for a forgotten password"), count)
 
 
 @rule
