@@ -262,10 +262,11 @@ def confirm_recovery(login, code, new_password, address: str | None, now: dateti
         )
     if entry is None or entry.used_at is not None:
         _no_open_code(user, login)
-    if entry.tries >= MAX_TRIES:
-        raise _dead()
+    # Expiry first: a code that died of wrong tries later reads "expired", as the stand-in does.
     if entry.expires_at <= now:
         raise _expired()
+    if entry.tries >= MAX_TRIES:
+        raise _dead()
 
     # Counted before the comparison, by one atomic update, so parallel tries cannot pass the limit.
     counted = db.session.execute(

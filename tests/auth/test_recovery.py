@@ -128,7 +128,7 @@ def test_the_api_doors_and_a_one_time_password_no_longer_needed(client, db, lan,
 # --- the same answers for an unknown account -------------------------------------------------
 
 
-def test_an_unknown_account_gets_the_same_answers_and_no_message(app, client, db, lan, smtp):
+def test_an_unknown_account_gets_the_same_answers_and_no_message(app, client, db, lan, smtp, time_machine):
     known, unknown = ask(client, "lan.nt"), ask(client, "nobody.here")
     assert (known.status_code, known.get_json()) == (unknown.status_code, unknown.get_json())
     assert len(smtp.messages) == 1
@@ -153,6 +153,11 @@ def test_an_unknown_account_gets_the_same_answers_and_no_message(app, client, db
     last = [confirm(client, login, "000000").get_json() for login in ("lan.nt", "nobody.here")]
     assert last[0] == last[1]
     assert "can no longer be used" in last[0]["error"]["message"]
+    # Ten minutes later, both have expired.
+    time_machine.move_to(utcnow() + timedelta(minutes=11), tick=True)
+    later = [confirm(client, login, "000000").get_json() for login in ("lan.nt", "nobody.here")]
+    assert later[0] == later[1]
+    assert "expired" in later[0]["error"]["message"]
     # Never asked for: "expired" for both.
     assert confirm(client, "cadre99", "123456").get_json() == confirm(client, "no.one", "123456").get_json()
     assert [event.target_user_id for event in db.session.scalars(select(AuditEvent))][:2] == [lan.id, None]

@@ -279,7 +279,7 @@ def test_every_table_holding_a_persons_data_has_an_erase_handler():
         "lesson_progress", "module_completions", "quiz_attempts", "attempt_questions", "attempt_choices",
         "certificates", "class_attendance", "session_signups", "calendar_feeds", "team_members",
         "weekly_availability", "availability_exceptions", "messages", "audit_events", "ledger_months", "erasures",
-        "assignments", "campaigns", "closed_months", "group_sessions", "training_classes",
+        "assignments", "campaigns", "closed_months", "group_sessions", "training_classes", "recovery_codes",
     }  # fmt: skip
     assert tables <= set(register.ERASERS)
     assert set(erasers.HANDLERS) <= tables
