@@ -3,18 +3,27 @@ API; the same answers for unknown accounts; the limits; the audit log; the regis
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from app import create_app
 from app.audit.models import AuditEvent
 from app.auth.models import RecoveryCode, User
+from app.auth.recovery import MAX_TRIES, start_recovery
 from app.db import utcnow
+from app.extensions import db as _db
 from app.jobs.models import Message
 from app.privacy.register import Subject, load
 from app.privacy.retention import apply_retention
+from app.units.models import Unit
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 from tests.jobs import conftest as jobs_fixtures
 
@@ -370,3 +379,67 @@ def test_codes_are_exported_erased_and_kept_one_day(client, db, lan):
 
     erase_recovery_codes(Subject(lan.id), ErasureRun(Subject(lan.id), utcnow(), ErasureReport()))
     assert db.session.query(RecoveryCode).count() == 0
+
+
+# --- tries at the same time -------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(empty_database_url, monkeypatch):
+    """The app served by a threaded server on its own database, with `lan.nt` and an open code
+    whose value is known: (address of the server, the app, the code)."""
+    monkeypatch.setenv("APP_ENV", "testing")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "WTF_CSRF_ENABLED": False, "SEED_DEMO": False})
+    with app.app_context(), app.test_request_context():
+        _db.create_all()
+        unit = Unit(code="P", kind="province", name="Tỉnh", path="/P/")
+        user = User(username="lan.nt", full_name="Nguyễn Thị Lan", role="cadre", unit=unit)
+        user.set_password(TEST_PASSWORD)
+        _db.session.add_all([unit, user])
+        _db.session.flush()
+        start_recovery("lan.nt", "192.0.2.1", utcnow())
+        _db.session.commit()
+        code = CODE.search(_db.session.scalars(select(Message.body)).one()).group(1)
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", app, code
+    http.shutdown()
+    thread.join()
+    with app.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+def _confirm_over_http(url: str, code: str) -> tuple[int, dict]:
+    body = json.dumps({"login": "lan.nt", "code": code, "new_password": NEW_PASSWORD}).encode()
+    headers = {"Content-Type": "application/json", "Accept-Language": "en"}
+    request = urllib.request.Request(f"{url}/api/v1/auth/recovery/confirm", data=body, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_wrong_codes_sent_at_once_use_exactly_the_five_tries(served):
+    url, app, code = served
+    answers: list[tuple[int, dict]] = []
+    start = threading.Barrier(10)
+
+    def send():
+        start.wait()
+        answers.append(_confirm_over_http(url, wrong(code)))
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {status for status, _ in answers} == {422}, answers  # SQLite: never "database is locked"
+    messages = sorted(answer["error"]["message"] for _, answer in answers)
+    assert sum("Tries left" in message for message in messages) == 4, messages
+    with app.app_context():
+        assert _db.session.scalars(select(RecoveryCode.tries)).one() == MAX_TRIES
+    assert _confirm_over_http(url, code)[0] == 422  # the code is dead
