@@ -172,9 +172,9 @@ def start_recovery(login, address: str | None, now: datetime) -> RecoveryCode | 
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     code_hash = _digest(subject, code)  # for an unknown account too: the same work
 
-    limit, (_, asked, rule) = "address", _count("address", "RECOVERY_LIMIT_PER_ADDRESS", address)
+    limit, (_key_used, asked, rule) = "address", _count("address", "RECOVERY_LIMIT_PER_ADDRESS", address)
     if asked <= rule.amount:
-        limit, (_, asked, rule) = "account", _count("account", "RECOVERY_LIMIT_PER_ACCOUNT", subject)
+        limit, (_key_used, asked, rule) = "account", _count("account", "RECOVERY_LIMIT_PER_ACCOUNT", subject)
     if asked > rule.amount:
         if asked == rule.amount + 1:  # audited once per window
             username = None if user else login[:64]

@@ -134,6 +134,15 @@ def test_the_api_doors_and_a_one_time_password_no_longer_needed(client, db, lan,
     assert confirm(client, "lan.nt", code, "another long phrase to remember").status_code == 422
 
 
+def test_the_code_goes_out_in_the_persons_language_for_account_security(client, db, make_user):
+    rahim = make_user("resident", username="rahim", full_name="Rahim Uddin", email="rahim@example.org", locale="bn")
+    ask(client, "rahim@example.org")
+    message = db.session.scalars(select(Message).where(Message.user_id == rahim.id)).one()
+    assert message.purpose is None
+    assert "আপনার কোড" in message.subject
+    assert CODE.search(message.body)
+
+
 # --- the same answers for an unknown account -------------------------------------------------
 
 
