@@ -113,8 +113,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import routes as auth_routes  # noqa: F401
     from app.auth.blueprint import bp as auth_bp
     from app.extensions import csrf
+    from app.jobs import receipt_routes  # noqa: F401
     from app.jobs import routes as jobs_routes  # noqa: F401
     from app.jobs.blueprint import bp as jobs_bp
+    from app.jobs.blueprint import hooks_bp
     from app.learning import assignment_routes, certificate_routes  # noqa: F401
     from app.learning import routes as learning_routes  # noqa: F401
     from app.learning.blueprint import bp as learning_bp
@@ -162,6 +164,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(jobs_bp)
+    # Providers' receipts are signed by the provider and carry no session, so CSRF does not apply.
+    csrf.exempt(hooks_bp)
+    app.register_blueprint(hooks_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(privacy_bp)

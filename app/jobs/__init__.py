@@ -8,4 +8,6 @@ reminders.py   the scheduled jobs that write messages: visit reminders, daily di
 scheduler.py   the jobs declared as data, and the schedulers that run them (one at a time)
 cli.py         `flask scheduler run` and `flask jobs ...` for operators
 routes.py      the in-app notifications page
+receipts.py    providers' delivery receipts: signatures, reading them, recording them once
+receipt_routes.py  the receipt webhooks (/hooks/messages/sms, /hooks/messages/zalo)
 """
