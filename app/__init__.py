@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         campaigns,
         docs,
         learning,
+        messages,
         outcomes,
         privacy_access,
         privacy_consent,

@@ -304,9 +304,7 @@ def test_a_signed_zalo_delivery_event_records_the_delivery(db, client, secrets, 
     assert state(db, message) == ("delivered", delivered)
 
 
-def test_a_zalo_receipt_before_the_sender_recorded_the_provider_id_is_matched_by_tracking_id(
-    db, client, secrets, sent
-):
+def test_a_zalo_receipt_before_the_sender_recorded_the_provider_id_is_matched_by_tracking_id(db, client, secrets, sent):
     message = sent("zalo", None, status="sending")
     response = zalo_post(client, zalo_event("z-new", str(message.id)))
     assert response.get_json() == {"recorded": True}
