@@ -141,7 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         person_request_routes,
     )
     from app.privacy.blueprint import bp as privacy_bp
-    from app.reports import dashboard_routes, print_routes, trend_routes  # noqa: F401
+    from app.reports import dashboard_routes, message_cost_routes, print_routes, trend_routes  # noqa: F401
     from app.reports.blueprint import bp as reports_bp
     from app.units import routes as units_routes  # noqa: F401
     from app.units.blueprint import bp as units_bp
