@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from app.db import LOCAL_TZ, local_today
 from app.jobs.models import Message
 from app.reports.message_costs import add_months
+from config import ConfigError, load_config, message_prices
 
 
 def read_csv(response) -> list[list[str]]:
@@ -258,3 +259,15 @@ def test_a_start_alone_runs_to_this_month_or_two_years_on(client, login_as, worl
     rows = read_csv(client.get("/reports/messages.csv?from=2026-01"))
     assert rows[1][0] == "01/2026"
     assert len(rows) - 2 == max(1, min(24, (local_today().year - 2026) * 12 + local_today().month))
+
+
+def test_the_price_setting_is_read_and_checked_at_start():
+    assert message_prices(None) == {"zalo": 300, "sms": 750}
+    assert message_prices(" ") == {"zalo": 300, "sms": 750}
+    assert message_prices('{"zalo": 250, "sms": 690.5, "email": 0}') == {"zalo": 250, "sms": 690.5, "email": 0}
+    assert message_prices("{}") == {}
+    for wrong in ("[300]", "zalo=300", '{"fax": 1}', '{"sms": -1}', '{"sms": "750"}', '{"sms": true}', '{"sms": NaN}'):
+        with pytest.raises(ConfigError, match="MESSAGE_PRICES"):
+            message_prices(wrong)
+    config = load_config({"APP_ENV": "testing", "MESSAGE_PRICES": '{"sms": 900}'}, argv=[])
+    assert config["MESSAGE_PRICES"] == {"sms": 900}
