@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -416,3 +417,59 @@ def test_accepted_receipts_do_not_count_as_refusals(db, client, app, secrets, se
             assert sms_post(client, {"id": f"gw-ok-{n}", "status": "delivered"}).status_code == 200
     finally:
         app.config["RECEIPT_FAILURE_LIMIT"] = saved
+
+
+# --- fuzzing ------------------------------------------------------------------------------
+
+ODD_VALUES = [
+    None,
+    True,
+    0,
+    -1,
+    2**31,
+    10**30,
+    1.5,
+    float("1e308"),
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "x" * 101,
+    "x" * 5000,
+    "9" * 40,
+    "2026-02-30T10:00:00+07:00",
+    "0001-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59+14:00",
+    "delivered",
+    "failed",
+    "DELIVERED",
+    "‮",
+    [],
+    ["delivered"],
+    {},
+    {"msg_id": "gw-1"},
+]
+
+
+def test_signed_receipts_with_odd_values_never_answer_a_server_error(db, client, app, secrets, sent, monkeypatch):
+    monkeypatch.setitem(app.config, "RECEIPT_FAILURE_LIMIT", "10000 per minute")
+    sms = sent("sms", "gw-1")
+    zalo = sent("zalo", "gw-1")
+    chooser = random.Random(20261207)
+    for _ in range(150):
+        payload = {key: chooser.choice(ODD_VALUES) for key in ("id", "ref", "status", "at") if chooser.random() < 0.8}
+        response = sms_post(client, payload)
+        assert response.status_code in (200, 400, 422), (payload, response.status_code)
+        event = zalo_event("gw-1", str(zalo.id))
+        for key in ("msg_id", "tracking_id", "delivery_time"):
+            if chooser.random() < 0.5:
+                event["message"][key] = chooser.choice(ODD_VALUES)
+        if chooser.random() < 0.2:
+            event["message"] = chooser.choice(ODD_VALUES)
+        if chooser.random() < 0.2:
+            event["event_name"] = chooser.choice(ODD_VALUES)
+        response = zalo_post(client, event)
+        assert response.status_code in (200, 400, 422), (event, response.status_code)
+    for message in (sms, zalo):
+        assert state(db, message)[0] in (None, "delivered", "failed")
