@@ -91,7 +91,7 @@ def period(given_from: str, given_to: str) -> tuple[date, date]:
 # --- prices -------------------------------------------------------------------------------
 
 
-def message_prices() -> dict[str, float]:
+def prices_by_channel() -> dict[str, float]:
     """VND per message by channel, from MESSAGE_PRICES (read and checked at start-up)."""
     prices = current_app.config.get("MESSAGE_PRICES") or {}
     return {channel: prices.get(channel, 0) for channel in CHANNELS}
@@ -164,7 +164,7 @@ def _add(into: dict[str, int], channel: str, count: int) -> None:
 def message_costs(unit: Unit, first_month: date, last_month: date) -> CostReport:
     """The cost report of messages to people in `unit`'s subtree over the months from
     `first_month` to `last_month` (first days of months, both included)."""
-    prices = message_prices()
+    prices = prices_by_channel()
     channels = paid_channels(prices)
     months = [add_months(first_month, n) for n in range(months_between(first_month, last_month))]
     communes = {
