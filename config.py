@@ -12,6 +12,7 @@ No secret key is ever written in the repository: a key that anyone can read sign
 session cookie and API token.
 """
 
+import json
 import os
 import secrets
 import shlex
@@ -72,6 +73,31 @@ def _secret_key(env: Mapping[str, str], profile: str, explicit_profile: bool) ->
             "For development run `python run.py`, or set APP_ENV=development."
         )
     return key
+
+
+#: The unit price of a message by channel when MESSAGE_PRICES is not set (VND per message).
+DEFAULT_MESSAGE_PRICES = {"zalo": 300, "sms": 750}
+PRICED_CHANNELS = ("zalo", "sms", "email", "in_app")
+
+
+def message_prices(value: str | None) -> dict[str, float]:
+    """MESSAGE_PRICES: a JSON object of VND per message by channel (zalo, sms, email, in_app),
+    e.g. {"zalo": 300, "sms": 750}; a channel left out costs nothing. Unset: the defaults."""
+    if value is None or not value.strip():
+        return dict(DEFAULT_MESSAGE_PRICES)
+    try:
+        prices = json.loads(value)
+    except ValueError:
+        prices = None
+    if not isinstance(prices, dict) or not all(
+        key in PRICED_CHANNELS and isinstance(price, int | float) and not isinstance(price, bool) and 0 <= price < 1e9
+        for key, price in prices.items()
+    ):
+        raise ConfigError(
+            "MESSAGE_PRICES must be a JSON object of prices in VND per message by channel "
+            f"({', '.join(PRICED_CHANNELS)}), each a number from 0, e.g. {json.dumps(DEFAULT_MESSAGE_PRICES)}."
+        )
+    return prices
 
 
 def worker_count(env: Mapping[str, str], argv: Sequence[str]) -> int | None:
@@ -177,6 +203,16 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "RETENTION_NOTES_DAYS": int(env.get("RETENTION_NOTES_DAYS", "365")),
         "RETENTION_INACTIVE_PHONE_DAYS": int(env.get("RETENTION_INACTIVE_PHONE_DAYS", "730")),
         "RETENTION_MESSAGES_DAYS": int(env.get("RETENTION_MESSAGES_DAYS", "180")),
+        # Delivery receipts (app/jobs/receipt_routes.py). SMS: the gateway signs each receipt with
+        # HMAC-SHA256 of the body under this secret. Zalo: the OA's webhook secret key (Zalo signs
+        # with sha256 of app id, body, timestamp and this key). Unset: the endpoint answers 404.
+        "SMS_RECEIPT_SECRET": env.get("SMS_RECEIPT_SECRET", ""),
+        "ZALO_RECEIPT_SECRET": env.get("ZALO_RECEIPT_SECRET", ""),
+        # Receipts taken from one address, and refused ones (bad signature or body) per address.
+        "RECEIPT_RATE_LIMIT": env.get("RECEIPT_RATE_LIMIT", "600 per minute"),
+        "RECEIPT_FAILURE_LIMIT": env.get("RECEIPT_FAILURE_LIMIT", "60 per 10 minutes"),
+        # What a message costs by channel (VND), for the message cost report.
+        "MESSAGE_PRICES": message_prices(env.get("MESSAGE_PRICES")),
     }
     if testing:
         config["RATELIMIT_STORAGE_URI"] = "memory://"

@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         campaigns,
         docs,
         learning,
+        messages,
         outcomes,
         privacy_access,
         privacy_consent,
@@ -114,8 +115,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import routes as auth_routes  # noqa: F401
     from app.auth.blueprint import bp as auth_bp
     from app.extensions import csrf
+    from app.jobs import receipt_routes  # noqa: F401
     from app.jobs import routes as jobs_routes  # noqa: F401
     from app.jobs.blueprint import bp as jobs_bp
+    from app.jobs.blueprint import hooks_bp
     from app.learning import assignment_routes, certificate_routes  # noqa: F401
     from app.learning import routes as learning_routes  # noqa: F401
     from app.learning.blueprint import bp as learning_bp
@@ -139,7 +142,7 @@ def _register_blueprints(app: Flask) -> None:
         person_request_routes,
     )
     from app.privacy.blueprint import bp as privacy_bp
-    from app.reports import dashboard_routes, print_routes, trend_routes  # noqa: F401
+    from app.reports import dashboard_routes, message_cost_routes, print_routes, trend_routes  # noqa: F401
     from app.reports.blueprint import bp as reports_bp
     from app.units import routes as units_routes  # noqa: F401
     from app.units.blueprint import bp as units_bp
@@ -163,6 +166,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(jobs_bp)
+    # Providers' receipts are signed by the provider and carry no session, so CSRF does not apply.
+    csrf.exempt(hooks_bp)
+    app.register_blueprint(hooks_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(privacy_bp)

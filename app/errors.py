@@ -54,8 +54,9 @@ def api_error(status: int, message: str | None = None, code: str | None = None, 
 
 
 def wants_json() -> bool:
-    """API requests get JSON errors; everything else gets an HTML page."""
-    return request.path.startswith("/api/") or getattr(g, "api_request", False)
+    """API requests and providers' webhooks (/hooks/) get JSON errors; everything else gets an
+    HTML page."""
+    return request.path.startswith(("/api/", "/hooks/")) or getattr(g, "api_request", False)
 
 
 def domain_error_response(error: DomainError):

@@ -3,7 +3,7 @@
 blueprint.py  the blueprint; the modules below register their endpoints on it
 common.py     the caller (token_required), their language, the JSON body
 parsers.py    checked input: times, dates, ids, text, units named by code
-auth.py units.py learning.py visits.py outcomes.py campaigns.py reports.py   the endpoints
+auth.py units.py learning.py visits.py outcomes.py campaigns.py reports.py messages.py   the endpoints
 openapi.py    the contract: an OpenAPI 3.1 document of every endpoint above
 docs.py       the contract served: /api/v1/openapi.json and the page /api/v1/docs
 

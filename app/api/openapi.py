@@ -14,6 +14,8 @@ from __future__ import annotations
 from copy import deepcopy
 
 from app.auth.models import ROLES
+from app.jobs.message_states import STATES
+from app.jobs.models import CHANNELS, RECEIPT_STATUSES
 from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS
 from app.outcomes.models import CONFIRMATIONS, WALK_STATUSES
 from app.privacy.models import READ_KINDS, REQUEST_KINDS, REQUEST_OUTCOMES
@@ -131,6 +133,27 @@ SCHEMAS: dict[str, dict] = {
             "role": {"type": "string", "enum": list(ROLES)},
             "unit_code": STRING,
             "locale": nullable("string", description="The saved language (vi, en, bn), or null."),
+        }
+    ),
+    "Message": obj(
+        {
+            "id": INTEGER,
+            "subject": STRING,
+            "created_at": MOMENT,
+            "channel": {
+                "type": ["string", "null"],
+                "enum": [*CHANNELS, None],
+                "description": "The channel that carried it; null while it waits for one.",
+            },
+            "status": {"type": "string", "enum": list(STATES), "description": "How far it got."},
+            "delivery_status": {
+                "type": ["string", "null"],
+                "enum": [*RECEIPT_STATUSES, None],
+                "description": "What the provider's delivery receipt said; null without one.",
+            },
+            "delivered_at": nullable("string", format="date-time", description="When it arrived, by the receipt."),
+            "link": nullable("string", description="The page the message is about (a path)."),
+            "read": described(BOOLEAN, "Whether the person has opened their notifications since."),
         }
     ),
     "Unit": obj(
@@ -837,6 +860,35 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     },
     "/me": {
         "get": operation("me", "Who the caller is", tag="auth", answers={200: json_answer("The caller.", ref("Me"))})
+    },
+    "/me/messages": {
+        "get": operation(
+            "my_messages",
+            "The caller's messages",
+            tag="auth",
+            description="The caller's own messages (notifications, reminders), newest first, each with the "
+            "channel that carried it and how far it got: `status` is what the notifications page shows "
+            "(waiting, sent, delivered, failed), `delivery_status` what the provider's receipt said, if "
+            "one came. Never anyone else's messages.",
+            parameters=[
+                query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number."),
+                query("per_page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size."),
+            ],
+            answers={
+                200: json_answer(
+                    "One page of messages.",
+                    obj(
+                        {
+                            "items": array(ref("Message")),
+                            "page": INTEGER,
+                            "per_page": INTEGER,
+                            "total": INTEGER,
+                        }
+                    ),
+                )
+            },
+            errors=(422,),
+        )
     },
     "/units": {
         "get": operation(

@@ -9,6 +9,7 @@ from app.auth.models import User
 from app.auth.operations import count_users
 from app.db import utcnow
 from app.demo.activity import seed_learning, seed_visits
+from app.demo.messages import seed_messages
 from app.extensions import db
 from app.outcomes.models import Resident
 from app.outcomes.residents import add_resident
@@ -71,6 +72,7 @@ def seed_demo() -> bool:
     seed_learning()
     seed_visits(people)
     seed_consents({user.username: user for user in people})
+    seed_messages({user.username: user for user in people})
     _seed_reads({person.username: person for person in people})
     db.session.flush()
     seed_person_requests({person.username: person for person in people})

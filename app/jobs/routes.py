@@ -8,6 +8,7 @@ from app.auth.forms import EmptyForm
 from app.db import utcnow
 from app.extensions import db
 from app.jobs.blueprint import bp
+from app.jobs.message_states import CHANNEL_TITLES, STATE_TITLES, shown_channel, shown_state
 from app.jobs.models import Message
 from app.jobs.outbox import mark_all_read, unread_count
 from app.views import page_arg
@@ -46,7 +47,15 @@ def notifications():
         select(Message).where(Message.user_id == current_user.id).order_by(Message.created_at.desc(), Message.id.desc())
     )
     pagination = db.paginate(query, page=page_arg(), per_page=PAGE_SIZE, error_out=False)
-    return render_template("jobs/notifications.html", pagination=pagination, form=EmptyForm())
+    return render_template(
+        "jobs/notifications.html",
+        pagination=pagination,
+        form=EmptyForm(),
+        shown_channel=shown_channel,
+        shown_state=shown_state,
+        channel_titles=CHANNEL_TITLES,
+        state_titles=STATE_TITLES,
+    )
 
 
 @bp.route("/notifications/read", methods=["POST"])

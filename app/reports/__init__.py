@@ -12,6 +12,8 @@ Figures (plain query functions returning report tables)
   queries.py     dashboards and indicators: completion, visits, overdue assignments, help topics
   analytics.py   weekly trends, course analytics, the team view
   digest.py      the managers' weekly digest (sent by app.jobs.reminders)
+  message_costs.py  messages handed to paid channels (Zalo, SMS) per month, commune and channel,
+                 priced by MESSAGE_PRICES
 
 Output
   charts.py      server-side SVG line charts, and the two weekly trend charts
@@ -22,5 +24,6 @@ Pages (on the blueprint in blueprint.py; the JSON API is app/api/reports.py)
   dashboard_routes.py   province and commune dashboards, indicators
   trend_routes.py       trends, course analytics, team view, and the reports menu
   print_routes.py       the printable report
+  message_cost_routes.py  the message cost report
   cli.py                `flask reports rebuild`
 """

@@ -60,6 +60,8 @@ def reports_nav_links() -> list[tuple[str, str, bool]]:
         (("reports.courses", "reports.course_analytics"), _("Courses")),
         (("reports.teams",), _("Teams")),
     ]
+    if "reports.message_cost_report" in current_app.view_functions:
+        pages.append((("reports.message_cost_report",), _("Message costs")))
     return [(url_for(endpoints[0]), label, request.endpoint in endpoints) for endpoints, label in pages]
 
 

@@ -346,6 +346,7 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
         ("GET", "/reports/visits", None, 200),
         ("GET", "/reports/visits?format=csv", None, 200),
         ("GET", "/me/personal-data", None, 200),
+        ("GET", "/me/messages?per_page=5", None, 200),
         ("GET", f"/residents/{w.resident_record.id}/personal-data", None, 200),
         (
             "POST",
