@@ -160,6 +160,29 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Kỹ năng số <no-reply@localhost>"),
+        # Zalo Notification Service (app/jobs/channels.py). Without an access or refresh token
+        # and templates no message goes by Zalo. ZNS_TEMPLATES maps a message kind to the id of
+        # its approved template, as JSON: {"visit_reminder_resident": "123456", ...}.
+        "ZNS_API_URL": env.get("ZNS_API_URL", "https://business.openapi.zalo.me/message/template"),
+        "ZNS_OAUTH_URL": env.get("ZNS_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"),
+        "ZNS_ACCESS_TOKEN": env.get("ZNS_ACCESS_TOKEN", ""),
+        "ZNS_REFRESH_TOKEN": env.get("ZNS_REFRESH_TOKEN", ""),
+        "ZNS_APP_ID": env.get("ZNS_APP_ID", ""),
+        "ZNS_SECRET_KEY": env.get("ZNS_SECRET_KEY", ""),
+        "ZNS_TEMPLATES": env.get("ZNS_TEMPLATES", ""),
+        # SMS through an HTTP gateway; SMS_ADAPTER names the class that talks to it (a dotted
+        # path), SMS_ASCII sends the text without Vietnamese diacritics. Without SMS_API_URL no
+        # message goes by SMS.
+        "SMS_ADAPTER": env.get("SMS_ADAPTER", "app.jobs.channels.HttpSmsGateway"),
+        "SMS_API_URL": env.get("SMS_API_URL", ""),
+        "SMS_API_KEY": env.get("SMS_API_KEY", ""),
+        "SMS_SENDER": env.get("SMS_SENDER", ""),
+        "SMS_ASCII": _flag(env, "SMS_ASCII", True),
+        # Local hours when no message goes out by Zalo, SMS or e-mail (they wait until the end;
+        # sign-in codes excepted); "" sends at any hour. At most MESSAGE_DAILY_CAP such messages
+        # per person per local day (0: no cap); the rest wait for the next day.
+        "QUIET_HOURS": env.get("QUIET_HOURS", "21:00-07:00"),
+        "MESSAGE_DAILY_CAP": int(env.get("MESSAGE_DAILY_CAP") or "5"),
         # The site's public address, for links in e-mails (e.g. https://kynangso.example.gov.vn).
         "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         # The in-process scheduler of `python run.py`; production runs `flask scheduler run`.
