@@ -191,6 +191,7 @@ def _token_row() -> ChannelToken:
     row = db.session.get(ChannelToken, ZALO)
     if row is None:
         config = current_app.config
+        db.session.commit()  # end the read: on SQLite a write after a stale read fails at once
         try:
             db.session.add(
                 ChannelToken(
