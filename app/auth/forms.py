@@ -55,11 +55,11 @@ class PreferencesForm(FlaskForm):
 
 #: The choices of each place in the channel order ("" leaves the place empty).
 CHANNEL_CHOICES = [
-    ("", _l("(none)")),
-    ("zalo", _l("Zalo")),
-    ("sms", _l("SMS (text message)")),
-    ("email", _l("E-mail")),
-    ("in_app", _l("Only in this app")),
+    SelectChoice("", _l("(none)")),
+    SelectChoice("zalo", _l("Zalo")),
+    SelectChoice("sms", _l("SMS (text message)")),
+    SelectChoice("email", _l("E-mail")),
+    SelectChoice("in_app", _l("Only in this app")),
 ]
 
 
