@@ -1,4 +1,12 @@
-"""The outbox: messages are written here first, then e-mailed by `send_due` and shown in-app.
+"""The outbox: messages are written here first, then sent by `send_due` and shown in-app.
+
+Each message goes by the first channel of the person's order that can carry it (Zalo, SMS,
+e-mail; app.jobs.routing): a channel that refuses it for good (not a Zalo user, no template for
+its kind, a permanent refusal) passes it to the next channel in the same run; one that is down
+keeps it for a later try with the backoff below; quiet hours and the daily cap hold messages to a
+phone back. Whatever the channel, a message is handed to a provider at most once, as below (the
+mail server's guarantees hold for Zalo and the SMS gateway alike: a timeout after the provider
+took it is the one duplicate).
 
 Guarantees:
 
