@@ -12,7 +12,9 @@ No secret key is ever written in the repository: a key that anyone can read sign
 session cookie and API token.
 """
 
+import json
 import os
+import re
 import secrets
 import shlex
 import sys
@@ -92,6 +94,29 @@ def worker_count(env: Mapping[str, str], argv: Sequence[str]) -> int | None:
         return int(count) if count is not None else None
     except ValueError:
         return None
+
+
+_QUIET_HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d\s*$")
+
+
+def _check_message_settings(config: dict) -> None:
+    """Refuse message settings that cannot be read, rather than send at night or never by Zalo."""
+    quiet = config["QUIET_HOURS"]
+    if quiet.strip() and not _QUIET_HOURS.match(quiet):
+        raise ConfigError(f"QUIET_HOURS={quiet!r} is not understood; write it as 21:00-07:00, or empty for none.")
+    if config["MESSAGE_DAILY_CAP"] < 0:
+        raise ConfigError("MESSAGE_DAILY_CAP must be 0 (no cap) or more.")
+    templates = config["ZNS_TEMPLATES"]
+    if templates.strip():
+        try:
+            parsed = json.loads(templates)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str | int) for v in parsed.values()):
+            raise ConfigError(
+                "ZNS_TEMPLATES must be a JSON object of message kinds and Zalo template ids, e.g. "
+                '{"visit_reminder_resident": "123456"}.'
+            )
 
 
 def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> dict:
@@ -197,6 +222,7 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
     }
     if testing:
         config["RATELIMIT_STORAGE_URI"] = "memory://"
+    _check_message_settings(config)
 
     if production:
         if "DATABASE_URL" not in env:

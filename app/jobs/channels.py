@@ -178,7 +178,12 @@ class HttpSmsGateway:
 def sms_gateway(config: Mapping):
     """An instance of the class SMS_ADAPTER names."""
     module_name, _, class_name = config["SMS_ADAPTER"].rpartition(".")
-    return getattr(importlib.import_module(module_name), class_name)(config)
+    try:
+        adapter = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as error:
+        log.error("SMS_ADAPTER %r cannot be loaded: %s", config["SMS_ADAPTER"], error)
+        raise Refused(f"SMS_ADAPTER cannot be loaded: {error}") from error
+    return adapter(config)
 
 
 # --- Zalo tokens ----------------------------------------------------------------------------

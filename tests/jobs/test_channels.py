@@ -20,6 +20,7 @@ from app.jobs.models import ChannelToken, Message
 from app.jobs.outbox import enqueue, send_due
 from app.jobs.scheduler import run_job
 from app.units.models import Unit
+from config import ConfigError, load_config
 from tests.jobs import providers as fake
 from tests.jobs.providers import OAUTH, SMS, ZNS, Providers
 
@@ -377,3 +378,44 @@ def test_two_senders_at_once_deliver_each_message_once(sender_app, providers):
     with sender_app.app_context():
         assert set(_db.session.scalars(select(Message.status))) == {"sent"}
         assert _db.session.scalar(select(ChannelToken.access_token)) == "access-1"
+
+
+def test_message_settings_that_cannot_be_read_are_refused_at_start():
+    env = {"APP_ENV": "testing"}
+    assert load_config(env)["QUIET_HOURS"] == "21:00-07:00"
+    assert load_config(env)["MESSAGE_DAILY_CAP"] == 5
+    assert load_config({**env, "QUIET_HOURS": ""})["QUIET_HOURS"] == ""
+    for name, value in [
+        ("QUIET_HOURS", "9pm-7am"),
+        ("QUIET_HOURS", "25:00-07:00"),
+        ("ZNS_TEMPLATES", "visit_reminder_resident=1"),
+        ("ZNS_TEMPLATES", '["1"]'),
+        ("MESSAGE_DAILY_CAP", "-1"),
+    ]:
+        with pytest.raises(ConfigError, match=name):
+            load_config({**env, name: value})
+
+
+def test_a_province_plugs_in_its_own_sms_adapter(app, db, resident, providers, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_ADAPTER", "tests.jobs.providers.TelecomGateway")
+    monkeypatch.setattr(fake.TelecomGateway, "sent", [])
+    resident.preferred_channels = "sms"
+    now = utcnow()
+    message = enqueue("attack:telecom", resident, "sign_in_attack", now=now)
+    assert send_due(now=now) == {"sent": 1, "retry": 0, "failed": 0}
+    [(to, text, ref)] = fake.TelecomGateway.sent
+    assert (to, ref) == (PHONE, str(message.id))
+    assert text.isascii()
+    assert fresh(db, message).provider_ref == f"telecom-{message.id}"
+    assert providers.requests == []
+
+    resident.phone = "+84912345670"
+    refused = enqueue("attack:telecom:2", resident, "sign_in_attack", now=now)
+    assert send_due(now=now) == {"sent": 0, "retry": 0, "failed": 1}
+    assert fresh(db, refused).last_error == "Refused: number blocked"
+
+    monkeypatch.setitem(app.config, "SMS_ADAPTER", "tests.jobs.providers.NoSuchGateway")
+    resident.phone = PHONE
+    broken = enqueue("attack:telecom:3", resident, "sign_in_attack", now=now)
+    assert send_due(now=now) == {"sent": 0, "retry": 0, "failed": 1}
+    assert fresh(db, broken).status == "failed"
