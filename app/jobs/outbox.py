@@ -412,7 +412,8 @@ def _send_one(message_id: int, attempts: int, mail: _Mail, now: datetime) -> str
     (quiet hours, daily cap) or ends in-app."""
     config = current_app.config
     message = db.session.get(Message, message_id)
-    channels = routing.channels_for(message, message.user, config)
+    channels = routing.channels_for(message, message.user, config, sending=True)
+    waits_for_mail = not channels and routing.channels_for(message, message.user, config)
     if message.channel in channels:  # a channel refused it before it had to wait: go on from there
         channels = channels[channels.index(message.channel) :]
     # End the read before anything else (and keep the message as read, detached): on SQLite a
@@ -421,6 +422,9 @@ def _send_one(message_id: int, attempts: int, mail: _Mail, now: datetime) -> str
     # provider took the message.
     db.session.expunge(message)
     db.session.commit()
+    if waits_for_mail:  # e-mail is its only way and there is no mail server (yet)
+        _finish(message_id, "sending", status="pending", next_attempt_at=now + MAX_BACKOFF, claimed_at=None)
+        return None
     refusal: BaseException | None = None
     for channel in channels:
         held = routing.held_until(message, channel, now, config)

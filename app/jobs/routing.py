@@ -6,7 +6,8 @@ sent, the message stays in the notifications list. A channel is available for a 
 
 * zalo: the message has a Vietnamese phone, ZNS is configured and has a template for its kind;
 * sms: the message has a phone and an SMS gateway is configured;
-* email: the message has an address (sent once MAIL_SERVER is set).
+* email: the message has an address, and MAIL_SERVER is set (a message for whom e-mail is
+  the only way waits until it is).
 
 **Quiet hours and the daily cap** hold back messages to a phone (Zalo, SMS): QUIET_HOURS
 ("21:00-07:00", local time) makes them wait for the end of the quiet hours, MESSAGE_DAILY_CAP
@@ -58,7 +59,9 @@ def channel_order(user: User) -> list[str]:
     return order
 
 
-def channel_available(channel: str, message: Message, config: Mapping) -> bool:
+def channel_available(channel: str, message: Message, config: Mapping, *, sending: bool = False) -> bool:
+    """Whether `channel` could carry `message`; when `sending`, e-mail also needs MAIL_SERVER
+    (a message written while there is none waits for one, as it always has)."""
     if channel == "zalo":
         return (
             zalo_phone(message.phone) is not None
@@ -68,13 +71,13 @@ def channel_available(channel: str, message: Message, config: Mapping) -> bool:
     if channel == "sms":
         return bool(message.phone) and sms_configured(config)
     if channel == "email":
-        return bool(message.email)
+        return bool(message.email) and (bool(config.get("MAIL_SERVER")) or not sending)
     return False
 
 
-def channels_for(message: Message, user: User, config: Mapping) -> list[str]:
-    """The channels that could carry `message` to `user` now, in the person's order."""
-    return [channel for channel in channel_order(user) if channel_available(channel, message, config)]
+def channels_for(message: Message, user: User, config: Mapping, *, sending: bool = False) -> list[str]:
+    """The channels that could carry `message` to `user`, in the person's order."""
+    return [channel for channel in channel_order(user) if channel_available(channel, message, config, sending=sending)]
 
 
 # --- quiet hours and the daily cap ----------------------------------------------------------

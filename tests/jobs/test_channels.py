@@ -419,3 +419,20 @@ def test_a_province_plugs_in_its_own_sms_adapter(app, db, resident, providers, m
     broken = enqueue("attack:telecom:3", resident, "sign_in_attack", now=now)
     assert send_due(now=now) == {"sent": 0, "retry": 0, "failed": 1}
     assert fresh(db, broken).status == "failed"
+
+
+def test_without_a_mail_server_e_mail_is_skipped_and_an_e_mail_only_message_waits(app, db, world, providers):
+    assert not app.config["MAIL_SERVER"]
+    resident = world.resident  # has an address
+    resident.phone = PHONE
+    resident.preferred_channels = "email,sms"
+    by_sms = enqueue("attack:nomail:1", resident, "sign_in_attack", now=utcnow())
+    member = world.member  # an address and a phone, the default order: e-mail only
+    member.phone = "+84987654321"
+    waits = enqueue("attack:nomail:2", member, "sign_in_attack", now=utcnow())
+    now = utcnow()
+    assert send_due(now=now) == {"sent": 1, "retry": 0, "failed": 0}
+    assert fresh(db, by_sms).channel == "sms"
+    waits = fresh(db, waits)
+    assert (waits.status, waits.attempts, waits.next_attempt_at) == ("pending", 0, now + timedelta(hours=1))
+    assert [r.body["to"] for r in providers.to(SMS)] == [PHONE]
