@@ -406,10 +406,11 @@ def _due(now: datetime, batch: int) -> list[tuple[int, int]]:
     return due
 
 
-def _send_one(message_id: int, attempts: int, mail: _Mail, now: datetime) -> str | None:
+def _send_one(message_id: int, attempts: int, mail: _Mail, down: dict[str, str], now: datetime) -> str | None:
     """Send one claimed message by the first channel of the person's order that takes it.
-    Returns the outcome for the report ("sent", "retry", "failed"), or None when it waits
-    (quiet hours, daily cap) or ends in-app."""
+    `down` holds the channels that were unavailable earlier in this run (with why). Returns the
+    outcome for the report ("sent", "retry", "failed"), or None when it waits (quiet hours,
+    daily cap) or ends in-app."""
     config = current_app.config
     message = db.session.get(Message, message_id)
     channels = routing.channels_for(message, message.user, config, sending=True)
@@ -433,12 +434,16 @@ def _send_one(message_id: int, attempts: int, mail: _Mail, now: datetime) -> str
             _finish(message_id, "sending", status="pending", channel=channel, next_attempt_at=held, claimed_at=None)
             return None
         try:
+            if channel in down:  # it did not answer earlier in this run: do not wait on it again
+                raise Unavailable(down[channel])
             provider_ref = _deliver(channel, message, mail, now)
         except Refused as error:
             log.info("message %s refused by %s: %s", message_id, channel, error)
             refusal = error
             continue
         except Unavailable as error:
+            if channel != "email":  # the mail connection keeps its own state
+                down.setdefault(channel, str(error))
             return _retry_later(message_id, attempts, "sending", error, now, channel=channel)
         _finish(
             message_id,
@@ -475,12 +480,12 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
     due = _due(now, batch)
     if not due:
         return report
-    mail = _Mail()
+    mail, down = _Mail(), {}
     try:
         for message_id, attempts in due:
             if not _claim(message_id, now):
                 continue  # another sender took it
-            outcome = _send_one(message_id, attempts, mail, now)
+            outcome = _send_one(message_id, attempts, mail, down, now)
             if outcome is not None:
                 report[outcome] += 1
             if mail.lost:

@@ -436,3 +436,14 @@ def test_without_a_mail_server_e_mail_is_skipped_and_an_e_mail_only_message_wait
     waits = fresh(db, waits)
     assert (waits.status, waits.attempts, waits.next_attempt_at) == ("pending", 0, now + timedelta(hours=1))
     assert [r.body["to"] for r in providers.to(SMS)] == [PHONE]
+
+
+def test_a_gateway_that_did_not_answer_is_not_waited_on_again_in_the_same_run(db, world, resident, providers):
+    resident.preferred_channels = "sms"
+    providers.answers[SMS].append((503, {}))
+    now = utcnow()
+    messages = [enqueue(f"attack:down:{n}", resident, "sign_in_attack", now=now) for n in range(3)]
+    assert send_due(now=now) == {"sent": 0, "retry": 3, "failed": 0}
+    assert len(providers.to(SMS)) == 1
+    assert {fresh(db, m).attempts for m in messages} == {1}
+    assert send_due(now=now + timedelta(minutes=1)) == {"sent": 3, "retry": 0, "failed": 0}
