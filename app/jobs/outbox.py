@@ -351,18 +351,28 @@ class _Mail:
             self.smtp.close()
 
 
+#: One SMS: the subject is shortened so that the text, code and link fit when they can.
+SMS_LENGTH = 160
+
+
 def sms_text(message: Message) -> str:
     """The SMS of a message: its subject (with the code of a sign-in or recovery message when
-    the subject does not say it) and the link to its page; unaccented when SMS_ASCII is on."""
-    config = current_app.config
-    text = message.subject
+    the subject does not say it) and the link to its page, in one SMS where it fits; unaccented
+    when SMS_ASCII is on."""
+    subject = message.subject
+    if current_app.config["SMS_ASCII"]:
+        subject = plain_ascii(subject)
+    extra = ""
     code = (message.template_data or {}).get("otp")
-    if code and code not in text:
-        text = f"{text}: {code}"
+    if code and code not in subject:
+        extra += f": {code}"
     url = public_url(message.link)
     if url:
-        text = f"{text} {url}"
-    return plain_ascii(text) if config["SMS_ASCII"] else text
+        extra += f" {url}"
+    room = max(SMS_LENGTH - len(extra), 40)
+    if len(subject) > room:
+        subject = subject[: room - 3].rstrip() + "..."
+    return subject + extra
 
 
 def _deliver(channel: str, message: Message, mail: _Mail, now: datetime) -> str | None:

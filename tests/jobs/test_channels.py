@@ -447,3 +447,21 @@ def test_a_gateway_that_did_not_answer_is_not_waited_on_again_in_the_same_run(db
     assert len(providers.to(SMS)) == 1
     assert {fresh(db, m).attempts for m in messages} == {1}
     assert send_due(now=now + timedelta(minutes=1)) == {"sent": 3, "retry": 0, "failed": 0}
+
+
+def test_an_sms_is_one_unaccented_line_with_the_link(app, db, resident, providers, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://kynangso.example.gov.vn")
+    resident.preferred_channels = "sms"
+    now = utcnow()
+    message = enqueue("attack:link", resident, "sign_in_attack", link="/account/password", now=now)
+    message.subject = "Đã có nhiều lần nhập sai mật khẩu vào tài khoản của bạn " * 4
+    send_due(now=now)
+    text = providers.to(SMS)[0].body["text"]
+    assert text.isascii() and len(text) <= 160
+    assert text.startswith("Da co nhieu lan nhap sai mat khau")
+    assert text.endswith("... https://kynangso.example.gov.vn/account/password")
+
+    monkeypatch.setitem(app.config, "SMS_ASCII", False)
+    enqueue("attack:unicode", resident, "sign_in_attack", now=now)
+    send_due(now=now)
+    assert not providers.to(SMS)[1].body["text"].isascii()  # with its diacritics
