@@ -14,6 +14,7 @@ session cookie and API token.
 
 import json
 import os
+import re
 import secrets
 import shlex
 import sys
@@ -120,6 +121,29 @@ def worker_count(env: Mapping[str, str], argv: Sequence[str]) -> int | None:
         return None
 
 
+_QUIET_HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d\s*$")
+
+
+def _check_message_settings(config: dict) -> None:
+    """Refuse message settings that cannot be read, rather than send at night or never by Zalo."""
+    quiet = config["QUIET_HOURS"]
+    if quiet.strip() and not _QUIET_HOURS.match(quiet):
+        raise ConfigError(f"QUIET_HOURS={quiet!r} is not understood; write it as 21:00-07:00, or empty for none.")
+    if config["MESSAGE_DAILY_CAP"] < 0:
+        raise ConfigError("MESSAGE_DAILY_CAP must be 0 (no cap) or more.")
+    templates = config["ZNS_TEMPLATES"]
+    if templates.strip():
+        try:
+            parsed = json.loads(templates)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str | int) for v in parsed.values()):
+            raise ConfigError(
+                "ZNS_TEMPLATES must be a JSON object of message kinds and Zalo template ids, e.g. "
+                '{"visit_reminder_resident": "123456"}.'
+            )
+
+
 def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> dict:
     """Return the settings for the profile named by APP_ENV; raise ConfigError if unsafe."""
     env = os.environ if env is None else env
@@ -192,6 +216,29 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Kỹ năng số <no-reply@localhost>"),
+        # Zalo Notification Service (app/jobs/channels.py). Without an access or refresh token
+        # and templates no message goes by Zalo. ZNS_TEMPLATES maps a message kind to the id of
+        # its approved template, as JSON: {"visit_reminder_resident": "123456", ...}.
+        "ZNS_API_URL": env.get("ZNS_API_URL", "https://business.openapi.zalo.me/message/template"),
+        "ZNS_OAUTH_URL": env.get("ZNS_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"),
+        "ZNS_ACCESS_TOKEN": env.get("ZNS_ACCESS_TOKEN", ""),
+        "ZNS_REFRESH_TOKEN": env.get("ZNS_REFRESH_TOKEN", ""),
+        "ZNS_APP_ID": env.get("ZNS_APP_ID", ""),
+        "ZNS_SECRET_KEY": env.get("ZNS_SECRET_KEY", ""),
+        "ZNS_TEMPLATES": env.get("ZNS_TEMPLATES", ""),
+        # SMS through an HTTP gateway; SMS_ADAPTER names the class that talks to it (a dotted
+        # path), SMS_ASCII sends the text without Vietnamese diacritics. Without SMS_API_URL no
+        # message goes by SMS.
+        "SMS_ADAPTER": env.get("SMS_ADAPTER", "app.jobs.channels.HttpSmsGateway"),
+        "SMS_API_URL": env.get("SMS_API_URL", ""),
+        "SMS_API_KEY": env.get("SMS_API_KEY", ""),
+        "SMS_SENDER": env.get("SMS_SENDER", ""),
+        "SMS_ASCII": _flag(env, "SMS_ASCII", True),
+        # Local hours when no message goes out by Zalo, SMS or e-mail (they wait until the end;
+        # sign-in codes excepted); "" sends at any hour. At most MESSAGE_DAILY_CAP such messages
+        # per person per local day (0: no cap); the rest wait for the next day.
+        "QUIET_HOURS": env.get("QUIET_HOURS", "21:00-07:00"),
+        "MESSAGE_DAILY_CAP": int(env.get("MESSAGE_DAILY_CAP") or "5"),
         # The site's public address, for links in e-mails (e.g. https://kynangso.example.gov.vn).
         "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         # The in-process scheduler of `python run.py`; production runs `flask scheduler run`.
@@ -216,6 +263,7 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
     }
     if testing:
         config["RATELIMIT_STORAGE_URI"] = "memory://"
+    _check_message_settings(config)
 
     if production:
         if "DATABASE_URL" not in env:

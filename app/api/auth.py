@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from app.api import parsers
 from app.api.blueprint import bp
 from app.api.common import ApiError, current_api_user, json_body, token_required
-from app.auth import operations, recovery
+from app.auth import contact, operations, recovery
 from app.db import utcnow
 from app.exceptions import Invalid
 from app.extensions import db
@@ -56,10 +56,34 @@ def confirm_recovery():
     recovery.confirm_recovery(login, code, new_password, request.remote_addr, utcnow())
     db.session.commit()
     return jsonify(status="password_changed")
+def _me(user):
+    return jsonify(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        unit_code=user.unit.code,
+        locale=user.locale,
+        phone=user.phone,
+        preferred_channels=contact.preferred_channels(user),
+    )
 
 
 @bp.route("/me")
 @token_required
 def me():
+    return _me(current_api_user())
+
+
+@bp.route("/me", methods=["PATCH"])
+@token_required
+def update_me():
+    data = json_body()
     user = current_api_user()
-    return jsonify(username=user.username, role=user.role, unit_code=user.unit.code, locale=user.locale)
+    changes = {}
+    if "phone" in data:
+        changes["phone"] = data["phone"]
+    if "preferred_channels" in data:
+        changes["channels"] = data["preferred_channels"]
+    contact.update_contact(user, **changes)
+    db.session.commit()
+    return _me(user)

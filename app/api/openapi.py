@@ -129,10 +129,18 @@ SCHEMAS: dict[str, dict] = {
     "Token": obj({"token": text("Send as Authorization: Bearer <token>."), "expires_at": MOMENT}),
     "Me": obj(
         {
+            "id": INTEGER,
             "username": STRING,
             "role": {"type": "string", "enum": list(ROLES)},
             "unit_code": STRING,
             "locale": nullable("string", description="The saved language (vi, en, bn), or null."),
+            "phone": nullable("string", description="The phone number in E.164 (+84912345678), or null."),
+            "preferred_channels": array(
+                described(
+                    {"type": "string", "enum": list(CHANNELS)},
+                    "The channels messages go by, in order; empty: e-mail when there is an address, else in-app.",
+                )
+            ),
         }
     ),
     "Message": obj(
@@ -155,6 +163,22 @@ SCHEMAS: dict[str, dict] = {
             "link": nullable("string", description="The page the message is about (a path)."),
             "read": described(BOOLEAN, "Whether the person has opened their notifications since."),
         }
+    ),
+    "MeChange": obj(
+        {
+            "phone": {
+                "type": ["string", "null"],
+                "description": "A phone number, e.g. 0912 345 678; stored in E.164; null or empty removes it.",
+            },
+            "preferred_channels": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(CHANNELS)},
+                "uniqueItems": True,
+                "description": "The order of channels, each at most once; zalo and sms need a phone, email an "
+                "e-mail address; in_app ends the order; [] goes back to the default.",
+            },
+        },
+        required=(),
     ),
     "Unit": obj(
         {
@@ -859,7 +883,18 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         )
     },
     "/me": {
-        "get": operation("me", "Who the caller is", tag="auth", answers={200: json_answer("The caller.", ref("Me"))})
+        "get": operation("me", "Who the caller is", tag="auth", answers={200: json_answer("The caller.", ref("Me"))}),
+        "patch": operation(
+            "update_me",
+            "Change the caller's phone and channel order",
+            tag="auth",
+            description="Either key may be left out. An unknown or repeated channel, a channel the caller "
+            "cannot be reached by (zalo or sms without a phone) or a phone that cannot be read is refused "
+            "(422, `field` names it) and nothing is changed.",
+            body=ref("MeChange"),
+            answers={200: json_answer("The caller as they are now.", ref("Me"))},
+            errors=(422,),
+        ),
     },
     "/me/messages": {
         "get": operation(

@@ -53,6 +53,34 @@ class PreferencesForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+#: The choices of each place in the channel order ("" leaves the place empty).
+CHANNEL_CHOICES = [
+    SelectChoice("", _l("(none)")),
+    SelectChoice("zalo", _l("Zalo")),
+    SelectChoice("sms", _l("SMS (text message)")),
+    SelectChoice("email", _l("E-mail")),
+    SelectChoice("in_app", _l("Only in this app")),
+]
+
+
+class ChannelsForm(FlaskForm):
+    """The phone and the order of channels messages go by (app.auth.contact)."""
+
+    phone = StringField(
+        _l("Phone number"),
+        validators=[Length(max=40)],
+        description=_l("Needed for Zalo and SMS. For example 0912 345 678."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    first = SelectField(_l("First try"), choices=CHANNEL_CHOICES)
+    second = SelectField(_l("Then"), choices=CHANNEL_CHOICES)
+    third = SelectField(_l("Last"), choices=CHANNEL_CHOICES)
+    submit = SubmitField(_l("Save how I am reached"))
+
+    def channels(self) -> list[str]:
+        return [value for value in (self.first.data, self.second.data, self.third.data) if value]
+
+
 class EmptyForm(FlaskForm):
     """For buttons that only post (sign out, deactivate): carries the CSRF token."""
 

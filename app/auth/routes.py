@@ -6,10 +6,12 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import operations
+from app.auth import contact, operations
 from app.auth.blueprint import bp
-from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, PreferencesForm
+from app.auth.forms import ChangePasswordForm, ChannelsForm, EmptyForm, LoginForm, PreferencesForm
+from app.exceptions import Invalid
 from app.extensions import db
+from app.phones import local_format
 from app.views import FORM_ERRORS, refuse
 
 # Only the visitor's display choices survive a sign-in; everything else in the session is dropped
@@ -95,6 +97,17 @@ def change_password():
     return render_template("auth/change_password.html", form=form), status
 
 
+def _channels_form(formdata=None) -> ChannelsForm:
+    order = [*contact.preferred_channels(current_user), "", "", ""]
+    return ChannelsForm(
+        formdata=formdata,
+        phone=local_format(current_user.phone),
+        first=order[0],
+        second=order[1],
+        third=order[2],
+    )
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -105,4 +118,23 @@ def account():
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/account.html", form=form), status
+    channels_form = _channels_form(formdata=None)
+    return render_template("auth/account.html", form=form, channels_form=channels_form), status
+
+
+@bp.route("/account/channels", methods=["POST"])
+@login_required
+def account_channels():
+    channels_form = _channels_form(formdata=request.form)
+    status = 400
+    if channels_form.validate_on_submit():
+        try:
+            contact.update_contact(current_user, phone=channels_form.phone.data, channels=channels_form.channels())
+        except Invalid as error:
+            status = refuse(channels_form, error, {"preferred_channels": "first"})
+        else:
+            db.session.commit()
+            flash(_("Your settings have been saved."), "success")
+            return redirect(url_for("auth.account"))
+    form = PreferencesForm(formdata=None, locale=current_user.locale or "")
+    return render_template("auth/account.html", form=form, channels_form=channels_form), status

@@ -1,7 +1,12 @@
 """Background jobs and the messages they send.
 
 models.py      Message: every e-mail and in-app notification is an outbox row first
-outbox.py      writing messages once per key, e-mailing them, retries; page links for messages
+outbox.py      writing messages once per key, sending them by the person's channels, retries;
+               page links for messages
+routing.py     which channel carries a message (the person's order, what is configured), quiet
+               hours and the daily cap
+channels.py    the providers beside e-mail: Zalo (ZNS, its shared token) and SMS gateways
+template_data.py  the parameters a Zalo template is filled with, per kind of message
 reminders.py   the scheduled jobs that write messages: visit reminders, daily digests, outcome
                nudges, follow-up and overdue-assignment reminders, the managers' weekly digest
                (its figures come from app.reports.digest, visit wording from app.visits.wording)

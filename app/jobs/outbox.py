@@ -1,4 +1,12 @@
-"""The outbox: messages are written here first, then e-mailed by `send_due` and shown in-app.
+"""The outbox: messages are written here first, then sent by `send_due` and shown in-app.
+
+Each message goes by the first channel of the person's order that can carry it (Zalo, SMS,
+e-mail; app.jobs.routing): a channel that refuses it for good (not a Zalo user, no template for
+its kind, a permanent refusal) passes it to the next channel in the same run; one that is down
+keeps it for a later try with the backoff below; quiet hours and the daily cap hold messages to a
+phone back. Whatever the channel, a message is handed to a provider at most once, as below (the
+mail server's guarantees hold for Zalo and the SMS gateway alike: a timeout after the provider
+took it is the one duplicate).
 
 Guarantees:
 
@@ -39,14 +47,27 @@ from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, format_time
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from app.auth.models import User
 from app.db import utcnow
 from app.extensions import db
+from app.jobs import routing
+from app.jobs.channels import (
+    Refused,
+    Unavailable,
+    plain_ascii,
+    send_zns,
+    sms_configured,
+    sms_gateway,
+    zalo_phone,
+    zns_configured,
+    zns_templates,
+)
 from app.jobs.models import Message
+from app.jobs.template_data import template_data
 from app.links import public_url
 from app.privacy.consents import may_contact
 
@@ -116,9 +137,10 @@ def enqueue(
 
     Returns the new message, or None when a message with this key already exists (also when
     another process inserts it at the same moment), the account is deactivated, or processing is
-    restricted for the person (app.privacy.restriction). People without
-    an e-mail address get the message in-app only (status "no_email"). Flushes; the caller
-    commits.
+    restricted for the person (app.privacy.restriction). The message records its kind (the
+    template's name), the person's phone and its Zalo template data (app.jobs.template_data);
+    it is "pending" when a channel of the person's order could carry it (app.jobs.routing), else
+    in-app only (status "no_email", channel "in_app"). Flushes; the caller commits.
 
     `purpose` is what a message to a resident serves (help_visits for a booked visit's notices,
     messages for reminders); nothing is queued when the person's data may not serve it
@@ -132,19 +154,24 @@ def enqueue(
         return None
     now = now or utcnow()
     subject, body = render(template, user, **context)
-    email = (user.email or "").strip() or None
     message = Message(
         key=key,
         user_id=user.id,
-        email=email,
+        email=(user.email or "").strip() or None,
+        phone=user.phone or None,
+        kind=template,
+        template_data=template_data(template, user, context),
         subject=subject[:300],
         body=body,
         link=link,
         purpose=purpose,
-        status="pending" if email else "no_email",
         created_at=now,
         next_attempt_at=now,
     )
+    channels = routing.channels_for(message, user, current_app.config)
+    # A pending message's channel is chosen when it is sent; an in-app one is in-app already.
+    message.status = "pending" if channels else "no_email"
+    message.channel = None if channels else "in_app"
     try:
         with db.session.begin_nested():
             db.session.add(message)
@@ -261,13 +288,17 @@ def _finish(message_id: int, from_status: str, **values) -> None:
     db.session.commit()
 
 
-def _retry_later(message_id: int, attempts: int, from_status: str, error: BaseException, now: datetime) -> str:
+def _retry_later(
+    message_id: int, attempts: int, from_status: str, error: BaseException, now: datetime, **values
+) -> str:
     attempts += 1
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     _finish(
         message_id,
         from_status,
         status=status,
+        claimed_at=None,
+        **values,
         attempts=attempts,
         next_attempt_at=now + backoff(attempts),
         last_error=_describe(error),
@@ -275,76 +306,202 @@ def _retry_later(message_id: int, attempts: int, from_status: str, error: BaseEx
     return "failed" if status == "failed" else "retry"
 
 
-def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
-    """E-mail up to `batch` pending messages whose time has come. Returns counts by outcome
-    ("sent", "retry", "failed"). Commits as it goes (claims before sending, results after).
+class _Mail:
+    """The SMTP connection of one run, opened at the first e-mail. `send` raises Refused for a
+    permanent refusal or an address that cannot be sent, Unavailable for a temporary one;
+    `lost` is set when the connection dropped (the rest of the run waits for the next)."""
 
-    Without MAIL_SERVER nothing is sent (messages stay in-app and pending).
-    """
-    now = now or utcnow()
-    report = {"sent": 0, "retry": 0, "failed": 0}
-    if not current_app.config["MAIL_SERVER"]:
-        return report
+    def __init__(self):
+        self.smtp: smtplib.SMTP | None = None
+        self.down: BaseException | None = None
+        self.lost = False
+
+    def send(self, message: Message, now: datetime) -> None:
+        try:
+            email = build_email(message, now)
+        except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
+            raise Refused(_describe(error)) from error
+        if self.down is not None:
+            raise Unavailable(_describe(self.down))
+        if self.smtp is None:
+            try:
+                self.smtp = _connect()
+            except (OSError, smtplib.SMTPException) as error:
+                # The server is down or refuses us: every e-mail of this run waits, none is lost.
+                log.warning("mail server unavailable: %s", _describe(error))
+                self.down = error
+                raise Unavailable(_describe(error)) from error
+        try:
+            self.smtp.send_message(email)
+        except smtplib.SMTPException as error:
+            self.lost = isinstance(error, smtplib.SMTPServerDisconnected)
+            if _is_permanent(error):
+                raise Refused(_describe(error)) from error
+            raise Unavailable(_describe(error)) from error
+        except OSError as error:  # connection lost mid-run: the rest waits for the next run
+            self.lost = True
+            raise Unavailable(_describe(error)) from error
+
+    def close(self) -> None:
+        if self.smtp is None:
+            return
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+
+
+#: One SMS: the subject is shortened so that the text, code and link fit when they can.
+SMS_LENGTH = 160
+
+
+def sms_text(message: Message) -> str:
+    """The SMS of a message: its subject (with the code of a sign-in or recovery message when
+    the subject does not say it) and the link to its page, in one SMS where it fits; unaccented
+    when SMS_ASCII is on."""
+    subject = message.subject
+    if current_app.config["SMS_ASCII"]:
+        subject = plain_ascii(subject)
+    extra = ""
+    code = (message.template_data or {}).get("otp")
+    if code and code not in subject:
+        extra += f": {code}"
+    url = public_url(message.link)
+    if url:
+        extra += f" {url}"
+    room = max(SMS_LENGTH - len(extra), 40)
+    if len(subject) > room:
+        subject = subject[: room - 3].rstrip() + "..."
+    return subject + extra
+
+
+def _deliver(channel: str, message: Message, mail: _Mail, now: datetime) -> str | None:
+    """Hand `message` to `channel`; returns the provider's id (None for e-mail). Raises Refused
+    or Unavailable (app.jobs.channels)."""
+    if channel == "zalo":
+        template_id = zns_templates(current_app.config).get(message.kind or "")
+        if template_id is None:
+            raise Refused("no Zalo template for this kind of message")
+        return send_zns(zalo_phone(message.phone), template_id, message.template_data or {}, str(message.id), now)
+    if channel == "sms":
+        return sms_gateway(current_app.config).send(message.phone, sms_text(message), str(message.id))
+    mail.send(message, now)
+    return None
+
+
+def _due_conditions(config) -> list:
+    """What a due message needs to be worth a look: a configured channel that could carry it."""
+    conditions = []
+    if config["MAIL_SERVER"]:
+        conditions.append(Message.email.is_not(None))
+    if zns_configured(config) or sms_configured(config):
+        conditions.append(Message.phone.is_not(None))
+    return conditions
+
+
+def _due(now: datetime, batch: int) -> list[tuple[int, int]]:
+    conditions = _due_conditions(current_app.config)
+    if not conditions:
+        return []
     due = db.session.execute(
         select(Message.id, Message.attempts)
         .join(User, User.id == Message.user_id)
         # Messages to a person whose processing is restricted wait until it is lifted.
         .where(User.restricted_at.is_(None))
-        .where(Message.status == "pending", Message.email.is_not(None), Message.next_attempt_at <= now)
+        .where(Message.status == "pending", Message.next_attempt_at <= now, or_(*conditions))
         .order_by(Message.next_attempt_at, Message.id)
         .limit(batch)
     ).all()
     db.session.commit()
+    return due
+
+
+def _send_one(message_id: int, attempts: int, mail: _Mail, down: dict[str, str], now: datetime) -> str | None:
+    """Send one claimed message by the first channel of the person's order that takes it.
+    `down` holds the channels that were unavailable earlier in this run (with why). Returns the
+    outcome for the report ("sent", "retry", "failed"), or None when it waits (quiet hours,
+    daily cap) or ends in-app."""
+    config = current_app.config
+    message = db.session.get(Message, message_id)
+    channels = routing.channels_for(message, message.user, config, sending=True)
+    waits_for_mail = not channels and routing.channels_for(message, message.user, config)
+    if message.channel in channels:  # a channel refused it before it had to wait: go on from there
+        channels = channels[channels.index(message.channel) :]
+    # End the read before anything else (and keep the message as read, detached): on SQLite a
+    # transaction that has read cannot start writing once another sender has written since (it
+    # fails at once, "database is locked"), and it would fail on the "sent" mark, after the
+    # provider took the message.
+    db.session.expunge(message)
+    db.session.commit()
+    if waits_for_mail:  # e-mail is its only way and there is no mail server (yet)
+        _finish(message_id, "sending", status="pending", next_attempt_at=now + MAX_BACKOFF, claimed_at=None)
+        return None
+    refusal: BaseException | None = None
+    for channel in channels:
+        held = routing.held_until(message, channel, now, config)
+        db.session.commit()
+        if held is not None:
+            _finish(message_id, "sending", status="pending", channel=channel, next_attempt_at=held, claimed_at=None)
+            return None
+        try:
+            if channel in down:  # it did not answer earlier in this run: do not wait on it again
+                raise Unavailable(down[channel])
+            provider_ref = _deliver(channel, message, mail, now)
+        except Refused as error:
+            log.info("message %s refused by %s: %s", message_id, channel, error)
+            refusal = error
+            continue
+        except Unavailable as error:
+            if channel != "email":  # the mail connection keeps its own state
+                down.setdefault(channel, str(error))
+            return _retry_later(message_id, attempts, "sending", error, now, channel=channel)
+        _finish(
+            message_id,
+            "sending",
+            status="sent",
+            channel=channel,
+            provider_ref=provider_ref,
+            sent_at=now,
+            attempts=attempts + 1,
+            last_error=None,
+        )
+        return "sent"
+    if refusal is None:  # the person wants it in-app only now
+        _finish(message_id, "sending", status="no_email", channel="in_app")
+        return None
+    _finish(
+        message_id, "sending", status="failed", channel="in_app", attempts=attempts + 1, last_error=_describe(refusal)
+    )
+    return "failed"
+
+
+def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
+    """Send up to `batch` pending messages whose time has come, each by the first channel of
+    the person's order that takes it (app.jobs.routing): a channel that refuses it for good
+    (not a Zalo user, no template, a permanent refusal) passes it to the next at once; one that
+    is down keeps it for a later try with backoff; a message held by quiet hours or the daily
+    cap waits. Returns counts by outcome ("sent", "retry", "failed"). Commits as it goes
+    (claims before sending, results after).
+
+    With no channel configured nothing is sent (messages stay in-app and pending).
+    """
+    now = now or utcnow()
+    report = {"sent": 0, "retry": 0, "failed": 0}
+    due = _due(now, batch)
     if not due:
         return report
-
-    try:
-        smtp = _connect()
-    except (OSError, smtplib.SMTPException) as error:
-        # The server is down or refuses us: every due message waits, none is lost.
-        log.warning("mail server unavailable: %s", _describe(error))
-        for message_id, attempts in due:
-            report[_retry_later(message_id, attempts, "pending", error, now)] += 1
-        return report
-
+    mail, down = _Mail(), {}
     try:
         for message_id, attempts in due:
             if not _claim(message_id, now):
                 continue  # another sender took it
-            message = db.session.get(Message, message_id)
-            try:
-                email, unsendable = build_email(message, now), None
-            except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
-                email, unsendable = None, error
-            # End the read before anything else: on SQLite a transaction that has read cannot
-            # start writing once another sender has written since (it fails at once, "database
-            # is locked"), and it would fail on the "sent" mark, after the server took the mail.
-            db.session.commit()
-            if unsendable is not None:
-                _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(unsendable))
-                report["failed"] += 1
-                continue
-            try:
-                smtp.send_message(email)
-            except smtplib.SMTPException as error:
-                if _is_permanent(error):
-                    _finish(message_id, "sending", status="failed", attempts=attempts + 1, last_error=_describe(error))
-                    report["failed"] += 1
-                else:
-                    report[_retry_later(message_id, attempts, "sending", error, now)] += 1
-                if isinstance(error, smtplib.SMTPServerDisconnected):
-                    break
-            except OSError as error:  # connection lost mid-run: the rest waits for the next run
-                report[_retry_later(message_id, attempts, "sending", error, now)] += 1
+            outcome = _send_one(message_id, attempts, mail, down, now)
+            if outcome is not None:
+                report[outcome] += 1
+            if mail.lost:
                 break
-            else:
-                _finish(message_id, "sending", status="sent", sent_at=now, attempts=attempts + 1, last_error=None)
-                report["sent"] += 1
     finally:
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            smtp.close()
+        mail.close()
     return report
 
 
@@ -367,7 +524,7 @@ def stuck_messages(now: datetime | None = None) -> list[Message]:
 def retry_message(message: Message, now: datetime | None = None) -> bool:
     """Put a stuck ("sending") or failed message back in the queue. Returns False for other
     states. For an operator who has checked it was not delivered."""
-    if message.status not in ("sending", "failed") or not message.email:
+    if message.status not in ("sending", "failed") or not (message.email or message.phone):
         return False
     message.status = "pending"
     message.next_attempt_at = now or utcnow()

@@ -22,6 +22,7 @@ from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.jobs.models import Message
 from app.jobs.outbox import enqueue, existing_keys, page_link
+from app.jobs.routing import channel_order
 from app.learning.assignments import overdue_assignees
 from app.learning.models import Assignment
 from app.outcomes.models import FollowUp
@@ -44,7 +45,8 @@ FOLLOW_UPS_PAGE = "outcomes.follow_ups"
 
 
 def enqueue_visit_reminders(now: datetime | None = None) -> int:
-    """Remind the member (and the resident, when they have an account with an e-mail address)
+    """Remind the member (and the resident, when they have an account and a way to be reached
+    outside the app: e-mail, or Zalo or SMS by their preferred channels)
     of each booked visit starting within 24 hours, and again within the last hour. A visit
     booked less than an hour ahead gets only the one-hour reminder. The key holds the start
     time, so a rescheduled visit is reminded of again. Returns the number of messages created."""
@@ -71,7 +73,7 @@ def enqueue_visit_reminders(now: datetime | None = None) -> int:
         prefix = visit_reminder_prefix(lead, visit.id)
         planned.append((f"{prefix}{visit.member_id}:{stamp}", visit, visit.member, lead))
         resident = visit.resident
-        if resident is not None and resident.email:
+        if resident is not None and channel_order(resident):
             planned.append((f"{prefix}{resident.id}:{stamp}", visit, resident, lead))
 
     done = existing_keys([key for key, *_ in planned])

@@ -8,13 +8,14 @@ the order they are written here, for an erasure and again after a backup is rest
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from werkzeug.security import generate_password_hash
 
 from app.audit.models import AuditEvent
@@ -166,13 +167,25 @@ def erase_messages(subject: Subject, run: ErasureRun) -> None:
         run.erased("messages", _("%(n)s messages to the person deleted", n=count), count)
     scrubbed = 0
     for needle in sorted(run.needles, key=len, reverse=True):
+        # The Zalo template data is JSON text, where a name may be written with \u escapes.
+        data = cast(Message.template_data, Text)
         for message in db.session.scalars(
             select(Message).where(
-                or_(Message.subject.contains(needle, autoescape=True), Message.body.contains(needle, autoescape=True))
+                or_(
+                    Message.subject.contains(needle, autoescape=True),
+                    Message.body.contains(needle, autoescape=True),
+                    data.contains(needle, autoescape=True),
+                    data.contains(json.dumps(needle)[1:-1], autoescape=True),
+                )
             )
         ):
             message.subject = message.subject.replace(needle, ERASED)
             message.body = message.body.replace(needle, ERASED)
+            if message.template_data:
+                message.template_data = {
+                    key: value.replace(needle, ERASED) if isinstance(value, str) else value
+                    for key, value in message.template_data.items()
+                }
             scrubbed += 1
     run.erased("messages", _("the person's details removed from %(n)s messages to others", n=scrubbed), scrubbed)
 

@@ -14,10 +14,13 @@ def test_token_then_me(client, make_user, units):
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200
     assert me.get_json() == {
+        "id": user.id,
         "username": user.username,
         "role": "commune_manager",
         "unit_code": "C1",
         "locale": "bn",
+        "phone": None,
+        "preferred_channels": [],
     }
     assert me.headers["Cache-Control"] == "no-store"
 

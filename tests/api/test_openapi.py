@@ -247,6 +247,7 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
             200,
         ),
         ("GET", "/me", None, 200),
+        ("PATCH", "/me", {"phone": "0912 345 678", "preferred_channels": ["sms", "in_app"]}, 200),
         ("GET", "/units", None, 200),
         ("GET", "/units?parent=C1", None, 200),
         ("GET", "/courses?audience=resident", None, 200),
