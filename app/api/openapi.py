@@ -602,6 +602,9 @@ SCHEMAS: dict[str, dict] = {
             "median_wait_hours": nullable("number"),
             "resolved_share": nullable("number", description="0 to 1."),
             "average_rating": nullable("number", description="1 to 5."),
+            "called_in_time_share": nullable(
+                "number", description="0 to 1: requests contacted within their team's promise to call."
+            ),
         },
         required=(),
     ),
