@@ -343,10 +343,20 @@ def _request_visit_started(w) -> None:
     db.session.flush()
 
 
+def record_call(w):
+    """The team records its call: the triage list's "Called", and PATCH /api/v1/help-requests/<id>."""
+    return (
+        Call("POST", f"/visits/requests/{w.request.id}/contacted", {}),
+        Call("PATCH", f"/api/v1/help-requests/{w.request.id}", {"action": "record_contact"}),
+    )
+
+
 NO_REQUEST = "No help request has this id."
 ONLY_THE_ASKER = "Only the person who asked for this help may do this."
 
 RULES = [
+    # The team's call to the person who asked.
+    Rule("record a call: in another commune", "cm2", record_call, "forbidden", MAY_NOT_CHANGE_REQUEST),
     # The person who asked: cancelling the request, asking for another time.
     Rule("cancel request: another resident's", "r1b", lambda w: own(w, "cancel"), "not_found", NO_REQUEST),
     Rule("cancel request: by the team staff", "cm", lambda w: own(w, "cancel"), "forbidden", ONLY_THE_ASKER),
@@ -683,7 +693,13 @@ def written(w) -> tuple:
     signups = db.session.scalar(select(func.count()).select_from(SessionSignup))
     visits = [(v.id, v.starts_at, v.ends_at, v.status) for v in db.session.scalars(select(Visit).order_by(Visit.id))]
     reached = db.session.scalar(select(func.count()).select_from(ResidentMilestone))
-    request = (w.request.status, w.request.cancel_reason, w.request.time_wish, w.request.time_wish_at)
+    request = (
+        w.request.status,
+        w.request.cancel_reason,
+        w.request.time_wish,
+        w.request.time_wish_at,
+        w.request.first_contacted_at,
+    )
     return signups, visits, len(overrides()), request, reached
 
 

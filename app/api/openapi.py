@@ -344,6 +344,11 @@ SCHEMAS: dict[str, dict] = {
                 required=("action",),
                 description="Give `wish`, `date` or both.",
             ),
+            obj(
+                {"action": {"const": "record_contact"}},
+                description="The team called the person (those who manage visits in its area); only the "
+                "first contact counts for the team's promise.",
+            ),
         ],
     },
     "Visit": obj(
@@ -1029,13 +1034,14 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         ),
         "patch": operation(
             "change_help_request",
-            "Cancel a help request, or ask for another time",
+            "Cancel a help request, ask for another time, or record the team's call",
             tag="visits",
             description="By the person who asked (or the person it is for), while it is new or scheduled. "
             "`cancel` (optional `reason`) also cancels a visit booked for it that has not started "
             "(409 once a visit has started or the request is closed); `ask_another_time` (with "
             "`wish` and/or `date`) tells the team, and moves nothing. Another resident's request is "
-            "404; the team staff get 403.",
+            "404; the team staff get 403. The team records a call with `record_contact` (409 when "
+            "the request is closed).",
             parameters=[path("request_id", INTEGER, "The request's id.")],
             body=ref("HelpRequestChange"),
             answers={200: json_answer("The request as it is now.", ref("HelpRequest"))},

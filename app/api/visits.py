@@ -30,7 +30,7 @@ from app.visits import group_sessions, help_requests, operations
 from app.visits.models import SKILL_TITLES, SKILLS, GroupSession, HelpRequest, Team, Visit
 
 VISIT_ACTIONS = ("reschedule", "cancel", "no_show", "complete")
-REQUEST_ACTIONS = ("cancel", "ask_another_time")
+REQUEST_ACTIONS = ("cancel", "ask_another_time", "record_contact")
 
 
 def _skill(value, field: str = "skill") -> str:
@@ -252,18 +252,24 @@ def create_help_request():
 def help_request_detail(request_id: int):
     """GET: the request, for whoever may see it, with the team's promise, and for the person it
     is for the member who will come and their work phone. PATCH, by the person who asked:
-    {"action": "cancel", "reason"?} or {"action": "ask_another_time", "wish"?, "date"?}."""
+    {"action": "cancel", "reason"?} or {"action": "ask_another_time", "wish"?, "date"?}; by the
+    team: {"action": "record_contact"} (the first call counts for the team's promise)."""
     user = current_api_user()
     if request.method == "GET":
         help_request = help_requests.request_for(user, request_id)
         if not help_requests.is_askers(user, help_request):
             record_read(user, pairs=[(help_request.resident_record_id, help_request.resident_id)], kind="api")
         return jsonify(help_request_json(help_request, user))
-    help_request = help_requests.own_request(user, request_id)
     data = json_body()
     action = data.get("action")
     if action not in REQUEST_ACTIONS:
         raise Invalid(_("Unknown action. Use one of: %(actions)s.", actions=", ".join(REQUEST_ACTIONS)), field="action")
+    if action == "record_contact":  # the team's door, as the triage list's "Called"
+        help_request = help_requests.request_for(user, request_id, to_manage=True)
+        help_requests.record_contact(user, help_request)
+        db.session.commit()
+        return jsonify(help_request_json(help_request, user))
+    help_request = help_requests.own_request(user, request_id)
     if action == "cancel":
         help_requests.cancel_request(user, help_request, parsers.text(data, "reason"))
     else:

@@ -477,3 +477,26 @@ def test_marking_a_request_could_not_reach_is_a_contact(client, db, login_as, w)
     login_as(w.manager)
     assert client.post(f"/visits/requests/{w.request.id}/status", data={"status": "unreachable"}).status_code == 302
     assert db.session.get(HelpRequest, w.request.id).first_contacted_at is not None
+
+
+def test_the_team_records_a_call_through_the_api_too(client, db, api_token, w):
+    response = client.patch(
+        f"/api/v1/help-requests/{w.request.id}", json={"action": "record_contact"}, headers=api_token(w.manager)
+    )
+    assert response.status_code == 200
+    assert response.get_json()["first_contacted_at"] is not None
+    other = client.patch(
+        f"/api/v1/help-requests/{w.request.id}", json={"action": "record_contact"}, headers=api_token(w.manager_c2)
+    )
+    assert other.status_code == 403
+    assert other.get_json()["error"]["message"] == "You may not change this request."
+    resident = client.patch(
+        f"/api/v1/help-requests/{w.request.id}", json={"action": "record_contact"}, headers=api_token(w.resident)
+    )
+    assert resident.status_code == 403
+    w.request.status = "done"
+    db.session.flush()
+    closed = client.patch(
+        f"/api/v1/help-requests/{w.request.id}", json={"action": "record_contact"}, headers=api_token(w.manager)
+    )
+    assert closed.status_code == 409
