@@ -41,8 +41,8 @@ from app.visits.models import (
     WeeklyAvailability,
 )
 
-PAGE_STATUS = {"invalid": 400, "forbidden": 403, "conflict": 409}
-API_STATUS = {"invalid": 422, "forbidden": 403, "conflict": 409}
+PAGE_STATUS = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409}
+API_STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409}
 
 
 def a_day_ahead() -> date:
@@ -215,6 +215,20 @@ def sign_up(session: GroupSession, person=None):
     )
 
 
+def own(w, action: str, **fields):
+    """What the person who asked does to their request: the request page's forms, and PATCH
+    /api/v1/help-requests/<id>."""
+    if action == "cancel":
+        page = Call("POST", f"/visits/requests/{w.request.id}/cancel", {"reason": fields.get("reason", "")})
+    else:
+        page = Call(
+            "POST",
+            f"/visits/requests/{w.request.id}/another-time",
+            {"wish": fields.get("wish", ""), "on_date": fields.get("date", "")},
+        )
+    return page, Call("PATCH", f"/api/v1/help-requests/{w.request.id}", {"action": action, **fields})
+
+
 # --- the rules -------------------------------------------------------------------------------
 
 
@@ -316,7 +330,92 @@ def _cancelled(w) -> Visit:
     return visit
 
 
+def _request_closed(w) -> None:
+    w.request.status = "done"
+    db.session.flush()
+
+
+def _request_visit_started(w) -> None:
+    visit = operations.book_visit(
+        w.m, on(w.day, "10:00"), 60, skill="eid", place="Nhà bà Năm", booked_by=w.cm, request=w.request
+    )
+    visit.starts_at, visit.ends_at = utcnow() - timedelta(minutes=10), utcnow() + timedelta(minutes=50)
+    db.session.flush()
+
+
+def record_call(w):
+    """The team records its call: the triage list's "Called", and PATCH /api/v1/help-requests/<id>."""
+    return (
+        Call("POST", f"/visits/requests/{w.request.id}/contacted", {}),
+        Call("PATCH", f"/api/v1/help-requests/{w.request.id}", {"action": "record_contact"}),
+    )
+
+
+NO_REQUEST = "No help request has this id."
+ONLY_THE_ASKER = "Only the person who asked for this help may do this."
+
 RULES = [
+    # The team's call to the person who asked.
+    Rule("record a call: in another commune", "cm2", record_call, "forbidden", MAY_NOT_CHANGE_REQUEST),
+    # The person who asked: cancelling the request, asking for another time.
+    Rule("cancel request: another resident's", "r1b", lambda w: own(w, "cancel"), "not_found", NO_REQUEST),
+    Rule("cancel request: by the team staff", "cm", lambda w: own(w, "cancel"), "forbidden", ONLY_THE_ASKER),
+    Rule(
+        "cancel request: already closed",
+        "r1",
+        lambda w: (_request_closed(w), own(w, "cancel"))[1],
+        "conflict",
+        "This request is already closed.",
+    ),
+    Rule(
+        "cancel request: its visit has started",
+        "r1",
+        lambda w: (_request_visit_started(w), own(w, "cancel"))[1],
+        "conflict",
+        "The visit has already started; ask the team member instead.",
+    ),
+    Rule(
+        "cancel request: a reason too long",
+        "r1",
+        lambda w: own(w, "cancel", reason="x" * 301),
+        "invalid",
+        "This text is too long (at most 300 characters).",
+    ),
+    Rule(
+        "another time: another resident's",
+        "r1b",
+        lambda w: own(w, "ask_another_time", wish="Sáng thứ Bảy"),
+        "not_found",
+        NO_REQUEST,
+    ),
+    Rule(
+        "another time: by the team staff",
+        "tech",
+        lambda w: own(w, "ask_another_time", wish="Sáng thứ Bảy"),
+        "forbidden",
+        ONLY_THE_ASKER,
+    ),
+    Rule(
+        "another time: nothing said",
+        "r1",
+        lambda w: own(w, "ask_another_time", wish=""),
+        "invalid",
+        "Say when would suit you, or choose a date.",
+    ),
+    Rule(
+        "another time: a date in the past",
+        "r1",
+        lambda w: own(w, "ask_another_time", wish="Sáng", date="2001-01-01"),
+        "invalid",
+        "Choose a date from today to a year ahead.",
+    ),
+    Rule(
+        "another time: a closed request",
+        "r1",
+        lambda w: (_request_closed(w), own(w, "ask_another_time", wish="Sáng thứ Bảy"))[1],
+        "conflict",
+        "This request is already closed.",
+    ),
     # Booking: the rules of the member's time.
     Rule("book: outside the member's hours", "cm", lambda w: book(w, "03:00"), "conflict", HOURS),
     Rule("book: on the member's away day", "cm", lambda w: (_away(w), book(w, "10:00"))[1], "conflict", HOURS),
@@ -594,7 +693,14 @@ def written(w) -> tuple:
     signups = db.session.scalar(select(func.count()).select_from(SessionSignup))
     visits = [(v.id, v.starts_at, v.ends_at, v.status) for v in db.session.scalars(select(Visit).order_by(Visit.id))]
     reached = db.session.scalar(select(func.count()).select_from(ResidentMilestone))
-    return signups, visits, len(overrides()), w.request.status, reached
+    request = (
+        w.request.status,
+        w.request.cancel_reason,
+        w.request.time_wish,
+        w.request.time_wish_at,
+        w.request.first_contacted_at,
+    )
+    return signups, visits, len(overrides()), request, reached
 
 
 def send(w, call: Call, *, actor, api: bool):
@@ -716,8 +822,19 @@ NOT_A_DOOR_RULE = {
     "You may not record attendance for this session.": "attendance is recorded on the page only",
     "Attendance is recorded after the session has started.": "attendance is recorded on the page only",
     "This text is too long (at most %(n)d characters).": "the forms limit lengths before the operation",
+    "The person must agree that their details are recorded for this help.": "filing: test_request_pages, API tests",
+    "Choose the village or commune where help is needed.": "filing: test_request_pages, API tests",
+    "You may not file help requests.": "filing: test_request_pages, API tests",
+    "You can ask for help only within your own commune.": "filing: test_request_pages, API tests",
+    "This is outside your area.": "viewing a request, not changing it",
+    "This status is set by booking or completing a visit.": "the triage list's status buttons are the page's alone",
 }
-OPERATION_MODULES = ("app/visits/operations.py", "app/visits/time_rules.py", "app/visits/group_sessions.py")
+OPERATION_MODULES = (
+    "app/visits/operations.py",
+    "app/visits/time_rules.py",
+    "app/visits/group_sessions.py",
+    "app/visits/help_requests.py",
+)
 
 
 def refusal_messages(path: Path) -> set[str]:

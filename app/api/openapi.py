@@ -337,8 +337,78 @@ SCHEMAS: dict[str, dict] = {
             "resident_id": nullable("integer"),
             "status": {"type": "string", "enum": list(REQUEST_STATUSES)},
             "created_at": MOMENT,
-        }
+            "contact_promise_days": described(
+                nullable("integer"), "The team's promise when it was filed: it calls within so many working days."
+            ),
+            "contact_by": described(nullable("string", format="date"), "The last day of the team's promise."),
+            "first_contacted_at": described(
+                nullable("string", format="date-time"),
+                "When the team first booked a visit, recorded a call or marked it could not reach.",
+            ),
+            "cancel_reason": nullable("string"),
+            "time_wish": described(
+                nullable("string"), "The resident asks for another time (until a visit is booked or moved)."
+            ),
+            "time_wish_on": nullable("string", format="date"),
+            "visits": described(
+                array(
+                    obj(
+                        {
+                            "id": INTEGER,
+                            "start": MOMENT,
+                            "end": MOMENT,
+                            "place": STRING,
+                            "member_name": STRING,
+                            "member_work_phone": described(nullable("string"), "E.164; null: the team will call."),
+                        }
+                    )
+                ),
+                "Booked visits with who will come: only for the person the request is for.",
+            ),
+        },
+        required=(
+            "id",
+            "skill",
+            "unit_code",
+            "place",
+            "note",
+            "preferred_times",
+            "name",
+            "phone",
+            "resident_id",
+            "status",
+            "created_at",
+            "contact_promise_days",
+            "contact_by",
+            "first_contacted_at",
+            "cancel_reason",
+            "time_wish",
+            "time_wish_on",
+        ),
     ),
+    "HelpRequestChange": {
+        "description": "One action of the person who asked for help.",
+        "oneOf": [
+            obj(
+                {"action": {"const": "cancel"}, "reason": text("Why (optional; at most 300 characters).")},
+                required=("action",),
+            ),
+            obj(
+                {
+                    "action": {"const": "ask_another_time"},
+                    "wish": text("When would suit better, e.g. Saturday morning (at most 200 characters)."),
+                    "date": text("A day that suits, from today to a year ahead.", format="date"),
+                },
+                required=("action",),
+                description="Give `wish`, `date` or both.",
+            ),
+            obj(
+                {"action": {"const": "record_contact"}},
+                description="The team called the person (those who manage visits in its area); only the "
+                "first contact counts for the team's promise.",
+            ),
+        ],
+    },
     "Visit": obj(
         {
             "id": INTEGER,
@@ -595,6 +665,9 @@ SCHEMAS: dict[str, dict] = {
             "median_wait_hours": nullable("number"),
             "resolved_share": nullable("number", description="0 to 1."),
             "average_rating": nullable("number", description="1 to 5."),
+            "called_in_time_share": nullable(
+                "number", description="0 to 1: requests contacted within their team's promise to call."
+            ),
         },
         required=(),
     ),
@@ -1072,6 +1145,34 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             answers={201: json_answer("The new request.", ref("HelpRequest"))},
             errors=(403, 422),
         )
+    },
+    "/help-requests/{request_id}": {
+        "get": operation(
+            "get_help_request",
+            "A help request",
+            tag="visits",
+            description="For the person who asked, the person it is for, and the team staff of its area: "
+            "the request with the team's promise to call (`contact_by`); for the person it is for, "
+            "the visits booked with the member who will come and their work phone.",
+            parameters=[path("request_id", INTEGER, "The request's id.")],
+            answers={200: json_answer("The request.", ref("HelpRequest"))},
+            errors=(403, 404),
+        ),
+        "patch": operation(
+            "change_help_request",
+            "Cancel a help request, ask for another time, or record the team's call",
+            tag="visits",
+            description="By the person who asked (or the person it is for), while it is new or scheduled. "
+            "`cancel` (optional `reason`) also cancels a visit booked for it that has not started "
+            "(409 once a visit has started or the request is closed); `ask_another_time` (with "
+            "`wish` and/or `date`) tells the team, and moves nothing. Another resident's request is "
+            "404; the team staff get 403. The team records a call with `record_contact` (409 when "
+            "the request is closed).",
+            parameters=[path("request_id", INTEGER, "The request's id.")],
+            body=ref("HelpRequestChange"),
+            answers={200: json_answer("The request as it is now.", ref("HelpRequest"))},
+            errors=(403, 404, 409, 422),
+        ),
     },
     "/visits": {
         "get": operation(

@@ -28,6 +28,7 @@ VISIT_KEYS = (
     "median_wait_hours",
     "resolved_share",
     "average_rating",
+    "called_in_time_share",
 )
 
 

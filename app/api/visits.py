@@ -30,6 +30,7 @@ from app.visits import group_sessions, help_requests, operations
 from app.visits.models import SKILL_TITLES, SKILLS, GroupSession, HelpRequest, Team, Visit
 
 VISIT_ACTIONS = ("reschedule", "cancel", "no_show", "complete")
+REQUEST_ACTIONS = ("cancel", "ask_another_time", "record_contact")
 
 
 def _skill(value, field: str = "skill") -> str:
@@ -85,8 +86,10 @@ def visit_json(visit: Visit) -> dict:
     }
 
 
-def help_request_json(help_request: HelpRequest) -> dict:
-    return {
+def help_request_json(help_request: HelpRequest, viewer: User | None = None) -> dict:
+    """The request; for the person it is for (`viewer`), also the visits booked for it with the
+    member who will come and their work phone."""
+    body = {
         "id": help_request.id,
         "skill": help_request.skill,
         "unit_code": help_request.unit.code,
@@ -98,7 +101,28 @@ def help_request_json(help_request: HelpRequest) -> dict:
         "resident_id": help_request.resident_id,
         "status": help_request.status,
         "created_at": _local(help_request.created_at),
+        "contact_promise_days": help_request.contact_promise_days,
+        "contact_by": help_request.contact_by.isoformat() if help_request.contact_by else None,
+        "first_contacted_at": _local(help_request.first_contacted_at),
+        "cancel_reason": help_request.cancel_reason,
+        "time_wish": help_request.time_wish,
+        "time_wish_on": help_request.time_wish_on.isoformat() if help_request.time_wish_on else None,
     }
+    if viewer is not None and help_requests.may_see_visitor(viewer, help_request):
+        visits = help_requests.booked_visits([help_request.id]).get(help_request.id, [])
+        phones = help_requests.work_phones(visit.member_id for visit in visits)
+        body["visits"] = [
+            {
+                "id": visit.id,
+                "start": _local(visit.starts_at),
+                "end": _local(visit.ends_at),
+                "place": visit.place,
+                "member_name": visit.member.full_name,
+                "member_work_phone": phones.get(visit.member_id),
+            }
+            for visit in visits
+        ]
+    return body
 
 
 def session_json(session: GroupSession, *, signed_up: bool | None = None) -> dict:
@@ -217,7 +241,47 @@ def create_help_request():
         consent=data.get("consent") is True,
     )
     db.session.commit()
-    return jsonify(help_request_json(help_request)), 201
+    return jsonify(help_request_json(help_request, user)), 201
+
+
+# One view for both methods: with a rule per method, an id beyond any database id would answer
+# 405, not 404.
+@bp.route("/help-requests/<int:request_id>", methods=["GET", "PATCH"])
+@token_required
+@in_callers_language
+def help_request_detail(request_id: int):
+    """GET: the request, for whoever may see it, with the team's promise, and for the person it
+    is for the member who will come and their work phone. PATCH, by the person who asked:
+    {"action": "cancel", "reason"?} or {"action": "ask_another_time", "wish"?, "date"?}; by the
+    team: {"action": "record_contact"} (the first call counts for the team's promise)."""
+    user = current_api_user()
+    if request.method == "GET":
+        help_request = help_requests.request_for(user, request_id)
+        if not help_requests.is_askers(user, help_request):
+            record_read(user, pairs=[(help_request.resident_record_id, help_request.resident_id)], kind="api")
+        return jsonify(help_request_json(help_request, user))
+    data = json_body()
+    action = data.get("action")
+    if action not in REQUEST_ACTIONS:
+        raise Invalid(_("Unknown action. Use one of: %(actions)s.", actions=", ".join(REQUEST_ACTIONS)), field="action")
+    if action == "record_contact":  # the team's door, as the triage list's "Called"
+        help_request = help_requests.request_for(user, request_id, to_manage=True)
+        help_requests.record_contact(user, help_request)
+        db.session.commit()
+        return jsonify(help_request_json(help_request, user))
+    help_request = help_requests.own_request(user, request_id)
+    if action == "cancel":
+        help_requests.cancel_request(user, help_request, parsers.text(data, "reason"))
+    else:
+        wished_day = data.get("date")
+        help_requests.ask_another_time(
+            user,
+            help_request,
+            parsers.text(data, "wish"),
+            parsers.day(wished_day, "date") if wished_day is not None else None,
+        )
+    db.session.commit()
+    return jsonify(help_request_json(help_request, user))
 
 
 # --- visits --------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ ACTION_TITLES = {
     "milestone_recorded": _l("Milestone recorded"),
     "ledger_month_closed": _l("Ledger month closed"),
     "visit_override": _l("Visit booked or moved outside the member's hours"),
+    "help_request_status": _l("Help request status changed"),
     "processing_restricted": _l("Processing of a person's data restricted"),
     "processing_restriction_lifted": _l("Restriction of processing lifted"),
 }

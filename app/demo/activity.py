@@ -15,6 +15,7 @@ from app.extensions import db
 from app.learning import operations as learning
 from app.learning.models import Assignment, Course
 from app.units.operations import get_unit_by_code
+from app.visits.help_requests import contact_deadline
 from app.visits.models import (
     GroupSession,
     HelpRequest,
@@ -92,13 +93,16 @@ def seed_visits(extra_people: list[User]) -> None:
     techteam, duc = _user("techteam"), next(u for u in extra_people if u.username == "techteam_duc")
     resident, manager = _user("resident"), _user("commune_manager")
 
-    team = Team(unit_id=commune.id, name="Tổ công nghệ số cộng đồng xã An Phú (demo)")
+    team = Team(unit_id=commune.id, name="Tổ công nghệ số cộng đồng xã An Phú (demo)", contact_promise_days=2)
     team.members = [
-        TeamMember(user_id=techteam.id, skills=ALL_SKILLS, is_leader=True),
+        # A fictional work phone, shown to the residents the member is booked to visit.
+        TeamMember(user_id=techteam.id, skills=ALL_SKILLS, is_leader=True, work_phone="+84912000111"),
         TeamMember(user_id=duc.id, skills=["eid", "cashless", "selling_online", "phone_basics"]),
     ]
     db.session.add(team)
-    team2 = Team(unit_id=get_unit_by_code("D02").id, name="Tổ công nghệ số cộng đồng xã Bình Minh (demo)")
+    team2 = Team(
+        unit_id=get_unit_by_code("D02").id, name="Tổ công nghệ số cộng đồng xã Bình Minh (demo)", contact_promise_days=3
+    )
     team2.members = [TeamMember(user_id=_user("techteam2").id, skills=ALL_SKILLS)]
     db.session.add(team2)
     # Weekday evenings and Saturday mornings for one, daytime for the other.
@@ -161,6 +165,13 @@ def seed_visits(extra_people: list[User]) -> None:
         )
         db.session.add(request)
         created.append(request)
+    # The team's promise to call; when it first contacted each request (one late, one never).
+    contacted_after = {0: timedelta(days=4), 1: timedelta(hours=20), 2: timedelta(hours=3), 6: timedelta(hours=2)}
+    for index, request in enumerate(created):
+        request.contact_promise_days = team.contact_promise_days
+        request.contact_due_at = contact_deadline(request.created_at, request.contact_promise_days)
+        if index in contacted_after:
+            request.first_contacted_at = request.created_at + contacted_after[index]
     db.session.flush()
 
     # Two visits done last week (with outcomes), one booked for the coming days.
@@ -209,6 +220,7 @@ def seed_visits(extra_people: list[User]) -> None:
             booked_by_id=manager.id,
         )
     )
+    _seed_residents_own_requests(resident, techteam, manager, now, _local(upcoming_day, 19, 15), team)
     # One booked by the commune manager outside the member's hours, as the audit log shows.
     created[6].status = "scheduled"
     start = _local(upcoming_day + timedelta(days=1), 17, 30)
@@ -251,3 +263,54 @@ def seed_visits(extra_people: list[User]) -> None:
     )
     session.signups = [SessionSignup(user_id=resident.id, signed_up_by_id=resident.id)]
     db.session.add(session)
+
+
+def _seed_residents_own_requests(resident: User, member: User, manager: User, now, visit_start, team: Team) -> None:
+    """The demo resident's own requests: a new one they may cancel, and one with a visit booked
+    that shows who will come and their work phone (and a wish for another time the team sees)."""
+    common = {
+        "unit_id": resident.unit_id,
+        "name": resident.full_name,
+        "phone": resident.phone,
+        "resident_id": resident.id,
+        "created_by_id": resident.id,
+        "consent_recorded_by_id": resident.id,
+        "contact_promise_days": team.contact_promise_days,
+    }
+    to_cancel = HelpRequest(
+        skill="safety",
+        place="Nhà riêng, thôn Đoài",
+        note="Muốn biết cách nhận ra tin nhắn lừa đảo (dữ liệu mẫu)",
+        created_at=now - timedelta(hours=5),
+        consent_at=now - timedelta(hours=5),
+        **common,
+    )
+    booked = HelpRequest(
+        skill="eid",
+        place="Nhà riêng, thôn Đoài",
+        note="Kích hoạt tài khoản định danh mức 2 (dữ liệu mẫu)",
+        status="scheduled",
+        created_at=now - timedelta(days=1, hours=2),
+        consent_at=now - timedelta(days=1, hours=2),
+        first_contacted_at=now - timedelta(hours=20),
+        time_wish="Sáng thứ Bảy thì tiện hơn (dữ liệu mẫu)",
+        time_wish_at=now - timedelta(hours=2),
+        **common,
+    )
+    for request in (to_cancel, booked):
+        request.contact_due_at = contact_deadline(request.created_at, request.contact_promise_days)
+    db.session.add_all([to_cancel, booked])
+    db.session.flush()
+    db.session.add(
+        Visit(
+            member_id=member.id,
+            unit_id=booked.unit_id,
+            request_id=booked.id,
+            resident_id=resident.id,
+            skill="eid",
+            place=booked.place,
+            starts_at=visit_start,
+            ends_at=visit_start + timedelta(minutes=45),
+            booked_by_id=manager.id,
+        )
+    )

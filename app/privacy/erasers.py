@@ -241,6 +241,8 @@ def erase_helprequests_of(subject: Subject, run: ErasureRun) -> None:
         request.place = ERASED
         request.note = None
         request.preferred_times = None
+        request.cancel_reason = None
+        request.clear_time_wish()
         request.resident_id = None
         request.resident_record_id = None
     run.erased(

@@ -119,9 +119,17 @@ def closed_notes(report: RetentionReport) -> None:
         .where(
             HelpRequest.status.in_(CLOSED_REQUEST_STATUSES),
             func.coalesce(HelpRequest.closed_at, HelpRequest.created_at) < cutoff,
-            or_(HelpRequest.note.is_not(None), HelpRequest.preferred_times.is_not(None)),
+            or_(
+                HelpRequest.note.is_not(None),
+                HelpRequest.preferred_times.is_not(None),
+                HelpRequest.cancel_reason.is_not(None),
+                HelpRequest.time_wish.is_not(None),
+                HelpRequest.time_wish_on.is_not(None),
+            ),
         )
-        .values(note=None, preferred_times=None)
+        .values(
+            note=None, preferred_times=None, cancel_reason=None, time_wish=None, time_wish_on=None, time_wish_at=None
+        )
     )
     report.add("closed_note", _("notes of closed help requests"), requests)
     visits = _changed(

@@ -32,6 +32,7 @@ from app.learning.models import (
     QuizAttempt,
 )
 from app.reports.models import LearningStat, VisitStat
+from app.reports.promise import promise_note, promise_sums, share
 from app.reports.summaries import as_date, week_of
 from app.reports.tables import Column, ReportTable
 from app.units.models import Unit
@@ -315,6 +316,8 @@ class TeamView:
     by_village: ReportTable
     #: The members the view names (for the log of who read whose record).
     member_ids: tuple[int, ...] = ()
+    #: Requests contacted within the team's promise to call, by village.
+    promise: ReportTable | None = None
 
 
 def team_members(commune: Unit) -> dict[int, tuple[User, set[str]]]:
@@ -471,4 +474,47 @@ def team_view(commune: Unit, start: datetime, end: datetime, *, now: datetime | 
         ],
         village_rows,
     )
-    return TeamView(members_table, by_skill, by_village, tuple(members))
+    return TeamView(members_table, by_skill, by_village, tuple(members), _promise_table(commune, start, end, now))
+
+
+def _promise_table(commune: Unit, start: datetime, end: datetime, now: datetime) -> ReportTable:
+    """Per village (or the commune itself): requests filed in the period, those that count for
+    the promise (app.reports.promise), those contacted in time, and the share."""
+    counted, in_time = promise_sums(now)
+    rows = []
+    for unit, filed, counted_n, in_time_n in db.session.execute(
+        select(Unit, func.count(), counted, in_time)
+        .join(Unit, Unit.id == HelpRequest.unit_id)
+        .where(_in_subtree(commune), HelpRequest.created_at >= start, HelpRequest.created_at < end)
+        .group_by(Unit)
+        .order_by(Unit.path)
+    ):
+        counted_n, in_time_n = int(counted_n or 0), int(in_time_n or 0)
+        rows.append(
+            {
+                "village": unit.display_name,
+                "requests": int(filed),
+                "counted": counted_n,
+                "in_time": in_time_n,
+                "late": counted_n - in_time_n,
+                "share": share(in_time_n, counted_n),
+            }
+        )
+    totals = {"village": _("Total")} | {
+        key: sum(row[key] for row in rows) for key in ("requests", "counted", "in_time", "late")
+    }
+    totals["share"] = share(totals["in_time"], totals["counted"])
+    return ReportTable(
+        _("Calls within the team's promise"),
+        [
+            Column("village", _("Village"), "text"),
+            Column("requests", _("Requests filed")),
+            Column("counted", _("Promise ended or contacted")),
+            Column("in_time", _("Contacted in time")),
+            Column("late", _("Late or not contacted")),
+            Column("share", _("Called within the promise"), "percent"),
+        ],
+        rows,
+        totals,
+        " ".join([_("Requests filed in the chosen period."), promise_note()]),
+    )

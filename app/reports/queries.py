@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
-from app.db import YEARS, local_today
+from app.db import LOCAL_TZ, YEARS, local_today
 from app.exceptions import Invalid
 from app.extensions import db
 from app.learning.models import Assignment, Course
@@ -32,6 +32,8 @@ from app.reports.models import (
     WaitStat,
     WaitTotal,
 )
+from app.reports.promise import promise_by_unit, promise_note
+from app.reports.promise import share as promise_share
 from app.reports.summaries import bucket_hours, week_of
 from app.reports.tables import Column, ReportTable
 from app.units.models import Unit
@@ -203,9 +205,14 @@ def _period_note(week_from: date | None, week_to: date | None) -> str:
 # --- visits --------------------------------------------------------------------------------
 
 
+def _week_start(week: date | None) -> datetime | None:
+    return datetime.combine(week, time(0), tzinfo=LOCAL_TZ) if week is not None else None
+
+
 def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
-    """requests, visits_done, resolved_share, average_rating, median_wait_hours per unit: two
-    grouped queries."""
+    """requests, visits_done, resolved_share, average_rating, median_wait_hours per unit (two
+    grouped queries on the summary tables), and called_in_time_share (one on the requests:
+    app.reports.promise)."""
     figures: dict[int, dict] = {
         unit_id: {
             "requests": 0,
@@ -213,9 +220,14 @@ def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
             "median_wait_hours": None,
             "resolved_share": None,
             "average_rating": None,
+            "called_in_time_share": None,
         }
         for unit_id in unit_ids
     }
+    units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))))
+    end = _week_start(week_to + timedelta(days=7)) if week_to is not None else None
+    for unit_id, (counted, in_time) in promise_by_unit(units, _week_start(week_from), end).items():
+        figures[unit_id]["called_in_time_share"] = promise_share(in_time, counted)
     for unit_id, requests, done, resolved, rating_sum, rating_count in db.session.execute(
         select(
             VisitStat.unit_id,
@@ -258,6 +270,7 @@ def _visit_columns() -> list[Column]:
         Column("median_wait_hours", _("Median wait (hours)"), "hours"),
         Column("resolved_share", _("Resolved"), "percent"),
         Column("average_rating", _("Average rating"), "decimal"),
+        Column("called_in_time_share", _("Called within the promise"), "percent"),
     ]
 
 
@@ -277,6 +290,7 @@ def visits_table(parent: Unit, week_from: date | None = None, week_to: date | No
                 _period_note(week_from, week_to),
                 _("Requests count in the week they were filed, visits in the week they took place."),
                 _("The median wait is from the request to its visit, to within an hour (a day after two days)."),
+                promise_note(),
             ]
         ),
     )
@@ -515,6 +529,7 @@ def completion_table(
             "Overdue assignments: people who have not completed an assigned course after its due date (today)."
         ),
         _("Totals also count people registered at %(unit)s itself.", unit=parent.display_name),
+        promise_note(),
     ]
     return ReportTable(
         title=_("Completion and visits"),

@@ -316,7 +316,7 @@ def teams_export(fmt: str):
     if clean_arg("table", 20) in ("", "members"):
         record_read(current_user, users=view.member_ids, kind="export")
     return _download(
-        [("members", members), ("skills", view.by_skill), ("villages", view.by_village)],
+        [("members", members), ("skills", view.by_skill), ("villages", view.by_village), ("promise", view.promise)],
         clean_arg("table", 20) or None,
         "team",
         commune,

@@ -288,6 +288,43 @@ class CancelVisitForm(FlaskForm):
     submit = SubmitField(_l("Cancel the visit"))
 
 
+class CancelRequestForm(FlaskForm):
+    # The operation checks the length and says clearly what is wrong.
+    reason = StringField(
+        _l("Reason (optional)"),
+        description=_l("For example: my grandson helped me already."),
+    )
+    submit = SubmitField(_l("Cancel my request"))
+
+
+class TimeWishForm(FlaskForm):
+    """The resident's wish for another time; the operation checks it (one of the two is needed)."""
+
+    wish = StringField(
+        _l("When would suit you better?"),
+        description=_l("For example: Saturday morning, or after 5 pm on weekdays."),
+    )
+    on_date = DateField(_l("A date that suits you (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Ask for another time"))
+
+
+class ContactPromiseForm(FlaskForm):
+    contact_promise_days = IntegerField(
+        _l("The team calls within (working days)"),
+        validators=[InputRequired(_l("Enter a number of working days."))],
+        description=_l("Residents who ask for help are told when to expect the call. Weekends do not count."),
+    )
+    submit = SubmitField(_l("Save the promise"))
+
+
+class WorkPhoneForm(FlaskForm):
+    work_phone = StringField(
+        _l("Work phone for residents"),
+        description=_l("Shown to the residents you are booked to visit. Leave empty to show none."),
+    )
+    submit = SubmitField(_l("Save the work phone"))
+
+
 class CompleteVisitForm(FlaskForm):
     # The operation checks the skills and says clearly what is wrong.
     skills_done = SelectMultipleField(_l("What you helped with"), validate_choice=False)

@@ -2,31 +2,86 @@
 
 A request is filed with the person's consent to record their details for this help; booking a
 visit for it marks it scheduled (app.visits.operations), completing the visit marks it done.
+
+The person who asked may cancel the request while no visit has happened (a visit still to come
+is cancelled with it) and ask for another time; the team sees the wish until it books or moves
+the visit.
+
+Each team promises to call within a number of working days (`Team.contact_promise_days`); the
+promise of the team working where the request is, and the moment it ends, are kept with the
+request when it is filed. The team has *contacted* the person when it first books a visit for the
+request, records a call, or marks the request "could not reach" (an attempt counts too: the
+promise is to try).
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app import authz
+from app.audit.operations import record
 from app.auth.models import User
-from app.db import MAX_ID, utcnow
-from app.exceptions import Invalid, NotAllowed, NotFound
+from app.db import LOCAL_TZ, MAX_ID, local_today, utcnow
+from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.phones import normalise_phone
+from app.privacy.deadlines import add_working_days
 from app.reports import summaries
 from app.units.models import Unit
-from app.visits.models import SKILLS, HelpRequest, Visit
-from app.visits.text import clean_text
+from app.visits import operations
+from app.visits.models import DEFAULT_CONTACT_PROMISE_DAYS, HelpRequest, Team, TeamMember, Visit
+from app.visits.text import check_skill, clean_text
 
 #: The statuses a person sets by hand; "scheduled" and "done" follow from the visits.
 MANUAL_STATUSES = ("cancelled", "unreachable", "new")
+#: The person who asked may cancel it or ask for another time while it is in one of these.
+OPEN_STATUSES = ("new", "scheduled")
+WISH_MAX_LENGTH = 200
+REASON_MAX_LENGTH = 300
+#: How far ahead a wished date may be.
+WISH_DAYS_AHEAD = 366
 
 
-def check_skill(skill: str) -> None:
-    if skill not in SKILLS:
-        raise Invalid(_("Choose a kind of help from the list."), field="skill")
+# --- the team's promise ----------------------------------------------------------------------
+
+
+def team_for(unit: Unit) -> Team | None:
+    """The team working where `unit` is: a team of the unit itself, else of the nearest unit
+    above it (a village's own team before the commune's); the oldest when there are several."""
+    codes = [code for code in unit.path.split("/") if code]
+    paths = ["/" + "/".join(codes[: n + 1]) + "/" for n in range(len(codes))]
+    teams = db.session.scalars(
+        select(Team).join(Unit, Unit.id == Team.unit_id).where(Unit.path.in_(paths)).order_by(Team.id)
+    ).all()
+    if not teams:
+        return None
+    return max(teams, key=lambda team: (len(team.unit.path), -team.id))
+
+
+def promise_for(unit: Unit) -> int:
+    """The working days the team of `unit` promises to call within."""
+    team = team_for(unit)
+    return team.contact_promise_days if team is not None else DEFAULT_CONTACT_PROMISE_DAYS
+
+
+def contact_deadline(filed_at: datetime, working_days: int) -> datetime:
+    """The end of the promise for a request filed at `filed_at`: the start of the local day after
+    the promised day (`working_days` working days after the day it was filed)."""
+    last_day = add_working_days(filed_at.astimezone(LOCAL_TZ).date(), working_days)
+    return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
+
+
+def contacted_in_time(request: HelpRequest) -> bool | None:
+    """True when the team contacted the person within its promise, False when it did late or the
+    promise has passed, None while it still runs (or when no promise was recorded)."""
+    if request.contact_due_at is None:
+        return None
+    if request.first_contacted_at is not None:
+        return request.first_contacted_at < request.contact_due_at
+    return False if utcnow() >= request.contact_due_at else None
 
 
 def may_file(user: User) -> bool:
@@ -72,6 +127,9 @@ def create_help_request(
         consent_at=utcnow(),
         consent_recorded_by_id=actor.id,
     )
+    request.created_at = utcnow()
+    request.contact_promise_days = promise_for(unit)
+    request.contact_due_at = contact_deadline(request.created_at, request.contact_promise_days)
     db.session.add(request)
     db.session.flush()
     summaries.on_request_filed(request)
@@ -84,15 +142,18 @@ def may_see_request(user: User, request: HelpRequest) -> bool:
 
 
 def request_for(user: User, request_id: int, *, to_manage: bool = False) -> HelpRequest:
-    """The help request `user` asked for by id. Raises NotFound, or NotAllowed when it is not
-    theirs to see (or, with `to_manage`, to triage and book)."""
+    """The help request `user` asked for by id. Raises NotFound (also for another resident's
+    request: it does not exist for them), or NotAllowed when it is outside the team staff's area
+    (or, with `to_manage`, not theirs to triage and book)."""
     request = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
     if request is None:
         raise NotFound(_("No help request has this id."))
     if to_manage:
         ensure_may_manage(user, request)
     elif not may_see_request(user, request):
-        raise NotAllowed(_("This is outside your area."))
+        if authz.has_permission(user, "visits.view"):
+            raise NotAllowed(_("This is outside your area."))
+        raise NotFound(_("No help request has this id."))
     return request
 
 
@@ -140,8 +201,122 @@ def booked_visits(request_ids: list[int]) -> dict[int, list[Visit]]:
 
 
 def set_request_status(actor: User, request: HelpRequest, status: str) -> None:
+    """The team marks a request cancelled, could not reach, or new again (audited). "Could not
+    reach" counts as the team's first contact. Raises NotAllowed or Invalid."""
     ensure_may_manage(actor, request)
     if status not in MANUAL_STATUSES:
         raise Invalid(_("This status is set by booking or completing a visit."), field="status")
+    previous = request.status
+    now = utcnow()
     request.status = status
-    request.closed_at = utcnow() if status != "new" else None
+    request.closed_at = now if status != "new" else None
+    if status == "unreachable":
+        request.mark_contacted(now)
+    _audit_status(actor, request, previous)
+
+
+def record_contact(actor: User, request: HelpRequest) -> HelpRequest:
+    """The team called the person (only the first contact is kept). Raises NotAllowed, or
+    Conflict when the request is closed."""
+    ensure_may_manage(actor, request)
+    if request.status not in OPEN_STATUSES:
+        raise Conflict(_("This request is closed."))
+    request.mark_contacted(utcnow())
+    return request
+
+
+def _audit_status(actor: User, request: HelpRequest, previous: str) -> None:
+    if previous == request.status:
+        return
+    record(
+        "help_request_status",
+        actor=actor,
+        target=request.resident,
+        details={"request": request.id, "from": previous, "to": request.status},
+    )
+
+
+# --- what the person who asked may do --------------------------------------------------------
+
+
+def is_askers(user: User, request: HelpRequest) -> bool:
+    """Whether `user` filed the request or it is for them."""
+    return user.id in (request.created_by_id, request.resident_id)
+
+
+def own_request(user: User, request_id: int) -> HelpRequest:
+    """The request `user` filed or that is for them. Raises NotFound (also for another
+    resident's request), or NotAllowed for the team staff, who use the triage list."""
+    request = request_for(user, request_id)
+    if not is_askers(user, request):
+        raise NotAllowed(_("Only the person who asked for this help may do this."))
+    return request
+
+
+def _ensure_open(request: HelpRequest) -> None:
+    if request.status not in OPEN_STATUSES:
+        raise Conflict(_("This request is already closed."))
+
+
+def cancel_request(actor: User, request: HelpRequest, reason: str | None = None) -> HelpRequest:
+    """The person who asked (or the person it is for) cancels the request while it is new or
+    scheduled and no visit has taken place; a booked visit still to come is cancelled with it
+    and its member told. Audited. Raises NotAllowed, Conflict (closed, or a visit has already
+    started) or Invalid (a reason too long)."""
+    if not is_askers(actor, request):
+        raise NotAllowed(_("Only the person who asked for this help may do this."))
+    _ensure_open(request)
+    reason = clean_text(reason, "reason", "", required=False, max_length=REASON_MAX_LENGTH)
+    visits = list(db.session.scalars(select(Visit).where(Visit.request_id == request.id, Visit.status == "booked")))
+    now = utcnow()
+    if any(visit.starts_at <= now for visit in visits):
+        raise Conflict(_("The visit has already started; ask the team member instead."))
+    for visit in visits:
+        operations.cancel_visit_with_request(
+            actor, visit, reason or _("The person who asked for help cancelled the request.")
+        )
+    previous = "scheduled" if visits else request.status
+    request.status = "cancelled"
+    request.closed_at = now
+    request.cancel_reason = reason
+    request.clear_time_wish()
+    _audit_status(actor, request, previous)
+    return request
+
+
+def ask_another_time(actor: User, request: HelpRequest, wish: str | None, on_date: date | None = None) -> HelpRequest:
+    """The person who asked says when would suit them better (words, a date, or both); the team
+    sees it until it books or moves the visit. Nothing moves by itself. Raises NotAllowed,
+    Conflict (closed) or Invalid."""
+    if not is_askers(actor, request):
+        raise NotAllowed(_("Only the person who asked for this help may do this."))
+    _ensure_open(request)
+    wish = clean_text(wish, "wish", "", required=False, max_length=WISH_MAX_LENGTH)
+    if wish is None and on_date is None:
+        raise Invalid(_("Say when would suit you, or choose a date."), field="wish")
+    today = local_today()
+    if on_date is not None and not today <= on_date <= today + timedelta(days=WISH_DAYS_AHEAD):
+        raise Invalid(_("Choose a date from today to a year ahead."), field="date")
+    request.time_wish, request.time_wish_on, request.time_wish_at = wish, on_date, utcnow()
+    return request
+
+
+def may_see_visitor(user: User, request: HelpRequest) -> bool:
+    """Who will come, and their work phone, are shown to the person the request is for (or to
+    whoever filed it when it is for someone without an account)."""
+    return user.id == (request.resident_id if request.resident_id is not None else request.created_by_id)
+
+
+def work_phones(member_ids) -> dict[int, str]:
+    """The work phone each member set for their team work (E.164), by user id."""
+    ids = set(member_ids)
+    if not ids:
+        return {}
+    phones: dict[int, str] = {}
+    for user_id, phone in db.session.execute(
+        select(TeamMember.user_id, TeamMember.work_phone)
+        .where(TeamMember.user_id.in_(ids), TeamMember.work_phone.is_not(None))
+        .order_by(TeamMember.id)
+    ):
+        phones.setdefault(user_id, phone)
+    return phones

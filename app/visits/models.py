@@ -3,7 +3,7 @@ group help sessions."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import UTCDateTime, string_enum, utcnow
+from app.db import LOCAL_TZ, UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from app.units.models import Unit
 
@@ -51,16 +51,24 @@ VISIT_TITLES = {"skill_titles": SKILL_TITLES, "status_titles": VISIT_STATUS_TITL
 #: Visits in these states hold the member's time.
 ACTIVE_VISIT_STATUSES = ("booked", "done")
 EXCEPTION_KINDS = ("away", "extra")
+#: Working days within which a team promises to call a resident who asked for help.
+DEFAULT_CONTACT_PROMISE_DAYS = 2
+CONTACT_PROMISE_RANGE = (1, 10)
 
 
 class Team(db.Model):
     __tablename__ = "teams"
+    __table_args__ = (
+        CheckConstraint("contact_promise_days BETWEEN 1 AND 10", name="contact_promise_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: A commune/ward or a village the team works in.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The team calls a resident who asked for help within this many working days.
+    contact_promise_days: Mapped[int] = mapped_column(default=DEFAULT_CONTACT_PROMISE_DAYS, server_default="2")
 
     unit: Mapped[Unit] = relationship()
     members: Mapped[list[TeamMember]] = relationship(back_populates="team", cascade="all, delete-orphan")
@@ -80,6 +88,8 @@ class TeamMember(db.Model):
     skills: Mapped[list] = mapped_column(JSON, default=list)
     #: Team leaders may book for other members and see the team's requests.
     is_leader: Mapped[bool] = mapped_column(default=False)
+    #: The phone the member uses for team work, shown to the residents they visit (E.164).
+    work_phone: Mapped[str | None] = mapped_column(String(32))
 
     team: Mapped[Team] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
@@ -162,6 +172,20 @@ class HelpRequest(db.Model):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why the person who asked cancelled it (optional).
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    #: The resident's wish for another time (free text and/or a date), until the team books or
+    #: moves the visit.
+    time_wish: Mapped[str | None] = mapped_column(String(300))
+    time_wish_on: Mapped[date | None]
+    time_wish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The team's promise when the request was filed: working days, and the moment it ends (the
+    #: start of the local day after the promised day).
+    contact_promise_days: Mapped[int | None]
+    contact_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the team first contacted the person: booked a visit, recorded a call, or marked the
+    #: request "could not reach".
+    first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship()
     resident: Mapped[User | None] = relationship(foreign_keys=[resident_id])
@@ -169,6 +193,21 @@ class HelpRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<HelpRequest {self.id} {self.skill} {self.status}>"
+
+    @property
+    def contact_by(self) -> date | None:
+        """The last local day of the team's promise to call."""
+        if self.contact_due_at is None:
+            return None
+        return (self.contact_due_at.astimezone(LOCAL_TZ) - timedelta(days=1)).date()
+
+    def mark_contacted(self, moment: datetime) -> None:
+        """The team reached (or tried to reach) the person; only the first time counts."""
+        if self.first_contacted_at is None:
+            self.first_contacted_at = moment
+
+    def clear_time_wish(self) -> None:
+        self.time_wish = self.time_wish_on = self.time_wish_at = None
 
 
 class Visit(db.Model):

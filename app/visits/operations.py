@@ -34,9 +34,8 @@ from app.reports import summaries
 from app.units.models import Unit
 from app.visits import notices, time_rules
 from app.visits.availability import Slot, find_slots, members_for
-from app.visits.help_requests import check_skill
 from app.visits.models import SKILLS, HelpRequest, TeamMember, Visit
-from app.visits.text import clean_text
+from app.visits.text import check_skill, clean_text
 
 #: The longest period one slot search may cover.
 MAX_SLOT_RANGE = timedelta(days=31)
@@ -175,6 +174,8 @@ def book_visit(
         raise
     if request is not None:
         request.status = "scheduled"
+        request.mark_contacted(utcnow())
+        request.clear_time_wish()  # the team chose a time
     _audit_override(booked_by, visit, set_aside, reason, "booked")
     return visit
 
@@ -241,16 +242,32 @@ def reschedule_visit(
         _conflict_from(error)
         raise
     if visit.starts_at != moved_from:
+        if visit.request is not None:
+            visit.request.clear_time_wish()  # the team chose another time
         notices.visit_moved(visit, actor, moved_from)
         _audit_override(actor, visit, set_aside, reason, "moved")
     return visit
 
 
 def cancel_visit(actor: User, visit: Visit, reason: str) -> Visit:
+    """Cancel a booked visit (its member or those who manage visits in its area); the request
+    goes back on the triage list. Tells the member and the resident. Raises NotAllowed, Conflict
+    or Invalid."""
     ensure_may_change(actor, visit)
     if visit.status != "booked":
         raise Conflict(_("Only a booked visit can be cancelled."))
-    visit.cancel_reason = clean_text(reason, "reason", _("Say why the visit is cancelled."))
+    return _cancel(actor, visit, clean_text(reason, "reason", _("Say why the visit is cancelled.")))
+
+
+def cancel_visit_with_request(actor: User, visit: Visit, reason: str) -> Visit:
+    """Cancel the booked visit of a help request its resident is cancelling (who may cancel the
+    request is app.visits.help_requests.cancel_request's to check). Tells the member as any
+    cancellation does."""
+    return _cancel(actor, visit, reason)
+
+
+def _cancel(actor: User, visit: Visit, reason: str) -> Visit:
+    visit.cancel_reason = reason
     visit.status = "cancelled"
     if visit.request is not None and visit.request.status == "scheduled":
         visit.request.status = "new"  # back on the triage list

@@ -46,12 +46,12 @@ def _minutes(value: int | None) -> str | None:
     return None if value is None else f"{value // 60:02d}:{value % 60:02d}"
 
 
-declare("teams", _l("Tech teams"), not_personal={"id", "unit_id", "name", "created_at"})
+declare("teams", _l("Tech teams"), not_personal={"id", "unit_id", "name", "created_at", "contact_promise_days"})
 
 declare(
     "team_members",
     _l("Members of tech teams"),
-    personal={"user_id": WORK, "skills": WORK, "is_leader": WORK},
+    personal={"user_id": WORK, "skills": WORK, "is_leader": WORK, "work_phone": WORK},
     not_personal={"id", "team_id"},
 )
 
@@ -64,7 +64,15 @@ def export_team_members(subject) -> list[dict]:
         .options(selectinload(TeamMember.team))
         .order_by(TeamMember.id)
     )
-    return [row(team=m.team.name, skills=[SKILL_TITLES.get(s, s) for s in m.skills], leader=m.is_leader) for m in rows]
+    return [
+        row(
+            team=m.team.name,
+            skills=[SKILL_TITLES.get(s, s) for s in m.skills],
+            leader=m.is_leader,
+            work_phone=local_format(m.work_phone) or None,
+        )
+        for m in rows
+    ]
 
 
 declare(
@@ -156,8 +164,15 @@ declare(
         "consent_at": HELP,
         "consent_recorded_by_id": STAFF,
         "closed_at": HELP,
+        "cancel_reason": HELP_NOTE,
+        "time_wish": HELP,
+        "time_wish_on": HELP,
+        "time_wish_at": HELP,
+        "contact_due_at": HELP,
+        "first_contacted_at": HELP,
     },
-    not_personal={"id"},
+    # The team's promise in force when the request was filed.
+    not_personal={"id", "contact_promise_days"},
 )
 
 
@@ -193,6 +208,11 @@ def export_help_requests(subject) -> list[dict]:
             created_by=names.get(r.created_by_id),
             consent_at=r.consent_at,
             closed_at=r.closed_at,
+            cancel_reason=r.cancel_reason,
+            time_wish=r.time_wish,
+            time_wish_on=r.time_wish_on,
+            contact_by=r.contact_by,
+            first_contacted_at=r.first_contacted_at,
         )
         for r in rows
     ]

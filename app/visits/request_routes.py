@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app import authz
+from app.auth.forms import EmptyForm
 from app.auth.models import User
 from app.db import LOCAL_TZ, MAX_ID, local_today, utcnow
 from app.exceptions import Invalid
@@ -28,10 +29,12 @@ from app.visits.forms import (
     DURATIONS,
     BookSlotForm,
     BookTimeForm,
+    CancelRequestForm,
     HelpRequestForm,
     RequestStatusForm,
     SlotFinderForm,
     SlotSearchForm,
+    TimeWishForm,
     TriageFilterForm,
     skill_choices,
 )
@@ -42,6 +45,8 @@ from app.visits.teams import team_units
 REQUEST_FIELDS = {"unit_code": "unit"}
 #: Booking a time of one's choosing: the operation's names for the form's fields.
 BOOK_TIME_FIELDS = {"member_id": "member", "start": "date"}
+#: Asking for another time: the operation's names for the form's fields.
+WISH_FIELDS = {"date": "on_date"}
 TITLES = {"skill_titles": SKILL_TITLES, "status_titles": REQUEST_STATUS_TITLES}
 
 
@@ -103,12 +108,82 @@ def new_request():
     return render_template("visits/request_form.html", form=form, for_self=for_self), status
 
 
+def _render_request(help_request: HelpRequest, status: int = 200, *, just_filed: bool = False, **forms):
+    """The request as its asker (or the team) sees it: the team's promise, the visit booked and,
+    for the person it is for, who will come and their work phone; cancelling and asking for
+    another time."""
+    visits = help_requests.booked_visits([help_request.id]).get(help_request.id, [])
+    askers = help_requests.is_askers(current_user, help_request)
+    see_visitor = help_requests.may_see_visitor(current_user, help_request)
+    started = any(visit.starts_at <= utcnow() for visit in visits)
+    may_act = askers and help_request.status in help_requests.OPEN_STATUSES
+    if may_act:
+        forms.setdefault("wish_form", TimeWishForm(formdata=None))
+        if not started:
+            forms.setdefault("cancel_form", CancelRequestForm(formdata=None))
+    return render_template(
+        "visits/request_filed.html",
+        help_request=help_request,
+        just_filed=just_filed,
+        visits=visits,
+        see_visitor=see_visitor,
+        work_phones=help_requests.work_phones(v.member_id for v in visits) if see_visitor else {},
+        may_act=may_act,
+        **forms,
+        **TITLES,
+    ), status
+
+
 @bp.route("/requests/<int:request_id>/filed")
 @login_required
 def request_filed(request_id: int):
-    return render_template(
-        "visits/request_filed.html", help_request=help_requests.request_for(current_user, request_id), **TITLES
-    )
+    return _render_request(help_requests.request_for(current_user, request_id), just_filed=True)
+
+
+@bp.route("/requests/<int:request_id>")
+@login_required
+def request_page(request_id: int):
+    help_request = help_requests.request_for(current_user, request_id)
+    if not help_requests.is_askers(current_user, help_request):
+        pair = (help_request.resident_record_id, help_request.resident_id)
+        record_read(current_user, pairs=[pair], kind="resident_page")
+    return _render_request(help_request)
+
+
+@bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
+@login_required
+def cancel_request(request_id: int):
+    """The person who asked cancels the request (and the visit booked for it)."""
+    help_request = help_requests.own_request(current_user, request_id)
+    form = CancelRequestForm()
+    if not form.validate_on_submit():
+        return _render_request(help_request, 400, cancel_form=form)
+    try:
+        help_requests.cancel_request(current_user, help_request, form.reason.data)
+    except FORM_ERRORS as error:
+        status = refuse(form, error)
+        return _render_request(help_requests.own_request(current_user, request_id), status, cancel_form=form)
+    db.session.commit()
+    flash(_("Your request has been cancelled."), "success")
+    return redirect(url_for("visits.request_page", request_id=request_id))
+
+
+@bp.route("/requests/<int:request_id>/another-time", methods=["POST"])
+@login_required
+def ask_another_time(request_id: int):
+    """The person who asked says when would suit them better."""
+    help_request = help_requests.own_request(current_user, request_id)
+    form = TimeWishForm()
+    if not form.validate_on_submit():
+        return _render_request(help_request, 400, wish_form=form)
+    try:
+        help_requests.ask_another_time(current_user, help_request, form.wish.data, form.on_date.data)
+    except FORM_ERRORS as error:
+        status = refuse(form, error, WISH_FIELDS)
+        return _render_request(help_requests.own_request(current_user, request_id), status, wish_form=form)
+    db.session.commit()
+    flash(_("The team has been told when would suit you. They will call you to agree on a time."), "success")
+    return redirect(url_for("visits.request_page", request_id=request_id))
 
 
 @bp.route("/requests/mine")
@@ -155,6 +230,23 @@ def triage():
         status_form=RequestStatusForm(),
         **TITLES,
     ), status_code
+
+
+@bp.route("/requests/<int:request_id>/contacted", methods=["POST"])
+@login_required
+def request_contacted(request_id: int):
+    """The team called the person (the first contact counts for the team's promise)."""
+    help_request = help_requests.request_for(current_user, request_id, to_manage=True)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        help_requests.record_contact(current_user, help_request)
+    except FORM_ERRORS as error:
+        refuse(None, error)
+        return redirect(url_for("visits.triage"))
+    db.session.commit()
+    flash(_("The call to %(name)s is recorded.", name=help_request.name), "success")
+    return redirect(url_for("visits.triage"))
 
 
 @bp.route("/requests/<int:request_id>/status", methods=["POST"])

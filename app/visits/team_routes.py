@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.dates import get_day_names
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -14,6 +14,7 @@ from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.models import User
 from app.extensions import db
+from app.phones import local_format
 from app.privacy.access_log import record_read
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, get_or_404, id_from, refuse, unit_choices
@@ -21,10 +22,12 @@ from app.visits import teams
 from app.visits.blueprint import bp
 from app.visits.forms import (
     AddMemberForm,
+    ContactPromiseForm,
     ExceptionForm,
     MemberSkillsForm,
     TeamForm,
     WeeklyWindowForm,
+    WorkPhoneForm,
     parse_time_choice,
     skill_choices,
     time_choices,
@@ -85,7 +88,7 @@ def _member_forms(team: Team, *, posted: TeamMember | None = None, posted_form=N
     return forms
 
 
-def _render_team(team: Team, add_form: AddMemberForm, status=200, **member_form):
+def _render_team(team: Team, add_form: AddMemberForm, status=200, promise_form=None, **member_form):
     members = sorted(team.members, key=lambda m: (not m.is_leader, m.user.full_name, m.id))
     if request.method == "GET":
         record_read(current_user, users=[m.user for m in members], kind="list")
@@ -95,8 +98,36 @@ def _render_team(team: Team, add_form: AddMemberForm, status=200, **member_form)
         members=members,
         member_forms=_member_forms(team, **member_form),
         add_form=add_form,
+        promise_form=promise_form
+        or ContactPromiseForm(formdata=None, contact_promise_days=team.contact_promise_days),
         action_form=EmptyForm(),
     ), status
+
+
+@bp.route("/teams/<int:team_id>/promise", methods=["POST"])
+@login_required
+def team_promise(team_id: int):
+    """The working days within which the team promises to call residents who ask for help."""
+    team = _load_team(team_id)
+    form = ContactPromiseForm()
+    if form.validate_on_submit():
+        try:
+            teams.set_contact_promise(current_user, team, form.contact_promise_days.data)
+        except FORM_ERRORS as error:
+            refuse(form, error)
+        else:
+            days = team.contact_promise_days
+            db.session.commit()
+            flash(
+                ngettext(
+                    "The team now promises to call within %(num)d working day.",
+                    "The team now promises to call within %(num)d working days.",
+                    days,
+                ),
+                "success",
+            )
+            return redirect(url_for("visits.team_detail", team_id=team_id))
+    return _render_team(_load_team(team_id), _add_member_form(team), 400, promise_form=form)
 
 
 def _add_member_form(team: Team) -> AddMemberForm:
@@ -207,7 +238,25 @@ def _page_url(person: User) -> str:
     return url_for("visits.member_availability", user_id=person.id)
 
 
-def _availability_page(person: User):
+@bp.route("/availability/<int:user_id>/work-phone", methods=["POST"])
+@login_required
+def member_work_phone(user_id: int):
+    """The phone a member uses for team work, shown to the residents they are booked to visit."""
+    person = _load_member(user_id)
+    form = WorkPhoneForm(prefix="work")
+    if form.validate_on_submit():
+        try:
+            teams.set_work_phone(current_user, person, form.work_phone.data)
+        except FORM_ERRORS as error:
+            refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("The work phone has been saved."), "success")
+            return redirect(_page_url(person))
+    return _availability_page(person, work_phone_form=form, status=400)
+
+
+def _availability_page(person: User, *, work_phone_form=None, status: int = 200):
     weekly_form = WeeklyWindowForm(prefix="weekly")
     weekly_form.weekday.choices = [SelectChoice(str(day), name) for day, name in weekday_names().items()]
     weekly_form.start.choices = time_choices()
@@ -216,8 +265,12 @@ def _availability_page(person: User):
     exception_form.start.choices = time_choices()
     exception_form.end.choices = time_choices(ends=True)
 
-    status = 200
-    if request.method == "POST":
+    posted_work_phone = work_phone_form is not None  # refused by its own route
+    if work_phone_form is None:
+        work_phone_form = WorkPhoneForm(
+            prefix="work", formdata=None, work_phone=local_format(teams.work_phone_of(person))
+        )
+    if request.method == "POST" and not posted_work_phone:
         status = 400
         if weekly_form.submit.data and weekly_form.validate_on_submit():
             if _add_weekly(person, weekly_form):
@@ -236,6 +289,8 @@ def _availability_page(person: User):
         exceptions=teams.upcoming_exceptions(person),
         weekly_form=weekly_form,
         exception_form=exception_form,
+        work_phone_form=work_phone_form,
+        member_of_a_team=teams.is_team_member(person),
         action_form=EmptyForm(),
         weekday_names=weekday_names(),
         minute_label=teams.minute_label,

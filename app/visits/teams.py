@@ -19,8 +19,16 @@ from app.auth.models import User
 from app.db import local_today
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
+from app.phones import normalise_phone
 from app.units.models import Unit
-from app.visits.models import SKILLS, AvailabilityException, Team, TeamMember, WeeklyAvailability
+from app.visits.models import (
+    CONTACT_PROMISE_RANGE,
+    SKILLS,
+    AvailabilityException,
+    Team,
+    TeamMember,
+    WeeklyAvailability,
+)
 
 MINUTES_PER_DAY = 24 * 60
 #: Kinds of date exception offered on the form: (model kind, whole day?).
@@ -130,6 +138,46 @@ def update_member(actor: User, membership: TeamMember, *, skills, is_leader: boo
     membership.skills = _clean_skills(skills)
     membership.is_leader = bool(is_leader)
     return membership
+
+
+def set_contact_promise(actor: User, team: Team, days) -> Team:
+    """The working days within which the team promises to call a resident who asked for help
+    (requests filed from now on). Raises NotAllowed or Invalid."""
+    _ensure_manages(actor, team)
+    low, high = CONTACT_PROMISE_RANGE
+    if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+        message = _("Promise a call within %(low)d to %(high)d working days.", low=low, high=high)
+        raise Invalid(message, field="contact_promise_days")
+    team.contact_promise_days = days
+    return team
+
+
+def set_work_phone(actor: User, person: User, phone: str | None) -> list[TeamMember]:
+    """The phone `person` uses for team work, shown to the residents they are booked to visit
+    (empty: none). Kept on each of their team memberships. Raises NotAllowed or Invalid."""
+    if not may_edit_availability(actor, person):
+        raise NotAllowed(_("You may not change this member's details."))
+    memberships = list(db.session.scalars(select(TeamMember).where(TeamMember.user_id == person.id)))
+    if not memberships:
+        raise Invalid(_("Join a team first: the work phone is for team work."), field="work_phone")
+    number = normalise_phone(phone, field="work_phone")
+    for membership in memberships:
+        membership.work_phone = number
+    return memberships
+
+
+def is_team_member(person: User) -> bool:
+    return db.session.scalar(select(TeamMember.id).where(TeamMember.user_id == person.id).limit(1)) is not None
+
+
+def work_phone_of(person: User) -> str | None:
+    """The work phone `person` set for team work (E.164), if any."""
+    return db.session.scalar(
+        select(TeamMember.work_phone)
+        .where(TeamMember.user_id == person.id, TeamMember.work_phone.is_not(None))
+        .order_by(TeamMember.id)
+        .limit(1)
+    )
 
 
 def remove_member(actor: User, membership: TeamMember) -> None:

@@ -113,6 +113,7 @@ def test_visits_per_commune_equal_a_direct_count_and_leave_cancelled_visits_out(
         "median_wait_hours",
         "resolved_share",
         "average_rating",
+        "called_in_time_share",
     }
     empty = next(row for row in body["rows"] if row["unit_code"] == "C3")
     assert (empty["requests"], empty["visits_done"], empty["median_wait_hours"]) == (0, 0, None)

@@ -275,6 +275,8 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
             {"skill": "cashless", "unit_code": "C1A", "place": "Xóm Đông", "name": "Bà Tư", "consent": True},
             201,
         ),
+        ("GET", f"/help-requests/{w.request.id}", None, 200),
+        ("PATCH", f"/help-requests/{w.request.id}", {"action": "ask_another_time", "wish": "Sáng thứ Bảy"}, 200),
         ("GET", "/visits?unit=C1", None, 200),
         (
             "POST",

@@ -134,13 +134,18 @@ def test_waiting_requests_are_shown_by_kind_of_help_and_village_against_the_memb
     ]
 
 
-def test_the_team_page_shows_the_three_tables_and_exports_them_to_xlsx(client, db, login_as, world):
+def test_the_team_page_shows_the_four_tables_and_exports_them_to_xlsx(client, db, login_as, world):
     login_as(world.manager)
     response = client.get("/reports/teams")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Teams: Xã Một" in html
-    for title in ("Visits per member", "Waiting requests by kind of help", "Waiting requests by village"):
+    for title in (
+        "Visits per member",
+        "Waiting requests by kind of help",
+        "Waiting requests by village",
+        "Calls within the team&#39;s promise",
+    ):
         assert title in html
     assert "Phạm Văn Ba" not in html  # the other commune's member
     assert " style=" not in html
@@ -148,7 +153,7 @@ def test_the_team_page_shows_the_three_tables_and_exports_them_to_xlsx(client, d
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="team-C1.xlsx"'
     workbook = load_workbook(io.BytesIO(response.data))
-    assert len(workbook.sheetnames) == 3
+    assert len(workbook.sheetnames) == 4
     members = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert members[2][:4] == ("Trần Văn Kỹ", "E-ID app (VNeID), Cashless payment", 2, 1.25)
 

@@ -170,7 +170,8 @@ def test_my_requests_shows_only_my_own_and_another_resident_cannot_open_the_conf
     assert "Cashless payment" in html
     assert "Người Khác" not in html
     assert client.get(f"/visits/requests/{mine.id}/filed").status_code == 200
-    assert client.get(f"/visits/requests/{other.id}/filed").status_code == 403
+    # Another resident's request does not exist for them.
+    assert client.get(f"/visits/requests/{other.id}/filed").status_code == 404
 
 
 # --- triage --------------------------------------------------------------------------------
