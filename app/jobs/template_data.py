@@ -70,6 +70,7 @@ def _code(context: dict) -> dict[str, str]:
 BUILDERS: dict[str, Callable[[dict], dict[str, str]]] = {
     "visit_reminder_member": _visit,
     "visit_reminder_resident": _visit,
+    "visit_booked": _visit,
     "visit_cancelled": _visit,
     "visit_moved": _visit,
     "outcome_nudge": _visit,

@@ -1,4 +1,4 @@
-"""Telling the people of a booked visit that it was cancelled or moved, and withdrawing the
+"""Telling the people of a visit that it was booked, cancelled or moved, and withdrawing the
 reminders that no longer hold.
 
 Reminders are queued up to 24 hours ahead (app/jobs/reminders.py); one still waiting in the
@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_
 from app.auth.models import User
 from app.extensions import db
 from app.jobs.models import Message
-from app.jobs.outbox import enqueue
+from app.jobs.outbox import enqueue, page_link
 from app.visits.models import SKILL_TITLES, Visit
 from app.visits.wording import REMINDER_LEADS, visit_link, visit_person_name, visit_reminder_prefix
 
@@ -37,13 +37,21 @@ def _people_to_tell(visit: Visit, actor: User) -> list[User]:
     return [person for person in people if person is not None and person.id != actor.id]
 
 
-def _tell(visit: Visit, actor: User, key: str, template: str, **context) -> None:
+def _link_for(visit: Visit, person: User, to_request: bool) -> str | None:
+    """The visit's page; for the resident of a request, `to_request` leads to the request's page
+    instead, where they cancel it or ask for another time."""
+    if to_request and visit.request_id is not None and person.id != visit.member_id:
+        return page_link("visits.request_page", request_id=visit.request_id)
+    return visit_link(visit)
+
+
+def _tell(visit: Visit, actor: User, key: str, template: str, *, to_request: bool = False, **context) -> None:
     for person in _people_to_tell(visit, actor):
         enqueue(
             f"{key}:{person.id}",
             person,
             template,
-            link=visit_link(visit),
+            link=_link_for(visit, person, to_request),
             # A notice about a booked visit serves the help itself (a state task), not "messages".
             purpose=None if person.id == visit.member_id else "help_visits",
             visit=visit,
@@ -52,6 +60,12 @@ def _tell(visit: Visit, actor: User, key: str, template: str, **context) -> None
             person_name=visit_person_name(visit),
             **context,
         )
+
+
+def visit_booked(visit: Visit, actor: User) -> None:
+    """The resident learns when and who will come (by their channel: Zalo, SMS, e-mail or in-app);
+    the member too when someone else booked it."""
+    _tell(visit, actor, f"booked-visit:{visit.id}", "visit_booked", to_request=True)
 
 
 def visit_cancelled(visit: Visit, actor: User) -> None:

@@ -177,6 +177,7 @@ def book_visit(
         request.mark_contacted(utcnow())
         request.clear_time_wish()  # the team chose a time
     _audit_override(booked_by, visit, set_aside, reason, "booked")
+    notices.visit_booked(visit, booked_by)
     return visit
 
 

@@ -9,8 +9,10 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import delete
 
 from app.db import utcnow
+from app.jobs.models import Message
 from app.visits.models import Team, TeamMember, WeeklyAvailability
 from app.visits.operations import book_visit
 
@@ -118,7 +120,7 @@ class World:
             )
         db.session.flush()
 
-    def book(self, starts_in: timedelta, *, resident=True, minutes=60):
+    def book(self, starts_in: timedelta, *, resident=True, minutes=60, keep_booking_notices=False):
         """Book `member` for a visit starting `starts_in` from now (through the real operation)."""
         visit = book_visit(
             self.member,
@@ -131,9 +133,30 @@ class World:
             unit=self.units["v1a"],
         )
         self.db.session.flush()
+        if not keep_booking_notices:
+            # The booking's own notices are tested in test_visit_notices.py; the tests that book
+            # as a setting count only what comes after.
+            self.db.session.execute(delete(Message).where(Message.key.startswith(f"booked-visit:{visit.id}:")))
         return visit
 
 
 @pytest.fixture
 def world(db, units, make_user) -> World:
     return World(db, units, make_user)
+
+
+@pytest.fixture
+def providers(app):
+    """The fake Zalo and SMS gateway (tests/jobs/providers.py), and the app's settings pointing
+    at them."""
+    from tests.jobs import providers as fake
+
+    providers = fake.Providers()
+    server = fake.start(providers)
+    settings = fake.settings(providers)
+    saved = {key: app.config.get(key) for key in settings}
+    app.config.update(settings)
+    yield providers
+    app.config.update(saved)
+    server.shutdown()
+    server.server_close()

@@ -83,7 +83,12 @@ def start(providers: Providers) -> ThreadingHTTPServer:
 
 
 #: The templates the tests register, by kind of message.
-TEMPLATES = {"visit_reminder_resident": "tpl-visit", "sign_in_attack": "tpl-security", "recovery_code": "tpl-otp"}
+TEMPLATES = {
+    "visit_booked": "tpl-booked",
+    "visit_reminder_resident": "tpl-visit",
+    "sign_in_attack": "tpl-security",
+    "recovery_code": "tpl-otp",
+}
 
 
 def settings(providers: Providers) -> dict:

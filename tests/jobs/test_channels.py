@@ -22,23 +22,9 @@ from app.jobs.scheduler import run_job
 from app.units.models import Unit
 from config import ConfigError, load_config
 from tests.jobs import providers as fake
-from tests.jobs.providers import OAUTH, SMS, ZNS, Providers
+from tests.jobs.providers import OAUTH, SMS, ZNS
 
 PHONE = "+84912345678"
-
-
-@pytest.fixture
-def providers(app):
-    """The fake Zalo and SMS gateway, and the app's settings pointing at them."""
-    providers = Providers()
-    server = fake.start(providers)
-    settings = fake.settings(providers)
-    saved = {key: app.config.get(key) for key in settings}
-    app.config.update(settings)
-    yield providers
-    app.config.update(saved)
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

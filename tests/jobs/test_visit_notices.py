@@ -1,4 +1,4 @@
-"""A cancelled or moved visit: the member and the resident are told (not whoever made the
+"""A booked, cancelled or moved visit: the member and the resident are told (not whoever made the
 change), in their language and by e-mail, and reminders still waiting for the old time are
 withdrawn — never one already sent."""
 
@@ -13,7 +13,7 @@ from app.db import utcnow
 from app.exceptions import Conflict
 from app.jobs.models import Message
 from app.jobs.scheduler import run_job
-from app.visits.operations import cancel_visit, reschedule_visit
+from app.visits.operations import book_visit, cancel_visit, reschedule_visit
 
 
 def messages(db, prefix=""):
@@ -106,3 +106,38 @@ def test_the_cancel_page_tells_the_people_too(client, login_as, db, world):
     response = client.post(f"/visits/visits/{visit.id}/cancel", data={"reason": "Mất điện"})
     assert response.status_code == 302
     assert {m.user_id for m in messages(db, "cancelled-visit:")} == {world.member.id, world.resident.id}
+
+
+def test_a_booked_visit_is_announced_to_the_resident_and_the_member_not_to_who_booked(app, db, world, smtp):
+    visit = world.book(timedelta(days=2), keep_booking_notices=True)
+    db.session.commit()
+    notices = {m.user_id: m for m in messages(db, f"booked-visit:{visit.id}:")}
+    assert set(notices) == {world.member.id, world.resident.id}  # not the manager who booked
+    to_resident = notices[world.resident.id]  # Vietnamese
+    assert to_resident.kind == "visit_booked"
+    assert to_resident.subject.startswith("Đã hẹn: buổi hỗ trợ vào ")
+    assert "Người đến hỗ trợ: Member En" in to_resident.body
+    assert "Nhà văn hoá thôn 1A" in to_resident.body
+    to_member = notices[world.member.id]  # English; the address stays on the visit's page
+    assert to_member.subject.startswith("Booked: support visit on ")
+    assert "Person: Resident Vi" in to_member.body
+    assert "Nhà văn hoá thôn 1A" not in to_member.body
+
+    run_job(app, "send_outbox", now=utcnow())
+    run_job(app, "send_outbox", now=utcnow() + timedelta(minutes=5))
+    assert sorted(e.envelope_to[0] for e in smtp.messages) == ["member@example.org", "resident@example.org"]
+
+
+def test_the_member_who_books_is_not_told(db, world):
+    visit = book_visit(
+        world.member,
+        utcnow() + timedelta(days=2),
+        60,
+        skill="eid",
+        place="Nhà văn hoá thôn 1A",
+        booked_by=world.member,
+        resident=world.resident,
+        unit=world.units["v1a"],
+    )
+    db.session.commit()
+    assert [m.user_id for m in messages(db, f"booked-visit:{visit.id}:")] == [world.resident.id]
