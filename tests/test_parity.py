@@ -17,7 +17,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -40,20 +40,12 @@ from app.visits.models import (
     Visit,
     WeeklyAvailability,
 )
+from tests.time_support import a_day_ahead, on
 
 PAGE_STATUS = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409}
 API_STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409}
 
 
-def a_day_ahead() -> date:
-    """A Wednesday at least a week ahead: every time on it is in the future, whatever the hour."""
-    today = local_today()
-    return today + timedelta(days=7 + (2 - today.weekday()) % 7)
-
-
-def on(day: date, hhmm: str) -> datetime:
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=LOCAL_TZ)
 
 
 @pytest.fixture

@@ -6,6 +6,29 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from app.i18n import LANGUAGE_NAMES
 
 
+def new_password_field() -> PasswordField:
+    """A new password (judged by app.auth.passwords when submitted). A function, not a base
+    class, so each form keeps its fields in the order they are written."""
+    return PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Enter a new password.")), Length(max=200)],
+        description=_l("At least 8 characters. A short sentence is easy to remember."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def confirm_field() -> PasswordField:
+    """The new password typed again."""
+    return PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new_password", _l("The two new passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class LoginForm(FlaskForm):
     username = StringField(
         _l("Username"),
@@ -27,20 +50,8 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(_l("Enter your current password.")), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Enter a new password.")), Length(max=200)],
-        description=_l("At least 8 characters. A short sentence is easy to remember."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(_l("Enter the new password again.")),
-            EqualTo("new_password", _l("The two new passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = new_password_field()
+    confirm = confirm_field()
     submit = SubmitField(_l("Change password"))
 
 
@@ -108,18 +119,6 @@ class RecoverCodeForm(FlaskForm):
             "spellcheck": "false",
         },
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Enter a new password.")), Length(max=200)],
-        description=_l("At least 8 characters. A short sentence is easy to remember."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(_l("Enter the new password again.")),
-            EqualTo("new_password", _l("The two new passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = new_password_field()
+    confirm = confirm_field()
     submit = SubmitField(_l("Set the new password"))

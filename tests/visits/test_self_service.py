@@ -4,7 +4,7 @@ the share of requests contacted within the team's promise in the reports. Pages 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -13,24 +13,14 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.db import LOCAL_TZ, local_today, utcnow
+from app.db import LOCAL_TZ, utcnow
 from app.extensions import db as _db
 from app.jobs.models import Message
 from app.privacy.deadlines import add_working_days
 from app.reports import analytics, queries, recount
 from app.visits import help_requests, operations
 from app.visits.models import HelpRequest, Team, TeamMember, Visit, WeeklyAvailability
-
-
-def a_day_ahead() -> date:
-    """A Wednesday at least a week ahead: every time on it is in the future."""
-    today = local_today()
-    return today + timedelta(days=7 + (2 - today.weekday()) % 7)
-
-
-def on(day: date, hhmm: str) -> datetime:
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=LOCAL_TZ)
+from tests.time_support import a_day_ahead, on
 
 
 @pytest.fixture
