@@ -64,6 +64,11 @@ def test_the_commune_manager_gives_the_attempts_back_from_the_learners_page(
     refused = client.post(reset_url(record, quiz), follow_redirects=True)
     assert "still has attempts left" in refused.get_data(as_text=True)
 
+    # The learner sees it in their quiz history.
+    client.post("/logout")
+    login_as(learner)
+    assert "attempts given back on" in client.get("/learning/me").get_data(as_text=True)
+
     # The learner takes the quiz again: attempt 2, and it can complete the module.
     attempt = operations.open_attempt(learner, quiz)
     assert attempt.number == 2
