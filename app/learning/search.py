@@ -229,5 +229,7 @@ def _entries(lang: str, state: tuple[tuple[int, str], ...]) -> tuple[_Entry, ...
 
 
 def _entry(kind, slug, course_title, lesson_key, title, text, order) -> _Entry:
+    # Composed characters, so that a match never ends between a letter and its accent.
+    title, text = unicodedata.normalize("NFC", title), unicodedata.normalize("NFC", text)
     folded_text, positions = _fold_with_positions(text)
     return _Entry(kind, slug, course_title, lesson_key, title, text, fold(title), folded_text, positions, order)

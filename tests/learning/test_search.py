@@ -280,3 +280,14 @@ def test_no_course_may_take_the_slug_of_the_search_address(make_course):
     spec, problems = read_course(renamed)
     assert spec is None
     assert any("another page" in str(problem) for problem in problems)
+
+
+def test_decomposed_accents_in_a_lesson_stay_with_their_letters(client, reader, course, make_course):
+    _course, folder = course
+    decomposed = unicodedata.normalize("NFD", "Cách bảo vệ tài khoản ngân hàng.")
+    (folder / "lessons" / "otp-code.vi.md").write_text(decomposed + "\n", encoding="utf-8")
+    make_course.resync()
+    reader("vi")
+    html = page(client, "bao ve").get_data(as_text=True)
+    assert "<mark>bảo vệ</mark>" in unicodedata.normalize("NFC", html)
+    assert "</mark>\u0302" not in html and "</mark>\u0323" not in html
