@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.api.blueprint import bp
@@ -13,7 +14,7 @@ from app.api.common import current_api_user, in_callers_language, json_body, tok
 from app.db import MAX_ID
 from app.exceptions import Invalid, NotFound
 from app.extensions import db
-from app.learning import operations
+from app.learning import operations, search
 from app.learning.models import AUDIENCES, QuizAttempt
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -56,6 +57,33 @@ def list_courses():
                 "estimated_minutes": course.estimated_minutes,
             }
             for course in operations.active_courses(audience=audience)
+        ]
+    )
+
+
+@bp.route("/courses/search")
+@token_required
+@in_callers_language
+def search_courses():
+    """Open courses and lessons matching ?q= in the caller's language, best first."""
+    query = search.parse_query(request.args.get("q"))
+    if not query:
+        raise Invalid(_("Type what to search for."), field="q")
+    return jsonify(
+        [
+            {
+                "kind": hit.kind,
+                "course": hit.course_slug,
+                "course_title": hit.course_title,
+                "lesson": hit.lesson_key,
+                "title": hit.title,
+                "snippet": hit.snippet,
+                "match": hit.match,
+                "path": url_for("learning.course", slug=hit.course_slug)
+                if hit.kind == "course"
+                else url_for("learning.lesson", slug=hit.course_slug, key=hit.lesson_key),
+            }
+            for hit in search.search(query, str(get_locale() or "vi"))
         ]
     )
 

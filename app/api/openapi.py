@@ -199,6 +199,18 @@ SCHEMAS: dict[str, dict] = {
             "estimated_minutes": INTEGER,
         }
     ),
+    "SearchHit": obj(
+        {
+            "kind": {"type": "string", "enum": ["course", "lesson"]},
+            "course": described(STRING, "The course's slug."),
+            "course_title": STRING,
+            "lesson": described(nullable("string"), "The lesson's key; null for a course."),
+            "title": STRING,
+            "snippet": described(STRING, "Plain text around the match (escape it when showing it)."),
+            "match": described(STRING, "The matched words as in the snippet; empty when only the title matched."),
+            "path": described(STRING, "The page of the course or lesson on the website."),
+        }
+    ),
     "Course": obj(
         {
             "slug": STRING,
@@ -1028,6 +1040,19 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             tag="learning",
             parameters=[query("audience", {"type": "string", "enum": list(AUDIENCES)}, "Only this audience's.")],
             answers={200: json_answer("Courses.", array(ref("CourseSummary")))},
+            errors=(422,),
+        )
+    },
+    "/courses/search": {
+        "get": operation(
+            "search_courses",
+            "Search courses and lessons",
+            tag="learning",
+            description="Open courses and lessons whose title or text holds every word of `q`, in the "
+            "caller's language, ignoring case and Vietnamese accents (`dinh danh` finds `định danh`); "
+            "best first, at most 30.",
+            parameters=[query("q", {"type": "string", "minLength": 1, "maxLength": 100}, "The words.", required=True)],
+            answers={200: json_answer("What matched.", array(ref("SearchHit")))},
             errors=(422,),
         )
     },

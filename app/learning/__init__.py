@@ -11,10 +11,12 @@ What is where:
 * ``content.py``      reading and validating course folders, syncing them into the database;
 * ``outline.py``      a course's table of contents and lesson texts, cached for the lesson page;
 * ``markdown.py``     lesson Markdown to safe HTML;
+* ``search.py``       keyword search over open courses and lessons in the reader's language,
+  case and Vietnamese accents aside, with a snippet around the match;
 * ``certificates.py`` the certificate PDF;
 * ``blueprint.py``    the blueprints alone; ``routes.py`` (learner pages),
-  ``assignment_routes.py`` (assignments and classes), ``certificate_routes.py`` (download and
-  public check) register on them;
+  ``assignment_routes.py`` (assignments and classes), ``certificate_routes.py`` (download, the
+  public check and its box for a typed code) register on them;
 * ``forms.py``        the assignment and class forms;
 * ``cli.py``          ``flask courses validate`` and ``flask courses sync``.
 

@@ -1,9 +1,11 @@
 """Certificate download and public verification."""
 
-from flask import Response, abort, render_template
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.exceptions import Invalid
 from app.learning import operations
 from app.learning.blueprint import bp, verify_bp
 from app.learning.certificates import render_certificate_pdf
@@ -22,6 +24,24 @@ def certificate_pdf(slug: str):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="certificate-{certificate.code}.pdf"'},
     )
+
+
+@verify_bp.route("/verify")
+def verify_form():
+    """The box to type a certificate's code in; a code that names a valid certificate leads to
+    its check at /verify/<code>, any other is answered on the form."""
+    typed = request.args.get("code", "")
+    if not typed.strip():
+        return render_template("learning/verify_form.html", code="", error=None)
+    try:
+        code = operations.read_certificate_code(typed)
+    except Invalid as error:
+        return render_template("learning/verify_form.html", code=typed[:40], error=error.message), 400
+    certificate = operations.find_valid_certificate(code)
+    if certificate is not None:
+        return redirect(url_for("verify.verify", code=certificate.code))
+    error = _("No valid certificate has the code %(code)s.", code=code)
+    return render_template("learning/verify_form.html", code=code, error=error), 404
 
 
 @verify_bp.route("/verify/<code>")

@@ -36,6 +36,8 @@ from app.learning.models import (
 
 LANGUAGES = ("vi", "en", "bn")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+#: Slugs that name other addresses (/api/v1/courses/search), so no course can take them.
+RESERVED_SLUGS = frozenset({"search"})
 TRUE_FALSE_TEXTS = {
     "true": {"vi": "Đúng", "en": "True", "bn": "সত্য"},
     "false": {"vi": "Sai", "en": "False", "bn": "মিথ্যা"},
@@ -183,6 +185,8 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
         check.error(manifest_path, "slug", f"must equal the folder name {folder.name!r}")
     elif not ID_PATTERN.match(slug):
         check.error(manifest_path, "slug", "use lowercase letters, digits and hyphens")
+    elif slug in RESERVED_SLUGS:
+        check.error(manifest_path, "slug", f"{slug!r} is the address of another page; choose another slug")
     version = manifest.get("version")
     if not _positive_int(version, 1):
         check.error(manifest_path, "version", "must be a whole number from 1 up")

@@ -291,6 +291,26 @@ def find_valid_certificate(code: str) -> Certificate | None:
     return certificate
 
 
+#: What may be typed for a code: letters, digits, spaces and dashes, no more than this many.
+_TYPED_CODE = re.compile(r"[A-Za-z0-9\s-]{1,40}")
+_CODE_SEPARATORS = re.compile(r"[\s-]")
+
+
+def read_certificate_code(typed: str) -> str:
+    """The code as printed (ABCD-EFGH-JKMN) from what someone typed off a certificate: spaces,
+    dashes and letter case do not matter.
+
+    Raises Invalid when the text holds anything else, or not 12 letters and digits.
+    """
+    typed = typed.strip()
+    letters = _CODE_SEPARATORS.sub("", typed).upper() if _TYPED_CODE.fullmatch(typed) else ""
+    if len(letters) != 12:
+        raise Invalid(
+            _("A certificate code has 12 letters and digits in three groups, like ABCD-EFGH-JKMN."), field="code"
+        )
+    return f"{letters[:4]}-{letters[4:8]}-{letters[8:]}"
+
+
 def new_certificate_code() -> str:
     """12 characters in three groups of four (e.g. ABCD-EFGH-JKMN), easy to read aloud and type."""
     alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.forms import EmptyForm
 from app.extensions import db
-from app.learning import operations
+from app.learning import operations, search
 from app.learning.blueprint import bp
 from app.learning.models import (
     AUDIENCE_TITLES,
@@ -55,7 +55,19 @@ def catalog():
         audience=audience,
         language=language,
         audiences=AUDIENCE_TITLES,
+        query_max_length=search.QUERY_MAX_LENGTH,
     )
+
+
+@bp.route("/search")
+@login_required
+def search_courses():
+    """Courses and lessons matching ?q= in the reader's language; no query: the catalog."""
+    query = search.parse_query(request.args.get("q"))
+    if not query:
+        return redirect(url_for("learning.catalog"))
+    hits = search.search(query, str(get_locale() or "vi"))
+    return render_template("learning/search.html", query=query, hits=hits, query_max_length=search.QUERY_MAX_LENGTH)
 
 
 @bp.route("/me")

@@ -256,6 +256,7 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
         ("GET", "/units", None, 200),
         ("GET", "/units?parent=C1", None, 200),
         ("GET", "/courses?audience=resident", None, 200),
+        ("GET", "/courses/search?q=Course", None, 200),
         ("GET", f"/courses/{w.course.slug}", None, 200),
         ("POST", f"/courses/{w.course.slug}/enrollments", None, 201),
         ("POST", f"/courses/{w.course.slug}/enrollments", None, 200),

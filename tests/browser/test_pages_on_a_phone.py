@@ -13,10 +13,12 @@ pytestmark = pytest.mark.browser
 PAGES_BY_ROLE = {
     "resident": [
         "/learning/",
+        "/learning/search?q=dinh+danh",
         "/learning/smartphone-basics/",
         "/learning/smartphone-basics/lessons/turn-on-and-unlock",
         "/learning/smartphone-basics/modules/first-steps/quiz",
         "/visits/requests/new",
+        "/verify",
     ],
     "techteam": ["/visits/agenda", "/visits/triage", "/visits/sessions", "/outcomes/residents"],
     "commune_manager": ["/visits/calendar", "/reports/", "/outcomes/follow-ups"],
@@ -37,6 +39,18 @@ def test_everyday_pages_fit_a_phone_and_pass_axe(page, role):
         assert response.status == 200, path
         assert_fits_a_phone(page)
         assert_no_axe_violations(page)
+
+
+def test_a_certificate_is_checked_without_javascript_and_signed_out(new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/login")
+    page.locator("footer a[href='/verify']").click()
+    assert path_is("/verify").match(page.url)
+    assert_fits_a_phone(page)
+    page.fill("#code", " zzzz 2222 zzzz ")
+    page.locator("form.search button[type=submit]").click()
+    expect(page.locator("[role=alert]")).to_contain_text("ZZZZ-2222-ZZZZ")
+    assert_fits_a_phone(page)
 
 
 def test_a_quiz_is_taken_without_javascript(new_context):
