@@ -407,6 +407,10 @@ def test_the_printable_list_holds_every_household_of_the_member_exactly_once(w, 
             for resident in entry.household.residents:
                 assert text.count(resident.full_name) == 1
 
+    # In Vietnamese the column is the household's address, not an IP address.
+    text = page(client.get(f"/outcomes/campaigns/{campaign.id}/walk-list/print?member_id={w.member.id}&lang=vi"))
+    assert '<th scope="col">Địa chỉ</th>' in text and "Địa chỉ IP" not in text
+
     # A member prints their own list without giving member_id.
     sign_in(w.member)
     text = page(client.get(f"/outcomes/campaigns/{campaign.id}/walk-list/print"))
