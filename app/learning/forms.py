@@ -1,12 +1,10 @@
 """The learning pages' forms: course assignments and in-person classes."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -18,11 +16,13 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.forms import AppForm, SubForm
+
 #: Rows for residents registered on the spot at a class.
 NEW_RESIDENT_ROWS = 3
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(AppForm):
     # Choices are checked by the operation, which says clearly what is wrong (unknown course or
     # unit, a unit outside the manager's area) instead of a generic "not a valid choice".
     course = SelectField(_l("Course"), validators=[InputRequired(_l("Choose a course."))], validate_choice=False)
@@ -38,7 +38,7 @@ class AssignmentForm(FlaskForm):
     submit = SubmitField(_l("Assign the course"))
 
 
-class NewResidentRow(Form):
+class NewResidentRow(SubForm):
     """One resident registered on the spot (a plain Form: the class form carries the CSRF token)."""
 
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
@@ -57,7 +57,7 @@ class NewResidentRow(Form):
     )
 
 
-class TrainingClassForm(FlaskForm):
+class TrainingClassForm(AppForm):
     course = HiddenField(validators=[InputRequired(_l("Choose a course."))])
     modules = SelectMultipleField(_l("Modules covered"), validate_choice=False)
     held_on = DateField(_l("Date of the class"), validators=[InputRequired(_l("Enter the date of the class."))])

@@ -600,7 +600,7 @@ def test_a_list_with_broken_rows_shows_every_problem_with_its_line_and_imports_n
     html = page(response)
     assert "The list has 3 problem(s); nothing was imported." in html
     assert "line 3: village C2A is not in this commune" in html
-    assert "line 4: full_name is empty" in html
+    assert "line 4: Full name (column full_name) is empty" in html
     assert "line 5: birth year" in html
     assert "line 2" not in html
     assert (count(Resident), count(Household)) == before
