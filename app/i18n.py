@@ -23,22 +23,27 @@ SWITCH_OVER_KEY = "lang_over"
 def select_locale() -> str:
     """The language of this response: the ?lang= of the request; else the switch made in this
     browser session (over the saved preference it was made over); else the person's saved
-    preference; else the browser's Accept-Language; else Vietnamese."""
+    preference; else the switch; else Vietnamese, the product's language.
+
+    A browser's Accept-Language alone never chooses: a phone set to English is no sign its owner
+    reads English. The API's callers are other systems, with no browser session, which ask for a
+    language on purpose: for them it is ?lang=, the account's saved language, Accept-Language,
+    then Vietnamese."""
     languages = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return default
     asked = request.args.get("lang")
     if asked in languages:
         return asked
     person = current_user if current_user and current_user.is_authenticated else g.get("api_user")
+    saved = person.locale if person is not None and person.locale in languages else None
+    if request.path.startswith("/api/"):
+        return saved or request.accept_languages.best_match(languages) or default
     chosen = session.get(SWITCH_KEY)
-    if person is not None and person.locale in languages:
-        if chosen in languages and session.get(SWITCH_OVER_KEY) == person.locale:
-            return chosen
-        return person.locale
-    if chosen in languages:
+    if chosen in languages and (saved is None or session.get(SWITCH_OVER_KEY) == saved):
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return saved or default
 
 
 def remember_language_switch(lang: str, person) -> None:
