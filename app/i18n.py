@@ -1,17 +1,56 @@
-"""Language choice and message catalogs."""
+"""Language choice, message catalogs, and dates as people write them in each language."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
+import flask_babel
+from babel import Locale
+from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "bn": "বাংলা"}
+
+
+def format_date(value, format: str | None = "long") -> str:
+    """A date (or a datetime's local date) in the language in force, written out as in a
+    sentence: "6 tháng 12, 2026", "6 December 2026" — Babel's "medium" abbreviates the month
+    ("6 thg 12, 2026"), so it is written out too. Other Babel formats and patterns as given."""
+    return flask_babel.format_date(value, "long" if format in (None, "medium") else format)
+
+
+def format_datetime(value, format: str | None = "medium") -> str:
+    """A moment in the language and local time in force; "medium" (the default) is the date
+    written out with the hour and minute ("6 tháng 12, 2026, 20:00"), not Babel's abbreviated
+    month with seconds. Other Babel formats and patterns as given."""
+    if format not in (None, "medium"):
+        return flask_babel.format_datetime(value, format)
+    locale = flask_babel.get_locale() or Locale.parse("vi")
+    pattern = str(locale.datetime_formats["medium"])
+    day, hour = flask_babel.format_date(value, "long"), flask_babel.format_time(value, "short")
+    return pattern.replace("{1}", day).replace("{0}", hour)
+
+
+def _skeleton(value, skeleton: str) -> str:
+    if isinstance(value, datetime):
+        value = flask_babel.to_user_timezone(value).date()
+    return format_skeleton(skeleton, value, locale=flask_babel.get_locale() or "vi")
+
+
+def format_month(value) -> str:
+    """A month and its year as in a sentence: "tháng 12 năm 2026", "December 2026"."""
+    return _skeleton(value, "yMMMM")
+
+
+def format_day_month(value) -> str:
+    """A day and its month without the year: "30 tháng 11", "30 November"."""
+    return _skeleton(value, "MMMMd")
 
 
 #: Session keys of the language switch: the language chosen, and the saved preference it was
