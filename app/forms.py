@@ -10,7 +10,9 @@ from __future__ import annotations
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form
+from wtforms import Form, ValidationError
+
+from app.exceptions import Invalid
 
 
 class FormTranslations:
@@ -39,6 +41,23 @@ class AppForm(FlaskForm):
 class SubForm(Form):
     class Meta(TranslatedMeta):
         pass
+
+
+def rule(check):
+    """A field validator from an operation's rule: `check(form, value)` raises Invalid, which
+    shows on the field together with every other error of the form, not in a second round once
+    the others are fixed. The operation checks the same rule again (it is also the API's door).
+    An empty field is left to the field's own validators."""
+
+    def validate(form, field):
+        if field.data is None or field.errors:
+            return
+        try:
+            check(form, field.data)
+        except Invalid as error:
+            raise ValidationError(error.message) from None
+
+    return validate
 
 
 #: WTForms' messages, as WTForms writes them (so they land in our catalogs).

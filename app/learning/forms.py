@@ -16,7 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.forms import AppForm, SubForm
+from app.forms import AppForm, SubForm, rule
+from app.learning.assignments import check_due_date
+from app.learning.classes import check_class_date
 
 #: Rows for residents registered on the spot at a class.
 NEW_RESIDENT_ROWS = 3
@@ -33,7 +35,10 @@ class AssignmentForm(AppForm):
         description=_l("Everyone with the chosen role in this unit and the units under it."),
     )
     role = SelectField(_l("For"), validators=[InputRequired(_l("Choose who the course is for."))])
-    due_on = DateField(_l("Due date"), validators=[InputRequired(_l("Enter the due date."))])
+    due_on = DateField(
+        _l("Due date"),
+        validators=[InputRequired(_l("Enter the due date.")), rule(lambda form, day: check_due_date(day))],
+    )
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Assign the course"))
 
@@ -60,7 +65,10 @@ class NewResidentRow(SubForm):
 class TrainingClassForm(AppForm):
     course = HiddenField(validators=[InputRequired(_l("Choose a course."))])
     modules = SelectMultipleField(_l("Modules covered"), validate_choice=False)
-    held_on = DateField(_l("Date of the class"), validators=[InputRequired(_l("Enter the date of the class."))])
+    held_on = DateField(
+        _l("Date of the class"),
+        validators=[InputRequired(_l("Enter the date of the class.")), rule(lambda form, day: check_class_date(day))],
+    )
     place = StringField(
         _l("Place"),
         validators=[InputRequired(_l("Enter where the class was held.")), Length(max=200)],

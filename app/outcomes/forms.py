@@ -18,7 +18,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.db import local_today
-from app.forms import AppForm
+from app.forms import AppForm, rule
+from app.outcomes.campaigns import check_campaign_dates
 from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS, RECORDED_STATUSES, WALK_STATUS_TITLES
 from app.outcomes.operations import CONFIDENCE_STATEMENTS
 from app.privacy.forms import ConsentFields, LegalBasisField
@@ -151,7 +152,13 @@ class CampaignForm(AppForm):
         validate_choice=False,
     )
     starts_on = DateField(_l("First day"), validators=[InputRequired(_l("Enter the first day of the campaign."))])
-    ends_on = DateField(_l("Last day"), validators=[InputRequired(_l("Enter the last day of the campaign."))])
+    ends_on = DateField(
+        _l("Last day"),
+        validators=[
+            InputRequired(_l("Enter the last day of the campaign.")),
+            rule(lambda form, day: form.starts_on.data and check_campaign_dates(form.starts_on.data, day)),
+        ],
+    )
     members = SelectMultipleField(
         _l("Members who walk the lists"),
         validators=[InputRequired(_l("Choose at least one member."))],

@@ -6,6 +6,8 @@ the view; the operations check them and say clearly what is wrong, so most selec
 validate their choice themselves.
 """
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -24,10 +26,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import AppForm, SubForm
+from app.db import LOCAL_TZ
+from app.forms import AppForm, SubForm, rule
 from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS
 from app.outcomes.operations import active_milestones
 from app.visits.models import SKILL_TITLES, SKILLS
+from app.visits.teams import check_exception_date
+from app.visits.time_rules import check_start_to_come
 
 #: Visit lengths offered by the slot finder, in minutes.
 DURATIONS = (30, 45, 60, 90)
@@ -70,6 +75,12 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+#: The start of a visit or session to come, checked with the form's other fields.
+START_TO_COME = rule(
+    lambda form, at: form.date.data and check_start_to_come(datetime.combine(form.date.data, at, tzinfo=LOCAL_TZ))
+)
 
 
 # --- teams ---------------------------------------------------------------------------------
@@ -115,7 +126,9 @@ class WeeklyWindowForm(AppForm):
 
 
 class ExceptionForm(AppForm):
-    on_date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    on_date = DateField(
+        _l("Date"), validators=[InputRequired(_l("Enter the date.")), rule(lambda form, day: check_exception_date(day))]
+    )
     kind = RadioField(
         _l("What changes on that day"),
         choices=[
@@ -250,7 +263,7 @@ class BookTimeForm(OverrideFields, AppForm):
         validate_choice=False,
     )
     date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
-    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
+    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time.")), START_TO_COME])
     duration_minutes = IntegerField(
         _l("Duration in minutes"),
         default=60,
@@ -269,7 +282,7 @@ def milestone_choices() -> list[SelectChoice]:
 
 class RescheduleForm(OverrideFields, AppForm):
     date = DateField(_l("New date"), validators=[InputRequired(_l("Enter the date."))])
-    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
+    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time.")), START_TO_COME])
     duration_minutes = IntegerField(
         _l("Duration in minutes"),
         validators=[InputRequired(_l("Enter the duration in minutes."))],
@@ -400,7 +413,7 @@ class GroupSessionForm(AppForm):
         description=_l("For example: the village cultural house."),
     )
     date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
-    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
+    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time.")), START_TO_COME])
     duration_minutes = IntegerField(
         _l("Duration in minutes"),
         default=120,
