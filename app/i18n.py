@@ -20,14 +20,14 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "bn": "বাংল�
 
 def format_date(value, format: str | None = "long") -> str:
     """A date (or a datetime's local date) in the language in force, written out as in a
-    sentence: "6 tháng 12, 2026", "6 December 2026" — Babel's "medium" abbreviates the month
+    sentence: "6 tháng 12, 2026", "December 6, 2026" — Babel's "medium" abbreviates the month
     ("6 thg 12, 2026"), so it is written out too. Other Babel formats and patterns as given."""
     return flask_babel.format_date(value, "long" if format in (None, "medium") else format)
 
 
 def format_datetime(value, format: str | None = "medium") -> str:
     """A moment in the language and local time in force; "medium" (the default) is the date
-    written out with the hour and minute ("6 tháng 12, 2026, 20:00"), not Babel's abbreviated
+    written out with the hour and minute ("20:00 6 tháng 12, 2026"), not Babel's abbreviated
     month with seconds. Other Babel formats and patterns as given."""
     if format not in (None, "medium"):
         return flask_babel.format_datetime(value, format)
@@ -49,7 +49,7 @@ def format_month(value) -> str:
 
 
 def format_day_month(value) -> str:
-    """A day and its month without the year: "30 tháng 11", "30 November"."""
+    """A day and its month without the year: "30 tháng 11", "November 30"."""
     return _skeleton(value, "MMMMd")
 
 
