@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "privacy.officer",
             "privacy.act",
             "privacy.erase",
+            "learning.reset_attempts",
         }
     ),
     "department_manager": frozenset(
@@ -63,6 +64,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.manage",
             "privacy.act",
             "privacy.erase",
+            # Give a learner who used every attempt at a quiz their attempts back.
+            "learning.reset_attempts",
         }
     ),
     # Tech-team members book, move and complete visits and run sessions in their commune.
@@ -163,6 +166,12 @@ def may_issue_one_time_password(actor, person) -> bool:
     return may_manage_user(actor, person) or (
         person.created_by_id == actor.id and may_assign(actor, person.role, person.unit)
     )
+
+
+def may_reset_attempts(actor, learner) -> bool:
+    """May `actor` give `learner` their quiz attempts back? Commune managers for people in their
+    area, and admins; never oneself."""
+    return actor.id != learner.id and may(actor, "learning.reset_attempts", learner.unit)
 
 
 def may_assign(manager, role: str, unit: Unit | None) -> bool:

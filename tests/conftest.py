@@ -423,6 +423,8 @@ def make_course(db, tmp_path):
                     "pass_mark": module.get("pass_mark", 60),
                     "max_attempts": module.get("max_attempts", 3),
                 }
+                if "review" in module:
+                    entry["quiz"]["review"] = module["review"]
                 questions = []
                 for question in module["questions"]:
                     item = {

@@ -7,8 +7,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from app.auth.models import User
+from app.db import utcnow
 from app.exceptions import Invalid
 from app.extensions import db
 from app.outcomes.models import Resident
@@ -205,35 +207,58 @@ def test_the_migration_rewrites_readable_stored_numbers_in_e164_and_leaves_other
     from flask_migrate import downgrade, upgrade
 
     from app import create_app
-    from app.units.models import Unit
 
     monkeypatch.setenv("APP_ENV", "testing")
     migrated = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    # The rows are written with the columns of 0010's schema: the models describe the latest one.
+    units = sa.table("units", *(sa.column(name) for name in ("id", "code", "kind", "name", "path", "is_demo")))
+    users = sa.table(
+        "users",
+        *(sa.column(name) for name in ("id", "username", "full_name", "role", "unit_id", "password_hash", "phone")),
+        *(sa.column(name) for name in ("active", "must_change_password", "session_epoch", "created_at")),
+    )
+    residents = sa.table(
+        "residents", *(sa.column(name) for name in ("id", "unit_id", "full_name", "phone", "created_at"))
+    )
+    phones = ["0912 345 678", "84987654321", "gọi sau 5 giờ", None]
     with migrated.app_context():
         upgrade(revision="0010_erasure")
-        commune = Unit(code="C9", kind="commune", name="Xã Chín", path="/C9/")
-        db.session.add(commune)
-        db.session.flush()
-        people = [
-            User(username=f"u{n}", full_name="X", role="cadre", unit_id=commune.id, password_hash="!", phone=phone)
-            for n, phone in enumerate(["0912 345 678", "84987654321", "gọi sau 5 giờ", None])
-        ]
-        db.session.add_all(people)
-        db.session.add(Resident(unit_id=commune.id, full_name="Y", phone="0912.345.601"))
+        db.session.execute(
+            sa.insert(units).values(id=1, code="C9", kind="commune", name="Xã Chín", path="/C9/", is_demo=False)
+        )
+        db.session.execute(
+            sa.insert(users),
+            [
+                {
+                    "id": n + 1,
+                    "username": f"u{n}",
+                    "full_name": "X",
+                    "role": "cadre",
+                    "unit_id": 1,
+                    "password_hash": "!",
+                    "phone": phone,
+                    "active": True,
+                    "must_change_password": False,
+                    "session_epoch": 0,
+                    "created_at": utcnow(),
+                }
+                for n, phone in enumerate(phones)
+            ],
+        )
+        db.session.execute(
+            sa.insert(residents).values(id=1, unit_id=1, full_name="Y", phone="0912.345.601", created_at=utcnow())
+        )
         db.session.commit()
 
         upgrade()
         db.session.expire_all()
-        assert [db.session.get(User, person.id).phone for person in people] == [
-            "+84912345678",
-            "+84987654321",
-            "gọi sau 5 giờ",
-            None,
-        ]
-        assert db.session.scalar(db.select(Resident.phone)) == "+84912345601"
+        stored = db.session.execute(sa.select(users.c.phone).order_by(users.c.id)).scalars().all()
+        assert stored == ["+84912345678", "+84987654321", "gọi sau 5 giờ", None]
+        assert db.session.scalar(sa.select(residents.c.phone)) == "+84912345601"
 
+        db.session.rollback()  # end the read: the downgrade alters these tables
         downgrade(revision="0010_erasure")  # nothing to undo: the numbers stay as they are
-        assert db.session.scalar(db.select(Resident.phone)) == "+84912345601"
+        assert db.session.scalar(sa.select(residents.c.phone)) == "+84912345601"
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()

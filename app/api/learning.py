@@ -182,7 +182,8 @@ def parse_answers(data: dict) -> dict[int, set[int]]:
 @in_callers_language
 def submit_attempt(quiz_id: int):
     """Grade the caller's open attempt (opening one if there is none: 201 then, else 200) and
-    return the score with each question's correct options and explanation."""
+    return the score with what the quiz's review allows. Unanswered questions: 422 with their
+    ids in "unanswered", and the attempt does not count."""
     user = current_api_user()
     quiz = operations.require_quiz(quiz_id)
     answers = parse_answers(json_body())
@@ -190,27 +191,32 @@ def submit_attempt(quiz_id: int):
     attempt = operations.open_attempt(user, quiz)
     operations.submit_attempt(user, attempt, answers)
     db.session.commit()
-    return jsonify(attempt_result_json(attempt)), (201 if opened_now else 200)
+    return jsonify(attempt_result_json(attempt, operations.attempt_review(user, attempt))), (201 if opened_now else 200)
 
 
-def attempt_result_json(attempt: QuizAttempt) -> dict:
+def attempt_result_json(attempt: QuizAttempt, review: str) -> dict:
+    """The graded attempt, showing what `review` allows (operations.attempt_review): the right
+    options only with "full", which answers were wrong and the explanations unless "score"."""
     feedback = []
-    for asked in attempt.questions:
-        correct = asked.question.correct_option_ids
-        correct_ids = [option.id for option in asked.shown_options if option.id in correct]
-        feedback.append(
-            {
-                "question_id": asked.question_id,
-                "correct": bool(asked.is_correct),
-                "correct_option_ids": correct_ids,
-                "explanation": asked.question.explanation,
-            }
-        )
+    if review != "score":
+        for asked in attempt.questions:
+            correct = asked.question.correct_option_ids
+            correct_ids = [option.id for option in asked.shown_options if option.id in correct]
+            feedback.append(
+                {
+                    "question_id": asked.question_id,
+                    "correct": bool(asked.is_correct),
+                    "correct_option_ids": correct_ids if review == "full" else None,
+                    "explanation": asked.question.explanation,
+                }
+            )
     return {
         "score": attempt.score,
         "max_score": attempt.max_score,
         "passed": bool(attempt.passed),
         "attempt": attempt.number,
+        "review": review,
+        "attempts_left": operations.attempts_left(attempt.user, attempt.quiz),
         "feedback": feedback,
     }
 

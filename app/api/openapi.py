@@ -16,7 +16,7 @@ from copy import deepcopy
 from app.auth.models import ROLES
 from app.jobs.message_states import STATES
 from app.jobs.models import CHANNELS, RECEIPT_STATUSES
-from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS
+from app.learning.models import AUDIENCES, COMPLETION_MODES, QUESTION_KINDS, QUIZ_REVIEWS
 from app.outcomes.models import CONFIRMATIONS, WALK_STATUSES
 from app.privacy.models import READ_KINDS, REQUEST_KINDS, REQUEST_OUTCOMES
 from app.privacy.purposes import CONSENT_CHANNELS, CONSENT_PURPOSES, LEGAL_BASES, PURPOSES, RECORD_BASES
@@ -268,12 +268,24 @@ SCHEMAS: dict[str, dict] = {
             "max_score": INTEGER,
             "passed": BOOLEAN,
             "attempt": INTEGER,
+            "review": {
+                "type": "string",
+                "enum": list(QUIZ_REVIEWS),
+                "description": "What this answer shows: full (right options and explanations, after a pass "
+                "or the last attempt), mistakes (which answers were wrong and the explanations, not the "
+                "right options) or score (the score alone: no feedback).",
+            },
+            "attempts_left": {"type": ["integer", "null"], "description": "null when unlimited."},
             "feedback": array(
                 obj(
                     {
                         "question_id": INTEGER,
                         "correct": BOOLEAN,
-                        "correct_option_ids": array(INTEGER),
+                        "correct_option_ids": {
+                            "type": ["array", "null"],
+                            "items": INTEGER,
+                            "description": "null until the quiz is passed or no attempts are left.",
+                        },
                         "explanation": STRING,
                     }
                 )
@@ -1069,7 +1081,10 @@ OPERATIONS: dict[str, dict[str, dict]] = {
             "Submit answers",
             tag="learning",
             description="Grades the caller's open attempt (opening one if there is none) and returns the "
-            "score with each question's correct options and explanation.",
+            "score with what the quiz's review setting allows: after a failed attempt with attempts left, "
+            "which answers were wrong and the explanations but not the right options; after a pass or "
+            "the last attempt, everything. Every question must be answered: otherwise 422 with the ids "
+            "of the unanswered questions in `unanswered`, and the attempt does not count.",
             parameters=[path("quiz_id", INTEGER, "The quiz's id.")],
             body=ref("Answers"),
             answers={

@@ -36,6 +36,7 @@ ACTION_TITLES = {
     "resident_added": _l("Resident record added"),
     "resident_account_linked": _l("Account linked to a resident record"),
     "milestone_recorded": _l("Milestone recorded"),
+    "quiz_attempts_reset": _l("Quiz attempts given back"),
     "ledger_month_closed": _l("Ledger month closed"),
     "visit_override": _l("Visit booked or moved outside the member's hours"),
     "help_request_status": _l("Help request status changed"),

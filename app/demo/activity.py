@@ -14,6 +14,7 @@ from app.db import LOCAL_TZ, local_today, utcnow
 from app.extensions import db
 from app.learning import operations as learning
 from app.learning.models import Assignment, Course
+from app.outcomes.operations import resident_for_user
 from app.units.operations import get_unit_by_code
 from app.visits.help_requests import contact_deadline
 from app.visits.models import (
@@ -53,6 +54,22 @@ def _complete_course(user: User, course: Course) -> None:
             learning.submit_attempt(user, attempt, answers)
 
 
+def _use_every_attempt(user: User, course: Course | None) -> None:
+    """Fail the course's first quiz as often as allowed: the learner sees what to do next, and
+    the commune manager the button that gives the attempts back (on the resident's page)."""
+    quiz = course.active_modules[0].active_quiz if course is not None else None
+    if quiz is None or not quiz.max_attempts:
+        return
+    for _try in range(quiz.max_attempts):
+        attempt = learning.open_attempt(user, quiz)
+        answers = {
+            asked.question_id: {next(o.id for o in asked.question.active_options if not o.is_correct)}
+            for asked in attempt.questions
+        }
+        learning.submit_attempt(user, attempt, answers)
+    resident_for_user(user)
+
+
 def seed_learning() -> None:
     cadre, resident, manager = _user("cadre"), _user("resident"), _user("manager")
     protection = _course("data-protection-for-cadres")
@@ -63,6 +80,7 @@ def seed_learning() -> None:
     first_module = phone.active_modules[0]
     for lesson in first_module.active_lessons:
         learning.mark_lesson_read(resident, lesson)
+    _use_every_attempt(resident, _course("vneid-basics"))
     learning.enroll(_user("cadre2"), protection)
     db.session.add(
         Assignment(

@@ -22,7 +22,9 @@ from app.learning.markdown import render_lesson
 from app.learning.models import (
     AUDIENCES,
     DEFAULT_LANGUAGE,
+    DEFAULT_QUIZ_REVIEW,
     QUESTION_KINDS,
+    QUIZ_REVIEWS,
     Course,
     CourseModule,
     Lesson,
@@ -81,6 +83,7 @@ class QuizSpec:
     pass_mark: int
     max_attempts: int
     questions: list[QuestionSpec]
+    review: str = DEFAULT_QUIZ_REVIEW
 
 
 @dataclass
@@ -275,6 +278,9 @@ def _read_quiz(check, folder, manifest_path, place, raw_quiz, languages, questio
     max_attempts = raw_quiz.get("max_attempts", 0)
     if not _positive_int(max_attempts):
         check.error(manifest_path, f"{place}.max_attempts", "must be 0 (unlimited) or more")
+    review = raw_quiz.get("review", DEFAULT_QUIZ_REVIEW)
+    if review not in QUIZ_REVIEWS:
+        check.error(manifest_path, f"{place}.review", f"must be one of: {', '.join(QUIZ_REVIEWS)}")
     file_name = raw_quiz.get("file")
     if not isinstance(file_name, str) or "/" in file_name or not file_name.endswith(".yml"):
         check.error(manifest_path, f"{place}.file", "must name a .yml file in the course folder")
@@ -342,7 +348,7 @@ def _read_quiz(check, folder, manifest_path, place, raw_quiz, languages, questio
                 option.is_correct = option.key in correct
         if key:
             questions.append(QuestionSpec(key, kind, prompts, explanations, options))
-    return QuizSpec(pass_mark, max_attempts, questions)
+    return QuizSpec(pass_mark, max_attempts, questions, review)
 
 
 def folder_hash(folder: Path) -> str:
@@ -488,6 +494,7 @@ def _sync_quiz(module: CourseModule, spec: QuizSpec | None, now) -> None:
         db.session.add(quiz)
     quiz.pass_mark = spec.pass_mark
     quiz.max_attempts = spec.max_attempts
+    quiz.review = spec.review
     quiz.retired_at = None
     db.session.flush()
     questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.quiz_id == quiz.id))}

@@ -21,6 +21,12 @@ AUDIENCE_TITLES = {
     "tech_team": _l("Tech-team members"),
 }
 QUESTION_KINDS = ("single", "multiple", "true_false")
+#: What a learner sees after a failed attempt while attempts are left (after a pass or the last
+#: attempt they see everything): which of their answers were wrong with the explanations, but
+#: not the right options ("mistakes", the default); the score alone ("score"); or everything,
+#: right options included ("full", for practice quizzes).
+QUIZ_REVIEWS = ("mistakes", "score", "full")
+DEFAULT_QUIZ_REVIEW = "mistakes"
 #: How a lesson, module or course was completed. Help-credited completion is always counted apart
 #: from self-study.
 COMPLETION_MODES = ("self", "in_person", "assisted")
@@ -158,6 +164,10 @@ class Quiz(db.Model):
     pass_mark: Mapped[int]
     #: 0 means unlimited.
     max_attempts: Mapped[int]
+    #: What a failed attempt shows while attempts are left (QUIZ_REVIEWS).
+    review: Mapped[str] = mapped_column(
+        string_enum(QUIZ_REVIEWS, "quiz_review"), default=DEFAULT_QUIZ_REVIEW, server_default=DEFAULT_QUIZ_REVIEW
+    )
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     module: Mapped[CourseModule] = relationship(back_populates="quiz")
@@ -304,6 +314,9 @@ class QuizAttempt(db.Model):
     score: Mapped[int | None]
     max_score: Mapped[int]
     passed: Mapped[bool | None]
+    #: Set when a manager gave the learner their attempts back: the attempt is kept but no
+    #: longer counts against the quiz's limit.
+    reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     quiz: Mapped[Quiz] = relationship()
     user: Mapped[User] = relationship()

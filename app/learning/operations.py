@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import authz
+from app.audit.operations import record
 from app.auth.models import User
 from app.db import LOCAL_TZ, MAX_ID, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
@@ -216,6 +218,12 @@ def credit_module(user: User, module: CourseModule, *, mode: str, at: datetime |
     _update_course_completion(user, module.course, at=at)
 
 
+#: How a course must have been completed to earn the certificate: by the learner's own study, or
+#: in a class where the trainer saw them do it. Completion with help (credited from milestones a
+#: team member recorded) is shown as such and never earns it: help is not a certificate.
+CERTIFICATE_MODES = ("self", "in_person")
+
+
 def _update_course_completion(user: User, course: Course, *, at: datetime | None = None) -> None:
     enrollment, _new = enroll(user, course)
     if enrollment.completed_at is not None:
@@ -233,7 +241,8 @@ def _update_course_completion(user: User, course: Course, *, at: datetime | None
         enrollment.completion_mode = _combined_mode(completions.values())
         db.session.flush()
         summaries.on_course_completed(user, enrollment)
-        issue_certificate(user, course, enrollment)
+        if enrollment.completion_mode in CERTIFICATE_MODES:
+            issue_certificate(user, course, enrollment)
 
 
 def issue_certificate(user: User, course: Course, enrollment: Enrollment) -> Certificate:
@@ -364,10 +373,44 @@ def submitted_attempts(user: User, quiz: Quiz) -> list[QuizAttempt]:
 
 
 def attempts_left(user: User, quiz: Quiz) -> int | None:
-    """None when unlimited."""
+    """None when unlimited. Attempts a manager reset (reset_attempts) no longer count."""
     if not quiz.max_attempts:
         return None
-    return max(quiz.max_attempts - len(submitted_attempts(user, quiz)), 0)
+    counted = [attempt for attempt in submitted_attempts(user, quiz) if attempt.reset_at is None]
+    return max(quiz.max_attempts - len(counted), 0)
+
+
+def out_of_attempts(user: User, quiz: Quiz) -> bool:
+    """Has `user` used every attempt at `quiz` without passing it? (Then they need help, or a
+    manager who gives the attempts back.)"""
+    return attempts_left(user, quiz) == 0 and quiz.id not in _passed_quiz_ids(user)
+
+
+def reset_attempts(actor: User, learner: User, quiz: Quiz) -> int:
+    """Give `learner` their attempts at `quiz` back (their attempts are kept, marked reset, and
+    no longer count against the limit). Audited. Returns the number of attempts reset.
+
+    Raises NotAllowed unless `actor` may reset the learner's attempts (authz.may_reset_attempts),
+    Conflict when the learner passed the quiz or still has attempts left.
+    """
+    if not authz.may_reset_attempts(actor, learner):
+        raise NotAllowed(_("You may not give this person new quiz attempts."))
+    if quiz.id in _passed_quiz_ids(learner):
+        raise Conflict(_("%(name)s has already passed this quiz.", name=learner.full_name))
+    if attempts_left(learner, quiz) != 0:
+        raise Conflict(_("%(name)s still has attempts left at this quiz.", name=learner.full_name))
+    now = utcnow()
+    attempts = [attempt for attempt in submitted_attempts(learner, quiz) if attempt.reset_at is None]
+    for attempt in attempts:
+        attempt.reset_at = now
+    db.session.flush()
+    record(
+        "quiz_attempts_reset",
+        actor=actor,
+        target=learner,
+        details={"course": quiz.module.course.slug, "module": quiz.module.key, "attempts": len(attempts)},
+    )
+    return len(attempts)
 
 
 def current_attempt(user: User, quiz: Quiz) -> QuizAttempt | None:
@@ -440,11 +483,18 @@ def grade_answer(correct_ids: set[int], chosen_ids: set[int]) -> bool:
     return bool(correct_ids) and chosen_ids == correct_ids
 
 
+def unanswered_questions(attempt: QuizAttempt, answers: dict[int, set[int]]) -> list[int]:
+    """The ids of the attempt's questions with no option chosen in `answers`, in the order asked."""
+    return [asked.question_id for asked in attempt.questions if not answers.get(asked.question_id)]
+
+
 def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]]) -> QuizAttempt:
     """Grade `answers` (question id -> chosen option ids) on the server and store them.
 
     Raises NotAllowed for someone else's attempt, Conflict if already submitted, Invalid for
-    answers that name questions or options not in this attempt.
+    answers that name questions or options not in this attempt, and Invalid (field "answers",
+    details {"unanswered": [question ids]}) when a question is left unanswered: the attempt
+    stays open and does not count.
     """
     check_own_attempt(user, attempt)
     if attempt.submitted_at is not None:
@@ -453,15 +503,28 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
     unknown = set(answers) - set(asked)
     if unknown:
         raise Invalid(_("The answers name questions that are not in this quiz."), field="answers")
-    score = 0
     for question_id, asked_question in asked.items():
         chosen = set(answers.get(question_id, set()))
         if not chosen <= set(asked_question.option_order):
             raise Invalid(_("The answers name options that are not in this question."), field="answers")
-        question = asked_question.question
-        if question.kind in ("single", "true_false") and len(chosen) > 1:
+        if asked_question.question.kind in ("single", "true_false") and len(chosen) > 1:
             raise Invalid(_("Choose only one answer for a single-choice question."), field="answers")
-        asked_question.is_correct = grade_answer(question.correct_option_ids, chosen)
+    unanswered = unanswered_questions(attempt, answers)
+    if unanswered:
+        if len(unanswered) == len(asked):
+            message = _("You have not answered any question yet. An empty quiz does not count as an attempt.")
+        else:
+            message = _(
+                "%(n)d of %(total)d questions are not answered yet. Answer them and submit again: "
+                "this did not count as an attempt.",
+                n=len(unanswered),
+                total=len(asked),
+            )
+        raise Invalid(message, field="answers", details={"unanswered": unanswered})
+    score = 0
+    for question_id, asked_question in asked.items():
+        chosen = set(answers[question_id])
+        asked_question.is_correct = grade_answer(asked_question.question.correct_option_ids, chosen)
         score += 1 if asked_question.is_correct else 0
         for option_id in sorted(chosen):
             asked_question.choices.append(AttemptChoice(option_id=option_id))
@@ -472,3 +535,13 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
     if attempt.passed:
         update_completion(user, attempt.quiz.module)
     return attempt
+
+
+def attempt_review(user: User, attempt: QuizAttempt) -> str:
+    """What `user` may see of their graded `attempt` (one of QUIZ_REVIEWS): everything once the
+    quiz is passed or no attempts are left; before that, what the quiz's review setting allows
+    ("mistakes": which answers were wrong and the explanations, never the right options)."""
+    quiz = attempt.quiz
+    if quiz.review == "full" or out_of_attempts(user, quiz) or quiz.id in _passed_quiz_ids(user):
+        return "full"
+    return quiz.review

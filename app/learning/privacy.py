@@ -63,7 +63,7 @@ declare(
     not_personal={"id", "course_id", "module_id", "key", "position", "titles", "retired_at"},
 )
 declare("lesson_bodies", _l("Lesson texts"), not_personal={"lesson_id", "lang", "markdown", "html"})
-declare("quizzes", _l("Quizzes"), not_personal={"id", "module_id", "pass_mark", "max_attempts", "retired_at"})
+declare("quizzes", _l("Quizzes"), not_personal={"id", "module_id", "pass_mark", "max_attempts", "review", "retired_at"})
 declare(
     "questions",
     _l("Quiz questions"),
@@ -165,6 +165,7 @@ declare(
         "submitted_at": LEARNING,
         "score": LEARNING,
         "passed": LEARNING,
+        "reset_at": LEARNING,
     },
     # The shuffle's seed and the quiz's highest score say nothing about the learner.
     not_personal={"id", "quiz_id", "seed", "max_score"},
@@ -197,6 +198,7 @@ def export_quiz_attempts(subject) -> list[dict]:
             score=attempt.score,
             max_score=attempt.max_score,
             passed=attempt.passed,
+            reset_at=attempt.reset_at,
         )
         for attempt in _attempts(subject)
     ]

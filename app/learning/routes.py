@@ -167,6 +167,12 @@ def quiz(slug: str, module_key: str):
         refuse(None, error)
         return redirect(url_for("learning.course", slug=slug))
     db.session.commit()
+    return _render_quiz(course, quiz, attempt)
+
+
+def _render_quiz(course, quiz: Quiz, attempt: QuizAttempt, *, chosen=None, unanswered=(), message=None, status=200):
+    """The quiz page; after a submission with unanswered questions, again with the answers given
+    so far, each unanswered question marked and `message` at the top."""
     return render_template(
         "learning/quiz.html",
         course=course,
@@ -174,8 +180,11 @@ def quiz(slug: str, module_key: str):
         attempt=attempt,
         options=_options_in_order(attempt),
         attempts_left=operations.attempts_left(current_user, quiz),
+        chosen=chosen or {},
+        unanswered=set(unanswered),
+        message=message,
         form=EmptyForm(),
-    )
+    ), status
 
 
 def _options_in_order(attempt: QuizAttempt) -> dict[int, list]:
@@ -209,8 +218,18 @@ def attempt(attempt_id: int):
                 abort(400)
         try:
             operations.submit_attempt(current_user, attempt, answers)
-        except FORM_ERRORS as error:  # submitted already, or answers not in this attempt
-            refuse(None, error)
+        except FORM_ERRORS as error:
+            if "unanswered" in error.details:  # not counted: the same attempt again, answers kept
+                return _render_quiz(
+                    course,
+                    attempt.quiz,
+                    attempt,
+                    chosen=answers,
+                    unanswered=error.details["unanswered"],
+                    message=error.message,
+                    status=400,
+                )
+            refuse(None, error)  # submitted already, or answers not in this attempt
             return redirect(url_for("learning.course", slug=course.slug))
         db.session.commit()
         # attempt_id, not attempt.id: after the commit the attempt would be loaded again.
@@ -224,5 +243,7 @@ def attempt(attempt_id: int):
         attempt=attempt,
         options=_options_in_order(attempt),
         chosen=chosen,
+        review=operations.attempt_review(current_user, attempt),
         attempts_left=operations.attempts_left(current_user, attempt.quiz),
+        out_of_attempts=operations.out_of_attempts(current_user, attempt.quiz),
     )

@@ -140,7 +140,15 @@ def _learning_summary(user: User) -> list[dict]:
         for module in progress.modules:
             if module.completed is not None:
                 by_mode[module.completed.mode] += 1
-        courses.append({"progress": progress, "by_mode": by_mode})
+        # Quizzes the learner can no longer take: a manager may give the attempts back.
+        out_of_attempts = [
+            module.module.active_quiz
+            for module in progress.modules
+            if module.module.active_quiz is not None
+            and module.completed is None
+            and learning.out_of_attempts(user, module.module.active_quiz)
+        ]
+        courses.append({"progress": progress, "by_mode": by_mode, "out_of_attempts": out_of_attempts})
     return courses
 
 
@@ -218,6 +226,8 @@ def _render_resident(resident: Resident, status: int = 200, **forms):
             milestones=milestones,
             people=people,
             courses=_learning_summary(resident.user) if resident.user is not None else None,
+            may_reset_attempts=resident.user is not None and authz.may_reset_attempts(current_user, resident.user),
+            action_form=EmptyForm(),
             assessments=assessments,
             gain=operations.confidence_gain(resident),
             statements=operations.CONFIDENCE_STATEMENTS,
@@ -238,6 +248,32 @@ def resident(resident_id: int):
     resident = _load_resident(resident_id)
     record_read(current_user, residents=[resident], kind="resident_page")
     return _render_resident(resident)
+
+
+@bp.route("/residents/<int:resident_id>/quizzes/<int:quiz_id>/reset-attempts", methods=["POST"])
+@login_required
+def reset_quiz_attempts(resident_id: int, quiz_id: int):
+    resident = _load_resident(resident_id)
+    if resident.user is None:
+        abort(404)
+    quiz = learning.require_quiz(quiz_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        learning.reset_attempts(current_user, resident.user, quiz)
+    except FORM_ERRORS as error:  # passed meanwhile, or attempts already given back
+        refuse(None, error)
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "%(name)s can take the quiz “%(quiz)s” again.",
+                name=resident.user.full_name,
+                quiz=quiz.module.title,
+            ),
+            "success",
+        )
+    return redirect(url_for("outcomes.resident", resident_id=resident.id, _anchor="learning-heading"))
 
 
 @bp.route("/residents/<int:resident_id>/milestones", methods=["POST"])

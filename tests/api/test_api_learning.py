@@ -408,7 +408,12 @@ def test_wrong_answers_do_not_pass_and_a_new_attempt_is_created(client, headers,
     assert all(item["explanation"].startswith(EXPLANATION_MARKER) for item in body["feedback"])
 
     partly = answers_for(quiz, right=True)
-    partly.pop(next(iter(partly)))  # one question left unanswered counts as wrong
+    left_out = next(iter(partly))
+    partly.pop(left_out)  # a question left unanswered: refused, and no attempt is used
+    refused = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", json={"answers": partly}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["unanswered"] == [int(left_out)]
+    partly[left_out] = answers_for(quiz, right=False)[left_out]  # answered, wrongly
     second = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", json={"answers": partly}, headers=headers)
     assert second.status_code == 201
     assert second.get_json()["attempt"] == 2

@@ -237,6 +237,11 @@ def recovery_code_for(user) -> str:
 def success_path(w) -> list[tuple[str, str, dict | None, int]]:
     """One call along each operation's success path: (method, url, JSON body, status)."""
     code = recovery_code_for(w.resident)
+    # Every question answered (wrongly): a quiz with unanswered questions is refused.
+    wrong = {
+        str(question.id): [str(next(option.id for option in question.active_options if not option.is_correct))]
+        for question in w.quiz.active_questions
+    }
     return [
         ("POST", "/auth/token", {"username": "manager1", "password": "correct horse battery"}, 200),
         ("POST", "/auth/recovery", {"login": "nobody.here"}, 202),
@@ -256,8 +261,8 @@ def success_path(w) -> list[tuple[str, str, dict | None, int]]:
         ("POST", f"/courses/{w.course.slug}/enrollments", None, 200),
         ("POST", f"/lessons/{w.lesson.id}/read", None, 200),
         ("GET", f"/quizzes/{w.quiz.id}", None, 200),
-        ("POST", f"/quizzes/{w.quiz.id}/attempts", {"answers": {}}, 200),
-        ("POST", f"/quizzes/{w.quiz.id}/attempts", {"answers": {}}, 201),
+        ("POST", f"/quizzes/{w.quiz.id}/attempts", {"answers": wrong}, 200),
+        ("POST", f"/quizzes/{w.quiz.id}/attempts", {"answers": wrong}, 201),
         ("GET", "/me/progress", None, 200),
         ("GET", f"/certificates/{w.certificate.code}", None, 200),
         ("GET", "/skills", None, 200),

@@ -72,9 +72,13 @@ def test_option_inputs_carry_only_their_name_value_and_type(learner_client, make
     inputs = option_inputs(page)
     questions = course.active_modules[0].active_quiz.active_questions
     assert len(inputs) == sum(len(question.active_options) for question in questions)
+    required = {}
     for attrs in inputs:
-        assert set(attrs) == {"type", "name", "value"}
+        # "required" (a radio group must be answered) is on every option of a question alike.
+        assert set(attrs) - {"required"} == {"type", "name", "value"}
         assert attrs["type"] in {"radio", "checkbox"}
+        required.setdefault(attrs["name"], set()).add("required" in attrs)
+    assert all(len(marks) == 1 for marks in required.values())
     # Nor does any other tag of the page (a class, a data- attribute) say "correct".
     for _tag, attrs in tags_of(page):
         for name, value in attrs.items():
@@ -118,7 +122,7 @@ def test_real_course_quiz_pages_show_none_of_their_explanations(learner_client, 
         page = quiz_page(learner_client, course.slug, module.key)
         inputs = option_inputs(page)
         assert inputs
-        assert all(set(attrs) == {"type", "name", "value"} for attrs in inputs)
+        assert all(set(attrs) - {"required"} == {"type", "name", "value"} for attrs in inputs)
         for question in module.active_quiz.active_questions:
             for explanation in question.explanations.values():
                 assert explanation not in page
