@@ -35,6 +35,8 @@ def update_command():
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_ngettext:1,2",
             "--no-location",
             "--sort-output",
             "--omit-header",

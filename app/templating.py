@@ -9,14 +9,14 @@ from pathlib import Path
 from babel import Locale
 from babel.numbers import parse_pattern
 from flask import Flask, current_app, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from app import authz
-from app.i18n import LANGUAGE_NAMES
+from app.i18n import LANGUAGE_NAMES, format_date, format_datetime, format_day_month, format_month
 from app.jobs.routes import unread_notifications
 from app.phones import local_format
 
@@ -164,6 +164,8 @@ def register(app: Flask) -> None:
             "url_with_lang": url_with_lang,
             "large_text": bool(session.get("large_text")),
             "format_date": format_date,
+            "format_month": format_month,
+            "format_day_month": format_day_month,
             "format_datetime": format_datetime,
             "format_number": format_number,
         }

@@ -190,12 +190,20 @@ def restore_limiter():
     limiter._storage, limiter._limiter, limiter._key_prefix = saved
 
 
-@pytest.fixture
-def client(app):
-    """A browser that prefers English, so assertions can name the English messages."""
-    client = app.test_client()
+def in_english(client):
+    """Switch `client` to English, as the language links do (for the rest of its session, over
+    no saved language), so assertions can name the English messages. The API's callers ask by
+    Accept-Language. Returns the client."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def client(app):
+    """A browser switched to English, so assertions can name the English messages."""
+    return in_english(app.test_client())
 
 
 @pytest.fixture

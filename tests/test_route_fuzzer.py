@@ -32,7 +32,7 @@ from app.learning.models import Lesson, Quiz
 from app.outcomes.models import Resident
 from app.visits import group_sessions
 from app.visits.models import TeamMember
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, in_english
 from tests.visits.pages_support import at, book, build_world
 
 ROLES = ("admin", "department_manager", "commune_manager", "tech_team", "cadre", "resident", None)
@@ -268,7 +268,7 @@ def requests_for(app, client, rule, method, world, rng):
 
 def sign_in(app, world, role):
     client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    in_english(client)
     headers = {}
     if role is not None:
         person = world.people[role]

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.forms import AppForm
 from app.i18n import LANGUAGE_NAMES
 
 
@@ -29,7 +29,7 @@ def confirm_field() -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(_l("Enter your username.")), Length(max=64)],
@@ -44,7 +44,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password.")), Length(max=200)],
@@ -55,7 +55,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(AppForm):
     locale = SelectField(
         _l("Language"),
         choices=[SelectChoice("", _l("Same as my browser"))]
@@ -74,7 +74,7 @@ CHANNEL_CHOICES = [
 ]
 
 
-class ChannelsForm(FlaskForm):
+class ChannelsForm(AppForm):
     """The phone and the order of channels messages go by (app.auth.contact)."""
 
     phone = StringField(
@@ -92,11 +92,11 @@ class ChannelsForm(FlaskForm):
         return [value for value in (self.first.data, self.second.data, self.third.data) if value]
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(AppForm):
     """For buttons that only post (sign out, deactivate): carries the CSRF token."""
 
 
-class RecoverForm(FlaskForm):
+class RecoverForm(AppForm):
     login = StringField(
         _l("Username, phone number or e-mail"),
         validators=[DataRequired(_l("Enter your username, phone number or e-mail address.")), Length(max=254)],
@@ -105,7 +105,7 @@ class RecoverForm(FlaskForm):
     submit = SubmitField(_l("Send me a code"))
 
 
-class RecoverCodeForm(FlaskForm):
+class RecoverCodeForm(AppForm):
     #: The username, phone or e-mail the code was asked for, kept from the first step.
     login = HiddenField(validators=[DataRequired(), Length(max=254)])
     code = StringField(

@@ -46,7 +46,7 @@ from email.utils import format_datetime as email_date
 from email.utils import parseaddr
 
 from flask import current_app
-from flask_babel import force_locale, format_date, format_datetime, format_time
+from flask_babel import force_locale, format_time
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
@@ -54,6 +54,7 @@ from werkzeug.routing import BuildError
 from app.auth.models import User
 from app.db import utcnow
 from app.extensions import db
+from app.i18n import format_date, format_datetime, format_day_month, format_month
 from app.jobs import routing
 from app.jobs.channels import (
     Refused,
@@ -100,6 +101,8 @@ def render(template: str, user: User, **context) -> tuple[str, str]:
             {
                 "recipient": user,
                 "format_date": format_date,
+                "format_month": format_month,
+                "format_day_month": format_day_month,
                 "format_time": format_time,
                 "format_datetime": format_datetime,
                 **context,

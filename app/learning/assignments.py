@@ -56,6 +56,12 @@ def check_may_assign(actor: User) -> None:
         raise NotAllowed(_("You may not assign courses."))
 
 
+def check_due_date(due_on: date, today: date | None = None) -> None:
+    """Raises Invalid (field "due_on") when the due date is in the past."""
+    if due_on < (today or local_today()):
+        raise Invalid(_("The due date cannot be in the past."), field="due_on")
+
+
 def create_assignment(
     actor: User,
     *,
@@ -81,8 +87,7 @@ def create_assignment(
         raise Invalid(_("Choose who the course is for."), field="role")
     if due_on is None:
         raise Invalid(_("Enter the due date."), field="due_on")
-    if due_on < (today or local_today()):
-        raise Invalid(_("The due date cannot be in the past."), field="due_on")
+    check_due_date(due_on, today)
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX_LENGTH:
         raise Invalid(_("The note is too long (at most %(count)d characters).", count=NOTE_MAX_LENGTH), field="note")

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import segno
 from flask import current_app, url_for
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.drawing import DeviceRGB
 from fpdf.enums import Align, XPos, YPos
 
+from app.i18n import format_date
 from app.learning.models import Certificate, translated
 
 ISSUER = "Kỹ năng số"

@@ -104,6 +104,12 @@ def _local_noon(day: date) -> datetime:
     return min(noon, utcnow())
 
 
+def check_class_date(held_on: date, today: date | None = None) -> None:
+    """Raises Invalid (field "held_on") when the class date is still to come."""
+    if held_on > (today or local_today()):
+        raise Invalid(_("The class date cannot be in the future."), field="held_on")
+
+
 def record_training_class(
     actor: User,
     *,
@@ -140,8 +146,7 @@ def record_training_class(
         raise Invalid(_("This course has no modules to credit."), field="course")
     if held_on is None:
         raise Invalid(_("Enter the date of the class."), field="held_on")
-    if held_on > (today or local_today()):
-        raise Invalid(_("The class date cannot be in the future."), field="held_on")
+    check_class_date(held_on, today)
     place = " ".join((place or "").split())
     if not place:
         raise Invalid(_("Enter where the class was held."), field="place")

@@ -70,6 +70,12 @@ def split_walk_list(households: list[Household], member_ids: list[int]) -> dict[
     return assigned
 
 
+def check_campaign_dates(starts_on: date, ends_on: date) -> None:
+    """Raises Invalid (field "ends_on") when the campaign ends before it starts."""
+    if ends_on < starts_on:
+        raise Invalid(_("The campaign ends before it starts."), field="ends_on")
+
+
 def create_campaign(
     actor: User,
     *,
@@ -89,8 +95,7 @@ def create_campaign(
         raise Invalid(_("Give the campaign a name."), field="name")
     if milestone is None or not milestone.active:
         raise Invalid(_("Choose the milestone the campaign aims at."), field="milestone")
-    if ends_on < starts_on:
-        raise Invalid(_("The campaign ends before it starts."), field="ends_on")
+    check_campaign_dates(starts_on, ends_on)
     villages = [
         unit
         for unit in db.session.scalars(select(Unit).where(Unit.code.in_(village_codes or [])))

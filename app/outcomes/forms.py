@@ -2,7 +2,6 @@
 milestones after a group session, campaigns and walk lists, closing a ledger month."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -19,6 +18,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.db import local_today
+from app.forms import AppForm, rule
+from app.outcomes.campaigns import check_campaign_dates
 from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS, RECORDED_STATUSES, WALK_STATUS_TITLES
 from app.outcomes.operations import CONFIDENCE_STATEMENTS
 from app.privacy.forms import ConsentFields, LegalBasisField
@@ -33,7 +34,7 @@ def confirmation_choices() -> list[SelectChoice]:
     return [SelectChoice(key, CONFIRMATION_TITLES[key]) for key in CONFIRMATIONS]
 
 
-class ResidentForm(LegalBasisField, ConsentFields, FlaskForm):
+class ResidentForm(LegalBasisField, ConsentFields, AppForm):
     # The operation checks the village against the member's area.
     village = SelectField(
         _l("Village or residential group"),
@@ -62,7 +63,7 @@ class ResidentForm(LegalBasisField, ConsentFields, FlaskForm):
             raise ValidationError(_l("The year of birth cannot be in the future."))
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(AppForm):
     # Checked against the active milestones and the commune's members by the view.
     milestone = SelectField(
         _l("Milestone"), validators=[InputRequired(_l("Choose the milestone."))], validate_choice=False
@@ -77,7 +78,7 @@ class MilestoneForm(FlaskForm):
     submit = SubmitField(_l("Record the milestone"))
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(AppForm):
     """The confidence self-assessment; one 1–5 field per statement is added below."""
 
     stage = RadioField(
@@ -100,12 +101,12 @@ for _key, _text in CONFIDENCE_STATEMENTS.items():
     )
 
 
-class LinkAccountForm(FlaskForm):
+class LinkAccountForm(AppForm):
     account = SelectField(_l("Account"), validators=[InputRequired(_l("Choose the account."))], validate_choice=False)
     submit = SubmitField(_l("Link the account"))
 
 
-class HouseholdImportForm(LegalBasisField, ConsentFields, FlaskForm):
+class HouseholdImportForm(LegalBasisField, ConsentFields, AppForm):
     # Shown to people who work province-wide; a commune manager imports for their own commune.
     commune = SelectField(_l("Commune or ward"), validate_choice=False)
     file = FileField(
@@ -118,7 +119,7 @@ class HouseholdImportForm(LegalBasisField, ConsentFields, FlaskForm):
     submit = SubmitField(_l("Import"))
 
 
-class GroupSessionMilestonesForm(FlaskForm):
+class GroupSessionMilestonesForm(AppForm):
     # The people are checked against the session's attendees by the operation.
     people = SelectMultipleField(_l("Who reached it"), validate_choice=False)
     milestone = SelectField(
@@ -133,7 +134,7 @@ class GroupSessionMilestonesForm(FlaskForm):
     submit = SubmitField(_l("Record for the people ticked"))
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(AppForm):
     # Villages and members are checked against the commune by create_campaign.
     name = StringField(
         _l("Name of the campaign"),
@@ -151,7 +152,13 @@ class CampaignForm(FlaskForm):
         validate_choice=False,
     )
     starts_on = DateField(_l("First day"), validators=[InputRequired(_l("Enter the first day of the campaign."))])
-    ends_on = DateField(_l("Last day"), validators=[InputRequired(_l("Enter the last day of the campaign."))])
+    ends_on = DateField(
+        _l("Last day"),
+        validators=[
+            InputRequired(_l("Enter the last day of the campaign.")),
+            rule(lambda form, day: form.starts_on.data and check_campaign_dates(form.starts_on.data, day)),
+        ],
+    )
     members = SelectMultipleField(
         _l("Members who walk the lists"),
         validators=[InputRequired(_l("Choose at least one member."))],
@@ -160,7 +167,7 @@ class CampaignForm(FlaskForm):
     submit = SubmitField(_l("Create the campaign and its walk lists"))
 
 
-class WalkStatusForm(FlaskForm):
+class WalkStatusForm(AppForm):
     # The operation checks the status again (validate_choice would give WTForms' generic message).
     status = RadioField(
         _l("What happened?"),
@@ -175,5 +182,5 @@ class WalkStatusForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class CloseMonthForm(FlaskForm):
+class CloseMonthForm(AppForm):
     month = HiddenField(validators=[InputRequired(_l("Say which month to close."))])

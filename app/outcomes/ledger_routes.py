@@ -7,7 +7,6 @@ import re
 from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from app import authz
 from app.auth.models import User
 from app.db import local_today
 from app.extensions import db
+from app.i18n import format_month
 from app.outcomes.blueprint import bp
 from app.outcomes.forms import CloseMonthForm
 from app.outcomes.ledger import (
@@ -191,7 +191,7 @@ def ledger_close():
     flash(
         _(
             "%(month)s is closed: the figures of %(count)d members are final.",
-            month=format_date(month, "LLLL y"),
+            month=format_month(month),
             count=count,
         ),
         "success",

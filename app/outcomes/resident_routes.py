@@ -5,7 +5,6 @@ self-assessment, make or link an account)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
@@ -17,6 +16,7 @@ from app.auth.forms import EmptyForm
 from app.auth.models import User
 from app.db import local_today
 from app.extensions import db
+from app.i18n import format_date
 from app.learning import operations as learning
 from app.learning.models import COMPLETION_MODE_TITLES, COMPLETION_MODES
 from app.outcomes import operations

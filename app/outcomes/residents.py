@@ -10,6 +10,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
@@ -30,6 +31,17 @@ from app.users.operations import create_assisted_account
 #: the commune's number for the person (re-importing matches on it).
 COLUMNS = ("village_code", "household_code", "address", "resident_code", "full_name", "birth_year", "phone")
 REQUIRED = ("village_code", "household_code", "address", "resident_code", "full_name")
+#: What each column holds, for the messages about a row (the column's own name follows it, so
+#: the person finds it in their file).
+COLUMN_TITLES = {
+    "village_code": _l("Village code"),
+    "household_code": _l("Household code"),
+    "address": _l("Address"),
+    "resident_code": _l("Resident code"),
+    "full_name": _l("Full name"),
+    "birth_year": _l("Year of birth"),
+    "phone": _l("Phone number"),
+}
 MAX_ROWS = 20000
 #: Where residents live (level 3), and the level above them.
 VILLAGE_KINDS = ("village", "residential_group")
@@ -111,6 +123,11 @@ def rows_of_records(records) -> list[_Row]:
 
 def _cell(value) -> bool:
     return value is None or (isinstance(value, str | int) and not isinstance(value, bool))
+
+
+def column_title(name: str) -> str:
+    """A column named for the person: what it holds, then its name in the file."""
+    return _("%(title)s (column %(column)s)", title=COLUMN_TITLES[name], column=name)
 
 
 def _too_many_rows() -> RowProblem:
@@ -258,10 +275,10 @@ def import_households(
         line_problems = []
         for name in REQUIRED:
             if not v.get(name):
-                line_problems.append(_("%(column)s is empty", column=name))
+                line_problems.append(_("%(column)s is empty", column=column_title(name)))
         for name in COLUMNS:
             if CONTROL_CHARACTERS.search(v.get(name, "")):
-                line_problems.append(_("%(column)s contains a control character", column=name))
+                line_problems.append(_("%(column)s contains a control character", column=column_title(name)))
                 v[name] = CONTROL_CHARACTERS.sub("", v[name])  # the row's other messages quote it
         village = villages.get(v.get("village_code", ""))
         if v.get("village_code") and village is None:
@@ -286,7 +303,7 @@ def import_households(
             ("full_name", 200),
         ):
             if len(v.get(name, "")) > limit:
-                line_problems.append(_("%(column)s is too long", column=name))
+                line_problems.append(_("%(column)s is too long", column=column_title(name)))
         key = (v.get("village_code", ""), v.get("resident_code", ""))
         if v.get("resident_code") and key in seen_residents:
             line_problems.append(

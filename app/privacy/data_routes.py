@@ -11,11 +11,12 @@ import re
 from datetime import date, datetime
 
 from flask import Response, render_template
-from flask_babel import format_date, format_datetime
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import authz
+from app.i18n import format_date
 from app.privacy import register
 from app.privacy.blueprint import bp
 from app.privacy.export import data_of_resident, my_personal_data, resident_for_request, resident_personal_data

@@ -1,14 +1,14 @@
 """The form of the erasure pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from app.forms import AppForm
 from app.privacy.erasure import MAX_REASON
 
 
-class ErasureForm(FlaskForm):
+class ErasureForm(AppForm):
     reason = TextAreaField(
         _l("Why is the data erased?"),
         validators=[

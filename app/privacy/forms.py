@@ -2,10 +2,10 @@
 purpose, how the consent was given, the paper form's reference)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
+from app.forms import AppForm
 from app.privacy.purposes import CONSENT_CHANNELS, CONSENT_PURPOSES, LEGAL_BASES, PURPOSES, RECORD_BASES
 
 #: What the person is asked, per purpose (the boxes are never ticked beforehand).
@@ -28,7 +28,7 @@ def basis_choices() -> list[SelectChoice]:
 
 
 class ConsentFields:
-    """Mixed into a FlaskForm: one unticked box per purpose, the channel and the evidence."""
+    """Mixed into a AppForm: one unticked box per purpose, the channel and the evidence."""
 
     consent_help_visits = BooleanField(CONSENT_QUESTIONS["help_visits"], default=False)
     consent_messages = BooleanField(CONSENT_QUESTIONS["messages"], default=False)
@@ -55,13 +55,13 @@ class ConsentFields:
 
 
 class LegalBasisField:
-    """Mixed into a FlaskForm: the legal basis of a record, with no choice made beforehand."""
+    """Mixed into a AppForm: the legal basis of a record, with no choice made beforehand."""
 
     # Checked by the operation (app.privacy.consents.check_consents), the API's rule too.
     legal_basis = RadioField(_l("Legal basis of this record"), choices=basis_choices(), validate_choice=False)
 
 
-class GiveConsentForm(FlaskForm):
+class GiveConsentForm(AppForm):
     purpose = SelectField(
         _l("Purpose"),
         choices=[SelectChoice(key, PURPOSES[key]) for key in CONSENT_PURPOSES],

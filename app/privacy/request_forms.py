@@ -1,16 +1,16 @@
 """The forms of a person's requests, corrections and restriction of processing."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.forms import AppForm
 from app.phones import local_format
 from app.privacy.models import REQUEST_KIND_CHOICES, REQUEST_KIND_TITLES, REQUEST_OUTCOME_TITLES
 from app.privacy.requests import MAX_TEXT
 
 
-class PersonRequestForm(FlaskForm):
+class PersonRequestForm(AppForm):
     kind = SelectField(
         _l("What do you ask for?"), choices=[SelectChoice(key, title) for key, title in REQUEST_KIND_CHOICES.items()]
     )
@@ -31,7 +31,7 @@ class ResidentRequestForm(PersonRequestForm):
     )
 
 
-class CloseRequestForm(FlaskForm):
+class CloseRequestForm(AppForm):
     outcome = SelectField(
         _l("Outcome"), choices=[SelectChoice(key, title) for key, title in REQUEST_OUTCOME_TITLES.items()]
     )
@@ -39,7 +39,7 @@ class CloseRequestForm(FlaskForm):
     submit = SubmitField(_l("Close the request"))
 
 
-class AccountCorrectionForm(FlaskForm):
+class AccountCorrectionForm(AppForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     phone = StringField(_l("Phone (optional)"), validators=[Length(max=32)])
     email = StringField(_l("E-mail (optional)"), validators=[Length(max=254)])
@@ -58,7 +58,7 @@ class AccountCorrectionForm(FlaskForm):
         }
 
 
-class ResidentCorrectionForm(FlaskForm):
+class ResidentCorrectionForm(AppForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     birth_year = StringField(
         _l("Birth year (optional)"), validators=[Length(max=4)], render_kw={"inputmode": "numeric"}

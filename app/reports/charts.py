@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from babel.dates import format_skeleton
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app.i18n import format_date
 from app.reports.tables import ReportTable
 
 #: Colour, dash pattern and marker per series: dark enough for at least 4.5:1 contrast on white,

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, or_, select
 from app.db import LOCAL_TZ, YEARS, local_today
 from app.exceptions import Invalid
 from app.extensions import db
+from app.i18n import format_date
 from app.learning.models import Assignment, Course
 from app.outcomes.indicators import DEFAULT_CORE_COURSE
 from app.outcomes.operations import active_milestones
@@ -193,8 +194,8 @@ def _population_total(parent: Unit, children: list[Unit]) -> int | None:
 def _period_note(week_from: date | None, week_to: date | None) -> str:
     if week_from is None and week_to is None:
         return _("All time.")
-    start = week_from.isoformat() if week_from else "…"
-    end = (week_to + timedelta(days=6)).isoformat() if week_to else "…"
+    start = format_date(week_from) if week_from else "…"
+    end = format_date(week_to + timedelta(days=6)) if week_to else "…"
     return _(
         "Whole weeks (Monday to Sunday) from %(start)s to %(end)s: dates are counted by the week they fall in.",
         start=start,
@@ -686,6 +687,6 @@ def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
         "The change since last month compares with the figures before the week of %(day)s; "
         "shares are in percent, changes in percentage points.",
         course=core_slug,
-        day=cutoff.isoformat(),
+        day=format_date(cutoff),
     )
     return ReportTable(title=_("Indicators"), columns=columns, rows=rows, totals=totals, note=note)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.auth.models import ROLE_TITLES
 from app.db import LOCAL_TZ, local_today
 from app.extensions import db
+from app.i18n import format_date
 from app.learning.models import Course
 from app.privacy.access_log import record_read
 from app.reports import analytics, queries

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.audit.operations import record
 from app.extensions import db
@@ -19,7 +21,7 @@ def import_command(csv_file: Path):
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        click.echo(f"{csv_file}: not UTF-8 text; save the file as CSV UTF-8.", err=True)
+        click.echo(_("%(file)s: not UTF-8 text; save the file as CSV UTF-8.", file=csv_file), err=True)
         sys.exit(1)
     try:
         result = import_units(text)
@@ -34,7 +36,8 @@ def import_command(csv_file: Path):
         details={"file": csv_file.name, "created": result.created, "updated": result.updated},
     )
     db.session.commit()
-    click.echo(f"{csv_file}: {result.created} created, {result.updated} updated.")
+    counts = {"created": result.created, "updated": result.updated}
+    click.echo(_("%(file)s: %(created)d created, %(updated)d updated.", file=csv_file, **counts))
 
 
 @units_cli.command("check")
@@ -51,6 +54,6 @@ def check_command():
     for problem in problems:
         click.echo(problem)
     if problems:
-        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        click.echo(ngettext("%(num)d problem found.", "%(num)d problems found.", len(problems)), err=True)
         sys.exit(1)
-    click.echo("No problems found.")
+    click.echo(_("No problems found."))

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
 
+from app.forms import AppForm
 
-class UnitImportForm(FlaskForm):
+
+class UnitImportForm(AppForm):
     file = FileField(
         _l("CSV file"),
         validators=[

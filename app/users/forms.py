@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.forms import AppForm
 from app.phones import local_format
 from app.privacy.forms import ConsentFields
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(_l("Enter a username.")), Length(max=64)],
@@ -45,7 +45,7 @@ class EditUserForm(UserForm):
         }
 
 
-class AssistedAccountForm(ConsentFields, FlaskForm):
+class AssistedAccountForm(ConsentFields, AppForm):
     full_name = StringField(
         _l("Resident's full name"),
         validators=[DataRequired(_l("Enter the resident's full name.")), Length(max=200)],

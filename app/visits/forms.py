@@ -6,12 +6,12 @@ the view; the operations check them and say clearly what is wrong, so most selec
 validate their choice themselves.
 """
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    Form,
     HiddenField,
     IntegerField,
     RadioField,
@@ -26,9 +26,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.db import LOCAL_TZ
+from app.forms import AppForm, SubForm, rule
 from app.outcomes.models import CONFIRMATION_TITLES, CONFIRMATIONS
 from app.outcomes.operations import active_milestones
 from app.visits.models import SKILL_TITLES, SKILLS
+from app.visits.teams import check_exception_date
+from app.visits.time_rules import check_start_to_come
 
 #: Visit lengths offered by the slot finder, in minutes.
 DURATIONS = (30, 45, 60, 90)
@@ -73,10 +77,16 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+#: The start of a visit or session to come, checked with the form's other fields.
+START_TO_COME = rule(
+    lambda form, at: form.date.data and check_start_to_come(datetime.combine(form.date.data, at, tzinfo=LOCAL_TZ))
+)
+
+
 # --- teams ---------------------------------------------------------------------------------
 
 
-class TeamForm(FlaskForm):
+class TeamForm(AppForm):
     name = StringField(
         _l("Team name"),
         validators=[DataRequired(_l("Give the team a name.")), Length(max=200)],
@@ -90,7 +100,7 @@ class TeamForm(FlaskForm):
     submit = SubmitField(_l("Create the team"))
 
 
-class MemberSkillsForm(FlaskForm):
+class MemberSkillsForm(AppForm):
     skills = CheckboxesField(_l("Kinds of help offered"), validate_choice=False)
     is_leader = BooleanField(_l("Team leader"))
     submit = SubmitField(_l("Save"))
@@ -108,15 +118,17 @@ class AddMemberForm(MemberSkillsForm):
 # --- availability --------------------------------------------------------------------------
 
 
-class WeeklyWindowForm(FlaskForm):
+class WeeklyWindowForm(AppForm):
     weekday = SelectField(_l("Day of the week"), validate_choice=False)
     start = SelectField(_l("From"), default="18:00", validate_choice=False)
     end = SelectField(_l("Until"), default="20:00", validate_choice=False)
     submit = SubmitField(_l("Add these hours"))
 
 
-class ExceptionForm(FlaskForm):
-    on_date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+class ExceptionForm(AppForm):
+    on_date = DateField(
+        _l("Date"), validators=[InputRequired(_l("Enter the date.")), rule(lambda form, day: check_exception_date(day))]
+    )
     kind = RadioField(
         _l("What changes on that day"),
         choices=[
@@ -141,7 +153,7 @@ class ExceptionForm(FlaskForm):
 # --- help requests -------------------------------------------------------------------------
 
 
-class HelpRequestForm(FlaskForm):
+class HelpRequestForm(AppForm):
     name = StringField(
         _l("Name of the person to help"),
         validators=[DataRequired(_l("Enter the name of the person to help.")), Length(max=200)],
@@ -186,11 +198,11 @@ class HelpRequestForm(FlaskForm):
     submit = SubmitField(_l("Send the request"))
 
 
-class RequestStatusForm(FlaskForm):
+class RequestStatusForm(AppForm):
     status = HiddenField()
 
 
-class TriageFilterForm(Form):
+class TriageFilterForm(SubForm):
     """The filters of the triage list (a GET form: nothing changes)."""
 
     status = SelectField(_l("Status"), default="new", validate_choice=False)
@@ -200,7 +212,7 @@ class TriageFilterForm(Form):
 # --- slot finder and booking ---------------------------------------------------------------
 
 
-class SlotSearchForm(Form):
+class SlotSearchForm(SubForm):
     """Date range and length for the slot finder (a GET form)."""
 
     from_date = DateField(_l("From"), name="from", validators=[Optional()])
@@ -223,7 +235,7 @@ class SlotFinderForm(SlotSearchForm):
     skill = SelectField(_l("Kind of help"), validate_choice=False)
 
 
-class BookSlotForm(FlaskForm):
+class BookSlotForm(AppForm):
     member_id = HiddenField()
     start = HiddenField()
     duration = HiddenField()
@@ -241,7 +253,7 @@ class OverrideFields:
     )
 
 
-class BookTimeForm(OverrideFields, FlaskForm):
+class BookTimeForm(OverrideFields, AppForm):
     """Booking a time of one's choosing rather than one of the slots offered."""
 
     # The operation checks the member against the commune's teams and the kind of help.
@@ -251,7 +263,7 @@ class BookTimeForm(OverrideFields, FlaskForm):
         validate_choice=False,
     )
     date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
-    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
+    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time.")), START_TO_COME])
     duration_minutes = IntegerField(
         _l("Duration in minutes"),
         default=60,
@@ -268,9 +280,9 @@ def milestone_choices() -> list[SelectChoice]:
     return [SelectChoice(milestone.key, milestone.name) for milestone in active_milestones()]
 
 
-class RescheduleForm(OverrideFields, FlaskForm):
+class RescheduleForm(OverrideFields, AppForm):
     date = DateField(_l("New date"), validators=[InputRequired(_l("Enter the date."))])
-    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
+    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time.")), START_TO_COME])
     duration_minutes = IntegerField(
         _l("Duration in minutes"),
         validators=[InputRequired(_l("Enter the duration in minutes."))],
@@ -279,7 +291,7 @@ class RescheduleForm(OverrideFields, FlaskForm):
     submit = SubmitField(_l("Move the visit"))
 
 
-class CancelVisitForm(FlaskForm):
+class CancelVisitForm(AppForm):
     reason = StringField(
         _l("Reason"),
         validators=[InputRequired(_l("Say why the visit is cancelled.")), Length(max=300)],
@@ -288,7 +300,7 @@ class CancelVisitForm(FlaskForm):
     submit = SubmitField(_l("Cancel the visit"))
 
 
-class CancelRequestForm(FlaskForm):
+class CancelRequestForm(AppForm):
     # The operation checks the length and says clearly what is wrong.
     reason = StringField(
         _l("Reason (optional)"),
@@ -297,7 +309,7 @@ class CancelRequestForm(FlaskForm):
     submit = SubmitField(_l("Cancel my request"))
 
 
-class TimeWishForm(FlaskForm):
+class TimeWishForm(AppForm):
     """The resident's wish for another time; the operation checks it (one of the two is needed)."""
 
     wish = StringField(
@@ -308,7 +320,7 @@ class TimeWishForm(FlaskForm):
     submit = SubmitField(_l("Ask for another time"))
 
 
-class ContactPromiseForm(FlaskForm):
+class ContactPromiseForm(AppForm):
     contact_promise_days = IntegerField(
         _l("The team calls within (working days)"),
         validators=[InputRequired(_l("Enter a number of working days."))],
@@ -317,7 +329,7 @@ class ContactPromiseForm(FlaskForm):
     submit = SubmitField(_l("Save the promise"))
 
 
-class WorkPhoneForm(FlaskForm):
+class WorkPhoneForm(AppForm):
     work_phone = StringField(
         _l("Work phone for residents"),
         description=_l("Shown to the residents you are booked to visit. Leave empty to show none."),
@@ -325,7 +337,7 @@ class WorkPhoneForm(FlaskForm):
     submit = SubmitField(_l("Save the work phone"))
 
 
-class CompleteVisitForm(FlaskForm):
+class CompleteVisitForm(AppForm):
     # The operation checks the skills and says clearly what is wrong.
     skills_done = SelectMultipleField(_l("What you helped with"), validate_choice=False)
     outcome = RadioField(
@@ -383,7 +395,7 @@ class CompleteVisitForm(FlaskForm):
             raise ValidationError(_l("Choose how the milestones were confirmed."))
 
 
-class GroupSessionForm(FlaskForm):
+class GroupSessionForm(AppForm):
     title = StringField(
         _l("Title"),
         validators=[InputRequired(_l("Give the session a title.")), Length(max=200)],
@@ -401,7 +413,7 @@ class GroupSessionForm(FlaskForm):
         description=_l("For example: the village cultural house."),
     )
     date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
-    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
+    time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time.")), START_TO_COME])
     duration_minutes = IntegerField(
         _l("Duration in minutes"),
         default=120,
@@ -419,12 +431,12 @@ class GroupSessionForm(FlaskForm):
     submit = SubmitField(_l("Plan the session"))
 
 
-class SignUpResidentForm(FlaskForm):
+class SignUpResidentForm(AppForm):
     person = SelectField(_l("Resident"), validators=[InputRequired(_l("Choose a resident."))], validate_choice=False)
     submit = SubmitField(_l("Sign up"))
 
 
-class NoticeAddressForm(FlaskForm):
+class NoticeAddressForm(AppForm):
     """A member's choice of home addresses in their calendar feed and e-mails about visits."""
 
     with_address = BooleanField(_l("Show the home address of my visits in my calendar and e-mails"))

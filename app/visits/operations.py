@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ from app.auth.models import User
 from app.db import LOCAL_TZ, MAX_ID, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
+from app.i18n import format_date
 from app.outcomes import operations as outcomes
 from app.outcomes.models import Resident
 from app.privacy.restriction import check_may_schedule

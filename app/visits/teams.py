@@ -274,6 +274,12 @@ def upcoming_exceptions(person: User) -> list[AvailabilityException]:
     )
 
 
+def check_exception_date(on_date: date) -> None:
+    """Raises Invalid (field "on_date") when the date is in the past."""
+    if on_date < local_today():
+        raise Invalid(_("This date is in the past."), field="on_date")
+
+
 def add_exception(
     actor: User,
     person: User,
@@ -289,8 +295,7 @@ def add_exception(
     _ensure_may_edit(actor, person)
     if on_date is None:
         raise Invalid(_("Enter the date."), field="on_date")
-    if on_date < local_today():
-        raise Invalid(_("This date is in the past."), field="on_date")
+    check_exception_date(on_date)
     if kind not in EXCEPTION_CHOICES:
         raise Invalid(_("Choose away all day, away some hours or extra hours."), field="kind")
     model_kind, whole_day = EXCEPTION_CHOICES[kind]

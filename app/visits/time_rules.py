@@ -50,6 +50,12 @@ def visit_length_message() -> str:
     return _("A visit lasts from %(min)d to %(max)d minutes.", min=MIN_VISIT_MINUTES, max=MAX_VISIT_MINUTES)
 
 
+def check_start_to_come(starts_at: datetime) -> None:
+    """Raises Invalid (field "start") when the start time has passed (five minutes' grace)."""
+    if starts_at < utcnow() - timedelta(minutes=5):
+        raise Invalid(_("The start time is in the past."), field="start")
+
+
 def check_times(starts_at: datetime | None, duration_minutes, *, what="visit") -> datetime:
     """The end of a visit or session starting at `starts_at`; Invalid for a start without its
     date and zone, a length out of bounds, or a start in the past."""
@@ -67,8 +73,7 @@ def check_times(starts_at: datetime | None, duration_minutes, *, what="visit") -
         else:
             message = visit_length_message()
         raise Invalid(message, field="duration_minutes")
-    if starts_at < utcnow() - timedelta(minutes=5):
-        raise Invalid(_("The start time is in the past."), field="start")
+    check_start_to_come(starts_at)
     return starts_at + timedelta(minutes=duration_minutes)
 
 

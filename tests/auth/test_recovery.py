@@ -25,7 +25,7 @@ from app.privacy.erasure import erase_account
 from app.privacy.register import Subject, load
 from app.privacy.retention import apply_retention
 from app.units.models import Unit
-from tests.conftest import TEST_PASSWORD, csrf_token_from
+from tests.conftest import TEST_PASSWORD, csrf_token_from, in_english
 from tests.jobs import conftest as jobs_fixtures
 
 # The real SMTP server on loopback, from the jobs tests' fixtures.
@@ -156,7 +156,7 @@ def test_an_unknown_account_gets_the_same_answers_and_no_message(app, client, db
     pages = []
     for login in ("lan.nt", "nobody.here"):
         browser = app.test_client()
-        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(browser)
         answer = browser.post("/auth/recover", data={"login": login})
         page = browser.get("/auth/recover/code").get_data(as_text=True)
         pages.append((answer.status_code, answer.headers["Location"], _without_token(page).replace(login, "X")))

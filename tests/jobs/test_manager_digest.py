@@ -9,12 +9,13 @@ from types import SimpleNamespace
 
 import pytest
 from babel.numbers import format_decimal
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.db import LOCAL_TZ, utcnow
+from app.i18n import format_date
 from app.jobs.models import Message
 from app.jobs.scheduler import run_job
 from app.learning import operations as learning

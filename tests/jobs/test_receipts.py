@@ -103,10 +103,11 @@ def state(db, message):
 # --- SMS ----------------------------------------------------------------------------------
 
 
-def test_a_signed_sms_receipt_records_the_delivery(db, client, secrets, sent):
+def test_a_signed_sms_receipt_records_the_delivery(app, db, secrets, sent):
     message = sent("sms", "gw-1001")
     at = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
-    response = sms_post(client, {"id": "gw-1001", "status": "delivered", "at": "2026-03-02T15:30:00+07:00"})
+    gateway = app.test_client()  # no cookies, as a gateway calls
+    response = sms_post(gateway, {"id": "gw-1001", "status": "delivered", "at": "2026-03-02T15:30:00+07:00"})
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"recorded": True}
     assert state(db, message) == ("delivered", at)

@@ -120,7 +120,7 @@ def test_the_home_page_lists_assigned_courses_first_with_the_due_date(client, lo
     assert "Courses assigned to you" in html
     title_at = html.index(course.titles["en"])
     assert title_at < html.index("You are signed in as") < html.index("My account", title_at)
-    assert f"Due {format_date(due, 'medium', locale='en')}" in html
+    assert f"Due {format_date(due, 'long', locale='en')}" in html
     assert f'href="/learning/{course.slug}/"' in html
 
 
@@ -161,7 +161,7 @@ def test_overdue_means_due_date_passed_and_not_completed(client, switch_to, make
     # The learner sees it highlighted on the home page.
     switch_to(not_done)
     html = client.get("/").get_data(as_text=True)
-    assert f"Overdue: was due {format_date(due, 'medium', locale='en')}" in html
+    assert f"Overdue: was due {format_date(due, 'long', locale='en')}" in html
     assert 'class="error"' in html
 
     switch_to(late)

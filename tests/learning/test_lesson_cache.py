@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.jobs.models import Message
-from tests.conftest import TEST_PASSWORD, csrf_token_from
+from tests.conftest import TEST_PASSWORD, csrf_token_from, in_english
 
 LESSON = "/learning/test-course/lessons/l1"
 
@@ -19,7 +19,7 @@ def browser(app, csrf_enabled):
 
     def open_as(user):
         client = app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(client)
         form = {"username": user.username, "password": TEST_PASSWORD}
         form["csrf_token"] = csrf_token_from(client.get("/login").get_data(as_text=True))
         assert client.post("/login", data=form).status_code == 302

@@ -407,9 +407,38 @@ def test_the_printable_list_holds_every_household_of_the_member_exactly_once(w, 
             for resident in entry.household.residents:
                 assert text.count(resident.full_name) == 1
 
+    # In Vietnamese the column is the household's address, not an IP address.
+    text = page(client.get(f"/outcomes/campaigns/{campaign.id}/walk-list/print?member_id={w.member.id}&lang=vi"))
+    assert '<th scope="col">Địa chỉ</th>' in text and "Địa chỉ IP" not in text
+
     # A member prints their own list without giving member_id.
     sign_in(w.member)
     text = page(client.get(f"/outcomes/campaigns/{campaign.id}/walk-list/print"))
     assert sorted(re.findall(r"<td>([AB][0-9])</td>", text)) == sorted(
         e.household.code for e in entries_of(campaign.id, w.member.id)
     )
+
+
+def test_the_campaign_form_shows_every_problem_at_once(w, client, sign_in):
+    """The dates out of order are told with the missing name and villages, not after them."""
+    sign_in(w.manager)
+    today = local_today()
+    response = client.post(
+        "/outcomes/campaigns/new",
+        data={
+            "name": "",
+            "milestone": "eid_activated",
+            "starts_on": (today + timedelta(days=5)).isoformat(),
+            "ends_on": today.isoformat(),
+            "members": [str(w.member.id)],
+        },
+    )
+    assert response.status_code == 400
+    text = page(response)
+    for message in (
+        "Give the campaign a name.",
+        "Choose one or more villages of this commune.",
+        "The campaign ends before it starts.",
+    ):
+        assert message in text
+    assert db.session.scalar(db.select(Campaign)) is None

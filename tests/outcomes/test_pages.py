@@ -438,6 +438,9 @@ def test_a_member_links_an_account_of_the_same_commune(w, client, login_as, make
     db.session.expire_all()
     assert db.session.get(Resident, w.lan.id).user_id == account.id
     assert "lan1958" in page(client.get(f"/outcomes/residents/{w.lan.id}"))
+    # The account is named as a username with its role's title, never the role's code.
+    shown = page(client.get(f"/outcomes/residents/{w.lan.id}?lang=vi"))
+    assert "tên đăng nhập lan1958 (Người dân)" in shown
 
 
 def test_the_accounts_offered_for_linking_cost_no_query_per_village(
@@ -600,7 +603,7 @@ def test_a_list_with_broken_rows_shows_every_problem_with_its_line_and_imports_n
     html = page(response)
     assert "The list has 3 problem(s); nothing was imported." in html
     assert "line 3: village C2A is not in this commune" in html
-    assert "line 4: full_name is empty" in html
+    assert "line 4: Full name (column full_name) is empty" in html
     assert "line 5: birth year" in html
     assert "line 2" not in html
     assert (count(Resident), count(Household)) == before

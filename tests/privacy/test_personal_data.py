@@ -139,7 +139,7 @@ def test_a_person_s_data_holds_their_account_their_record_and_everything_linked_
 
 
 def test_a_member_s_data_shows_their_visits_as_work_without_the_resident_s_notes(app, w):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with app.test_request_context("/?lang=en"):
         data = personal_data(Subject(w.member.id, ()))
     visits = data["tables"]["visits"]["rows"]
     assert len(visits) == 1 and visits[0]["your_part"] == "Visit you made"

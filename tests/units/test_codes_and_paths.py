@@ -71,7 +71,7 @@ def test_the_check_command_passes_a_clean_tree(app, make_user, units):
     make_user("tech_team", units["v1a"])
     result = run_check(app)
     assert result.exit_code == 0, result.output
-    assert "No problems" in result.output
+    assert "Không có vấn đề nào." in result.output  # the default language
 
 
 def test_the_check_command_reports_bad_codes_paths_and_misplaced_accounts(app, make_user, units):

@@ -78,13 +78,13 @@ def test_cli_imports_the_shipped_bac_ninh_list(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["units", "import", str(ROOT / "data" / "units" / "bac-ninh-2025.csv")])
     assert result.exit_code == 0, result.output
-    assert "100 created" in result.output
+    assert "tạo mới 100, cập nhật 0" in result.output  # the default language
     assert (
         db.session.scalar(db.select(db.func.count()).select_from(Unit).where(Unit.kind.in_(["commune", "ward"]))) == 99
     )
     # A second run changes nothing.
     again = runner.invoke(args=["units", "import", str(ROOT / "data" / "units" / "bac-ninh-2025.csv")])
-    assert "0 created, 100 updated" in again.output
+    assert "tạo mới 0, cập nhật 100" in again.output
 
 
 def test_cli_prints_file_and_line_for_each_problem(app, tmp_path):

@@ -79,6 +79,7 @@ def test_the_command_line_creates_the_first_admin_with_a_password(cli_runner, un
         input="mua thu la vang roi\nmua thu la vang roi\n",
     )
     assert result.exit_code == 0, result.output
+    assert "Đã tạo admin1 (Quản trị viên)" in result.output  # the default language
     person = db.session.scalar(db.select(User).where(User.username == "admin1"))
     assert person.role == "admin" and person.check_password("mua thu la vang roi")
 

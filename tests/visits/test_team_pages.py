@@ -346,6 +346,11 @@ def test_dates_in_the_past_and_backwards_hours_are_refused(client, db, login_as,
     assert "Enter the date." in no_date.get_data(as_text=True)
     assert bad_kind.status_code == 400
     assert "Choose away all day, away some hours or extra hours." in bad_kind.get_data(as_text=True)
+    # A past date with a note too long: both told at once, not the date once the note is fixed.
+    both = add_date(client, "/visits/availability", on_date=yesterday.isoformat(), kind="away_day", note="x" * 201)
+    assert both.status_code == 400
+    assert "This date is in the past." in both.get_data(as_text=True)
+    assert "Field cannot be longer than 200 characters." in both.get_data(as_text=True)
     assert count(db, AvailabilityException) == 0
 
 
