@@ -9,8 +9,9 @@ from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "app" / "templates"
 
-#: Shown as they are in every language: a media type in the API's documentation.
-SAME_IN_EVERY_LANGUAGE = {"application/json"}
+#: Shown as they are in every language: a media type in the API's documentation, and the shape
+#: of a certificate code as printed (the placeholder of /verify's box).
+SAME_IN_EVERY_LANGUAGE = {"application/json", "ABCD-EFGH-JKMN"}
 
 JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
 RAW = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
