@@ -8,7 +8,17 @@ import yaml
 
 from app.learning import operations
 from app.learning.content import read_course, validate_courses
-from app.learning.models import Course, Lesson, LessonProgress, Option, Question, QuizAttempt
+from app.learning.models import (
+    Course,
+    CourseModule,
+    Lesson,
+    LessonBody,
+    LessonProgress,
+    Option,
+    Question,
+    Quiz,
+    QuizAttempt,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +34,41 @@ def test_the_shipped_courses_are_valid_and_complete_enough():
         assert len(questions) >= 8, spec.slug
         assert all(q.explanations.get("vi") and q.explanations.get("en") for q in questions), spec.slug
         assert {"vi", "en"} <= set(spec.complete_languages), spec.slug
-    assert sum("bn" in spec.complete_languages for spec in specs) >= 2
+
+
+def test_every_shipped_course_is_complete_in_vietnamese_english_and_bengali():
+    specs, problems = validate_courses(ROOT / "courses")
+    assert [str(p) for p in problems] == []
+    languages = {"vi", "en", "bn"}
+    for spec in specs:
+        assert languages <= set(spec.complete_languages), spec.slug
+        for module in spec.modules:
+            assert languages <= set(module.titles), (spec.slug, module.key)
+            for lesson in module.lessons:
+                assert languages <= set(lesson.titles), lesson.key
+                assert all(lesson.bodies.get(lang, "").strip() for lang in languages), lesson.key
+            for question in module.quiz.questions if module.quiz else []:
+                assert languages <= set(question.prompts), question.key
+                assert languages <= set(question.explanations), question.key
+                for option in question.options:
+                    assert languages <= set(option.texts), (question.key, option.key)
+
+
+def test_the_sync_loads_bengali_lessons_and_questions_of_every_course(db, real_courses):
+    for slug, course in real_courses.items():
+        assert "bn" in course.languages, slug
+        lessons = db.session.scalars(db.select(Lesson).where(Lesson.course_id == course.id)).all()
+        assert lessons, slug
+        for lesson in lessons:
+            assert "bn" in lesson.titles, (slug, lesson.key)
+            body = db.session.get(LessonBody, (lesson.id, "bn"))
+            assert body is not None and body.html.strip(), (slug, lesson.key)
+        questions = db.session.scalars(
+            db.select(Question).join(Quiz).join(CourseModule).where(CourseModule.course_id == course.id)
+        ).all()
+        assert questions, slug
+        assert all(q.prompts.get("bn") and q.explanations.get("bn") for q in questions), slug
+        assert all(o.texts.get("bn") for q in questions for o in q.options), slug
 
 
 def copy_course(tmp_path, slug="smartphone-basics") -> Path:
