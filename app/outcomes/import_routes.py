@@ -11,14 +11,23 @@ from app import authz
 from app.extensions import db
 from app.outcomes.blueprint import bp
 from app.outcomes.forms import HouseholdImportForm
-from app.outcomes.residents import COLUMNS, COMMUNE_KINDS, ResidentImportError, import_households, units_in_scope
+from app.outcomes.residents import (
+    COLUMNS,
+    COMMUNE_KINDS,
+    HEADERS,
+    ResidentImportError,
+    import_households,
+    sample_village_code,
+    units_in_scope,
+)
 from app.privacy.forms import CONSENT_FIELDS
 from app.reports.exports import csv_download
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, refuse, unit_choices
 
-#: The template's example row: a fictional person in a fictional village (so that importing the
-#: template unchanged is refused rather than adding someone who does not exist).
+#: The template's example row: a fictional person. Its village is the first of the downloader's
+#: area (see sample_village_code), so the template imports as it is; this one stands in when the
+#: area has no village yet.
 EXAMPLE_ROW = {
     "village_code": "THON-01",
     "household_code": "HO-001",
@@ -47,7 +56,12 @@ def import_households_page():
         if commune is None or commune.level != 2:
             form.commune.errors = [*form.commune.errors, _("Choose the commune or ward.")]
             return render_template(
-                "outcomes/import.html", form=form, problems=[], choose_commune=True, columns=COLUMNS
+                "outcomes/import.html",
+                form=form,
+                problems=[],
+                choose_commune=True,
+                columns=COLUMNS,
+                headers=HEADERS,
             ), 400
         upload = form.file.data
         try:
@@ -85,7 +99,12 @@ def import_households_page():
         status = 400
     return (
         render_template(
-            "outcomes/import.html", form=form, problems=problems, choose_commune=root is None, columns=COLUMNS
+            "outcomes/import.html",
+            form=form,
+            problems=problems,
+            choose_commune=root is None,
+            columns=COLUMNS,
+            headers=HEADERS,
         ),
         status,
     )
@@ -94,7 +113,12 @@ def import_households_page():
 @bp.route("/import/template.csv")
 @login_required
 def import_template():
-    """The columns of a household list and one fictional example row, as UTF-8 with a BOM so
-    that spreadsheet programs show Vietnamese names correctly."""
+    """The columns of a household list under their Vietnamese headers and one fictional example
+    row in a village of the person's area, as UTF-8 with a BOM so that spreadsheet programs show
+    Vietnamese names correctly."""
     authz.ensure(authz.has_permission(current_user, "outcomes.import"))
-    return csv_download([COLUMNS, [EXAMPLE_ROW[column] for column in COLUMNS]], "household-list-template.csv")
+    example = {**EXAMPLE_ROW, "village_code": sample_village_code(current_user) or EXAMPLE_ROW["village_code"]}
+    return csv_download(
+        [[HEADERS[column] for column in COLUMNS], [example[column] for column in COLUMNS]],
+        "household-list-template.csv",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -41,6 +42,17 @@ COLUMN_TITLES = {
     "full_name": _l("Full name"),
     "birth_year": _l("Year of birth"),
     "phone": _l("Phone number"),
+}
+#: The headers of the template: a list's columns named in Vietnamese. A list may name its columns
+#: either way (the names in COLUMNS are accepted too), in any case, with or without accents.
+HEADERS = {
+    "village_code": "Mã thôn",
+    "household_code": "Mã hộ",
+    "address": "Địa chỉ",
+    "resident_code": "Mã người dân",
+    "full_name": "Họ và tên",
+    "birth_year": "Năm sinh",
+    "phone": "Số điện thoại",
 }
 MAX_ROWS = 20000
 #: Where residents live (level 3), and the level above them.
@@ -96,9 +108,7 @@ def read_rows(filename: str, content: bytes) -> list[_Row]:
     rows = []
     try:
         for row in reader:
-            rows.append(
-                _Row(reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k})
-            )
+            rows.append(_Row(reader.line_num, {column_key(k): (v or "").strip() for k, v in row.items() if k}))
             if len(rows) > MAX_ROWS:
                 raise ResidentImportError([_too_many_rows()])
     except csv.Error:  # a cell beyond csv.field_size_limit(), or broken quoting
@@ -116,9 +126,41 @@ def rows_of_records(records) -> list[_Row]:
     for number, item in enumerate(records, start=1):
         if not isinstance(item, dict) or not all(_cell(value) for value in item.values()):
             raise ResidentImportError([RowProblem(number, _("a row is an object of column names and texts"))])
-        values = {str(key).strip().lower(): "" if value is None else str(value).strip() for key, value in item.items()}
+        values = {column_key(str(key)): "" if value is None else str(value).strip() for key, value in item.items()}
         rows.append(_Row(number, values))
     return rows
+
+
+def _fold(text: str) -> str:
+    """A header as compared: lower case, without accents, underscores and runs of spaces as one space."""
+    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.replace("_", " ").split())
+
+
+_HEADER_COLUMNS = {_fold(header): name for name, header in HEADERS.items()} | {_fold(name): name for name in COLUMNS}
+
+
+def column_key(header: str) -> str:
+    """The column a list's header names: one of COLUMNS for a template header or a column name,
+    else the header itself, lower-cased."""
+    return _HEADER_COLUMNS.get(_fold(header), header.strip().lower())
+
+
+def column_heading(name: str) -> str:
+    """How a column is named in a message about the list's columns: its header and its name."""
+    return f"{HEADERS[name]} ({name})"
+
+
+def sample_village_code(actor: User) -> str | None:
+    """The code of the first village or residential group in the person's area, for the
+    template's example row; None when there is none."""
+    return db.session.scalar(
+        select(Unit.code)
+        .where(Unit.kind.in_(VILLAGE_KINDS), authz.unit_scope_filter(actor, Unit.path))
+        .order_by(Unit.path)
+        .limit(1)
+    )
 
 
 def _cell(value) -> bool:
@@ -198,7 +240,7 @@ def _check_workbook_parts(content: bytes) -> None:
 
 def _xlsx_rows(sheet) -> list[_Row]:
     rows = sheet.iter_rows(values_only=True, max_col=XLSX_MAX_COLUMNS)
-    header = [str(cell or "").strip().lower() for cell in next(rows, [])]
+    header = [column_key(str(cell or "")) for cell in next(rows, [])]
     result = []
     for number, cells in enumerate(rows, start=2):
         # Empty rows count too (up to twice the cap), or a sheet of a million empty rows would be
@@ -255,7 +297,8 @@ def import_households(
         raise ResidentImportError([RowProblem(0, _("the list has no rows"))])
     missing = [name for name in REQUIRED if name not in rows[0].values]
     if missing:
-        raise ResidentImportError([RowProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))])
+        columns = ", ".join(column_heading(name) for name in missing)
+        raise ResidentImportError([RowProblem(1, _("missing column(s): %(columns)s", columns=columns))])
 
     villages = {
         unit.code: unit

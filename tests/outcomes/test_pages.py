@@ -27,7 +27,7 @@ from app.outcomes.models import (
     Resident,
     ResidentMilestone,
 )
-from app.outcomes.residents import COLUMNS
+from app.outcomes.residents import COLUMNS, HEADERS
 from app.privacy.models import PersonConsent
 from app.privacy.purposes import NOTICE_VERSION
 from app.visits.models import GroupSession, SessionSignup, Team, TeamMember
@@ -667,8 +667,9 @@ def test_the_import_template_is_a_utf8_csv_with_the_columns_and_an_example(w, cl
     body = response.data
     assert body.startswith(b"\xef\xbb\xbf")
     lines = body.decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join(COLUMNS)
+    assert lines[0] == ",".join(HEADERS[column] for column in COLUMNS)
     assert len(lines) == 2 and "Nguyễn Văn Mẫu" in lines[1]
+    assert lines[1].startswith(f"{w.units['v1a'].code},")
 
 
 # --- milestones after a group session ---------------------------------------------------------
