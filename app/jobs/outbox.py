@@ -157,13 +157,15 @@ def enqueue(
         return None
     now = now or utcnow()
     subject, body = render(template, user, **context)
+    with force_locale(recipient_language(user)):  # the Zalo template's words too (a skill, a course)
+        data = template_data(template, user, context)
     message = Message(
         key=key,
         user_id=user.id,
         email=(user.email or "").strip() or None,
         phone=user.phone or None,
         kind=template,
-        template_data=template_data(template, user, context),
+        template_data=data,
         subject=subject[:300],
         body=body,
         link=link,

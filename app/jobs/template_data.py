@@ -52,7 +52,7 @@ def _digest(context: dict) -> dict[str, str]:
 
 
 def _manager_digest(context: dict) -> dict[str, str]:
-    return {"area": _text(context["area"].name), "week": _day(context.get("week"))}
+    return {"area": _text(context["area"].display_name), "week": _day(context.get("week"))}
 
 
 def _follow_up(context: dict) -> dict[str, str]:
