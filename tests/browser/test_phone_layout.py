@@ -48,3 +48,74 @@ def test_on_a_wide_screen_the_menu_is_shown_without_a_menu_button(new_context):
     for link in page.locator(MENU_LINKS).all():
         expect(link).to_be_visible()
     assert_no_axe_violations(page)
+
+
+# --- no sideways scrolling --------------------------------------------------------------------
+
+PHONE_WIDTH = 360
+
+# The elements that stick out on the right, to say where a page overflows.
+_WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') +
+    ' ' + Math.round(e.getBoundingClientRect().width) + 'px')"""
+
+
+def assert_no_sideways_scrolling(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_WIDTH, f"{page.url} is {width}px wide: {page.evaluate(_WIDE_ELEMENTS)}"
+
+
+def test_the_triage_list_fits_a_phone(page):
+    sign_in(page, "techteam")
+    for path in ("/visits/triage", "/visits/triage?status=scheduled", "/visits/triage?status=done"):
+        assert page.goto(path).status == 200
+        assert page.locator("main .card").count() >= 1, path
+        assert_no_sideways_scrolling(page)
+
+
+def test_the_sign_in_slip_of_an_assisted_account_fits_a_phone(page):
+    sign_in(page, "commune_manager")
+    page.goto("/users/assisted/new")
+    page.fill("input[name=full_name]", "Bà Nguyễn Thị Phương Thảo (demo)")
+    page.fill("input[name=birth_year]", "1956")
+    page.select_option("select[name=village]", index=1)
+    page.fill("input[name=phone]", "0912 345 678")
+    page.check("input[name=consent]")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("section.slip")).to_be_visible()
+    assert_no_sideways_scrolling(page)
+    assert page.locator("section.slip").bounding_box()["width"] <= PHONE_WIDTH
+    assert_no_axe_violations(page)
+
+
+def test_the_outcome_form_fits_a_phone(page):
+    sign_in(page, "techteam")
+    page.goto("/visits/agenda")
+    page.locator("main a[href^='/visits/visits/']").first.click()  # the demo's visit begun two hours ago
+    expect(page.locator("#complete-heading")).to_be_visible()
+    assert_no_sideways_scrolling(page)
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "commune_manager", "techteam", "cadre", "resident"])
+def test_every_page_of_a_roles_menu_fits_a_phone(page, role):
+    sign_in(page, role)
+    paths = page.locator(MENU_LINKS).evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert len(paths) >= 5
+    too_wide = {}
+    for path in paths:
+        assert page.goto(path).status == 200, path
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE_WIDTH:
+            too_wide[path] = (width, page.evaluate(_WIDE_ELEMENTS))
+    assert not too_wide, too_wide
+
+
+def test_a_wide_table_becomes_one_card_per_row_and_passes_axe(page):
+    sign_in(page, "admin")
+    assert page.goto("/privacy/requests").status == 200
+    row = page.locator("table.reflow tbody tr").first
+    expect(row).to_be_visible()
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"
+    assert_no_sideways_scrolling(page)
+    assert_no_axe_violations(page)
