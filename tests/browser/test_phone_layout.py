@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 
 MENU_LINKS = "nav.main-nav .menu-links a"
 MAX_FOLDED_MENU_HEIGHT = 60
+MAX_OUTCOME_PAGE_HEIGHT = 3000
 
 
 def folded_menu_height(page) -> float:
@@ -94,6 +95,13 @@ def test_the_outcome_form_fits_a_phone(page):
     page.goto("/visits/agenda")
     page.locator("main a[href^='/visits/visits/']").first.click()  # the demo's visit begun two hours ago
     expect(page.locator("#complete-heading")).to_be_visible()
+    assert_no_sideways_scrolling(page)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height <= MAX_OUTCOME_PAGE_HEIGHT, f"the outcome page is {height}px long"
+    assert_no_axe_violations(page)
+    for summary in page.locator("details.fold > summary").all():
+        summary.click()  # every folded part opens, and the page still fits
+    expect(page.locator("input[name=follow_up_reason]")).to_be_visible()
     assert_no_sideways_scrolling(page)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
@@ -470,6 +471,63 @@ def test_member_records_the_outcome_of_a_visit(w, client, login_as):
 
 
 GOOD_OUTCOME = {"skills_done": "eid", "outcome": "resolved", "minutes_spent": "30", "rating": "4"}
+
+
+def folds(html: str) -> dict[str, bool]:
+    """{summary text: open?} of the folded parts of a page."""
+    found = re.findall(r'<details class="fold[^"]*"( open)?>\s*<summary>(.*?)</summary>', html, re.S)
+    return {re.sub(r"<[^>]+>", "", summary).strip(): bool(is_open) for is_open, summary in found}
+
+
+def test_the_outcome_form_keeps_the_required_part_open_and_folds_the_rest(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    move_to_past(db, visit)
+    login_as(w.member)
+
+    html = page(client.get(f"/visits/visits/{visit.id}"))
+
+    assert 'name="outcome"' in html.split('<details class="fold')[0]  # the required questions come first, unfolded
+    assert 'name="minutes_spent"' in html.split('<details class="fold')[0]
+    shown = folds(html)
+    assert shown["If a follow-up is needed"] is False
+    assert shown["Notes (optional)"] is False
+    assert shown["Move the visit"] is False
+    assert shown["Cancel the visit"] is False
+    assert 'name="follow_up_reason"' in html  # folded, still in the page: it works without JavaScript
+
+
+def test_the_outcome_form_comes_back_with_the_parts_holding_errors_or_answers_open(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    move_to_past(db, visit)
+    login_as(w.member)
+
+    response = client.post(
+        f"/visits/visits/{visit.id}/complete",
+        data={**GOOD_OUTCOME, "outcome": "follow_up", "follow_up_due": "31/31/2026", "notes": "Hẹn lần sau"},
+    )
+
+    assert response.status_code == 400
+    shown = folds(page(response))
+    assert shown["If a follow-up is needed"] is True
+    assert shown["Notes (optional)"] is True
+    assert shown["Move the visit"] is False
+    assert "Hẹn lần sau" in page(response)
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).status == "booked"
+
+
+def test_a_refused_move_comes_back_with_the_move_form_open(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    login_as(w.member)
+
+    response = client.post(
+        f"/visits/visits/{visit.id}/reschedule", data={"date": "", "time": "", "duration_minutes": "60"}
+    )
+
+    assert response.status_code == 400
+    shown = folds(page(response))
+    assert shown["Move the visit"] is True
+    assert shown["Cancel the visit"] is False
 
 
 @pytest.mark.parametrize(
