@@ -238,6 +238,21 @@ def seed_visits(extra_people: list[User]) -> None:
             booked_by_id=manager.id,
         )
     )
+    # One that began two hours ago and waits for its outcome, on the member's agenda.
+    created[3].status = "scheduled"
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    db.session.add(
+        Visit(
+            member_id=techteam.id,
+            unit_id=created[3].unit_id,
+            request_id=created[3].id,
+            skill=created[3].skill,
+            place=created[3].place,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=60),
+            booked_by_id=techteam.id,
+        )
+    )
     _seed_residents_own_requests(resident, techteam, manager, now, _local(upcoming_day, 19, 15), team)
     # One booked by the commune manager outside the member's hours, as the audit log shows.
     created[6].status = "scheduled"

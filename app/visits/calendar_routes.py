@@ -28,16 +28,30 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
 
 
-def _week_from_args() -> date:
-    """Monday of the week named by ?week=YYYY-MM-DD (any day of it), or of this week."""
-    value = request.args.get("week", "").strip()
+def _day_from_args(name: str) -> date:
+    """The day named by ?<name>=YYYY-MM-DD, or today; a 400 for anything else."""
+    value = request.args.get(name, "").strip()
     try:
         day = date.fromisoformat(value) if value else local_today()
     except ValueError:
         abort(400, description=_("Give the week as a date, for example 2025-03-10."))
     if not YEARS[0] <= day.year <= YEARS[1]:  # the page links the weeks around it: no overflow near year 1
         abort(400, description=_("Give a week between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1]))
+    return day
+
+
+def _week_from_args() -> date:
+    """Monday of the week named by ?week=YYYY-MM-DD (any day of it), or of this week."""
+    day = _day_from_args("week")
     return day - timedelta(days=day.weekday())
+
+
+def _agenda_start_from_args() -> date:
+    """The first of the agenda's seven days: ?from=YYYY-MM-DD, the Monday of ?week=YYYY-MM-DD
+    (links from before the agenda began on any day), or today, so tomorrow is always shown."""
+    if request.args.get("from", "").strip() or "week" not in request.args:
+        return _day_from_args("from")
+    return _week_from_args()
 
 
 def _visited(*visit_lists: list[Visit]) -> list[tuple[int | None, int | None]]:
@@ -60,6 +74,9 @@ def _by_day(days: list[date], visits: list[Visit], sessions: list[GroupSession])
 
 # --- the member's agenda and the team calendar --------------------------------------------
 
+#: The agenda shows this many days, from today unless the member pages on.
+AGENDA_DAYS = 7
+
 
 @bp.route("/agenda")
 @login_required
@@ -68,25 +85,27 @@ def agenda():
         authz.ensure(authz.has_permission(current_user, "visits.view"))
         return redirect(url_for("visits.team_calendar"))
     today = local_today()
-    monday = _week_from_args()
-    days = [monday + timedelta(days=n) for n in range(7)]
+    first = _agenda_start_from_args()
+    days = [first + timedelta(days=n) for n in range(AGENDA_DAYS)]
     start, end = local_midnight(days[0]), local_midnight(days[-1] + timedelta(days=1))
     visits = operations.visits_in_scope(current_user, start=start, end=end, member=current_user)
-    is_this_week = monday <= today < monday + timedelta(days=7)
+    shows_today = first <= today <= days[-1]
     # Earlier visits still waiting for their outcome, so none is forgotten.
-    waiting = operations.visits_waiting_for_outcome(current_user, start) if is_this_week else []
+    waiting = operations.visits_waiting_for_outcome(current_user, start) if shows_today else []
     operations.load_visit_details([*visits, *waiting])
     record_read(current_user, pairs=_visited(visits, waiting), kind="list")
     sessions = group_sessions.sessions_between(current_user, start, end, host=current_user)
     return render_template(
         "visits/agenda.html",
         today=today,
-        monday=monday,
+        first=first,
+        last=days[-1],
         by_day=_by_day(days, visits, sessions),
         waiting=waiting,
-        is_this_week=is_this_week,
-        previous_week=monday - timedelta(days=7),
-        next_week=monday + timedelta(days=7),
+        shows_today=shows_today,
+        starts_today=first == today,
+        earlier=first - timedelta(days=AGENDA_DAYS),
+        later=first + timedelta(days=AGENDA_DAYS),
         **VISIT_TITLES,
     )
 

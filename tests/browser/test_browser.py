@@ -22,6 +22,7 @@ MAX_SIGN_IN_PAGE_BYTES = 60 * 1024
 SIGN_IN_BUTTON = "main form[action$='/login'] button[type=submit]"
 SIGN_OUT_BUTTON = "nav.main-nav form[action$='/logout'] button"
 TEXT_SIZE_BUTTON = "form[action$='/preferences/text-size'] button"
+MENU_SUMMARY = "nav.main-nav details.menu > summary"
 
 
 def path_is(path: str) -> re.Pattern:
@@ -36,6 +37,13 @@ def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click(SIGN_IN_BUTTON)
     expect(page).to_have_url(path_is("/"))
+
+
+def open_menu(page: Page) -> None:
+    """Unfold the main menu where it is folded (a phone-sized window), as a person taps "Menu"."""
+    summary = page.locator(MENU_SUMMARY)
+    if summary.is_visible() and page.locator("nav.main-nav details.menu[open]").count() == 0:
+        summary.click()
 
 
 def html_lang(page: Page) -> str | None:
@@ -80,6 +88,8 @@ def test_each_demo_role_signs_in_and_out(page, username):
     sign_in(page, username)
 
     expect(page.locator("main h1")).to_contain_text("(demo)")
+    expect(page.locator(SIGN_OUT_BUTTON)).to_be_hidden()  # folded behind "Menu" on a phone
+    open_menu(page)
     expect(page.locator(SIGN_OUT_BUTTON)).to_be_visible()
 
     page.click(SIGN_OUT_BUTTON)
@@ -170,6 +180,7 @@ def test_works_without_javascript(new_context):
     page.locator(TEXT_SIZE_BUTTON).click()
     expect(page.locator("body")).to_have_class(re.compile(r"\blarge-text\b"))
 
+    open_menu(page)
     page.click(SIGN_OUT_BUTTON)
     expect(page).to_have_url(path_is("/login"))
 

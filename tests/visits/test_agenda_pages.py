@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -81,6 +82,58 @@ def test_a_past_visit_without_an_outcome_is_shown_as_waiting(w, client, login_as
 
     assert "Waiting for the outcome" in html
     assert f'/visits/visits/{visit.id}"' in html
+
+
+def next_sunday_evening():
+    """20:00 local on a Sunday one to two weeks ahead of the clock."""
+    today = local_day(0)
+    sunday = today + timedelta(days=7 + (6 - today.weekday()) % 7)
+    return datetime.combine(sunday, time(20), tzinfo=LOCAL_TZ)
+
+
+def test_on_a_sunday_the_agenda_shows_tomorrows_visit_without_paging(w, client, login_as, time_machine):
+    sunday_evening = next_sunday_evening()
+    monday, saturday = (sunday_evening + timedelta(days=1)).date(), (sunday_evening + timedelta(days=6)).date()
+    book(w, start=datetime.combine(monday, time(9), tzinfo=LOCAL_TZ), place="Nhà ông Hai, sáng thứ Hai")
+    book(w, start=datetime.combine(saturday, time(9), tzinfo=LOCAL_TZ), place="Nhà bà Ba, sáng thứ Bảy")
+    book(w, start=datetime.combine(saturday + timedelta(days=1), time(9), tzinfo=LOCAL_TZ), place="Nhà chú Tư")
+    time_machine.move_to(sunday_evening, tick=True)
+    login_as(w.member)
+
+    html = page(client.get("/visits/agenda"))
+
+    upcoming = html.split('id="week-heading"')[1]
+    assert "Nhà ông Hai, sáng thứ Hai" in upcoming
+    assert "Nhà bà Ba, sáng thứ Bảy" in upcoming
+    assert "Nhà chú Tư" not in html  # the eighth day is on the next page
+    assert 'id="today-heading"' in html
+    later = (sunday_evening.date() + timedelta(days=7)).isoformat()
+    assert f'href="/visits/agenda?from={later}"' in html
+    html = page(client.get(f"/visits/agenda?from={later}"))
+    assert "Nhà chú Tư" in html
+    assert "Nhà ông Hai" not in html
+    assert 'id="today-heading"' not in html
+    assert 'href="/visits/agenda"' in html  # back to today
+    earlier = (sunday_evening.date() - timedelta(days=7)).isoformat()
+    assert f'href="/visits/agenda?from={earlier}"' in page(client.get("/visits/agenda"))
+
+
+def test_an_old_link_to_a_week_shows_that_week_from_its_monday(w, client, login_as, time_machine):
+    sunday_evening = next_sunday_evening()
+    monday = (sunday_evening + timedelta(days=1)).date()
+    book(w, start=datetime.combine(monday, time(9), tzinfo=LOCAL_TZ), place="Nhà ông Hai")
+    login_as(w.member)
+
+    html = page(client.get(f"/visits/agenda?week={(monday + timedelta(days=3)).isoformat()}"))
+
+    assert "Nhà ông Hai" in html
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "0001-01-01", "2026-02-30"])
+def test_a_bad_first_day_is_refused(w, client, login_as, value):
+    login_as(w.member)
+    response = client.get(f"/visits/agenda?from={value}")
+    assert response.status_code == 400
 
 
 def test_the_agenda_is_for_tech_team_members(w, client, login_as):
@@ -418,6 +471,63 @@ def test_member_records_the_outcome_of_a_visit(w, client, login_as):
 
 
 GOOD_OUTCOME = {"skills_done": "eid", "outcome": "resolved", "minutes_spent": "30", "rating": "4"}
+
+
+def folds(html: str) -> dict[str, bool]:
+    """{summary text: open?} of the folded parts of a page."""
+    found = re.findall(r'<details class="fold[^"]*"( open)?>\s*<summary>(.*?)</summary>', html, re.S)
+    return {re.sub(r"<[^>]+>", "", summary).strip(): bool(is_open) for is_open, summary in found}
+
+
+def test_the_outcome_form_keeps_the_required_part_open_and_folds_the_rest(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    move_to_past(db, visit)
+    login_as(w.member)
+
+    html = page(client.get(f"/visits/visits/{visit.id}"))
+
+    assert 'name="outcome"' in html.split('<details class="fold')[0]  # the required questions come first, unfolded
+    assert 'name="minutes_spent"' in html.split('<details class="fold')[0]
+    shown = folds(html)
+    assert shown["If a follow-up is needed"] is False
+    assert shown["Notes (optional)"] is False
+    assert shown["Move the visit"] is False
+    assert shown["Cancel the visit"] is False
+    assert 'name="follow_up_reason"' in html  # folded, still in the page: it works without JavaScript
+
+
+def test_the_outcome_form_comes_back_with_the_parts_holding_errors_or_answers_open(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    move_to_past(db, visit)
+    login_as(w.member)
+
+    response = client.post(
+        f"/visits/visits/{visit.id}/complete",
+        data={**GOOD_OUTCOME, "outcome": "follow_up", "follow_up_due": "31/31/2026", "notes": "Hẹn lần sau"},
+    )
+
+    assert response.status_code == 400
+    shown = folds(page(response))
+    assert shown["If a follow-up is needed"] is True
+    assert shown["Notes (optional)"] is True
+    assert shown["Move the visit"] is False
+    assert "Hẹn lần sau" in page(response)
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).status == "booked"
+
+
+def test_a_refused_move_comes_back_with_the_move_form_open(w, client, login_as):
+    visit = book(w, start=at(1, 10))
+    login_as(w.member)
+
+    response = client.post(
+        f"/visits/visits/{visit.id}/reschedule", data={"date": "", "time": "", "duration_minutes": "60"}
+    )
+
+    assert response.status_code == 400
+    shown = folds(page(response))
+    assert shown["Move the visit"] is True
+    assert shown["Cancel the visit"] is False
 
 
 @pytest.mark.parametrize(
