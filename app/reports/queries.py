@@ -554,6 +554,25 @@ def indicator_milestones() -> list:
     return sorted(milestones, key=lambda m: (m.key != RANKING_MILESTONE, m.position, m.id))
 
 
+def _rank_with_ties(rows: list[dict], key: str) -> None:
+    """Give each row (sorted best first by `key`) its "rank": equal values share the rank of the
+    first of them (1, 2, 2, 4), and "rank_tied" says whether the rank is shared ("=2")."""
+
+    def level(row):
+        value = row[key]
+        return None if value is None else round(value, 9)
+
+    counts: dict = {}
+    for row in rows:
+        counts[level(row)] = counts.get(level(row), 0) + 1
+    previous, rank = object(), 0
+    for position, row in enumerate(rows, start=1):
+        if level(row) != previous:
+            previous, rank = level(row), position
+        row["rank"] = rank
+        row["rank_tied"] = counts[level(row)] > 1
+
+
 def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     """The province's headline figures per child of `parent`, each with its change since the
     start of this month (the same figure from the weeks before the week the month began in),
@@ -657,8 +676,7 @@ def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     rows = [_unit_cells(child) | row(child, child.population) for child in children]
     ranking = f"milestone_{milestones[0].key}" if milestones else "adult_skills_self"
     rows.sort(key=lambda r: (r[ranking] is None, -(r[ranking] or 0), r["unit_name"]))
-    for position, values in enumerate(rows, start=1):
-        values["rank"] = position
+    _rank_with_ties(rows, ranking)
     totals = {"rank": None, "unit_code": parent.code, "unit_name": _("Total")}
     totals |= row(parent, _population_total(parent, children))
 

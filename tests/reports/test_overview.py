@@ -1,0 +1,147 @@
+"""The managers' overview: the report links on every report page and in the menu per role,
+ties in the indicator ranking, the headline figures on the home page, the XLSX layout."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.extensions import db
+from app.reports import queries
+from app.visits.models import HelpRequest
+from tests.reports.test_dashboard import TableParser
+from tests.reports.test_figures import build_world
+
+
+@pytest.fixture
+def world(db, units, make_user, make_unit, make_course):
+    return build_world(db, units, make_user, make_unit, make_course)
+
+
+def links_of(html: str) -> list[str]:
+    parser = TableParser()
+    parser.feed(html)
+    return parser.links
+
+
+# --- menu and links ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["/reports/", "/reports/indicators", "/reports/units/C1"])
+def test_every_dashboard_page_links_to_every_report(client, login_as, world, page):
+    login_as(world.department)
+    response = client.get(page)
+    assert response.status_code == 200
+    links = links_of(response.get_data(as_text=True))
+    for target in ("/reports/trends", "/reports/courses", "/reports/teams", "/reports/messages", "/reports/indicators"):
+        assert target in links, (page, target)
+
+
+def test_the_home_page_of_managers_links_to_every_report_and_others_see_none(client, login_as, world, make_user):
+    for manager in (world.department, world.manager):
+        login_as(manager)
+        links = links_of(client.get("/").get_data(as_text=True))
+        for target in (
+            "/reports/",
+            "/reports/indicators",
+            "/reports/trends",
+            "/reports/courses",
+            "/reports/teams",
+            "/reports/messages",
+        ):
+            assert any(link.split("?")[0] == target for link in links), (manager.username, target)
+        client.post("/logout")
+    login_as(make_user("resident", world.units["v1a"]))
+    links = links_of(client.get("/").get_data(as_text=True))
+    assert not [link for link in links if link.startswith("/reports")]
+
+
+# --- ties --------------------------------------------------------------------------------------
+
+
+def test_equal_shares_share_a_rank_shown_as_a_tie(client, login_as, world, make_unit):
+    make_unit("commune", world.units["province"], code="C5", name="Xã Năm", population=2000)
+    table = queries.indicators_table(world.units["province"])
+    ranks = {row["unit_code"]: (row["rank"], row["rank_tied"]) for row in table.rows}
+    # C1 and C2 have activations; C3 and C5 none: both 0.0 %, both third, no fourth.
+    assert ranks["C1"] == (1, False) and ranks["C2"] == (2, False)
+    assert ranks["C3"] == (3, True) and ranks["C5"] == (3, True)
+    login_as(world.department)
+    parser = TableParser()
+    parser.feed(client.get("/reports/indicators").get_data(as_text=True))
+    cells = {row[2]: row[0] for row in parser.tables["indicators-table"][1:] if len(row) > 2}
+    assert cells["Xã Ba Trống"] == "=3" and cells["Xã Năm"] == "=3"
+    assert cells["Xã Một"] == "1"
+
+
+# --- the overview on the home page -------------------------------------------------------------
+
+
+def figures_on_home(client) -> dict[str, str]:
+    """{figure key: its text} from the home page."""
+
+    html = client.get("/").get_data(as_text=True)
+    found = {}
+    for key, body in re.findall(r'<li class="figure" id="figure-([a-z_]+)">(.*?)</li>', html, re.S):
+        value = re.search(r'<strong class="figure-value">(.*?)</strong>', body, re.S).group(1)
+        found[key] = " ".join(value.split())
+    return found
+
+
+def test_the_headline_figures_equal_the_summary_tables(world):
+    from app.reports.overview import headline_figures
+
+    for unit in (world.units["province"], world.units["c1"]):
+        figures = {figure.key: figure for figure in headline_figures(unit)}
+        completion = queries.completion_table(unit).totals
+        indicators = queries.indicators_table(unit).totals
+        assert figures["learners"].value == completion["learners"]
+        assert figures["completion_rate"].value == pytest.approx(completion["completion_rate"])
+        assert figures["adult_skills"].value == pytest.approx(
+            indicators["adult_skills_self"] + indicators["adult_skills_help"]
+        )
+        assert figures["adult_skills"].change == pytest.approx(
+            indicators["adult_skills_self_change"] + indicators["adult_skills_help_change"]
+        )
+        assert figures["eid"].value == pytest.approx(indicators["milestone_eid_activated"])
+        assert figures["eid"].change == pytest.approx(indicators["milestone_eid_activated_change"])
+    province = {figure.key: figure for figure in headline_figures(world.units["province"])}
+    c1 = {figure.key: figure for figure in headline_figures(world.units["c1"])}
+    c2 = {figure.key: figure for figure in headline_figures(world.units["c2"])}
+    # The requests still waiting, counted directly.
+    waiting = [r for r in db.session.scalars(select(HelpRequest)) if r.status == "new"]
+    for figures, unit in ((province, world.units["province"]), (c1, world.units["c1"]), (c2, world.units["c2"])):
+        mine = [r for r in waiting if r.unit.path.startswith(unit.path)]
+        assert figures["waiting"].value == len(mine)
+        if mine:
+            oldest = min(r.created_at for r in mine)
+            assert figures["oldest_wait"].value == (utcnow() - oldest).days
+        else:
+            assert figures["oldest_wait"].value is None
+    assert province["waiting"].value == c1["waiting"].value + c2["waiting"].value > 0
+    # C2's e-ID activation is from today: all of its share is new since last month.
+    assert c2["eid"].change == pytest.approx(c2["eid"].value)
+
+
+def test_the_home_page_shows_the_overview_of_the_managers_own_area(client, login_as, world, make_user):
+    login_as(world.manager)
+    html = client.get("/").get_data(as_text=True)
+    assert world.units["c1"].display_name in html
+    figures = figures_on_home(client)
+    assert set(figures) >= {"learners", "completion_rate", "adult_skills", "eid", "visits_this_week", "waiting"}
+    c1 = queries.completion_table(world.units["c1"]).totals
+    assert figures["learners"] == str(c1["learners"])
+    waiting = [r for r in db.session.scalars(select(HelpRequest)) if r.status == "new"]
+    in_c1 = len([r for r in waiting if r.unit.path.startswith(world.units["c1"].path)])
+    in_c2 = len([r for r in waiting if r.unit.path.startswith(world.units["c2"].path)])
+    assert in_c1 < len(waiting)
+    assert figures["waiting"] == str(in_c1)  # their commune's, not the province's
+    client.post("/logout")
+    login_as(world.manager_c2)
+    assert figures_on_home(client)["waiting"] == str(in_c2)
+    client.post("/logout")
+    login_as(make_user("resident", world.units["v1a"]))
+    assert figures_on_home(client) == {}
