@@ -106,7 +106,9 @@ def completion_export(fmt: str):
     unit = area_page_unit("reports.view")
     filters, _errors = _filters(strict=True)
     sort, descending = _sorting()
-    return tables_download([_completion(unit, filters).sorted_by(sort, descending)], "completion", unit, fmt)
+    return tables_download(
+        [_completion(unit, filters).sorted_by(sort, descending)], "completion", unit, fmt, filters=filters.describe()
+    )
 
 
 # --- indicators ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
+from app.auth.models import ROLE_TITLES
 from app.db import LOCAL_TZ, YEARS, local_today
 from app.exceptions import Invalid
 from app.extensions import db
@@ -63,6 +64,23 @@ class Filters:
     #: The dates as given (for the form), before snapping to weeks.
     date_from: date | None = None
     date_to: date | None = None
+
+    def describe(self) -> str:
+        """The filters in words, for the title of an export ("" when there are none)."""
+        parts = []
+        if self.course is not None:
+            parts.append(_("Course: %(course)s", course=self.course.title))
+        if self.role:
+            parts.append(_("Role: %(role)s", role=ROLE_TITLES.get(self.role, self.role)))
+        if self.date_from or self.date_to:
+            parts.append(
+                _(
+                    "Period: %(start)s – %(end)s",
+                    start=format_date(self.date_from) if self.date_from else "…",
+                    end=format_date(self.date_to) if self.date_to else "…",
+                )
+            )
+        return " · ".join(str(part) for part in parts)
 
     def query_args(self) -> dict[str, str]:
         """The filters as query-string arguments (for links and exports)."""

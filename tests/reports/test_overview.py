@@ -3,14 +3,18 @@ ties in the indicator ranking, the headline figures on the home page, the XLSX l
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
 from app.reports import queries
+from app.reports.exports import CHANGE_FORMAT, TITLE_ROWS, _sheet_name
 from app.visits.models import HelpRequest
 from tests.reports.test_dashboard import TableParser
 from tests.reports.test_figures import build_world
@@ -145,3 +149,51 @@ def test_the_home_page_shows_the_overview_of_the_managers_own_area(client, login
     client.post("/logout")
     login_as(make_user("resident", world.units["v1a"]))
     assert figures_on_home(client) == {}
+
+
+# --- XLSX exports ------------------------------------------------------------------------------
+
+
+def test_the_xlsx_export_has_a_title_formats_a_frozen_header_and_widths(client, login_as, world):
+    login_as(world.department)
+    response = client.get("/reports/completion.xlsx?unit=P&role=resident")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
+    assert sheet.title == "Completion and visits"
+    assert sheet["A1"].value == "Completion and visits" and sheet["A1"].font.bold
+    subtitle = sheet["A2"].value
+    assert world.units["province"].display_name in subtitle
+    assert "Role: Resident" in subtitle and "Exported on" in subtitle
+    assert sheet.freeze_panes == f"A{TITLE_ROWS + 2}"
+    header = [cell.value for cell in sheet[TITLE_ROWS + 1]]
+    assert header[1] == "Unit"
+    rate = header.index("Completion rate") + 1
+    c1_row = next(row[0].row for row in sheet.iter_rows(min_row=TITLE_ROWS + 2) if row[0].value == "C1")
+    c1 = sheet.cell(row=c1_row, column=rate)
+    table = queries.completion_table(world.units["province"], role="resident")
+    expected = next(row for row in table.rows if row["unit_code"] == "C1")["completion_rate"]
+    assert c1.value == pytest.approx(expected) and 0 < c1.value <= 1
+    assert c1.number_format == "0.0%"
+    assert sheet.cell(row=TITLE_ROWS + 2, column=header.index("Enrolled") + 1).number_format == "#,##0"
+    widths = {sheet.column_dimensions[get_column_letter(i)].width for i in range(1, len(header) + 1)}
+    assert len(widths) > 1 and all(8 <= width <= 40 for width in widths)
+
+
+def test_indicator_changes_are_signed_percentages(client, login_as, world):
+    login_as(world.department)
+    sheet = load_workbook(io.BytesIO(client.get("/reports/indicators.xlsx?unit=P").data)).worksheets[0]
+    header = [cell.value for cell in sheet[TITLE_ROWS + 1]]
+    change = header.index("Residents: E-ID account fully activated: change since last month") + 1
+    assert sheet.cell(row=TITLE_ROWS + 2, column=change).number_format == CHANGE_FORMAT
+
+
+def test_sheet_names_are_whole_words_within_excels_limit_and_unique():
+    used: set[str] = set()
+    long = "Adults with basic digital skills by commune and month"
+    first = _sheet_name(long, used)
+    second = _sheet_name(long, used)
+    assert first == "Adults with basic digital"
+    assert len(second) <= 31 and second != first and second.endswith("(2)")
+    assert long.startswith(second.removesuffix(" (2)"))
+    assert _sheet_name("Quiz: questions?", used) == "Quiz questions"
+    assert _sheet_name("quiz questions", used) == "quiz questions (2)"  # Excel ignores case
