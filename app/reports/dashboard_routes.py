@@ -21,6 +21,7 @@ from app.learning.models import Enrollment
 from app.privacy.access_log import record_read
 from app.reports import queries
 from app.reports.blueprint import bp
+from app.reports.charts import bar_chart
 from app.reports.exports import tables_download
 from app.units.models import Unit
 from app.units.operations import children_of
@@ -88,6 +89,12 @@ def dashboard():
     return render_template(
         "reports/dashboard.html",
         table=table,
+        commune_chart=bar_chart(
+            [(row["unit_name"], row["completion_rate"]) for row in table.rows],
+            title=_("Completion rate by commune"),
+            chart_id="commune-chart",
+            description=_("One bar per commune or ward, in the order of the table below."),
+        ),
         link_args=link_args,
         row_links={
             row["unit_code"]: url_for("reports.commune", code=row["unit_code"], **filters.query_args())

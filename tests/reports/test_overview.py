@@ -197,3 +197,27 @@ def test_sheet_names_are_whole_words_within_excels_limit_and_unique():
     assert long.startswith(second.removesuffix(" (2)"))
     assert _sheet_name("Quiz: questions?", used) == "Quiz questions"
     assert _sheet_name("quiz questions", used) == "quiz questions (2)"  # Excel ignores case
+
+
+# --- the chart comparing communes --------------------------------------------------------------
+
+
+def test_the_dashboard_charts_the_completion_rate_of_each_commune(client, login_as, world):
+    login_as(world.department)
+    html = client.get("/reports/?unit=P").get_data(as_text=True)
+    svg = html[html.index('aria-describedby="commune-chart-desc"') : html.index("</svg>", html.index("commune-chart"))]
+    table = queries.completion_table(world.units["province"])
+    for row in table.rows:
+        assert f">{row['unit_name']}</text>" in svg
+    assert svg.count("<rect ") == len([row for row in table.rows if row["completion_rate"]])
+    assert ">–</text>" in svg  # the empty commune has no rate and no bar
+    assert " style=" not in svg
+
+
+def test_a_bar_chart_scales_to_the_largest_share_and_escapes_names():
+    from app.reports.charts import bar_chart
+
+    svg = str(bar_chart([("<b>", 0.5), ("Xã Hai", 0.25), ("Xã Ba", None)], title="T"))
+    assert "&lt;b&gt;" in svg and "<b>" not in svg
+    widths = [float(part.split('"')[0]) for part in svg.split('width="')[1:]]
+    assert widths[0] == pytest.approx(2 * widths[1])
