@@ -28,6 +28,22 @@ from app.units.operations import children_of
 from app.views import area_page_unit, clean_arg, page_arg
 
 PEOPLE_PAGE_SIZE = 50
+#: The province view's columns shown by default; ?columns=all shows every column.
+ESSENTIAL_COLUMNS = frozenset(
+    {
+        "unit_code",
+        "unit_name",
+        "population",
+        "learners",
+        "enrolled",
+        "completed",
+        "completion_rate",
+        "coverage",
+        "overdue_assignments",
+        "requests",
+        "visits_done",
+    }
+)
 #: The people listed on the commune view: those who learn.
 LEARNER_ROLES = ("resident", "cadre", "tech_team")
 
@@ -85,10 +101,13 @@ def dashboard():
     filters, errors = _filters(strict=False)
     sort, descending = _sorting()
     table = _completion(unit, filters).sorted_by(sort, descending)
+    all_columns = request.args.get("columns") == "all"
     link_args = {"unit": unit.code, **filters.query_args()}
     return render_template(
         "reports/dashboard.html",
-        table=table,
+        table=table if all_columns else table.only(ESSENTIAL_COLUMNS),
+        all_columns=all_columns,
+        hidden_columns=[column.title for column in table.columns if column.key not in ESSENTIAL_COLUMNS],
         commune_chart=bar_chart(
             [(row["unit_name"], row["completion_rate"]) for row in table.rows],
             title=_("Completion rate by commune"),

@@ -221,3 +221,30 @@ def test_a_bar_chart_scales_to_the_largest_share_and_escapes_names():
     assert "&lt;b&gt;" in svg and "<b>" not in svg
     widths = [float(part.split('"')[0]) for part in svg.split('width="')[1:]]
     assert widths[0] == pytest.approx(2 * widths[1])
+
+
+# --- the dashboard table -----------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_the_main_columns_and_all_of_them_on_request(client, login_as, world):
+    login_as(world.department)
+    parser = TableParser()
+    parser.feed(client.get("/reports/?unit=P").get_data(as_text=True))
+    header = parser.tables["completion-table"][0]
+    assert "Completion rate" in header and "Help requests" in header
+    assert "Median wait (hours)" not in header and "Average rating" not in header
+    assert "/reports/?columns=all&unit=P" in parser.links
+    parser = TableParser()
+    parser.feed(client.get("/reports/?unit=P&columns=all").get_data(as_text=True))
+    header = parser.tables["completion-table"][0]
+    assert len(header) == len(queries.completion_columns())
+    assert "Median wait (hours)" in header
+    # Sorting keeps every column; the way back keeps the sorting.
+    assert any("columns=all" in link and "sort=" in link for link in parser.links)
+    assert "/reports/?unit=P" in parser.links
+
+
+def test_the_dashboard_uses_the_width_of_the_screen(client, login_as, world):
+    login_as(world.department)
+    assert '<main id="content" tabindex="-1" class="wide">' in client.get("/reports/?unit=P").get_data(as_text=True)
+    assert 'class="wide"' not in client.get("/reports/indicators?unit=P").get_data(as_text=True)
