@@ -4,12 +4,15 @@ from flask import current_app, jsonify, redirect, render_template, request, sess
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.routes import is_safe_next
 from app.extensions import db
 from app.i18n import remember_language_switch
 from app.learning.assignments import assignments_for
 from app.main.blueprint import bp
+from app.reports.overview import headline_figures
+from app.units.operations import area_unit
 
 # Pages a person with a one-time password may still open.
 _OPEN_WITH_ONE_TIME_PASSWORD = {
@@ -43,7 +46,13 @@ def require_own_password():
 @bp.route("/")
 @login_required
 def home():
-    return render_template("main/home.html", assigned=assignments_for(current_user))
+    overview_unit = figures = None
+    if authz.has_permission(current_user, "reports.view"):
+        overview_unit = area_unit(current_user, None, permission="reports.view")
+        figures = headline_figures(overview_unit)
+    return render_template(
+        "main/home.html", assigned=assignments_for(current_user), overview_unit=overview_unit, figures=figures
+    )
 
 
 @bp.route("/preferences/text-size", methods=["POST"])

@@ -191,3 +191,66 @@ def weekly_trend_charts(table: ReportTable, *, id_prefix: str = "") -> tuple[Mar
         label=week_label,
     )
     return learning, visits
+
+
+#: A bar of the unit comparison: its height and the gap to the next, and the room for names.
+BAR_ROW = 24
+NAME_WIDTH = 150
+
+
+def bar_chart(
+    bars: Sequence[tuple[str, float | None]],
+    *,
+    title: str,
+    chart_id: str = "bars",
+    description: str | None = None,
+    percent: bool = True,
+) -> Markup:
+    """A horizontal bar chart of `bars` — [(name, value), …] in the order given — as SVG markup;
+    values are shares (0..1, shown as percentages) or counts (`percent=False`); a missing value
+    is drawn as "–" with no bar. Names longer than the room left for them are cut with "…"."""
+    bars = list(bars)
+    values = [value or 0 for _name, value in bars]
+    top = max(values, default=0)
+    if top <= 0:
+        scale_top = 1
+    elif percent:
+        scale_top = math.ceil(top * 10) / 10  # up to the next ten percent
+    else:
+        scale_top = nice_ticks(top)[-1]
+    plot_left, value_room = NAME_WIDTH + 8, 62
+    plot_width = WIDTH - plot_left - value_room
+    height = 8 + BAR_ROW * max(1, len(bars)) + 8
+
+    def shown(value: float | None) -> str:
+        if value is None:
+            return "–"
+        return format_decimal(value * 100, format="#,##0.0") + "%" if percent else _number(value)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}" aria-describedby="{chart_id}-desc" '
+        f'font-family="system-ui, sans-serif" font-size="{FONT - 1}" class="chart-svg">',
+        f"<title>{escape(title)}</title>",
+        f'<desc id="{chart_id}-desc">{escape(description or "")}</desc>',
+        f'<line x1="{plot_left}" y1="4" x2="{plot_left}" y2="{height - 4}" stroke="#555"/>',
+    ]
+    colour = SERIES_STYLES[0][0]
+    for index, (name, value) in enumerate(bars):
+        y = 8 + BAR_ROW * index
+        label = name if len(name) <= 20 else name[:19] + "…"
+        parts.append(
+            f'<text x="{NAME_WIDTH}" y="{y + BAR_ROW / 2 + 4.5:.1f}" text-anchor="end" fill="#1a1a1a">'
+            f"{escape(label)}</text>"
+        )
+        width = plot_width * min(1, (value or 0) / scale_top)
+        if value:
+            parts.append(
+                f'<rect x="{plot_left}" y="{y + 4}" width="{width:.1f}" height="{BAR_ROW - 8}" fill="{colour}"/>'
+            )
+        parts.append(
+            f'<text x="{plot_left + width + 6:.1f}" y="{y + BAR_ROW / 2 + 4.5:.1f}" fill="#333">'
+            f"{escape(shown(value))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 — every text inside was escaped above

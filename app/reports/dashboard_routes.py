@@ -21,12 +21,29 @@ from app.learning.models import Enrollment
 from app.privacy.access_log import record_read
 from app.reports import queries
 from app.reports.blueprint import bp
+from app.reports.charts import bar_chart
 from app.reports.exports import tables_download
 from app.units.models import Unit
 from app.units.operations import children_of
 from app.views import area_page_unit, clean_arg, page_arg
 
 PEOPLE_PAGE_SIZE = 50
+#: The province view's columns shown by default; ?columns=all shows every column.
+ESSENTIAL_COLUMNS = frozenset(
+    {
+        "unit_code",
+        "unit_name",
+        "population",
+        "learners",
+        "enrolled",
+        "completed",
+        "completion_rate",
+        "coverage",
+        "overdue_assignments",
+        "requests",
+        "visits_done",
+    }
+)
 #: The people listed on the commune view: those who learn.
 LEARNER_ROLES = ("resident", "cadre", "tech_team")
 
@@ -84,10 +101,19 @@ def dashboard():
     filters, errors = _filters(strict=False)
     sort, descending = _sorting()
     table = _completion(unit, filters).sorted_by(sort, descending)
+    all_columns = request.args.get("columns") == "all"
     link_args = {"unit": unit.code, **filters.query_args()}
     return render_template(
         "reports/dashboard.html",
-        table=table,
+        table=table if all_columns else table.only(ESSENTIAL_COLUMNS),
+        all_columns=all_columns,
+        hidden_columns=[column.title for column in table.columns if column.key not in ESSENTIAL_COLUMNS],
+        commune_chart=bar_chart(
+            [(row["unit_name"], row["completion_rate"]) for row in table.rows],
+            title=_("Completion rate by commune"),
+            chart_id="commune-chart",
+            description=_("One bar per commune or ward, in the order of the table below."),
+        ),
         link_args=link_args,
         row_links={
             row["unit_code"]: url_for("reports.commune", code=row["unit_code"], **filters.query_args())
@@ -106,7 +132,9 @@ def completion_export(fmt: str):
     unit = area_page_unit("reports.view")
     filters, _errors = _filters(strict=True)
     sort, descending = _sorting()
-    return tables_download([_completion(unit, filters).sorted_by(sort, descending)], "completion", unit, fmt)
+    return tables_download(
+        [_completion(unit, filters).sorted_by(sort, descending)], "completion", unit, fmt, filters=filters.describe()
+    )
 
 
 # --- indicators ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
+from app.auth.models import ROLE_TITLES
 from app.db import LOCAL_TZ, YEARS, local_today
 from app.exceptions import Invalid
 from app.extensions import db
@@ -63,6 +64,23 @@ class Filters:
     #: The dates as given (for the form), before snapping to weeks.
     date_from: date | None = None
     date_to: date | None = None
+
+    def describe(self) -> str:
+        """The filters in words, for the title of an export ("" when there are none)."""
+        parts = []
+        if self.course is not None:
+            parts.append(_("Course: %(course)s", course=self.course.title))
+        if self.role:
+            parts.append(_("Role: %(role)s", role=ROLE_TITLES.get(self.role, self.role)))
+        if self.date_from or self.date_to:
+            parts.append(
+                _(
+                    "Period: %(start)s – %(end)s",
+                    start=format_date(self.date_from) if self.date_from else "…",
+                    end=format_date(self.date_to) if self.date_to else "…",
+                )
+            )
+        return " · ".join(str(part) for part in parts)
 
     def query_args(self) -> dict[str, str]:
         """The filters as query-string arguments (for links and exports)."""
@@ -554,6 +572,25 @@ def indicator_milestones() -> list:
     return sorted(milestones, key=lambda m: (m.key != RANKING_MILESTONE, m.position, m.id))
 
 
+def _rank_with_ties(rows: list[dict], key: str) -> None:
+    """Give each row (sorted best first by `key`) its "rank": equal values share the rank of the
+    first of them (1, 2, 2, 4), and "rank_tied" says whether the rank is shared ("=2")."""
+
+    def level(row):
+        value = row[key]
+        return None if value is None else round(value, 9)
+
+    counts: dict = {}
+    for row in rows:
+        counts[level(row)] = counts.get(level(row), 0) + 1
+    previous, rank = object(), 0
+    for position, row in enumerate(rows, start=1):
+        if level(row) != previous:
+            previous, rank = level(row), position
+        row["rank"] = rank
+        row["rank_tied"] = counts[level(row)] > 1
+
+
 def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     """The province's headline figures per child of `parent`, each with its change since the
     start of this month (the same figure from the weeks before the week the month began in),
@@ -657,8 +694,7 @@ def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     rows = [_unit_cells(child) | row(child, child.population) for child in children]
     ranking = f"milestone_{milestones[0].key}" if milestones else "adult_skills_self"
     rows.sort(key=lambda r: (r[ranking] is None, -(r[ranking] or 0), r["unit_name"]))
-    for position, values in enumerate(rows, start=1):
-        values["rank"] = position
+    _rank_with_ties(rows, ranking)
     totals = {"rank": None, "unit_code": parent.code, "unit_name": _("Total")}
     totals |= row(parent, _population_total(parent, children))
 

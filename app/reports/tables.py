@@ -39,3 +39,8 @@ class ReportTable:
         if descending:  # keep empty values last either way
             rows = [r for r in rows if r.get(key) is not None] + [r for r in rows if r.get(key) is None]
         return ReportTable(self.title, self.columns, rows, self.totals, self.note)
+
+    def only(self, keys: set[str] | frozenset[str]) -> ReportTable:
+        """The same table showing only the columns named in `keys` (the rows keep every value)."""
+        columns = [column for column in self.columns if column.key in keys]
+        return ReportTable(self.title, columns, self.rows, self.totals, self.note)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from app.extensions import db
 from app.learning import operations as learning
 from app.reports import queries
-from app.reports.exports import _cell
+from app.reports.exports import TITLE_ROWS, _cell, _xlsx_value
 from app.users import operations as users
 from tests.reports.test_figures import build_world, complete_self, lesson_of
 
@@ -103,10 +103,24 @@ def read_csv(response) -> list[list[str]]:
 
 
 def read_xlsx(response) -> list[list]:
+    """The header, rows and totals of the first sheet (below its title rows)."""
     assert response.status_code == 200
     assert "spreadsheetml" in response.mimetype
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
-    return [[("" if value is None else value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    rows = list(sheet.iter_rows(values_only=True))[TITLE_ROWS:]
+    return [[("" if value is None else value) for value in row] for row in rows]
+
+
+def expected_xlsx_cells(make_table) -> list[list]:
+    """What an XLSX export holds: the same cells, numbers unrounded (percentages as fractions)."""
+    with force_locale("en"):
+        table = make_table()
+    rows = [[column.title for column in table.columns]]
+    for values in [*table.rows, *([table.totals] if table.totals else [])]:
+        rows.append(
+            ["" if values.get(c.key) is None else _xlsx_value(values.get(c.key), c.kind) for c in table.columns]
+        )
+    return rows
 
 
 def as_text(rows: list[list]) -> list[list[str]]:
@@ -189,9 +203,9 @@ def test_the_csv_and_xlsx_exports_equal_the_table_shown(client, login_as, world)
     assert rows == as_text(expected)
     assert rows[0][1] == "Unit" and rows[-1][1] == "Total"
     assert [row[1] for row in rows[1:4]] == ["Xã Một", "Xã Hai", "Xã Ba Trống"]
-    assert read_xlsx(client.get(f"/reports/completion.xlsx?{args}")) == [
-        ["" if value is None else value for value in row] for row in expected
-    ]
+    assert read_xlsx(client.get(f"/reports/completion.xlsx?{args}")) == expected_xlsx_cells(
+        lambda: queries.completion_table(world.units["province"], role="resident").sorted_by("enrolled", True)
+    )
     # The page shows the same rows in the same order.
     page = parse(client.get(f"/reports/?{args}")).tables["completion-table"]
     assert column(page, "Unit") == [row[1] for row in rows[1:]]
@@ -264,9 +278,9 @@ def test_the_indicators_are_ranked_with_the_change_since_last_month_and_export_a
     assert c2["Residents: E-ID account fully activated: change since last month"] == "+0.0"
     expected = expected_cells(lambda: queries.indicators_table(world.units["province"]))
     assert read_csv(client.get("/reports/indicators.csv?unit=P")) == as_text(expected)
-    assert read_xlsx(client.get("/reports/indicators.xlsx?unit=P")) == [
-        ["" if value is None else value for value in row] for row in expected
-    ]
+    assert read_xlsx(client.get("/reports/indicators.xlsx?unit=P")) == expected_xlsx_cells(
+        lambda: queries.indicators_table(world.units["province"])
+    )
     # Sorting by another column, and the export follows.
     sorted_rows = read_csv(client.get("/reports/indicators.csv?unit=P&sort=unit_name&dir=asc"))
     assert [row[2] for row in sorted_rows[1:4]] == ["Xã Ba Trống", "Xã Hai", "Xã Một"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.db import LOCAL_TZ, utcnow
 from app.privacy import restriction
+from app.reports.exports import TITLE_ROWS
 from app.visits import help_requests
 from app.visits import operations as visits
 from app.visits.models import Visit
@@ -154,7 +155,7 @@ def test_the_team_page_shows_the_four_tables_and_exports_them_to_xlsx(client, db
     assert response.headers["Content-Disposition"] == 'attachment; filename="team-C1.xlsx"'
     workbook = load_workbook(io.BytesIO(response.data))
     assert len(workbook.sheetnames) == 4
-    members = list(workbook.worksheets[0].iter_rows(values_only=True))
+    members = list(workbook.worksheets[0].iter_rows(values_only=True))[TITLE_ROWS:]
     assert members[2][:4] == ("Trần Văn Kỹ", "E-ID app (VNeID), Cashless payment", 2, 1.25)
 
 

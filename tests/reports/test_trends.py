@@ -19,6 +19,7 @@ from app.db import utcnow
 from app.learning import operations as learning
 from app.learning.models import Enrollment
 from app.reports.charts import line_chart, nice_ticks
+from app.reports.exports import TITLE_ROWS
 from app.reports.summaries import week_of
 from app.units.models import Unit
 from app.visits import help_requests
@@ -199,8 +200,9 @@ def test_the_xlsx_export_holds_the_same_table_as_the_csv(client, db, login_as, w
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="trends-P.xlsx"'
     sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
-    values = list(sheet.iter_rows(values_only=True))
+    values = list(sheet.iter_rows(values_only=True))[TITLE_ROWS:]
     assert list(values[0]) == rows[0]
+    assert sheet.cell(row=TITLE_ROWS + 2, column=1).number_format == "yyyy-mm-dd"  # dates as dates
     assert [
         [cell.date().isoformat() if hasattr(cell, "date") else str(cell) for cell in row] for row in values[1:-1]
     ] == rows[1:-1]

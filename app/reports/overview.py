@@ -1,0 +1,134 @@
+"""The headline figures on a manager's home page: a handful of numbers for the person's area,
+each with its change since last month, read from the summary tables (and, for the requests
+still waiting, one count on the help requests).
+
+`headline_figures(unit)` is called by the home page for anyone with reports.view; the unit is the
+top of their area (a commune manager: their commune)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from app.db import local_today, utcnow
+from app.extensions import db
+from app.reports import queries
+from app.reports.models import LearnerStat, LearningStat, VisitStat
+from app.reports.summaries import week_of
+from app.units.models import Unit
+from app.visits.models import HelpRequest
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    value: float | int | None
+    #: int, percent (0..1) or days — how the value is shown.
+    kind: str = "int"
+    #: The change since last month (percent: in percentage points), None when not known.
+    change: float | int | None = None
+    #: The report page that explains the figure: (endpoint, arguments).
+    endpoint: str = "reports.dashboard"
+
+
+def _difference(now, before):
+    if now is None or before is None:
+        return None
+    return now - before
+
+
+def headline_figures(unit: Unit, *, today: date | None = None) -> list[Figure]:
+    """Learners, completion rate, adults with basic digital skills, residents with the e-ID
+    activated, visits this week, requests waiting and the oldest wait, for `unit` and below.
+    "Last month" is the figure from before the week the month began in (as on the indicators
+    page); visits compare this week with the week four weeks ago."""
+    today = today or local_today()
+    cutoff = week_of(today.replace(day=1))
+    this_week = week_of(today)
+    month_ago_week = this_week - timedelta(weeks=4)
+    earlier = LearnerStat.week < cutoff
+
+    learners, learners_before = db.session.execute(
+        select(
+            func.coalesce(func.sum(LearnerStat.new_learners), 0),
+            func.coalesce(func.sum(case((earlier, LearnerStat.new_learners), else_=0)), 0),
+        ).where(LearnerStat.unit_id == unit.id)
+    ).one()
+    before_cutoff = LearningStat.week < cutoff
+    enrolled, completed, enrolled_before, completed_before = db.session.execute(
+        select(
+            func.coalesce(func.sum(LearningStat.enrolled), 0),
+            func.coalesce(func.sum(LearningStat.completed), 0),
+            func.coalesce(func.sum(case((before_cutoff, LearningStat.enrolled), else_=0)), 0),
+            func.coalesce(func.sum(case((before_cutoff, LearningStat.completed), else_=0)), 0),
+        ).where(LearningStat.unit_id == unit.id)
+    ).one()
+    rate = queries._ratio(int(completed), int(enrolled))
+    rate_before = queries._ratio(int(completed_before), int(enrolled_before))
+
+    visits = dict(
+        db.session.execute(
+            select(VisitStat.week, VisitStat.visits_done).where(
+                VisitStat.unit_id == unit.id, VisitStat.week.in_((this_week, month_ago_week))
+            )
+        ).all()
+    )
+
+    totals = queries.indicators_table(unit, today=today).totals or {}
+    skills = skills_change = None
+    if totals.get("adult_skills_self") is not None:
+        skills = totals["adult_skills_self"] + (totals.get("adult_skills_help") or 0)
+        skills_change = (totals.get("adult_skills_self_change") or 0) + (totals.get("adult_skills_help_change") or 0)
+    milestones = queries.indicator_milestones()
+    eid_key = f"milestone_{milestones[0].key}" if milestones else None
+
+    waiting, oldest = db.session.execute(
+        select(func.count(HelpRequest.id), func.min(HelpRequest.created_at))
+        .join(Unit, Unit.id == HelpRequest.unit_id)
+        .where(HelpRequest.status == "new", Unit.path.startswith(unit.path, autoescape=True))
+    ).one()
+    oldest_days = None
+    if oldest is not None:
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+        oldest_days = max(0, (utcnow() - oldest).days)
+
+    figures = [
+        Figure("learners", _("Learners"), int(learners), change=int(learners) - int(learners_before)),
+        Figure("completion_rate", _("Completion rate"), rate, "percent", _difference(rate, rate_before)),
+        Figure(
+            "adult_skills",
+            _("Adults with basic digital skills"),
+            skills,
+            "percent",
+            skills_change,
+            endpoint="reports.indicators",
+        ),
+    ]
+    if eid_key:
+        figures.append(
+            Figure(
+                "eid",
+                milestones[0].name,
+                totals.get(eid_key),
+                "percent",
+                totals.get(f"{eid_key}_change"),
+                endpoint="reports.indicators",
+            )
+        )
+    figures += [
+        Figure(
+            "visits_this_week",
+            _("Visits this week"),
+            int(visits.get(this_week) or 0),
+            change=int(visits.get(this_week) or 0) - int(visits.get(month_ago_week) or 0),
+            endpoint="reports.trends",
+        ),
+        Figure("waiting", _("Requests waiting"), int(waiting), endpoint="visits.triage"),
+        Figure("oldest_wait", _("Oldest wait (days)"), oldest_days, "days", endpoint="visits.triage"),
+    ]
+    return figures
