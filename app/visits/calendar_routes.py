@@ -28,9 +28,10 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
 
 
-def _day_from_args(name: str) -> date:
-    """The day named by ?<name>=YYYY-MM-DD, or today; a 400 for anything else."""
-    value = request.args.get(name, "").strip()
+def _day_from(value: str) -> date:
+    """The day a query argument names (YYYY-MM-DD), or today when it is empty; a 400 for anything
+    else. Callers read the argument by its literal name, so the route fuzzer finds it."""
+    value = value.strip()
     try:
         day = date.fromisoformat(value) if value else local_today()
     except ValueError:
@@ -42,15 +43,16 @@ def _day_from_args(name: str) -> date:
 
 def _week_from_args() -> date:
     """Monday of the week named by ?week=YYYY-MM-DD (any day of it), or of this week."""
-    day = _day_from_args("week")
+    day = _day_from(request.args.get("week", ""))
     return day - timedelta(days=day.weekday())
 
 
 def _agenda_start_from_args() -> date:
     """The first of the agenda's seven days: ?from=YYYY-MM-DD, the Monday of ?week=YYYY-MM-DD
     (links from before the agenda began on any day), or today, so tomorrow is always shown."""
-    if request.args.get("from", "").strip() or "week" not in request.args:
-        return _day_from_args("from")
+    start = request.args.get("from", "")
+    if start.strip() or "week" not in request.args:
+        return _day_from(start)
     return _week_from_args()
 
 
