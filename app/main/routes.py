@@ -1,6 +1,7 @@
 """The home page of each role, the text-size preference and the health check."""
 
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -11,7 +12,9 @@ from app.extensions import db
 from app.i18n import remember_language_switch
 from app.learning.assignments import assignments_for
 from app.main.blueprint import bp
-from app.reports.overview import headline_figures
+from app.reports.charts import bar_chart
+from app.reports.overview import headline_figures, skills_by_area
+from app.reports.queries import indicators_table
 from app.units.operations import area_unit
 
 # Pages a person with a one-time password may still open.
@@ -46,12 +49,26 @@ def require_own_password():
 @bp.route("/")
 @login_required
 def home():
-    overview_unit = figures = None
+    overview_unit = figures = comparison = chart = None
     if authz.has_permission(current_user, "reports.view"):
         overview_unit = area_unit(current_user, None, permission="reports.view")
-        figures = headline_figures(overview_unit)
+        indicators = indicators_table(overview_unit)
+        figures = headline_figures(overview_unit, indicators=indicators)
+        comparison = skills_by_area(overview_unit, indicators)
+        if comparison:
+            chart = bar_chart(
+                [(name, share) for _rank, name, share in comparison.rows],
+                title=comparison.title,
+                chart_id="skills-chart",
+                description=_("One bar per area, best first, as in the table beside it."),
+            )
     return render_template(
-        "main/home.html", assigned=assignments_for(current_user), overview_unit=overview_unit, figures=figures
+        "main/home.html",
+        assigned=assignments_for(current_user),
+        overview_unit=overview_unit,
+        figures=figures,
+        comparison=comparison,
+        comparison_chart=chart,
     )
 
 

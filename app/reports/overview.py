@@ -41,11 +41,14 @@ def _difference(now, before):
     return now - before
 
 
-def headline_figures(unit: Unit, *, today: date | None = None) -> list[Figure]:
+def headline_figures(
+    unit: Unit, *, today: date | None = None, indicators: queries.ReportTable | None = None
+) -> list[Figure]:
     """Learners, completion rate, adults with basic digital skills, residents with the e-ID
     activated, visits this week, requests waiting and the oldest wait, for `unit` and below.
     "Last month" is the figure from before the week the month began in (as on the indicators
-    page); visits compare this week with the week four weeks ago."""
+    page); visits compare this week with the week four weeks ago. `indicators` is the unit's
+    indicators table when the caller has it already."""
     today = today or local_today()
     cutoff = week_of(today.replace(day=1))
     this_week = week_of(today)
@@ -78,7 +81,9 @@ def headline_figures(unit: Unit, *, today: date | None = None) -> list[Figure]:
         ).all()
     )
 
-    totals = queries.indicators_table(unit, today=today).totals or {}
+    if indicators is None:
+        indicators = queries.indicators_table(unit, today=today)
+    totals = indicators.totals or {}
     skills = skills_change = None
     if totals.get("adult_skills_self") is not None:
         skills = totals["adult_skills_self"] + (totals.get("adult_skills_help") or 0)
@@ -132,3 +137,36 @@ def headline_figures(unit: Unit, *, today: date | None = None) -> list[Figure]:
         Figure("oldest_wait", _("Oldest wait (days)"), oldest_days, "days", endpoint="visits.triage"),
     ]
     return figures
+
+
+@dataclass
+class Comparison:
+    """The share of adults with basic digital skills (alone or with help) in each area one
+    level below the overview's unit, best first, ties sharing one rank ("=2")."""
+
+    title: str
+    rows: list[tuple[str, str, float | None]]  # (rank, area name, share)
+
+
+def skills_by_area(unit: Unit, indicators: queries.ReportTable) -> Comparison | None:
+    """The comparison drawn on the overview, from the indicators table already read for the
+    headline figures; None when `unit` has no areas below it."""
+    if not indicators.rows:
+        return None
+    rows = []
+    for row in indicators.rows:
+        share = None
+        if row.get("adult_skills_self") is not None:
+            share = row["adult_skills_self"] + (row.get("adult_skills_help") or 0)
+        rows.append({"unit_name": row["unit_name"], "share": share})
+    rows.sort(key=lambda item: (item["share"] is None, -(item["share"] or 0), item["unit_name"]))
+    queries._rank_with_ties(rows, "share")
+    ranked = []
+    for row in rows:
+        rank = "" if row["share"] is None else ("=" if row["rank_tied"] else "") + str(row["rank"])
+        ranked.append((rank, row["unit_name"], row["share"]))
+    if unit.level <= 1:
+        title = _("Adults with basic digital skills, by commune")
+    else:
+        title = _("Adults with basic digital skills, by village")
+    return Comparison(title, ranked)

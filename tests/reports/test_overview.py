@@ -151,6 +151,51 @@ def test_the_home_page_shows_the_overview_of_the_managers_own_area(client, login
     assert figures_on_home(client) == {}
 
 
+def comparison_on_home(client) -> list[tuple[str, str, str]]:
+    """(rank, area, share) rows of the comparison table on the home page."""
+    html = client.get("/").get_data(as_text=True)
+    table = re.search(r'<table id="skills-table">(.*?)</table>', html, re.S)
+    if not table:
+        return []
+    row = r"<tr><td>(.*?)</td><th scope=\"row\">(.*?)</th><td class=\"num\">(.*?)</td></tr>"
+    rows = re.findall(row, table.group(1))
+    return [tuple(" ".join(cell.split()) for cell in row) for row in rows]
+
+
+def test_the_overview_compares_the_areas_below_with_a_chart_and_a_table(client, login_as, world):
+    from app.reports.overview import skills_by_area
+
+    login_as(world.department)
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="skills-chart-desc"' in html  # the chart is drawn beside the table
+    rows = comparison_on_home(client)
+    indicators = queries.indicators_table(world.units["province"])
+    assert sorted(name for _rank, name, _share in rows) == sorted(row["unit_name"] for row in indicators.rows)
+    shares = {
+        row["unit_name"]: (row["adult_skills_self"] or 0) + (row["adult_skills_help"] or 0)
+        for row in indicators.rows
+        if row["adult_skills_self"] is not None
+    }
+    # Best first; the shares shown are the indicators' (alone + with help).
+    shown = [float(share.rstrip("%").replace(",", ".")) for _rank, name, share in rows if name in shares]
+    assert shown == [pytest.approx(shares[name] * 100, abs=0.05) for _rank, name, _share in rows if name in shares]
+    values = [shares[name] for _rank, name, _share in rows if name in shares]
+    assert values == sorted(values, reverse=True)
+    # Equal shares share a rank, shown as a tie.
+    comparison = skills_by_area(world.units["province"], indicators)
+    ranks = [rank for rank, _name, share in comparison.rows if share is not None]
+    for (rank, _n, share), (next_rank, _m, next_share) in zip(comparison.rows, comparison.rows[1:], strict=False):
+        if share is not None and share == next_share:
+            assert rank == next_rank and rank.startswith("=")
+    assert ranks[0] in ("1", "=1")
+    # A commune manager compares the villages of their own commune only.
+    client.post("/logout")
+    login_as(world.manager)
+    villages = {name for _rank, name, _share in comparison_on_home(client)}
+    assert villages == {row["unit_name"] for row in queries.indicators_table(world.units["c1"]).rows}
+    assert world.units["c2"].display_name not in villages
+
+
 # --- XLSX exports ------------------------------------------------------------------------------
 
 
