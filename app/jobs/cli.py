@@ -12,8 +12,11 @@ import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.extensions import db
+from app.jobs.message_states import STATE_TITLES, shown_state
 from app.jobs.models import Message
 from app.jobs.outbox import retry_message, stuck_messages
 from app.jobs.scheduler import JOBS_BY_ID, LOCK_RETRY_SECONDS, SchedulerLock, build_scheduler, run_job
@@ -39,10 +42,10 @@ def run_command():
         lock = SchedulerLock(db.engine)
         while not lock.try_acquire():
             log.info("another scheduler is running; waiting")
-            click.echo("another scheduler is running; waiting", err=True)
+            click.echo(_("Another scheduler is running; waiting."), err=True)
             time.sleep(LOCK_RETRY_SECONDS)
     else:
-        click.echo("SQLite: run one scheduler only (and not next to `python run.py`).", err=True)
+        click.echo(_("SQLite: run one scheduler only (and not next to `python run.py`)."), err=True)
     db.session.remove()
 
     scheduler = build_scheduler(app, BlockingScheduler)
@@ -57,7 +60,7 @@ def run_command():
         scheduler.add_job(
             watch_lock, "interval", seconds=LOCK_RETRY_SECONDS, id="scheduler_lock_watch", name="scheduler_lock_watch"
         )
-    click.echo(f"scheduler running: {', '.join(JOBS_BY_ID)}")
+    click.echo(_("Scheduler running: %(jobs)s", jobs=", ".join(JOBS_BY_ID)))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -68,7 +71,7 @@ def run_command():
         if lock is not None:
             lock.release()
     if lost:
-        click.echo("lost the scheduler lock (database connection); stopped", err=True)
+        click.echo(_("Lost the scheduler lock (database connection); stopped."), err=True)
         sys.exit(1)
 
 
@@ -89,7 +92,7 @@ def run_once_command(name: str, at: str | None):
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--at") from error
         if now.tzinfo is None:
-            raise click.BadParameter("give the time with its offset, e.g. +07:00", param_hint="--at")
+            raise click.BadParameter(_("Give the time with its offset, e.g. +07:00."), param_hint="--at")
         now = now.astimezone(UTC)
     result = run_job(current_app._get_current_object(), name, now=now)
     click.echo(f"{name}: {result}")
@@ -102,10 +105,19 @@ def stuck_command():
     messages = stuck_messages()
     for message in messages:
         click.echo(
-            f"{message.id}\t{message.key}\t{message.email}\tclaimed {message.claimed_at:%Y-%m-%d %H:%M} UTC"
-            f"\t{message.subject}"
+            "\t".join(
+                [
+                    str(message.id),
+                    message.key,
+                    message.email or "",
+                    _("claimed %(time)s UTC", time=message.claimed_at.strftime("%Y-%m-%d %H:%M")),
+                    message.subject,
+                ]
+            )
         )
-    click.echo(f"{len(messages)} message(s) stuck in sending.")
+    click.echo(
+        ngettext("%(num)d message stuck in sending.", "%(num)d messages stuck in sending.", len(messages))
+    )
 
 
 @jobs_cli.command("retry")
@@ -114,8 +126,14 @@ def retry_command(message_id: int):
     """Queue a stuck or failed message again (after checking it was not delivered)."""
     message = db.session.get(Message, message_id)
     if message is None:
-        raise click.ClickException(f"no message {message_id}")
+        raise click.ClickException(_("There is no message %(id)d.", id=message_id))
     if not retry_message(message):
-        raise click.ClickException(f"message {message_id} is {message.status}; only sending or failed ones")
+        raise click.ClickException(
+            _(
+                "Message %(id)d is %(state)s; only messages in sending or failed can be queued again.",
+                id=message_id,
+                state=STATE_TITLES[shown_state(message)],
+            )
+        )
     db.session.commit()
-    click.echo(f"message {message_id} queued again.")
+    click.echo(_("Message %(id)d queued again.", id=message_id))

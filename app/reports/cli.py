@@ -2,6 +2,7 @@
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.reports import recount
@@ -14,4 +15,4 @@ def rebuild_command():
     """Recount every summary table from the underlying data (after a bulk load or an upgrade)."""
     recount.rebuild()
     db.session.commit()
-    click.echo("Summary tables rebuilt.")
+    click.echo(_("Summary tables rebuilt."))

@@ -153,7 +153,7 @@ def test_a_message_claimed_by_a_run_that_stopped_is_not_sent_again(app, db, worl
     result = runner.invoke(args=["jobs", "stuck"])
     assert result.exit_code == 0, result.output
     assert "test:crash" in result.output
-    assert "1 message(s) stuck in sending." in result.output
+    assert "1 tin nhắn đang kẹt ở trạng thái đang gửi." in result.output  # the CLI speaks Vietnamese
 
     # An admin checked the mail server's log: not delivered, so it is sent again, once.
     result = runner.invoke(args=["jobs", "retry", str(message.id)])
@@ -163,7 +163,7 @@ def test_a_message_claimed_by_a_run_that_stopped_is_not_sent_again(app, db, worl
     assert len(smtp.messages) == 1
     result = runner.invoke(args=["jobs", "retry", str(message.id)])
     assert result.exit_code != 0
-    assert "only sending or failed" in result.output
+    assert "chỉ tin nhắn đang gửi hoặc gửi không được" in result.output
 
 
 def test_without_a_mail_server_messages_stay_pending_in_app(db, world, app, monkeypatch):
