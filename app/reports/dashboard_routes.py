@@ -28,7 +28,8 @@ from app.units.operations import children_of
 from app.views import area_page_unit, clean_arg, page_arg
 
 PEOPLE_PAGE_SIZE = 50
-#: The province view's columns shown by default; ?columns=all shows every column.
+#: The columns of the completion table shown by default (province and commune views);
+#: ?columns=all shows every column.
 ESSENTIAL_COLUMNS = frozenset(
     {
         "unit_code",
@@ -74,6 +75,14 @@ def _completion(unit: Unit, filters: queries.Filters):
     )
 
 
+def _columns_shown(table):
+    """The completion table as shown (main columns unless ?columns=all), whether all are shown,
+    and the titles of the columns left out."""
+    all_columns = request.args.get("columns") == "all"
+    hidden = [column.title for column in table.columns if column.key not in ESSENTIAL_COLUMNS]
+    return (table if all_columns else table.only(ESSENTIAL_COLUMNS)), all_columns, hidden
+
+
 def _page_context(unit: Unit, filters, errors, sort, descending) -> dict:
     return {
         "unit": unit,
@@ -101,13 +110,13 @@ def dashboard():
     filters, errors = _filters(strict=False)
     sort, descending = _sorting()
     table = _completion(unit, filters).sorted_by(sort, descending)
-    all_columns = request.args.get("columns") == "all"
+    shown, all_columns, hidden_columns = _columns_shown(table)
     link_args = {"unit": unit.code, **filters.query_args()}
     return render_template(
         "reports/dashboard.html",
-        table=table if all_columns else table.only(ESSENTIAL_COLUMNS),
+        table=shown,
         all_columns=all_columns,
-        hidden_columns=[column.title for column in table.columns if column.key not in ESSENTIAL_COLUMNS],
+        hidden_columns=hidden_columns,
         commune_chart=bar_chart(
             [(row["unit_name"], row["completion_rate"]) for row in table.rows],
             title=_("Completion rate by commune"),
@@ -250,9 +259,12 @@ def commune(code: str):
         people_args["people_role"] = role
     if sort:
         people_args |= {"sort": sort, "dir": "desc" if descending else "asc"}
+    shown, all_columns, hidden_columns = _columns_shown(table)
     return render_template(
         "reports/commune.html",
-        table=table,
+        table=shown,
+        all_columns=all_columns,
+        hidden_columns=hidden_columns,
         indicators_table=indicators_table,
         link_args={"code": unit.code, **filter_args},
         export_args={"unit": unit.code, **filter_args},

@@ -289,6 +289,21 @@ def test_the_dashboard_shows_the_main_columns_and_all_of_them_on_request(client,
     assert "/reports/?unit=P" in parser.links
 
 
+def test_the_commune_view_shows_the_main_columns_and_all_of_them_on_request(client, login_as, world):
+    login_as(world.department)
+    parser = TableParser()
+    parser.feed(client.get("/reports/units/C1").get_data(as_text=True))
+    header = parser.tables["completion-table"][0]
+    assert "Completion rate" in header and "Median wait (hours)" not in header
+    assert "/reports/units/C1?columns=all" in parser.links
+    parser = TableParser()
+    parser.feed(client.get("/reports/units/C1?columns=all&sort=learners&dir=desc").get_data(as_text=True))
+    header = parser.tables["completion-table"][0]
+    assert len(header) == len(queries.completion_columns())
+    assert any("columns=all" in link and "sort=" in link for link in parser.links)
+    assert "/reports/units/C1?sort=learners&dir=desc" in parser.links
+
+
 def test_the_dashboard_uses_the_width_of_the_screen(client, login_as, world):
     login_as(world.department)
     assert '<main id="content" tabindex="-1" class="wide">' in client.get("/reports/?unit=P").get_data(as_text=True)
