@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_browser import MENU_SUMMARY, assert_no_axe_violations, sign_in
+from tests.browser.test_browser import MENU_SUMMARY, assert_no_axe_violations, axe_report, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -106,17 +106,24 @@ def test_the_outcome_form_fits_a_phone(page):
 
 
 @pytest.mark.parametrize("role", ["admin", "manager", "commune_manager", "techteam", "cadre", "resident"])
-def test_every_page_of_a_roles_menu_fits_a_phone(page, role):
+def test_every_page_of_a_roles_menu_fits_a_phone_and_passes_axe(page, role):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
     sign_in(page, role)
     paths = page.locator(MENU_LINKS).evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert len(paths) >= 5
-    too_wide = {}
+    too_wide, failing = {}, {}
     for path in paths:
         assert page.goto(path).status == 200, path
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE_WIDTH:
             too_wide[path] = (width, page.evaluate(_WIDE_ELEMENTS))
+        violations = axe.run(page).response["violations"]
+        if violations:
+            failing[path] = axe_report(violations)
     assert not too_wide, too_wide
+    assert not failing, "\n".join(f"{path}:\n{report}" for path, report in failing.items())
 
 
 def test_a_wide_table_becomes_one_card_per_row_and_passes_axe(page):
