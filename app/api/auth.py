@@ -43,7 +43,7 @@ def start_recovery():
     db.session.commit()
     response = jsonify(status="sent_if_exists")
     response.status_code = 202
-    return recovery.hand_over_after(response) if queued is not None else response
+    return recovery.hand_over_after(response, queued) if queued is not None else response
 
 
 @bp.route("/auth/recovery/confirm", methods=["POST"])

@@ -42,7 +42,7 @@ from app.auth.operations import check_new_password
 from app.db import utcnow
 from app.exceptions import Invalid
 from app.extensions import db, limiter
-from app.jobs.outbox import enqueue, send_due
+from app.jobs.outbox import enqueue, send_now
 from app.phones import TYPED_NUMBER, normalise_phone
 
 log = logging.getLogger(__name__)
@@ -205,27 +205,34 @@ def start_recovery(login, address: str | None, now: datetime) -> RecoveryCode | 
     )
     db.session.add(entry)
     db.session.flush()
-    enqueue(f"recovery-code:{entry.id}", user, "recovery_code", now=now, code=code, minutes=CODE_MINUTES)
+    enqueue(recovery_message_key(entry), user, "recovery_code", now=now, code=code, minutes=CODE_MINUTES)
     record("recovery_requested", target=user)
     return entry
 
 
-def hand_over_after(response):
-    """Once `response` has gone out, give the queued code to the outbox's sender, so the person
-    need not wait for the scheduler's next run. After the answer, so that how long the answer
-    takes does not tell whether the account exists. Returns `response`."""
+def hand_over_after(response, entry: RecoveryCode):
+    """Once `response` has gone out, give the code of `entry` (just queued) to the outbox's
+    sender, so the person need not wait for the scheduler's next run. Only that message: the
+    rest of the queue is the scheduler's. After the answer, so that how long the answer takes
+    does not tell whether the account exists. Returns `response`."""
     app = current_app._get_current_object()
+    key = recovery_message_key(entry)
 
     def hand_over() -> None:
         with app.app_context():
             try:
-                send_due()
+                send_now(key)
             except Exception:  # the scheduler's next run sends it; the person was answered already
                 log.exception("handing a recovery code to the sender failed")
                 db.session.rollback()
 
     response.call_on_close(hand_over)
     return response
+
+
+def recovery_message_key(entry: RecoveryCode) -> str:
+    """The outbox key of the message carrying `entry`'s code."""
+    return f"recovery-code:{entry.id}"
 
 
 # --- typing the code ---------------------------------------------------------------------------

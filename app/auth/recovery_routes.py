@@ -35,7 +35,7 @@ def recover():
             db.session.commit()
             session[LOGIN_KEY] = form.login.data.strip()
             response = redirect(url_for("auth.recover_code"))
-            return recovery.hand_over_after(response) if queued is not None else response
+            return recovery.hand_over_after(response, queued) if queued is not None else response
     return render_template("auth/recover.html", form=form), status
 
 

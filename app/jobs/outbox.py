@@ -510,6 +510,31 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
     return report
 
 
+def send_now(key: str, now: datetime | None = None) -> str | None:
+    """Send the one message `key` now if it is due, as send_due would (same claim, channels,
+    holds and backoff), and nothing else: for a page that has just queued something the person
+    is waiting for. Returns its outcome ("sent", "retry", "failed"), or None when it was not
+    due, not found, or taken by another sender. Commits as send_due does."""
+    now = now or utcnow()
+    conditions = _due_conditions(current_app.config)
+    if not conditions:
+        return None
+    due = db.session.execute(
+        select(Message.id, Message.attempts)
+        .join(User, User.id == Message.user_id)
+        .where(User.restricted_at.is_(None))
+        .where(Message.key == key, Message.status == "pending", Message.next_attempt_at <= now, or_(*conditions))
+    ).first()
+    db.session.commit()
+    if due is None or not _claim(due.id, now):
+        return None
+    mail = _Mail()
+    try:
+        return _send_one(due.id, due.attempts, mail, {}, now)
+    finally:
+        mail.close()
+
+
 # --- for operators ------------------------------------------------------------------------
 
 

@@ -116,6 +116,22 @@ def test_by_e_mail_on_the_pages_ends_every_session_and_the_new_password_signs_in
     assert actions(db, lan) == ["recovery_requested", "password_recovered"]
 
 
+def test_the_page_hands_over_only_the_code_and_leaves_the_queue_to_the_scheduler(client, db, lan, smtp, make_user):
+    from app.jobs.outbox import enqueue
+
+    other = make_user("cadre", lan.unit, username="other.person", email="other@example.org")
+    enqueue("test:waiting", other, "recovery_code", now=utcnow(), code="000000", minutes=10)
+    db.session.commit()
+    response = client.post("/auth/recover", data={"login": "lan.nt"})
+    assert response.status_code == 302
+    response.close()
+    assert len(smtp.to("lan@example.org")) == 1
+    assert smtp.to("other@example.org") == []  # the scheduler's to send, not the sign-in page's
+    waiting = db.session.scalars(select(Message).where(Message.key == "test:waiting")).one()
+    db.session.refresh(waiting)
+    assert waiting.status == "pending"
+
+
 def test_the_api_doors_and_a_one_time_password_no_longer_needed(client, db, lan, smtp, api_token):
     old_token = api_token(lan)
     lan.must_change_password = True  # as after a manager's one-time password
