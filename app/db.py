@@ -55,6 +55,29 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: means them, and date arithmetic near year 1 or 9999 overflows.
 YEARS = (2000, 2100)
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DayOutOfRange(ValueError):
+    """A well-formed day outside YEARS."""
+
+
+def day_from(value: str) -> date | None:
+    """The day `value` names as YYYY-MM-DD (the one format the pages link with), or None when
+    it is empty. Raises ValueError for anything else, DayOutOfRange (a ValueError) for a year
+    outside YEARS (no figure is that old, and week arithmetic near year 1 or 9999 overflows).
+    Callers read the argument by its literal name (request.args.get("from")), so the route
+    fuzzer sends it."""
+    value = value.strip()
+    if not value:
+        return None
+    if not _DAY.fullmatch(value):
+        raise ValueError(value)
+    day = date.fromisoformat(value)
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise DayOutOfRange(value)
+    return day
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -3,7 +3,6 @@ one resident's record for those who act for them, and a signed-in person's own."
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask import flash, render_template
@@ -13,7 +12,7 @@ from sqlalchemy import select
 
 from app import authz
 from app.auth.models import User
-from app.db import YEARS
+from app.db import day_from
 from app.extensions import db
 from app.outcomes.models import Resident
 from app.privacy.access_log import ReadFilter, reads_of_resident, reads_of_user, reads_query, write_recorded_reads
@@ -23,7 +22,6 @@ from app.privacy.models import READ_KINDS
 from app.views import clean_arg, get_or_404, id_from, page_arg
 
 PAGE_SIZE = 50
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # The reads a request recorded are written once it has answered.
 bp.after_app_request(write_recorded_reads)
@@ -32,17 +30,11 @@ bp.add_app_template_filter(masked_phone, "masked_phone")
 
 def _day_arg(name: str) -> date | None:
     """?since= / ?until= as a date; anything else is no filter, said on the page."""
-    value = clean_arg(name, 10)
-    if not value:
-        return None
     try:
-        day = date.fromisoformat(value) if _DAY.fullmatch(value) else None
+        return day_from(clean_arg(name, 64))
     except ValueError:
-        day = None
-    if day is None or not YEARS[0] <= day.year <= YEARS[1]:
         flash(_("Give a date as YYYY-MM-DD."), "error")
         return None
-    return day
 
 
 def _user_by_username(name: str) -> User | None:

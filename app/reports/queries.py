@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
 from app.auth.models import ROLE_TITLES
-from app.db import LOCAL_TZ, YEARS, local_today
+from app.db import LOCAL_TZ, YEARS, DayOutOfRange, day_from, local_today
 from app.exceptions import Invalid
 from app.extensions import db
 from app.i18n import format_date
@@ -98,19 +98,17 @@ class Filters:
 
 def _parse_date(value: str, field: str) -> date:
     try:
-        if len(value) > 10:
-            raise ValueError
-        day = date.fromisoformat(value)
+        day = day_from(value)
+    except DayOutOfRange:
+        message = _("The period must lie between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1])
+        raise Invalid(message, field=field) from None
     except ValueError:
+        day = None
+    if day is None:
         if field == "from":
             message = _("Give the start of the period as a date, e.g. 2025-03-10.")
         else:
             message = _("Give the end of the period as a date, e.g. 2025-03-31.")
-        raise Invalid(message, field=field) from None
-    if not YEARS[0] <= day.year <= YEARS[1]:
-        # No figure is that old or that far ahead, and week arithmetic near year 1 or 9999
-        # overflows.
-        message = _("The period must lie between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1])
         raise Invalid(message, field=field)
     return day
 

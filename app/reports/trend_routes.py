@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.models import ROLE_TITLES
-from app.db import LOCAL_TZ, local_today
+from app.db import LOCAL_TZ, day_from, local_today
 from app.extensions import db
 from app.i18n import format_date
 from app.learning.models import Course
@@ -243,7 +243,7 @@ def course_analytics_export(slug: str, fmt: str):
 
 def _local_day(value: str) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        return day_from(value)
     except ValueError:
         return None
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import authz
 from app.auth.forms import EmptyForm
-from app.db import LOCAL_TZ, YEARS, local_today
+from app.db import LOCAL_TZ, YEARS, DayOutOfRange, day_from, local_today
 from app.extensions import db, limiter
 from app.links import public_host, public_url
 from app.privacy.access_log import record_read
@@ -30,15 +30,13 @@ def local_midnight(day: date) -> datetime:
 
 def _day_from(value: str) -> date:
     """The day a query argument names (YYYY-MM-DD), or today when it is empty; a 400 for anything
-    else. Callers read the argument by its literal name, so the route fuzzer finds it."""
-    value = value.strip()
+    else (the page links the weeks around it: no overflow near year 1)."""
     try:
-        day = date.fromisoformat(value) if value else local_today()
+        return day_from(value) or local_today()
+    except DayOutOfRange:
+        abort(400, description=_("Give a week between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1]))
     except ValueError:
         abort(400, description=_("Give the week as a date, for example 2025-03-10."))
-    if not YEARS[0] <= day.year <= YEARS[1]:  # the page links the weeks around it: no overflow near year 1
-        abort(400, description=_("Give a week between %(first)d and %(last)d.", first=YEARS[0], last=YEARS[1]))
-    return day
 
 
 def _week_from_args() -> date:
