@@ -10,7 +10,7 @@ from app.reports.digest.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask_babel import format_decimal
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from app.learning.assignments import overdue_assignees
 from app.learning.models import Assignment
 from app.outcomes.models import FollowUp
 from app.reports.digest import manager_digest_figures, waiting_by_child
+from app.reports.promise import promise_by_unit
 from app.reports.summaries import week_of
 from app.units.models import Unit
 from app.visits.models import SKILL_TITLES, HelpRequest, Team, TeamMember, Visit
@@ -283,7 +284,9 @@ def enqueue_weekly_manager_digests(now: datetime | None = None) -> int:
     """Send each active department manager (the province's figures) and commune manager (their
     commune's) a summary of last week — Monday to Sunday, local time: courses completed, new
     learners, help requests, visits done, median wait and share resolved, each against the week
-    before — and the communes (or villages) with the most requests waiting. Scheduled on Monday
+    before; the share of last week's requests contacted within their team's promise to call
+    (app.reports.promise, as of now) — and the communes (or villages) with the most requests
+    waiting. Scheduled on Monday
     mornings; run on any day it reports the last complete week. The key holds that week's Monday,
     so each manager gets it once. Returns the number of digests created."""
     now = now or utcnow()
@@ -300,6 +303,8 @@ def enqueue_weekly_manager_digests(now: datetime | None = None) -> int:
     areas = list({area.id: area for _user, area in recipients}.values())
     figures = manager_digest_figures([area.id for area in areas], [week, week_before])
     waiting = waiting_by_child(areas)
+    week_start = datetime.combine(week, time(0), tzinfo=LOCAL_TZ)
+    promise = promise_by_unit(areas, week_start, week_start + timedelta(weeks=1), now=now)
     created = 0
     for user, area in recipients:
         if area.level <= 1:
@@ -318,6 +323,7 @@ def enqueue_weekly_manager_digests(now: datetime | None = None) -> int:
             current=figures[(area.id, week)],
             previous=figures[(area.id, week_before)],
             waiting=waiting[area.id][:MANAGER_DIGEST_TOP],
+            promise=promise[area.id],
             children_are_villages=area.level >= 2,
             format_number=format_decimal,
         )

@@ -291,3 +291,28 @@ def test_each_digest_is_in_the_recipients_language(app, db, province):
     assert vietnamese.body.startswith(greeting)
     assert week_start in vietnamese.subject
     assert "Xã Hai" in vietnamese.subject
+
+
+def test_the_digest_gives_the_share_of_last_weeks_requests_called_within_the_promise(app, db, province):
+    w = province
+    run_job(app, "manager_digests", now=w.monday)
+    sent = digests(db)
+    week_start = datetime.combine(w.week, time(0), tzinfo=LOCAL_TZ)
+    for user, unit in ((w.department, w.units["province"]), (w.manager, w.units["c1"]), (w.manager_c2, w.units["c2"])):
+        filed = [
+            r
+            for r in db.session.scalars(select(HelpRequest))
+            if r.unit.path.startswith(unit.path) and week_start <= r.created_at < week_start + timedelta(weeks=1)
+        ]
+        counted = [r for r in filed if r.first_contacted_at is not None or r.contact_due_at <= w.monday]
+        in_time = [r for r in counted if r.first_contacted_at is not None and r.first_contacted_at < r.contact_due_at]
+        assert counted, unit.code  # the data set has requests whose promise has ended by Monday
+        share = format_decimal(len(in_time) / len(counted) * 100, "#,##0", locale=user.locale)
+        with app.test_request_context(), force_locale(user.locale):
+            line = _(
+                "Requests called within the team's promise: %(share)s%% (%(in_time)s of %(counted)s filed last week)",
+                share=share,
+                in_time=str(len(in_time)),
+                counted=str(len(counted)),
+            )
+        assert f"- {line}" in sent[user.id].body.splitlines(), sent[user.id].body
