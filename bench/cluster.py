@@ -117,6 +117,23 @@ class Process:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def memory(self) -> dict[int, int]:
+        """Resident memory (VmRSS, bytes) of each process of the group: a node's master and workers."""
+        sizes = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) != self.popen.pid:
+                    continue
+                status = (entry / "status").read_text()
+            except (OSError, ProcessLookupError):
+                continue
+            rss = re.search(r"^VmRSS:\s+(\d+) kB", status, flags=re.MULTILINE)
+            if rss:
+                sizes[int(entry.name)] = int(rss.group(1)) * 1024
+        return sizes
+
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
 
@@ -534,6 +551,9 @@ def main() -> int:
                 home = client.get(f"{cluster.url}/", timeout=10)
             ok = answer.status_code == 302 and signed_in(home.text)
             print(f"sign-in through nginx: {'ok' if ok else 'FAILED'} ({answer.status_code}, {home.status_code})")
+            for process in cluster.processes:
+                sizes = ", ".join(f"{size / 2**20:.0f}" for size in sorted(process.memory().values()))
+                print(f"  {process.name}: resident memory per process {sizes} MB")
             return 0 if ok else 1
         print("Ctrl-C stops it.")
         try:
