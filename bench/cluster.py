@@ -137,17 +137,24 @@ class Process:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
 
-    def stop(self, sig: int = signal.SIGTERM, wait: float = 15) -> None:
-        """Signal the process's whole group (gunicorn's workers too), then kill what is left."""
+    def send(self, sig: int = signal.SIGTERM) -> None:
+        """Signal the process's whole group (gunicorn's workers too)."""
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(wait)
+
+    def finish(self, wait: float = 15) -> None:
+        """Wait for the process to end, then kill whatever is left of its group."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(wait)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
         if self.popen.poll() is None:
             self.popen.wait(5)
+
+    def stop(self, sig: int = signal.SIGTERM, wait: float = 15) -> None:
+        self.send(sig)
+        self.finish(wait)
 
 
 @dataclass
@@ -236,8 +243,13 @@ class Cluster:
             raise
 
     def stop(self) -> None:
+        started = time.monotonic()
+        # All at once: gunicorn (SIGTERM: ends its workers after their request), the scheduler
+        # (lets its job finish, releases the lock), nginx (fast shutdown).
+        for process in self.processes:
+            process.send()
         for process in reversed(self.processes):
-            process.stop()
+            process.finish()
         self.processes.clear()
         self.schedulers.clear()
         if getattr(self, "redis_prefix", None):
@@ -256,6 +268,8 @@ class Cluster:
             admin.dispose()
         if getattr(self, "folder", None) and not self.keep_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+        if hasattr(self, "timings"):
+            self.timings["stop"] = time.monotonic() - started
 
     def _create_database(self) -> None:
         admin = create_engine(self.admin_database_url, isolation_level="AUTOCOMMIT")
@@ -545,6 +559,7 @@ def main() -> int:
             print(f"  node {n}: {cluster.node_url(n)}")
         print(f"  database {cluster.database_name}; Redis prefix {cluster.redis_prefix}")
         print(f"  accounts: {', '.join(a[0] for a in ACCOUNTS)} (password {PASSWORD!r})")
+        status = 0
         if args.check:
             with cluster.session() as client:
                 answer = sign_in(client, cluster.url, ACCOUNTS[0][0])
@@ -554,15 +569,17 @@ def main() -> int:
             for process in cluster.processes:
                 sizes = ", ".join(f"{size / 2**20:.0f}" for size in sorted(process.memory().values()))
                 print(f"  {process.name}: resident memory per process {sizes} MB")
-            return 0 if ok else 1
-        print("Ctrl-C stops it.")
-        try:
-            while all(p.alive() for p in cluster.processes):
-                time.sleep(1)
-            print("a process stopped:", [p.name for p in cluster.processes if not p.alive()])
-        except KeyboardInterrupt:
-            pass
-    return 0
+            status = 0 if ok else 1
+        else:
+            print("Ctrl-C stops it.")
+            try:
+                while all(p.alive() for p in cluster.processes):
+                    time.sleep(1)
+                print("a process stopped:", [p.name for p in cluster.processes if not p.alive()])
+            except KeyboardInterrupt:
+                pass
+    print(f"stopped in {cluster.timings['stop']:.1f} s")
+    return status
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def mailbox():
 
 
 @pytest.fixture(scope="session")
-def cluster(mailbox):
+def cluster(request):
     if not is_postgresql():
         pytest.skip("the cluster runs on PostgreSQL: set TEST_DATABASE_URL (the CI's second pass does)")
     if not shutil.which(NGINX):
@@ -49,6 +49,7 @@ def cluster(mailbox):
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.ConnectionError as error:
         pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error}); start redis-server or set TEST_REDIS_URL")
+    _box, mail_port = request.getfixturevalue("mailbox")
     admin_url = make_url(os.environ["TEST_DATABASE_URL"]).set(database="postgres").render_as_string(False)
-    with Cluster(admin_url, REDIS_URL, workers=1, lock_retry_seconds=1.0, mail_port=mailbox[1]) as running:
+    with Cluster(admin_url, REDIS_URL, workers=1, lock_retry_seconds=1.0, mail_port=mail_port) as running:
         yield running
