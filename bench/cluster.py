@@ -156,6 +156,18 @@ class Process:
         self.send(sig)
         self.finish(wait)
 
+    def group_alive(self) -> bool:
+        """Whether any process of its group is still running."""
+        try:
+            os.killpg(self.popen.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        # A process that ended but was not reaped yet (a zombie) still answers killpg; it has no
+        # memory left, and does not count.
+        return bool(self.memory())
+
 
 @dataclass
 class Cluster:
@@ -250,6 +262,7 @@ class Cluster:
             process.send()
         for process in reversed(self.processes):
             process.finish()
+        self.stopped = list(self.processes)
         self.processes.clear()
         self.schedulers.clear()
         if getattr(self, "redis_prefix", None):
@@ -276,6 +289,10 @@ class Cluster:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{self.database_name}"'))
         admin.dispose()
+
+    def leftovers(self) -> list[str]:
+        """The processes of a stopped cluster that still run (none, unless stopping failed)."""
+        return [process.name for process in getattr(self, "stopped", []) if process.group_alive()]
 
     # --- the environment every process reads ----------------------------------------------------
 

@@ -53,3 +53,4 @@ def cluster(request):
     admin_url = make_url(os.environ["TEST_DATABASE_URL"]).set(database="postgres").render_as_string(False)
     with Cluster(admin_url, REDIS_URL, workers=1, lock_retry_seconds=1.0, mail_port=mail_port) as running:
         yield running
+    assert running.leftovers() == [], "processes of the cluster outlived it"

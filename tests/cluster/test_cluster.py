@@ -171,9 +171,12 @@ def test_the_site_as_shipped(cluster):
     assert "immutable" not in from_node.headers["Cache-Control"]
 
     # Metrics are not served to the public; bodies above the app's 16 MB stop at nginx.
-    assert http.get(f"{cluster.url}/metrics", timeout=10).status_code == 404
+    metrics = http.get(f"{cluster.url}/metrics", timeout=10)
+    assert metrics.status_code == 404
+    assert "<center>nginx</center>" in metrics.text  # nginx's own page: no node was asked
     too_big = http.post(f"{cluster.url}/login", data=b"x" * (17 * 1024 * 1024), timeout=30)
     assert too_big.status_code == 413
+    assert "<center>nginx</center>" in too_big.text
     http.close()
 
 
