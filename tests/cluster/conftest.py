@@ -16,7 +16,10 @@ import redis
 from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
 
+from app import create_app
+from app.extensions import db
 from bench.cluster import NGINX, Cluster, free_port
+from config import load_config
 from tests.conftest import is_postgresql
 from tests.jobs.conftest import Mailbox
 
@@ -54,3 +57,15 @@ def cluster(request):
     with Cluster(admin_url, REDIS_URL, workers=1, lock_retry_seconds=1.0, mail_port=mail_port) as running:
         yield running
     assert running.leftovers() == [], "processes of the cluster outlived it"
+
+
+@pytest.fixture(scope="session")
+def cluster_app(cluster):
+    """The app in this process with the cluster's settings and database: one more machine
+    sharing them, for work done on a machine rather than through a page (a course sync)."""
+    settings = load_config(cluster.environment(), argv=["gunicorn"])
+    app = create_app({**settings, "TESTING": True})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -9,7 +9,12 @@ import time
 from http.cookies import SimpleCookie
 
 import requests
+from sqlalchemy import select
 
+from app.auth.models import User
+from app.extensions import db
+from app.jobs.outbox import enqueue
+from app.learning.content import sync_courses
 from bench.cluster import PASSWORD, REPO, csrf_token, signed_in
 
 COURSE_TITLE = "Làm quen với điện thoại thông minh"
@@ -104,7 +109,7 @@ def test_sign_in_limits_count_across_nodes(cluster):
     browser.close()
 
 
-def test_a_course_synced_on_one_node_shows_on_the_other_at_once(cluster, tmp_path):
+def test_a_course_synced_on_one_node_shows_on_the_other_at_once(cluster, cluster_app, tmp_path):
     browser = Browser(cluster)
     assert browser.sign_in(cluster.url, "lan.resident").status_code == 302
     course = "/learning/smartphone-basics/"
@@ -123,16 +128,9 @@ def test_a_course_synced_on_one_node_shows_on_the_other_at_once(cluster, tmp_pat
         ),
         encoding="utf-8",
     )
-    cluster.run_python(
-        f"""
-        from pathlib import Path
-        from app.extensions import db
-        from app.learning.content import sync_courses
-        result = sync_courses(Path({str(copy)!r}))
-        assert result.updated == ["smartphone-basics"], result
+    with cluster_app.app_context():
+        assert sync_courses(copy).updated == ["smartphone-basics"]
         db.session.commit()
-        """
-    )
     for n in (1, 0):
         page = browser.get(f"{cluster.node_url(n)}{course}")
         assert f"{COURSE_TITLE} (2)" in page.text, n
@@ -180,22 +178,15 @@ def test_the_site_as_shipped(cluster):
     http.close()
 
 
-def test_the_scheduler_lock_lets_one_scheduler_run_jobs(cluster, mailbox):
+def test_the_scheduler_lock_lets_one_scheduler_run_jobs(cluster, cluster_app, mailbox):
     box, _port = mailbox
     first = cluster.schedulers["a"]
     wait_until(lambda: cluster.lock_holder() == "a", 60, "the first scheduler holds the lock")
     standby = cluster.start_scheduler("b")
-    cluster.run_python(
-        """
-        from sqlalchemy import select
-        from app.auth.models import User
-        from app.extensions import db
-        from app.jobs.outbox import enqueue
+    with cluster_app.app_context():
         user = db.session.scalar(select(User).where(User.username == "lan.resident"))
         assert enqueue("cluster-lock-1", user, "sign_in_attack") is not None
         db.session.commit()
-        """
-    )
     wait_until(lambda: "another scheduler is running; waiting" in standby.output(), 60, "the standby waits")
     assert cluster.lock_holder() == "a"
     assert 'Running job "send_outbox' in first.output()
