@@ -415,6 +415,13 @@ class Cluster:
             engine.dispose()
         return name.removeprefix("kns-scheduler-") if name else None
 
+    def upstreams(self) -> list[str]:
+        """The node (127.0.0.1:port, or a list of them when one was tried first) that nginx
+        passed each request to so far, in order."""
+        log = self.folder / "nginx-access.log"
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        return [line.rsplit(" ", 1)[-1] for line in lines]
+
     def site_values(self) -> dict[str, str]:
         """What the shipped site says for a real installation, and what this cluster says."""
         static = REPO / "static"
@@ -477,7 +484,8 @@ class Cluster:
                 default_type application/octet-stream;
                 ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
                 ssl_prefer_server_ciphers on;
-                access_log {self.folder}/nginx-access.log;
+                log_format upstream '$request $status $upstream_addr';
+                access_log {self.folder}/nginx-access.log upstream;
                 gzip on;
                 client_body_temp_path {self.folder}/nginx-body;
                 proxy_temp_path {self.folder}/nginx-proxy;

@@ -152,10 +152,14 @@ def test_the_site_as_shipped(cluster):
     assert answer.status_code == 301
     assert answer.headers["Location"] == "https://localhost/login?lang=en"
 
-    # Pages come from the nodes, told the visit was HTTPS (X-Forwarded-Proto): HSTS is set.
-    page = http.get(f"{cluster.url}/login", timeout=10)
-    assert page.status_code == 200
-    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    # Pages come from both nodes, told the visit was HTTPS (X-Forwarded-Proto): HSTS is set.
+    seen = len(cluster.upstreams())
+    for _ in range(4):
+        page = http.get(f"{cluster.url}/login", timeout=10)
+        assert page.status_code == 200
+        assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    nodes = {f"127.0.0.1:{port}" for port in cluster.node_ports}
+    assert set(cluster.upstreams()[seen:]) == nodes
 
     # Static files come from nginx, kept for a year; a node would have said a month.
     stylesheet = page.text.split('href="/static/css/site.css', 1)[1].split('"', 1)[0]
@@ -205,3 +209,16 @@ def test_the_scheduler_lock_lets_one_scheduler_run_jobs(cluster, cluster_app, ma
     time.sleep(2)
     assert len(box.to("lan@cluster.test")) == 1
     assert "scheduler running" in standby.output()
+
+
+def test_the_site_answers_with_one_node_down(cluster):
+    """Last: it stops a node for good."""
+    node = next(process for process in cluster.processes if process.name == "node1")
+    node.stop(signal.SIGKILL)
+    browser = Browser(cluster)
+    for _ in range(4):
+        assert browser.get(f"{cluster.url}/login").status_code == 200
+    # A sign-in (a POST, never sent twice) reaches the node that is up.
+    assert browser.sign_in(cluster.url, "an.manager").status_code == 302
+    assert signed_in(browser.get(f"{cluster.url}/learning/me").text)
+    browser.close()
