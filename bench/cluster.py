@@ -4,12 +4,12 @@ Two app nodes (gunicorn, the command line of deploy/systemd/kynangso-app@.servic
 nginx in front of them with the site deploy/nginx/kynangso.conf, the scheduler (the command line
 of deploy/systemd/kynangso-scheduler.service), a fresh PostgreSQL database and Redis for the
 limits under a key prefix of its own. Every process reads the settings of
-deploy/kynangso.env.example, with only the values that must differ here replaced (CLUSTER_VALUES).
+deploy/kynangso.env.example, with only the values that must differ here replaced (Cluster.environment).
 
     python bench/cluster.py            # start it, print the addresses, stop on Ctrl-C
     python bench/cluster.py --check    # start it, sign in through nginx and on both nodes, stop
 
-The site runs as shipped, with only SITE_VALUES replaced: ports on 127.0.0.1 instead of 80 and
+The site runs as shipped, with only Cluster.site_values replaced: ports on 127.0.0.1 instead of 80 and
 443 (no IPv6 listeners), a self-signed certificate for `localhost` instead of the real one, the
 repository's static folder and the test's upstream ports. nginx runs in the foreground with its
 own prefix, pid, logs and temporary folders in the cluster's folder; nothing of the machine's
@@ -297,14 +297,13 @@ class Cluster:
     # --- the environment every process reads ----------------------------------------------------
 
     def environment(self, **extra: str) -> dict[str, str]:
-        """The shipped environment file, with the values that must differ here (CLUSTER_VALUES)."""
+        """The shipped environment file, with the values that must differ here."""
         env = {key: value for key, value in os.environ.items() if not key.startswith(("TEST_", "FLASK_"))}
         for key in ("APP_ENV", "PYTEST_CURRENT_TEST", "GUNICORN_CMD_ARGS"):
             env.pop(key, None)
         env.update(read_env_file(ENV_TEMPLATE))
         env.update(
             {
-                # CLUSTER_VALUES
                 "SECRET_KEY": self.secret_key,
                 "DATABASE_URL": self.database_url,
                 "RATELIMIT_STORAGE_URI": self.redis_url,
@@ -442,7 +441,7 @@ class Cluster:
         return values
 
     def render_site(self) -> str:
-        """The shipped site with SITE_VALUES replaced; refuses if one is no longer in the file."""
+        """The shipped site with site_values() replaced; refuses if one is no longer in the file."""
         site = SITE_FILE.read_text(encoding="utf-8")
         for shipped, here in self.site_values().items():
             if shipped not in site:
