@@ -236,7 +236,8 @@ class Cluster:
         self.timings: dict[str, float] = {}
         try:
             self._create_database()
-            redis.Redis.from_url(self.redis_url).ping()
+            with redis.Redis.from_url(self.redis_url) as client:
+                client.ping()
             started = time.monotonic()
             # The nodes load the app while the database is set up; nobody is let in before both.
             for n, port in enumerate(self.node_ports):
@@ -251,7 +252,8 @@ class Cluster:
             if self.scheduler:
                 self.start_scheduler("a")
         except BaseException:
-            self.stop()
+            with contextlib.suppress(Exception):  # the first error is the one to see
+                self.stop()
             raise
 
     def stop(self) -> None:
