@@ -49,7 +49,8 @@ def cluster(request):
     if not shutil.which(NGINX):
         pytest.skip("Debian's nginx is not installed (apt-get install nginx; .ci/run does)")
     try:
-        redis.Redis.from_url(REDIS_URL).ping()
+        with redis.Redis.from_url(REDIS_URL) as client:
+            client.ping()
     except redis.ConnectionError as error:
         pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error}); start redis-server or set TEST_REDIS_URL")
     _box, mail_port = request.getfixturevalue("mailbox")
