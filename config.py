@@ -193,6 +193,8 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         # workers and machines (refused below otherwise).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Put before every key the limiter writes, so several installations can share one Redis.
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", ""),
         # Failed password checks (app/auth/limits.py): on one account from one address, from one
         # address on any account, and on one account from everywhere (an attack: the owner is
         # told, and the addresses that failed get no more tries until the window ends).
@@ -243,6 +245,9 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         # The in-process scheduler of `python run.py`; production runs `flask scheduler run`.
         "SCHEDULER_IN_PROCESS": _flag(env, "SCHEDULER_IN_PROCESS", not production and not testing),
+        # How often a waiting `flask scheduler run` tries for the lock again (the takeover time
+        # after the running one stops), and how often the running one checks it still holds it.
+        "SCHEDULER_LOCK_RETRY_SECONDS": float(env.get("SCHEDULER_LOCK_RETRY_SECONDS", "30")),
         # How many reverse proxies to trust for X-Forwarded-For / -Proto.
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "1" if production else "0")),
         # Retention (app/privacy/retention.py), in days: free-text notes of closed help requests

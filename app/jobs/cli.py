@@ -37,13 +37,14 @@ def run_command():
     second copy (e.g. on another machine) waits and takes over when the first stops."""
     app = current_app._get_current_object()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    retry_seconds = app.config.get("SCHEDULER_LOCK_RETRY_SECONDS", LOCK_RETRY_SECONDS)
     lock = None
     if db.engine.dialect.name == "postgresql":
         lock = SchedulerLock(db.engine)
         while not lock.try_acquire():
             log.info("another scheduler is running; waiting")
             click.echo(_("Another scheduler is running; waiting."), err=True)
-            time.sleep(LOCK_RETRY_SECONDS)
+            time.sleep(retry_seconds)
     else:
         click.echo(_("SQLite: run one scheduler only (and not next to `python run.py`)."), err=True)
     db.session.remove()
@@ -58,7 +59,7 @@ def run_command():
                 scheduler.shutdown(wait=False)
 
         scheduler.add_job(
-            watch_lock, "interval", seconds=LOCK_RETRY_SECONDS, id="scheduler_lock_watch", name="scheduler_lock_watch"
+            watch_lock, "interval", seconds=retry_seconds, id="scheduler_lock_watch", name="scheduler_lock_watch"
         )
     click.echo(_("Scheduler running: %(jobs)s", jobs=", ".join(JOBS_BY_ID)))
     try:
