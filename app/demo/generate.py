@@ -23,7 +23,7 @@ Everything generated is marked: usernames start with ``gen_``, people's and plac
   a member, with outcomes, ratings, follow-ups for unresolved ones, and the milestones reached;
 - course assignments (cadres province-wide; residents in some communes).
 
-- with Settings(households=True) (the demo province): households holding every resident record
+- with Settings(household_share=…) (the demo province): households holding every resident record
   of a village, and more records, so that campaigns have households to walk to.
 
 Not generated: group sessions, in-person classes and their attendance (in-person and assisted
@@ -115,7 +115,7 @@ def generate(
         with step("visits"):
             add_visits(sim, visits, people, managers)
             writer.drain()
-        if settings.households:
+        if settings.household_share > 0:
             with step("households"):
                 add_households(sim)
                 writer.drain()

@@ -26,10 +26,10 @@ from app.units.models import Unit
 from app.units.operations import get_unit_by_code
 from app.visits.availability import members_for
 
-#: The generator's shape for the demo: about 400 learners and 240 visits over half a year,
+#: The generator's shape for the demo: 500 learners and 400 visits over half a year,
 #: every commune with a team, a dense sample of lessons and quiz attempts, and households.
-LEARNERS = 400
-VISITS = 240
+LEARNERS = 500
+VISITS = 400
 SEED = 2026
 MARK = "(demo)"
 
@@ -45,7 +45,7 @@ def settings(password_hash: str) -> Settings:
         quiz_sample=0.35,
         tech_team_share=0.04,
         assignments=False,
-        households=True,
+        household_share=0.3,
         recount=False,
         password_hash=password_hash,
     )

@@ -95,8 +95,9 @@ class Settings:
     tech_team_share: float = 0.0015
     #: Course assignments (cadres province-wide; residents in some communes).
     assignments: bool = True
-    #: Households: every resident record in one, with more records so every village has some.
-    households: bool = False
+    #: Households (when above 0): every resident record of a village in one, and more records
+    #: until about this share of the village's adults is on the commune's list.
+    household_share: float = 0.0
     #: Recount the dashboards' summaries at the end (off when the caller adds rows and recounts).
     recount: bool = True
     #: A precomputed password hash for everyone generated (saves hashing again).

@@ -14,8 +14,6 @@ from app.demo.simulation import DAY, Simulation, utc
 from app.extensions import db
 from app.outcomes.models import Household, Resident
 
-#: Adults in a village per record added to the list (a commune's list covers some of its people).
-ADULTS_PER_RECORD = 120
 HOUSEHOLD_SIZES = (1, 2, 2, 3, 3, 3, 4)
 STREETS = ("Xóm {n}", "Ngõ {n}", "Số {n} đường làng", "Gần chợ, xóm {n}", "Đầu ngõ {n}")
 NEW_RECORD_COLUMNS = ("unit_id", "household_id", "full_name", "birth_year", "phone", "created_at")
@@ -23,7 +21,8 @@ NEW_RECORD_COLUMNS = ("unit_id", "household_id", "full_name", "birth_year", "pho
 
 def add_households(sim: Simulation) -> None:
     """Households in every village of the communes generated into, with the village's records
-    (those without a household) and new ones."""
+    (those without a household) and new ones, until Settings.household_share of its adults (at
+    least 4 people) are listed."""
     rng = sim.rng
     rnd = rng.random
     writer = sim.writer
@@ -49,7 +48,8 @@ def add_households(sim: Simulation) -> None:
     first_household = None
     for (village_id, _commune), population in zip(sim.villages, populations, strict=True):
         people: list[int | None] = records.get(village_id, [])
-        people += [None] * max(4, round(population / ADULTS_PER_RECORD))  # None: a new record
+        wanted = max(4, round(population * sim.settings.household_share))
+        people += [None] * max(0, wanted - len(people))  # None: a new record
         rng.shuffle(people)
         number = already.get(village_id, 0)
         while people:
