@@ -8,12 +8,12 @@ day it starts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.db import local_today
+from app.db import LOCAL_TZ, local_today
 from app.demo.generate import generate
 from app.demo.simulation import Settings
 from app.extensions import db
@@ -21,7 +21,8 @@ from app.learning import operations as learning
 from app.learning.models import Assignment, Course
 from app.outcomes import campaigns
 from app.outcomes.ledger import close_month, month_start
-from app.outcomes.operations import get_milestone, record_milestone
+from app.outcomes.models import MilestoneEvidence, ResidentMilestone
+from app.outcomes.operations import get_milestone
 from app.units.models import Unit
 from app.units.operations import get_unit_by_code
 from app.visits.availability import members_for
@@ -111,8 +112,9 @@ def _campaign(actor: User | None, commune: Unit, name: str, milestone_key: str, 
 
 
 def _walk(campaign, share: float, last_day) -> None:
-    """Record what happened at the first `share` of each member's list: mostly reached (an adult
-    there reaching the milestone), some not at home, a few declined."""
+    """Record what happened at the first `share` of each member's list, day by day: mostly
+    reached (an adult there reaching the milestone, with the evidence, written as rows: the
+    summaries are recounted at the end), some not at home, a few declined."""
     entries = campaigns.walk_list_with_households(campaign, None)
     by_member: dict[int, list] = {}
     for entry in entries:
@@ -126,13 +128,42 @@ def _walk(campaign, share: float, last_day) -> None:
             status = ("reached", "reached", "reached", "not_home", "reached", "declined")[n % 6]
             note = "Hẹn quay lại buổi tối (dữ liệu mẫu)" if status == "not_home" else None
             campaigns.update_walk_status(member, entry, status, note)
+            on_date = campaign.starts_on + timedelta(days=n * days // max(1, len(walked)))
+            moment = datetime.combine(on_date, time(17, 30), tzinfo=LOCAL_TZ)
+            entry.updated_at = moment
             if status != "reached":
                 continue
             adults = [r for r in entry.household.residents if r.is_adult(last_day.year) and r.restricted_at is None]
-            if adults:
-                on_date = campaign.starts_on + timedelta(days=n * days // max(1, len(walked)))
-                record_milestone(member, adults[0], campaign.milestone, on_date=on_date, confirmation="seen_on_phone")
+            if not adults or _has_reached(adults[0].id, campaign.milestone_id):
+                continue
+            db.session.add(
+                ResidentMilestone(
+                    resident_id=adults[0].id, milestone_id=campaign.milestone_id, reached_on=on_date, recorded_at=moment
+                )
+            )
+            db.session.add(
+                MilestoneEvidence(
+                    resident_id=adults[0].id,
+                    milestone_id=campaign.milestone_id,
+                    on_date=on_date,
+                    confirmation="seen_on_phone",
+                    helped_by_id=member.id,
+                    recorded_by_id=member.id,
+                    recorded_at=moment,
+                )
+            )
     db.session.flush()
+
+
+def _has_reached(resident_id: int, milestone_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(ResidentMilestone.id).where(
+                ResidentMilestone.resident_id == resident_id, ResidentMilestone.milestone_id == milestone_id
+            )
+        )
+        is not None
+    )
 
 
 def seed_assignments(people: dict[str, User]) -> None:

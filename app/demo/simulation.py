@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from itertools import accumulate
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import generate_password_hash
 
 from app.auth.models import PASSWORD_METHOD
@@ -28,7 +29,7 @@ from app.db import LOCAL_TZ, utcnow
 from app.demo.bulk_writer import BulkWriter
 from app.extensions import db
 from app.learning.content import sync_courses
-from app.learning.models import Course
+from app.learning.models import Course, CourseModule, Question, Quiz
 from app.outcomes.models import Milestone
 from app.outcomes.operations import ensure_default_milestones
 from app.reports import summaries
@@ -273,7 +274,18 @@ class Simulation:
             sync_courses(COURSES_DIR)
         ensure_default_milestones()
         rng = random.Random(self.rng.random())
-        courses = list(db.session.scalars(select(Course).where(Course.retired_at.is_(None)).order_by(Course.id)))
+        modules = selectinload(Course.modules)
+        courses = list(
+            db.session.scalars(
+                select(Course)
+                .where(Course.retired_at.is_(None))
+                .order_by(Course.id)
+                .options(
+                    modules.selectinload(CourseModule.lessons),
+                    modules.selectinload(CourseModule.quiz).selectinload(Quiz.questions).selectinload(Question.options),
+                )
+            )
+        )
         if not courses and self.settings.sync_courses:
             raise ValueError("There are no courses to enrol learners in.")
         self.course_modules: dict[int, list[ModuleShape]] = {}
