@@ -1,6 +1,8 @@
 """The demo data a newcomer sees at the first `python run.py`."""
 
+from collections import defaultdict
 from datetime import timedelta
+from itertools import pairwise
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
@@ -82,6 +84,14 @@ def test_every_commune_of_the_demo_is_alive_and_they_differ(db, real_courses):
         learners.append(figures["learners"])
         visits.append(done)
     assert len(set(learners)) >= 5 and len(set(visits)) >= 5  # communes differ
+
+    # A member's visits never overlap, the demo's own and the generated ones alike.
+    spans = defaultdict(list)
+    for visit in db.session.scalars(db.select(Visit).where(Visit.status.in_(["booked", "done"]))):
+        spans[visit.member_id].append((visit.starts_at, visit.ends_at))
+    for member_spans in spans.values():
+        member_spans.sort()
+        assert all(earlier[1] <= later[0] for earlier, later in pairwise(member_spans))
 
     # Requests waiting, visits booked ahead, and milestones reached over the past twelve weeks.
     assert count(db, HelpRequest, HelpRequest.status == "new") >= 10
