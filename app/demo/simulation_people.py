@@ -367,7 +367,8 @@ def add_staff(sim: Simulation, people: People) -> dict[int, int]:
             continue
         existing_team = people.existing_teams.get(index)
         if existing_team is None:
-            teams.append((team_id, commune.id, f"Tổ công nghệ số cộng đồng {commune.name} {mark}", created))
+            place = commune.name[:1].lower() + commune.name[1:]  # "xã An Phú" inside a sentence
+            teams.append((team_id, commune.id, f"Tổ công nghệ số cộng đồng {place} {mark}", created))
             this_team, team_id = team_id, team_id + 1
         else:
             this_team = existing_team
