@@ -23,8 +23,12 @@ Everything generated is marked: usernames start with ``gen_``, people's and plac
   a member, with outcomes, ratings, follow-ups for unresolved ones, and the milestones reached;
 - course assignments (cadres province-wide; residents in some communes).
 
+- with Settings(household_share=…) (the demo province): households holding every resident record
+  of a village, and more records, so that campaigns have households to walk to.
+
 Not generated: group sessions, in-person classes and their attendance (in-person and assisted
-completions carry their mode but no class), households, campaigns, ledger months. Running it
+completions carry their mode but no class), campaigns, ledger months (the demo province adds
+these through the app's own operations, app.demo.province). Running it
 again adds more (usernames continue; villages and managers already there are reused).
 
 It writes with COPY on PostgreSQL (executemany on SQLite, slower), never through the ORM per row,
@@ -46,7 +50,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from app.demo.simulation import Simulation
+from app.demo.simulation import Settings, Simulation
+from app.demo.simulation_households import add_households
 from app.demo.simulation_people import add_learners, add_staff
 from app.demo.simulation_visits import add_visits
 from app.extensions import db
@@ -56,7 +61,7 @@ from app.reports import recount
 ANALYZED = (
     "units", "users", "enrollments", "module_completions", "lesson_progress", "certificates", "quiz_attempts",
     "attempt_questions", "attempt_choices", "teams", "team_members", "help_requests", "visits", "residents",
-    "resident_milestones", "milestone_evidence", "follow_ups",
+    "resident_milestones", "milestone_evidence", "follow_ups", "households",
 )  # fmt: skip
 
 
@@ -75,15 +80,18 @@ def generate(
     seed: int = 1,
     password: str,
     echo: Callable[[str], None] = print,
+    settings: Settings | None = None,
 ) -> GenerateResult:
     """Add `learners` synthetic learners (and `visits` visits, by default learners / 5) with
     their learning, teams, requests, visits and milestones, then rebuild the summaries.
+    `settings` change the shape (the demo province uses a small, recent one).
 
     Runs in the caller's transaction (the caller commits)."""
     if visits is None:
         visits = learners // 5
+    settings = settings or Settings()
     result = GenerateResult(learners=learners, password=password)
-    sim = Simulation(seed, password, result.counts, echo)
+    sim = Simulation(seed, password, result.counts, echo, settings)
     writer = sim.writer
     postgresql = writer.postgresql
     if postgresql:
@@ -107,11 +115,18 @@ def generate(
         with step("visits"):
             add_visits(sim, visits, people, managers)
             writer.drain()
+        if settings.household_share > 0:
+            with step("households"):
+                add_households(sim)
+                writer.drain()
     except BaseException:
         writer.close(give_back=False)  # the transaction is to be rolled back anyway
         raise
     writer.close()
     db.session.expire_all()
+    if not settings.recount:
+        result.timings["total"] = time.perf_counter() - sim.started
+        return result
     if postgresql:  # the planner needs to know the new rows before the recount
         with step("analyze"):
             db.session.execute(text(f"ANALYZE {', '.join(ANALYZED)}"))
@@ -128,4 +143,4 @@ def default_password() -> str:
     return "gen-" + secrets.token_urlsafe(9)
 
 
-__all__ = ["GenerateResult", "default_password", "generate"]
+__all__ = ["GenerateResult", "Settings", "default_password", "generate"]

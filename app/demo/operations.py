@@ -11,6 +11,7 @@ from app.auth.operations import count_users
 from app.db import utcnow
 from app.demo.activity import seed_learning, seed_visits
 from app.demo.messages import seed_messages
+from app.demo.province import seed_province
 from app.extensions import db
 from app.outcomes.models import Resident
 from app.outcomes.residents import add_resident
@@ -52,7 +53,8 @@ _PEOPLE = (
 
 
 def seed_demo() -> bool:
-    """Load the demo province and accounts if the database has no users yet.
+    """Load the demo province and accounts if the database has no users yet, with activity in
+    every commune (app.demo.province).
 
     Returns False (and changes nothing) when there is already data.
     """
@@ -72,6 +74,11 @@ def seed_demo() -> bool:
     db.session.flush()
     seed_learning()
     seed_visits(people)
+    db.session.flush()
+    by_name = {user.username: user for user in people}
+    # Every commune alive: generated learners, teams, visits, households, then campaigns,
+    # assignments, attempts and a closed month through the app's own operations.
+    seed_province(by_name, password_hash)
     seed_consents({user.username: user for user in people})
     seed_messages({user.username: user for user in people})
     _seed_reads({person.username: person for person in people})

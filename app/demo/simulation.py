@@ -16,11 +16,12 @@ import time
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import accumulate
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import generate_password_hash
 
 from app.auth.models import PASSWORD_METHOD
@@ -28,7 +29,7 @@ from app.db import LOCAL_TZ, utcnow
 from app.demo.bulk_writer import BulkWriter
 from app.extensions import db
 from app.learning.content import sync_courses
-from app.learning.models import Course
+from app.learning.models import Course, CourseModule, Question, Quiz
 from app.outcomes.models import Milestone
 from app.outcomes.operations import ensure_default_milestones
 from app.reports import summaries
@@ -73,6 +74,37 @@ SURNAMES_LIST = [name for name, _weight in SURNAMES]
 SURNAME_WEIGHTS = list(accumulate(weight for _name, weight in SURNAMES))
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What to generate and how densely. The defaults are `flask demo generate` at province scale;
+    the demo province (app.demo.operations) uses a small, denser, more recent shape of it."""
+
+    #: How far back the activity goes.
+    days: int = 365
+    #: Added to generated names and places, so nobody takes them for real people.
+    mark: str = MARK
+    username_prefix: str = USERNAME_PREFIX
+    #: The code of the unit whose communes to fill; None: every unit outside the demo province
+    #: (the province file is imported when there are none).
+    within: str | None = None
+    #: Sync the shipped courses first (else the courses already in the database, perhaps none).
+    sync_courses: bool = True
+    #: Shares of learners whose lessons and quiz attempts are written row by row.
+    lesson_sample: float = 0.10
+    quiz_sample: float = 0.05
+    #: Share of learners in the communes' tech teams (at least 3).
+    tech_team_share: float = 0.0015
+    #: Course assignments (cadres province-wide; residents in some communes).
+    assignments: bool = True
+    #: Households (when above 0): every resident record of a village in one, and more records
+    #: until about this share of the village's adults is on the commune's list.
+    household_share: float = 0.0
+    #: Recount the dashboards' summaries at the end (off when the caller adds rows and recounts).
+    recount: bool = True
+    #: A precomputed password hash for everyone generated (saves hashing again).
+    password_hash: str | None = field(default=None, repr=False)
+
+
 def utc(ts: float) -> datetime:
     """The moment `ts` (seconds since the epoch) as an aware UTC datetime."""
     return datetime.fromtimestamp(ts, UTC)
@@ -109,14 +141,24 @@ class Simulation:
     prepare_units() and prepare_courses() lay out the places and the courses first; the steps in
     simulation_people.py and simulation_visits.py then read them and draw from `rng`."""
 
-    def __init__(self, seed: int, password: str, counts: dict[str, int], echo: Callable[[str], None]):
+    def __init__(
+        self,
+        seed: int,
+        password: str,
+        counts: dict[str, int],
+        echo: Callable[[str], None],
+        settings: Settings | None = None,
+    ):
+        self.settings = settings = settings or Settings()
+        self.mark = settings.mark
         self.rng = random.Random(seed)
         self.echo = echo
         self.counts = counts
         self.writer = BulkWriter(counts)
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        self.password_hash = settings.password_hash or generate_password_hash(password, method=PASSWORD_METHOD)
         self.now = utcnow().timestamp()
-        self.year_start = self.now - 365 * DAY
+        self.days = settings.days
+        self.year_start = self.now - self.days * DAY
         self.started = time.perf_counter()
 
     def log(self, message: str) -> None:
@@ -130,6 +172,8 @@ class Simulation:
         people by population."""
         session = self.writer.session
         units = self._real_units()
+        if not units and self.settings.within is not None:
+            raise ValueError(f"There is no unit {self.settings.within}.")
         if not units:
             import_units(PROVINCE_FILE.read_text(encoding="utf-8-sig"))
             self.log(f"imported the units of {PROVINCE_FILE.name}")
@@ -166,8 +210,8 @@ class Simulation:
                 village = Unit(
                     code=code,
                     kind="residential_group" if group else "village",
-                    name=f"{'Tổ dân phố' if group else 'Thôn'} {i + 1} {MARK}",
-                    name_en=f"{'Residential group' if group else 'Village'} {i + 1} {MARK}",
+                    name=f"{'Tổ dân phố' if group else 'Thôn'} {i + 1} {self.mark}",
+                    name_en=f"{'Residential group' if group else 'Village'} {i + 1} {self.mark}",
                     parent=commune,
                     path=f"{commune.path}{code}/",
                     population=populations[i],
@@ -208,8 +252,12 @@ class Simulation:
         )
 
     def _real_units(self) -> list[Unit]:
-        """Every unit outside the fictional demo province (generated villages included)."""
+        """Every unit outside the fictional demo province (generated villages included), or with
+        `within`, that unit and the units under it."""
         units = list(db.session.scalars(select(Unit).order_by(Unit.path)))
+        if self.settings.within is not None:
+            root = next((unit for unit in units if unit.code == self.settings.within), None)
+            return [unit for unit in units if root is not None and unit.path.startswith(root.path)]
         demo_roots = [unit.path for unit in units if unit.is_demo and unit.parent_id is None]
         return [unit for unit in units if not any(unit.path.startswith(root) for root in demo_roots)]
 
@@ -222,11 +270,23 @@ class Simulation:
     def prepare_courses(self) -> None:
         """The shipped courses (synced) and default milestones, which courses each role takes, and
         the activity curve over the past year."""
-        sync_courses(COURSES_DIR)
+        if self.settings.sync_courses:
+            sync_courses(COURSES_DIR)
         ensure_default_milestones()
         rng = random.Random(self.rng.random())
-        courses = list(db.session.scalars(select(Course).where(Course.retired_at.is_(None)).order_by(Course.id)))
-        if not courses:
+        modules = selectinload(Course.modules)
+        courses = list(
+            db.session.scalars(
+                select(Course)
+                .where(Course.retired_at.is_(None))
+                .order_by(Course.id)
+                .options(
+                    modules.selectinload(CourseModule.lessons),
+                    modules.selectinload(CourseModule.quiz).selectinload(Quiz.questions).selectinload(Question.options),
+                )
+            )
+        )
+        if not courses and self.settings.sync_courses:
             raise ValueError("There are no courses to enrol learners in.")
         self.course_modules: dict[int, list[ModuleShape]] = {}
         for course in courses:
@@ -259,12 +319,13 @@ class Simulation:
         self.milestones = {m.key: m.id for m in db.session.scalars(select(Milestone))}
         self.log(f"{len(courses)} courses, {len(self.milestones)} milestones")
 
-        # Activity per day over the past year: growing, with three three-week campaigns, quieter
-        # at weekends.
-        campaigns = [rng.randrange(0, 340) for _ in range(3)]
+        # Activity per day over the past year (or `days`): growing, with three three-week
+        # campaigns, quieter at weekends.
+        days = self.days
+        campaigns = [rng.randrange(0, max(1, days - 25)) for _ in range(3)]
         weights = []
-        for day in range(365):
-            weight = 0.35 + 0.9 * day / 364
+        for day in range(days):
+            weight = 0.35 + 0.9 * day / max(1, days - 1)
             if any(start <= day < start + 21 for start in campaigns):
                 weight *= 2.2
             weekday = local_date(self.year_start + day * DAY).weekday()
@@ -283,4 +344,4 @@ class Simulation:
         female = rnd() < 0.5
         surname = SURNAMES_LIST[bisect_right(SURNAME_WEIGHTS, rnd() * SURNAME_WEIGHTS[-1])]
         middle, given = MIDDLE[female], GIVEN[female]
-        return f"{surname} {middle[int(rnd() * len(middle))]} {given[int(rnd() * len(given))]} {MARK}"
+        return f"{surname} {middle[int(rnd() * len(middle))]} {given[int(rnd() * len(given))]} {self.mark}"

@@ -20,20 +20,16 @@ from app.demo.bulk_writer import BulkWriter
 from app.demo.simulation import (
     BATCH,
     DAY,
-    MARK,
     SKILL_WEIGHTS,
-    USERNAME_PREFIX,
     QuizShape,
     Simulation,
     local_date,
     utc,
 )
 from app.extensions import db
+from app.visits.models import Team, TeamMember
 
 CADRE_SHARE = 0.08
-TECH_TEAM_SHARE = 0.0015
-LESSON_SAMPLE = 0.10
-QUIZ_SAMPLE = 0.05
 USER_COLUMNS = (
     "id", "username", "password_hash", "full_name", "email", "phone", "birth_year", "role", "unit_id", "locale",
     "active", "must_change_password", "session_epoch", "created_at", "last_login_at",
@@ -54,6 +50,10 @@ class People:
     members_of: dict[int, list[tuple[int, list[str]]]] = field(default_factory=lambda: defaultdict(list))
     #: village id -> the residents' user ids
     residents_in: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    #: commune index -> the id of the team there before this run (its members are in members_of)
+    existing_teams: dict[int, int] = field(default_factory=dict)
+    #: members of those teams before this run (they keep their hours)
+    existing_members: set[int] = field(default_factory=set)
 
 
 def add_learners(sim: Simulation, n_learners: int) -> People:
@@ -61,7 +61,7 @@ def add_learners(sim: Simulation, n_learners: int) -> People:
     residents, each with their enrolments, completions, certificates and (for a sample) lessons
     and quiz attempts."""
     rng = sim.rng
-    n_members = min(n_learners, max(3, round(n_learners * TECH_TEAM_SHARE)))
+    n_members = min(n_learners, max(3, round(n_learners * sim.settings.tech_team_share)))
     # Members per commune by population (largest remainder), each living in a village there.
     total = sim.commune_weights[-1]
     populations = [b - a for a, b in zip([0, *sim.commune_weights], sim.commune_weights, strict=False)]
@@ -76,7 +76,8 @@ def add_learners(sim: Simulation, n_learners: int) -> People:
         for _ in range(count):
             fixed.append(("tech_team", sim.villages[rng.choice(villages)][0], index))
     people = People()
-    first_number = _first_username_number()
+    _existing_teams(sim, people)
+    first_number = _first_username_number(sim.settings.username_prefix)
     done = 0
     while done < n_learners:
         count = min(BATCH, n_learners - done)
@@ -86,9 +87,30 @@ def add_learners(sim: Simulation, n_learners: int) -> People:
     return people
 
 
-def _first_username_number() -> int:
-    last = db.session.scalar(select(func.max(User.username)).where(User.username.between("gen_0000000", "gen_9999999")))
-    return int(last[len(USERNAME_PREFIX) :]) + 1 if last else 1
+def _first_username_number(prefix: str) -> int:
+    last = db.session.scalar(
+        select(func.max(User.username)).where(User.username.between(f"{prefix}0000000", f"{prefix}9999999"))
+    )
+    return int(last[len(prefix) :]) + 1 if last else 1
+
+
+def _existing_teams(sim: Simulation, people: People) -> None:
+    """The teams already in the communes (one per commune is reused) and their active members,
+    who take visits alongside the generated ones."""
+    index_of = {commune.id: index for index, commune in enumerate(sim.communes)}
+    rows = db.session.execute(
+        select(Team.id, Team.unit_id, TeamMember.user_id, TeamMember.skills)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .join(User, User.id == TeamMember.user_id)
+        .where(Team.unit_id.in_(list(index_of)), User.active.is_(True))
+        .order_by(Team.id, TeamMember.id)
+    ).all()
+    for team_id, unit_id, user_id, skills in rows:
+        index = index_of[unit_id]
+        people.existing_teams.setdefault(index, team_id)
+        people.existing_members.add(user_id)
+        if all(user_id != member for member, _skills in people.members_of[index]):
+            people.members_of[index].append((user_id, list(skills or [])))
 
 
 def _learner_batch(sim: Simulation, people: People, count: int, fixed: list, first_number: int) -> None:
@@ -111,6 +133,8 @@ def _learner_batch(sim: Simulation, people: People, count: int, fixed: list, fir
     residents_in = people.residents_in
     password_hash = sim.password_hash
     code_alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    lesson_sample, quiz_sample = sim.settings.lesson_sample, sim.settings.quiz_sample
+    prefix = sim.settings.username_prefix
     for i in range(count):
         uid = uid0 + i
         if i < len(fixed):
@@ -137,8 +161,8 @@ def _learner_batch(sim: Simulation, people: People, count: int, fixed: list, fir
         while len(picked) < wanted and pool:
             picked.append(pool.pop(int(rnd() * len(pool))))
         finish_chance = 0.75 if role == "cadre" else 0.9 if role == "tech_team" else 0.5
-        sample_lessons = rnd() < LESSON_SAMPLE
-        sample_quiz = rnd() < QUIZ_SAMPLE
+        sample_lessons = rnd() < lesson_sample
+        sample_quiz = rnd() < quiz_sample
         for j, course_id in enumerate(picked):
             enrolled = first if j == 0 else first + rnd() * min(90 * DAY, now - first)
             completed = None
@@ -210,7 +234,7 @@ def _learner_batch(sim: Simulation, people: People, count: int, fixed: list, fir
         users.append(
             (
                 uid,
-                f"{USERNAME_PREFIX}{first_number + i:07d}",
+                f"{prefix}{first_number + i:07d}",
                 password_hash,
                 sim.name(),
                 None,
@@ -303,16 +327,24 @@ def _write_attempts(writer: BulkWriter, attempts, asked, chosen) -> None:
 
 
 def add_staff(sim: Simulation, people: People) -> dict[int, int]:
-    """A department manager and a commune manager per commune (those not there yet), a team per
-    commune with tech-team members and their weekly hours, and course assignments; the generated
-    managers by unit id."""
+    """A department manager and a commune manager per commune (where there is none yet), a team
+    per commune with tech-team members and their weekly hours (a team already there takes the new
+    members), and course assignments; the managers by unit id."""
     rng = sim.rng
     writer = sim.writer
+    mark, prefix = sim.mark, sim.settings.username_prefix
     writer.drain()
-    existing = set(db.session.scalars(select(User.username).where(User.username.like("gen\\_%", escape="\\"))))
-    staff = [("gen_manager", "department_manager", sim.province_id)]
-    staff += [(f"gen_cm_{c.code.lower()}", "commune_manager", c.id) for c in sim.communes]
-    staff = [s for s in staff if s[0] not in existing]
+    unit_ids = [sim.province_id, *(c.id for c in sim.communes)]
+    managers: dict[int, int] = {}
+    for unit_id, user_id in db.session.execute(
+        select(User.unit_id, User.id)
+        .where(User.unit_id.in_(unit_ids), User.role.in_(("department_manager", "commune_manager")))
+        .order_by(User.id)
+    ):
+        managers.setdefault(unit_id, user_id)
+    staff = [(f"{prefix}manager", "department_manager", sim.province_id)]
+    staff += [(f"{prefix}cm_{c.code.lower()}", "commune_manager", c.id) for c in sim.communes]
+    staff = [s for s in staff if s[2] not in managers]
     first = writer.reserve("users", len(staff))
     created = utc(sim.year_start - 30 * DAY)
     rows = []
@@ -320,37 +352,39 @@ def add_staff(sim: Simulation, people: People) -> dict[int, int]:
         birth_year = int(1965 + rng.random() * 30)
         person = (first + i, username, sim.password_hash, sim.name(), None, None, birth_year, role, unit_id)
         rows.append((*person, None, True, False, 0, created, None))
+        managers[unit_id] = first + i
     writer.write("users", USER_COLUMNS, rows)
     writer.drain()
-    managers: dict[int, int] = dict(
-        db.session.execute(
-            select(User.unit_id, User.id).where(
-                User.username.like("gen\\_%", escape="\\"),
-                User.role.in_(("department_manager", "commune_manager")),
-            )
-        ).all()
-    )
     manager = managers.get(sim.province_id) or next(iter(managers.values()), None)
 
     teams, members, hours = [], [], []
-    team_first = writer.reserve("teams", sum(1 for m in people.members_of.values() if m))
-    team_id = team_first
+    new_teams = [i for i, m in people.members_of.items() if m and i not in people.existing_teams]
+    team_id = writer.reserve("teams", len(new_teams)) if new_teams else 0
+    joined = 0
     for index, commune in enumerate(sim.communes):
         team = people.members_of.get(index)
         if not team:
             continue
-        teams.append((team_id, commune.id, f"Tổ công nghệ số cộng đồng {commune.name} {MARK}", created))
+        existing_team = people.existing_teams.get(index)
+        if existing_team is None:
+            place = commune.name[:1].lower() + commune.name[1:]  # "xã An Phú" inside a sentence
+            teams.append((team_id, commune.id, f"Tổ công nghệ số cộng đồng {place} {mark}", created))
+            this_team, team_id = team_id, team_id + 1
+        else:
+            this_team = existing_team
         for k, (uid, skills) in enumerate(team):
-            members.append((team_id, uid, skills, k == 0))
+            if uid in people.existing_members:
+                continue  # there before this run, with their own hours
+            members.append((this_team, uid, skills, k == 0 and existing_team is None))
+            joined += 1
             for weekday in rng.sample(range(7), rng.randint(2, 4)):
                 start = rng.choice((8 * 60, 14 * 60, 18 * 60))
                 hours.append((uid, weekday, start, start + rng.choice((120, 150, 180))))
-        team_id += 1
     writer.write("teams", ("id", "unit_id", "name", "created_at"), teams)
     writer.write_with_ids("team_members", ("team_id", "user_id", "skills", "is_leader"), members)
     writer.write_with_ids("weekly_availability", ("user_id", "weekday", "start_minute", "end_minute"), hours)
 
-    if manager is not None:
+    if manager is not None and sim.settings.assignments:
         today = local_date(sim.now)
         assignments = []
         cadre_courses = sim.role_courses["cadre"][0]
@@ -358,11 +392,11 @@ def add_staff(sim: Simulation, people: People) -> dict[int, int]:
             due = today - timedelta(days=60)
             assignments.append((course_id, sim.province_id, "cadre", due, manager, created, None))
         resident_courses = sim.role_courses["resident"][1]
-        for commune in rng.sample(sim.communes, max(1, len(sim.communes) // 5)):
+        for commune in rng.sample(sim.communes, max(1, len(sim.communes) // 5)) if resident_courses else ():
             due = today + timedelta(days=rng.randint(-90, 60))
             author = managers.get(commune.id, manager)
             course_id = rng.choice(resident_courses)
-            assignments.append((course_id, commune.id, "resident", due, author, created, f"Giao học {MARK}"))
+            assignments.append((course_id, commune.id, "resident", due, author, created, f"Giao học {mark}"))
         writer.write_with_ids("assignments", ASSIGNMENT_COLUMNS, assignments)
-    sim.log(f"{len(staff)} managers, {len(teams)} teams with {len(members)} members")
+    sim.log(f"{len(staff)} managers, {len(teams)} new teams, {joined} members joined")
     return managers

@@ -16,10 +16,11 @@ from itertools import accumulate
 
 from sqlalchemy import select
 
-from app.demo.simulation import BATCH, DAY, LOCAL_OFFSET, MARK, SKILL_WEIGHTS, Simulation, local_date, utc
+from app.demo.simulation import BATCH, DAY, LOCAL_OFFSET, SKILL_WEIGHTS, Simulation, local_date, utc
 from app.demo.simulation_people import People
 from app.extensions import db
 from app.outcomes.models import Resident
+from app.visits.models import Visit
 
 #: Visit slots (local start minute): a visit starts up to 15 minutes into its slot and lasts at most
 #: 75 minutes, so a member's visits never overlap.
@@ -76,7 +77,8 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
     skill_weights = list(accumulate(SKILL_WEIGHTS.values()))
     served = [i for i, (_v, commune) in enumerate(sim.villages) if people.members_of.get(commune)]
     served_weights = list(accumulate(b - a for a, b in _village_populations(sim, served)))
-    busy: dict[int, set[int]] = defaultdict(set)
+    mark = sim.mark
+    busy = _busy_slots(people)
     # Accounts' resident records: (reference, name, phone); a reference is an index into this
     # batch's resident records, or minus the id of a record already written.
     sim.writer.drain()
@@ -144,7 +146,7 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
         record, account, name, phone = record_for(village_id, created, member_id)
         minutes = rng.choice((20, 30, 30, 45, 45, 60, 60, 75))
         ends = starts + minutes * 60
-        place = rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + MARK
+        place = rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + mark
         if starts >= now:
             status = "booked"
         else:
@@ -155,7 +157,7 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
             request_index = len(batch.requests)
             closed = utc(ends) if status != "booked" else None
             batch.requests.append(
-                [skill, village_id, place, f"Cần hỗ trợ {MARK}", "Buổi tối" if rnd() < 0.5 else None, name,
+                [skill, village_id, place, f"Cần hỗ trợ {mark}", "Buổi tối" if rnd() < 0.5 else None, name,
                  phone, account, record, account or member_id, utc(created), REQUEST_STATUS_OF_VISIT[status],
                  utc(created), member_id, closed]
             )  # fmt: skip
@@ -168,9 +170,9 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
         spent = max(10, minutes + rng.randint(-10, 15)) if done else None
         batch.visits.append(
             [member_id, village_id, request_index, account, record, skill, place, utc(starts), utc(ends),
-             status, member_id, utc(booked), "Người dân bận " + MARK if status == "cancelled" else None,
+             status, member_id, utc(booked), "Người dân bận " + mark if status == "cancelled" else None,
              [skill] if done else None, resolved if done else None, (not resolved) if done else None,
-             spent, f"Đã hướng dẫn {MARK}" if done else None, rating, utc(ends) if done else None]
+             spent, f"Đã hướng dẫn {mark}" if done else None, rating, utc(ends) if done else None]
         )  # fmt: skip
         if len(batch.visits) == BATCH:
             _write_visit_batch(sim, batch, record_of_user, reached)
@@ -192,9 +194,9 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
         recorder = team[0][0] if team else anyone
         record, account, name, phone = record_for(village_id, created, recorder)
         skill = skills[bisect_right(skill_weights, rnd() * skill_weights[-1])]
-        place = rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + MARK
+        place = rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + mark
         batch.requests.append(
-            [skill, village_id, place, f"Cần hỗ trợ {MARK}", None, name, phone, account, record,
+            [skill, village_id, place, f"Cần hỗ trợ {mark}", None, name, phone, account, record,
              account or recorder, utc(created), status, utc(created), recorder, closed]
         )  # fmt: skip
         if len(batch.requests) == BATCH:
@@ -259,13 +261,36 @@ def _write_visit_batch(
             due = day + timedelta(days=7)
             closed = due < today - timedelta(days=7) and rnd() < 0.7
             closed_at = utc(row[8].timestamp() + 7 * DAY) if closed else None
-            reason = f"Quay lại hướng dẫn {MARK}"
+            reason = f"Quay lại hướng dẫn {sim.mark}"
             status = "done" if closed else "open"
             follow_ups.append(
                 (record, visit_id, village_id, member_id, due, reason, status, member_id, row[8], closed_at)
             )
     writer.write_with_ids("milestone_evidence", EVIDENCE_COLUMNS, evidence)
     writer.write_with_ids("follow_ups", FOLLOW_UP_COLUMNS, follow_ups)
+
+
+def _busy_slots(people: People) -> dict[int, set[int]]:
+    """member id -> the slots (day * len(SLOTS) + slot) their visits already booked or done take:
+    every slot whose span (up to 90 minutes from its start) meets the visit."""
+    busy: dict[int, set[int]] = defaultdict(set)
+    members = [member for team in people.members_of.values() for member, _skills in team]
+    if not members:
+        return busy
+    rows = db.session.execute(
+        select(Visit.member_id, Visit.starts_at, Visit.ends_at).where(
+            Visit.member_id.in_(members), Visit.status.in_(("booked", "done"))
+        )
+    )
+    for member_id, starts_at, ends_at in rows:
+        start, end = starts_at.timestamp() + LOCAL_OFFSET, ends_at.timestamp() + LOCAL_OFFSET
+        day = int(start // DAY)
+        for d in (day - 1, day, day + 1):
+            for k, minute in enumerate(SLOTS):
+                slot_start = d * DAY + minute * 60
+                if slot_start < end and start < slot_start + 90 * 60:
+                    busy[member_id].add(d * len(SLOTS) + k)
+    return busy
 
 
 def _village_populations(sim: Simulation, indices: list[int]):
