@@ -115,9 +115,11 @@ def test_a_backup_never_overwrites_a_file(sqlite_app, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
-def test_on_postgresql_the_command_points_to_pg_dump(monkeypatch):
+def test_on_postgresql_the_command_points_to_pg_dump(monkeypatch, tmp_path):
     monkeypatch.setenv("APP_ENV", "testing")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:5432/none", "SEED_DEMO": False})
-    result = backup(app, "/tmp/never-written.db")
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/none"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SEED_DEMO": False})
+    result = backup(app, tmp_path / "never-written.db")
     assert result.exit_code != 0
     assert "pg_dump" in result.output
+    assert not (tmp_path / "never-written.db").exists()
