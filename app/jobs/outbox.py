@@ -242,6 +242,7 @@ def _connect() -> smtplib.SMTP:
     config = current_app.config
     smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS)
     try:
+        smtp.ehlo_or_helo_if_needed()  # the greeting belongs to connecting (see _Mail.open)
         if config["MAIL_USE_TLS"]:
             smtp.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
@@ -321,21 +322,27 @@ class _Mail:
         self.down: BaseException | None = None
         self.lost = False
 
+    def open(self) -> None:
+        """Connect (once per run; a server that is down is remembered as `down`). Called before
+        the first e-mail is claimed, so that connecting, the slow part with TLS and a login, is not
+        between a claim and the hand-over, where a stopped sender leaves a message held."""
+        if self.smtp is not None or self.down is not None:
+            return
+        try:
+            self.smtp = _connect()
+        except (OSError, smtplib.SMTPException) as error:
+            # The server is down or refuses us: every e-mail of this run waits, none is lost.
+            log.warning("mail server unavailable: %s", _describe(error))
+            self.down = error
+
     def send(self, message: Message, now: datetime) -> None:
         try:
             email = build_email(message, now)
         except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
             raise Refused(_describe(error)) from error
+        self.open()
         if self.down is not None:
             raise Unavailable(_describe(self.down))
-        if self.smtp is None:
-            try:
-                self.smtp = _connect()
-            except (OSError, smtplib.SMTPException) as error:
-                # The server is down or refuses us: every e-mail of this run waits, none is lost.
-                log.warning("mail server unavailable: %s", _describe(error))
-                self.down = error
-                raise Unavailable(_describe(error)) from error
         try:
             self.smtp.send_message(email)
         except smtplib.SMTPException as error:
@@ -404,12 +411,13 @@ def _due_conditions(config) -> list:
     return conditions
 
 
-def _due(now: datetime, batch: int) -> list[tuple[int, int]]:
+def _due(now: datetime, batch: int) -> list[tuple[int, int, bool]]:
+    """(id, attempts, has an e-mail address) of the messages due, oldest first."""
     conditions = _due_conditions(current_app.config)
     if not conditions:
         return []
     due = db.session.execute(
-        select(Message.id, Message.attempts)
+        select(Message.id, Message.attempts, Message.email.is_not(None))
         .join(User, User.id == Message.user_id)
         # Messages to a person whose processing is restricted wait until it is lifted.
         .where(User.restricted_at.is_(None))
@@ -497,7 +505,9 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
         return report
     mail, down = _Mail(), {}
     try:
-        for message_id, attempts in due:
+        for message_id, attempts, has_email in due:
+            if has_email and current_app.config["MAIL_SERVER"]:
+                mail.open()  # before the claim (see _Mail.open)
             if not _claim(message_id, now):
                 continue  # another sender took it
             outcome = _send_one(message_id, attempts, mail, down, now)

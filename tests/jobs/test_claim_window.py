@@ -1,0 +1,61 @@
+"""A sender stopped between claiming a message and handing it over leaves it held (never resent
+automatically: the outbox's at-most-once rule), so nothing slow stands in that window: the mail
+connection (with TLS and a login, the slow part) is opened before the first e-mail is claimed."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import event
+
+from app.extensions import db as _db
+from app.jobs.outbox import enqueue, send_due
+from tests.jobs.conftest import Mailbox
+
+
+class GreetingClock(Mailbox):
+    """A mailbox that notes when each client greets it (EHLO)."""
+
+    def __init__(self):
+        super().__init__()
+        self.greeted: list[float] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.greeted.append(time.monotonic())
+        session.host_name = hostname
+        return responses
+
+
+def test_the_mail_connection_is_open_before_a_message_is_claimed(db, world, mail_port):
+    visit = world.book(timedelta(days=2))
+    enqueue("test:window", world.member, "outcome_nudge", visit=visit, skill="eID")
+    db.session.commit()
+    mailbox = GreetingClock()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mail_port)
+    controller.start()
+    claims: list[float] = []
+
+    def note_claims(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE MESSAGES") and "claimed_at" in statement:
+            claims.append(time.monotonic())
+
+    engine = _db.engine
+    event.listen(engine, "before_cursor_execute", note_claims)
+    try:
+        assert send_due() == {"sent": 1, "retry": 0, "failed": 0}
+    finally:
+        event.remove(engine, "before_cursor_execute", note_claims)
+        controller.stop()
+    assert len(mailbox.messages) == 1
+    assert mailbox.greeted and claims
+    assert mailbox.greeted[0] < claims[0]
+
+
+def test_a_mail_server_that_is_down_before_the_claim_still_keeps_the_message(db, world, mail_port):
+    visit = world.book(timedelta(days=2))
+    enqueue("test:down", world.member, "outcome_nudge", visit=visit, skill="eID")
+    db.session.commit()
+    # Nothing listens on the port: the message waits for a later run, with its backoff.
+    assert send_due() == {"sent": 0, "retry": 1, "failed": 0}
