@@ -430,6 +430,8 @@ def run(
     lock_retry: float = 0.5,
     seed_value: int = 1,
     drain_timeout: float = 420.0,
+    replace: bool = True,
+    send_wait: float = 10.0,
     keep: bool = False,
     log_dir: Path | None = None,
 ) -> dict:
@@ -460,7 +462,8 @@ def run(
         for number in range(kills):
             for _name in pool.reap():
                 events["exited by itself"] += 1
-                pool.start()
+                if replace:
+                    pool.start()
             if number == outage_at:
                 mail.stop()
                 events["mail outages"] += 1
@@ -476,7 +479,8 @@ def run(
                 if new:
                     takeovers.append(time.monotonic() - cut_moment)
                 wait_for(lambda: pool.reap() or None, 10 + 2 * lock_retry, 0.1)
-                pool.start()
+                if replace:
+                    pool.start()
             # A holder, and a standby waiting beside it.
             holder = wait_for(watcher.holder, 120)
             standby = wait_for(lambda h=holder: watcher.connected() - {h}, 120, 0.1)
@@ -490,7 +494,7 @@ def run(
             if rng.random() < in_send:
                 mail.sink.killed.clear()
                 mail.sink.kill_pid = process.pid
-                if mail.sink.killed.wait(10):
+                if mail.sink.killed.wait(send_wait):
                     events["killed while sending"] += 1
                 else:
                     mail.sink.kill_pid = None
@@ -503,7 +507,8 @@ def run(
             if new_holder is None:
                 raise RuntimeError(f"no standby took over within 60 s after kill {number + 1}; see {log_dir}")
             takeovers.append(time.monotonic() - killed_at)
-            pool.start()
+            if replace:
+                pool.start()
             if (number + 1) % 10 == 0 or number + 1 == kills:
                 log(
                     f"kill {number + 1}/{kills}: takeover {takeovers[-1]:.2f} s; "
@@ -515,7 +520,7 @@ def run(
         bookings.join(30)
         if mail.controller is None:
             wait_for(lambda: mail.controller, mail_outage + 5, 0.1)
-        time.sleep(3)  # a last visit_reminders run after the last booking
+        time.sleep(2.5)  # a last visit_reminders run (every second) after the last booking
         log("bookings stopped; waiting for the outbox to drain")
         if wait_for(lambda: pool.reap() or watcher.due_left() == 0, drain_timeout, 0.5) is None:
             log(f"still pending after {drain_timeout:.0f} s: {watcher.due_left()}")

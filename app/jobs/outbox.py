@@ -429,15 +429,14 @@ def _due(now: datetime, batch: int) -> list[tuple[int, int, bool]]:
     return due
 
 
-def _send_one(message_id: int, attempts: int, mail: _Mail, down: dict[str, str], now: datetime) -> str | None:
-    """Send one claimed message by the first channel of the person's order that takes it.
-    `down` holds the channels that were unavailable earlier in this run (with why). Returns the
-    outcome for the report ("sent", "retry", "failed"), or None when it waits (quiet hours,
-    daily cap) or ends in-app."""
+def _read_for_sending(message_id: int) -> tuple[Message, list[str], bool]:
+    """The message, detached, with the channels to try in order, and whether it waits for a mail
+    server. Read before the claim, so that only the hand-over itself stands between the claim
+    and the provider's answer (a sender stopped there leaves the message held)."""
     config = current_app.config
     message = db.session.get(Message, message_id)
     channels = routing.channels_for(message, message.user, config, sending=True)
-    waits_for_mail = not channels and routing.channels_for(message, message.user, config)
+    waits_for_mail = bool(not channels and routing.channels_for(message, message.user, config))
     if message.channel in channels:  # a channel refused it before it had to wait: go on from there
         channels = channels[channels.index(message.channel) :]
     # End the read before anything else (and keep the message as read, detached): on SQLite a
@@ -446,6 +445,24 @@ def _send_one(message_id: int, attempts: int, mail: _Mail, down: dict[str, str],
     # provider took the message.
     db.session.expunge(message)
     db.session.commit()
+    return message, channels, waits_for_mail
+
+
+def _send_one(
+    message: Message,
+    channels: list[str],
+    waits_for_mail: bool,
+    attempts: int,
+    mail: _Mail,
+    down: dict[str, str],
+    now: datetime,
+) -> str | None:
+    """Send one claimed message (read by _read_for_sending) by the first of `channels` that
+    takes it. `down` holds the channels that were unavailable earlier in this run (with why).
+    Returns the outcome for the report ("sent", "retry", "failed"), or None when it waits (quiet
+    hours, daily cap) or ends in-app."""
+    config = current_app.config
+    message_id = message.id
     if waits_for_mail:  # e-mail is its only way and there is no mail server (yet)
         _finish(message_id, "sending", status="pending", next_attempt_at=now + MAX_BACKOFF, claimed_at=None)
         return None
@@ -508,9 +525,10 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
         for message_id, attempts, has_email in due:
             if has_email and current_app.config["MAIL_SERVER"]:
                 mail.open()  # before the claim (see _Mail.open)
+            message, channels, waits_for_mail = _read_for_sending(message_id)
             if not _claim(message_id, now):
                 continue  # another sender took it
-            outcome = _send_one(message_id, attempts, mail, down, now)
+            outcome = _send_one(message, channels, waits_for_mail, attempts, mail, down, now)
             if outcome is not None:
                 report[outcome] += 1
             if mail.lost:
