@@ -1,6 +1,7 @@
 """A sender stopped between claiming a message and handing it over leaves it held (never resent
-automatically: the outbox's at-most-once rule), so nothing slow stands in that window: the mail
-connection (with TLS and a login, the slow part) is opened before the first e-mail is claimed."""
+automatically: the outbox's at-most-once rule), so nothing but the hand-over stands in that
+window: the mail connection (with TLS and a login, the slow part) is opened, and the message read
+and routed, before it is claimed."""
 
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ def test_the_mail_connection_is_open_before_a_message_is_claimed(db, world, mail
     controller = Controller(mailbox, hostname="127.0.0.1", port=mail_port)
     controller.start()
     claims: list[float] = []
+    statements: list[str] = []
 
     def note_claims(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()).upper())
         if statement.lstrip().upper().startswith("UPDATE MESSAGES") and "claimed_at" in statement:
             claims.append(time.monotonic())
 
@@ -51,6 +54,10 @@ def test_the_mail_connection_is_open_before_a_message_is_claimed(db, world, mail
     assert len(mailbox.messages) == 1
     assert mailbox.greeted and claims
     assert mailbox.greeted[0] < claims[0]
+    # Between the claim and the "sent" mark: no query, only the hand-over.
+    claim = next(n for n, sql in enumerate(statements) if sql.startswith("UPDATE MESSAGES") and "CLAIMED_AT" in sql)
+    sent = next(n for n, sql in enumerate(statements) if n > claim and sql.startswith("UPDATE MESSAGES"))
+    assert not [sql for sql in statements[claim + 1 : sent] if sql.startswith("SELECT")]
 
 
 def test_a_mail_server_that_is_down_before_the_claim_still_keeps_the_message(db, world, mail_port):
