@@ -429,12 +429,16 @@ def _due(now: datetime, batch: int) -> list[tuple[int, int, bool]]:
     return due
 
 
-def _read_for_sending(message_id: int) -> tuple[Message, list[str], bool]:
+def _read_for_sending(message_id: int) -> tuple[Message, list[str], bool] | None:
     """The message, detached, with the channels to try in order, and whether it waits for a mail
-    server. Read before the claim, so that only the hand-over itself stands between the claim
-    and the provider's answer (a sender stopped there leaves the message held)."""
+    server; None when it is gone (a moved visit's notices are replaced while pending). Read
+    before the claim, so that only the hand-over itself stands between the claim and the
+    provider's answer (a sender stopped there leaves the message held)."""
     config = current_app.config
     message = db.session.get(Message, message_id)
+    if message is None:
+        db.session.commit()
+        return None
     channels = routing.channels_for(message, message.user, config, sending=True)
     waits_for_mail = bool(not channels and routing.channels_for(message, message.user, config))
     if message.channel in channels:  # a channel refused it before it had to wait: go on from there
@@ -525,9 +529,10 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
         for message_id, attempts, has_email in due:
             if has_email and current_app.config["MAIL_SERVER"]:
                 mail.open()  # before the claim (see _Mail.open)
-            message, channels, waits_for_mail = _read_for_sending(message_id)
-            if not _claim(message_id, now):
-                continue  # another sender took it
+            read = _read_for_sending(message_id)
+            if read is None or not _claim(message_id, now):
+                continue  # deleted meanwhile, or another sender took it (the claim sees either)
+            message, channels, waits_for_mail = read
             outcome = _send_one(message, channels, waits_for_mail, attempts, mail, down, now)
             if outcome is not None:
                 report[outcome] += 1

@@ -66,3 +66,25 @@ def test_a_mail_server_that_is_down_before_the_claim_still_keeps_the_message(db,
     db.session.commit()
     # Nothing listens on the port: the message waits for a later run, with its backoff.
     assert send_due() == {"sent": 0, "retry": 1, "failed": 0}
+
+
+def test_a_message_deleted_after_the_sender_listed_it_is_skipped(db, world, smtp):
+    """A visit moved while the sender works replaces its pending notices: the sender listed a
+    message that is gone when it reads it. It goes on with the others."""
+    visit = world.book(timedelta(days=2))
+    gone = enqueue("test:gone", world.member, "outcome_nudge", visit=visit, skill="eID")
+    kept = enqueue("test:kept", world.resident, "outcome_nudge", visit=visit, skill="eID")
+    db.session.commit()
+    gone_id = gone.id
+
+    def delete_after_listing(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "next_attempt_at <=" in statement:
+            conn.exec_driver_sql(f"DELETE FROM messages WHERE id = {int(gone_id)}")  # as the move does
+
+    engine = _db.engine
+    event.listen(engine, "after_cursor_execute", delete_after_listing)
+    try:
+        assert send_due() == {"sent": 1, "retry": 0, "failed": 0}
+    finally:
+        event.remove(engine, "after_cursor_execute", delete_after_listing)
+    assert [m["Message-ID"].startswith(f"<outbox-{kept.id}-") for m in smtp.messages] == [True]
