@@ -477,7 +477,9 @@ def run(
                 events["database connections cut"] += 1
                 log(f"cut {cut} scheduler connections (as a database restart does); new holder: {new}")
                 if new:
-                    takeovers.append(time.monotonic() - cut_moment)
+                    cut_takeover = round(time.monotonic() - cut_moment, 3)
+                    takeovers.append(cut_takeover)
+                    result["takeover_after_cut_s"] = cut_takeover
                 wait_for(lambda: pool.reap() or None, 10 + 2 * lock_retry, 0.1)
                 if replace:
                     pool.start()
@@ -527,7 +529,7 @@ def run(
         pool.reap()
         time.sleep(2)
 
-        result = count(app, mail.sink, watcher)
+        result.update(count(app, mail.sink, watcher))
         if retry_held and result["held_ids"]:
             result["retried"] = retry(app, result["held_ids"], mail.sink, watcher)
         pool.stop_all()
