@@ -25,6 +25,7 @@ from app.jobs.scheduler import (
     interval_triggers,
     run_job,
 )
+from config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,10 @@ def run_command():
     app = current_app._get_current_object()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     retry_seconds = app.config.get("SCHEDULER_LOCK_RETRY_SECONDS", LOCK_RETRY_SECONDS)
-    interval_triggers(app)  # refuse SCHEDULER_INTERVALS naming no job before waiting for the lock
+    try:  # refuse SCHEDULER_INTERVALS naming no job before waiting for the lock
+        interval_triggers(app)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
     lock = None
     if db.engine.dialect.name == "postgresql":
         lock = SchedulerLock(db.engine)

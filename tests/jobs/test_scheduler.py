@@ -86,3 +86,17 @@ def test_a_scheduler_that_lost_its_lock_runs_no_job(app):
 
     assert run_scheduled_job(app, "send_outbox", may_run=lambda: False) is None
     assert run_scheduled_job(app, "send_outbox", may_run=lambda: True) == {"sent": 0, "retry": 0, "failed": 0}
+
+
+def test_the_scheduler_refuses_intervals_for_jobs_it_does_not_have(app):
+    import signal
+
+    saved = app.config["SCHEDULER_INTERVALS"], signal.getsignal(signal.SIGTERM)
+    app.config["SCHEDULER_INTERVALS"] = {"send_outbox": 1, "sendoutbox": 1}
+    try:
+        result = app.test_cli_runner().invoke(args=["scheduler", "run"])
+    finally:
+        app.config["SCHEDULER_INTERVALS"] = saved[0]
+        signal.signal(signal.SIGTERM, saved[1])
+    assert result.exit_code != 0
+    assert "SCHEDULER_INTERVALS names sendoutbox" in result.output
