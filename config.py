@@ -101,6 +101,38 @@ def message_prices(value: str | None) -> dict[str, float]:
     return prices
 
 
+def scheduler_intervals(value: str | None) -> dict[str, float]:
+    """SCHEDULER_INTERVALS: a JSON object of seconds between runs by interval job, e.g.
+    {"send_outbox": 30, "visit_reminders": 300}; a job left out keeps its interval. The job ids
+    are checked when the scheduler is built (app/jobs/scheduler.py)."""
+    if value is None or not value.strip():
+        return {}
+    try:
+        intervals = json.loads(value)
+    except ValueError:
+        intervals = None
+    if not isinstance(intervals, dict) or not all(
+        isinstance(key, str) and isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0
+        for key, seconds in intervals.items()
+    ):
+        raise ConfigError(
+            "SCHEDULER_INTERVALS must be a JSON object of seconds between runs by job, each above 0, "
+            'e.g. {"send_outbox": 30, "visit_reminders": 300}.'
+        )
+    return intervals
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    value = env.get(name) or default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds above 0 and at most 3600.")
+    return seconds
+
+
 def worker_count(env: Mapping[str, str], argv: Sequence[str]) -> int | None:
     """How many worker processes serve the app, as WEB_CONCURRENCY and gunicorn's command line
     (GUNICORN_CMD_ARGS, then its arguments) say; None when nothing says."""
@@ -245,9 +277,11 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         # The in-process scheduler of `python run.py`; production runs `flask scheduler run`.
         "SCHEDULER_IN_PROCESS": _flag(env, "SCHEDULER_IN_PROCESS", not production and not testing),
-        # How often a waiting `flask scheduler run` tries for the lock again (the takeover time
-        # after the running one stops), and how often the running one checks it still holds it.
-        "SCHEDULER_LOCK_RETRY_SECONDS": float(env.get("SCHEDULER_LOCK_RETRY_SECONDS", "30")),
+        # `flask scheduler run`: seconds between runs of its interval jobs, by job id (JSON; unset
+        # ones keep app/jobs/scheduler.py's), and how often a standby scheduler tries to take the
+        # lock (and the running one checks it still holds it): the longest a takeover waits.
+        "SCHEDULER_INTERVALS": scheduler_intervals(env.get("SCHEDULER_INTERVALS")),
+        "SCHEDULER_LOCK_RETRY_SECONDS": _positive_seconds(env, "SCHEDULER_LOCK_RETRY_SECONDS", "30"),
         # How many reverse proxies to trust for X-Forwarded-For / -Proto.
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "1" if production else "0")),
         # Retention (app/privacy/retention.py), in days: free-text notes of closed help requests

@@ -178,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from app import backup_cli
     from app.demo.cli import demo_cli
     from app.i18n_cli import translations_cli
     from app.jobs.cli import jobs_cli, scheduler_cli
@@ -196,3 +197,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(privacy_cli)
+    backup_cli.register()

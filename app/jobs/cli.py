@@ -14,12 +14,21 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.jobs.message_states import STATE_TITLES, shown_state
 from app.jobs.models import Message
 from app.jobs.outbox import retry_message, stuck_messages
-from app.jobs.scheduler import JOBS_BY_ID, LOCK_RETRY_SECONDS, SchedulerLock, build_scheduler, run_job
+from app.jobs.scheduler import (
+    JOBS_BY_ID,
+    LOCK_RETRY_SECONDS,
+    SchedulerLock,
+    build_scheduler,
+    interval_triggers,
+    run_job,
+)
+from config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +40,15 @@ def _stop_on_sigterm(*_args) -> None:
     raise SystemExit(0)
 
 
+def _try_lock(lock: SchedulerLock) -> bool:
+    """One try at the lock; a database that does not answer (restarting) is a "not yet"."""
+    try:
+        return lock.try_acquire()
+    except OperationalError as error:
+        log.warning("the database did not answer the scheduler lock: %s", error)
+        return False
+
+
 @scheduler_cli.command("run")
 def run_command():
     """Run the scheduler until stopped. On PostgreSQL only while holding the advisory lock: a
@@ -38,28 +56,42 @@ def run_command():
     app = current_app._get_current_object()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     retry_seconds = app.config.get("SCHEDULER_LOCK_RETRY_SECONDS", LOCK_RETRY_SECONDS)
+    try:  # refuse SCHEDULER_INTERVALS naming no job before waiting for the lock
+        interval_triggers(app)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
     lock = None
     if db.engine.dialect.name == "postgresql":
         lock = SchedulerLock(db.engine)
-        while not lock.try_acquire():
-            log.info("another scheduler is running; waiting")
-            click.echo(_("Another scheduler is running; waiting."), err=True)
+        waiting = False
+        while not _try_lock(lock):
+            if not waiting:  # said once, not at every try
+                log.info("another scheduler is running; waiting")
+                click.echo(_("Another scheduler is running; waiting."), err=True)
+                waiting = True
             time.sleep(retry_seconds)
     else:
         click.echo(_("SQLite: run one scheduler only (and not next to `python run.py`)."), err=True)
     db.session.remove()
 
-    scheduler = build_scheduler(app, BlockingScheduler)
     lost = []
+    scheduler = None
+
+    def lock_held() -> bool:
+        """Asked before each job and every retry_seconds: a scheduler whose lock's connection
+        ended (its database restarted, its connection cut) stops at once, since a standby may
+        already hold the lock and run the jobs."""
+        if lock is None or lock.is_held():
+            return True
+        if not lost:
+            lost.append(True)
+            scheduler.shutdown(wait=False)
+        return False
+
+    scheduler = build_scheduler(app, BlockingScheduler, may_run=lock_held if lock is not None else None)
     if lock is not None:
-
-        def watch_lock() -> None:
-            if not lock.is_held():
-                lost.append(True)
-                scheduler.shutdown(wait=False)
-
         scheduler.add_job(
-            watch_lock, "interval", seconds=retry_seconds, id="scheduler_lock_watch", name="scheduler_lock_watch"
+            lock_held, "interval", seconds=retry_seconds, id="scheduler_lock_watch", name="scheduler_lock_watch"
         )
     click.echo(_("Scheduler running: %(jobs)s", jobs=", ".join(JOBS_BY_ID)))
     try:

@@ -242,6 +242,7 @@ def _connect() -> smtplib.SMTP:
     config = current_app.config
     smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS)
     try:
+        smtp.ehlo_or_helo_if_needed()  # the greeting belongs to connecting (see _Mail.open)
         if config["MAIL_USE_TLS"]:
             smtp.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
@@ -321,21 +322,27 @@ class _Mail:
         self.down: BaseException | None = None
         self.lost = False
 
+    def open(self) -> None:
+        """Connect (once per run; a server that is down is remembered as `down`). Called before
+        the first e-mail is claimed, so that connecting, the slow part with TLS and a login, is not
+        between a claim and the hand-over, where a stopped sender leaves a message held."""
+        if self.smtp is not None or self.down is not None:
+            return
+        try:
+            self.smtp = _connect()
+        except (OSError, smtplib.SMTPException) as error:
+            # The server is down or refuses us: every e-mail of this run waits, none is lost.
+            log.warning("mail server unavailable: %s", _describe(error))
+            self.down = error
+
     def send(self, message: Message, now: datetime) -> None:
         try:
             email = build_email(message, now)
         except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
             raise Refused(_describe(error)) from error
+        self.open()
         if self.down is not None:
             raise Unavailable(_describe(self.down))
-        if self.smtp is None:
-            try:
-                self.smtp = _connect()
-            except (OSError, smtplib.SMTPException) as error:
-                # The server is down or refuses us: every e-mail of this run waits, none is lost.
-                log.warning("mail server unavailable: %s", _describe(error))
-                self.down = error
-                raise Unavailable(_describe(error)) from error
         try:
             self.smtp.send_message(email)
         except smtplib.SMTPException as error:
@@ -404,12 +411,13 @@ def _due_conditions(config) -> list:
     return conditions
 
 
-def _due(now: datetime, batch: int) -> list[tuple[int, int]]:
+def _due(now: datetime, batch: int) -> list[tuple[int, int, bool]]:
+    """(id, attempts, has an e-mail address) of the messages due, oldest first."""
     conditions = _due_conditions(current_app.config)
     if not conditions:
         return []
     due = db.session.execute(
-        select(Message.id, Message.attempts)
+        select(Message.id, Message.attempts, Message.email.is_not(None))
         .join(User, User.id == Message.user_id)
         # Messages to a person whose processing is restricted wait until it is lifted.
         .where(User.restricted_at.is_(None))
@@ -421,15 +429,18 @@ def _due(now: datetime, batch: int) -> list[tuple[int, int]]:
     return due
 
 
-def _send_one(message_id: int, attempts: int, mail: _Mail, down: dict[str, str], now: datetime) -> str | None:
-    """Send one claimed message by the first channel of the person's order that takes it.
-    `down` holds the channels that were unavailable earlier in this run (with why). Returns the
-    outcome for the report ("sent", "retry", "failed"), or None when it waits (quiet hours,
-    daily cap) or ends in-app."""
+def _read_for_sending(message_id: int) -> tuple[Message, list[str], bool] | None:
+    """The message, detached, with the channels to try in order, and whether it waits for a mail
+    server; None when it is gone (a moved visit's notices are replaced while pending). Read
+    before the claim, so that only the hand-over itself stands between the claim and the
+    provider's answer (a sender stopped there leaves the message held)."""
     config = current_app.config
     message = db.session.get(Message, message_id)
+    if message is None:
+        db.session.commit()
+        return None
     channels = routing.channels_for(message, message.user, config, sending=True)
-    waits_for_mail = not channels and routing.channels_for(message, message.user, config)
+    waits_for_mail = bool(not channels and routing.channels_for(message, message.user, config))
     if message.channel in channels:  # a channel refused it before it had to wait: go on from there
         channels = channels[channels.index(message.channel) :]
     # End the read before anything else (and keep the message as read, detached): on SQLite a
@@ -438,6 +449,24 @@ def _send_one(message_id: int, attempts: int, mail: _Mail, down: dict[str, str],
     # provider took the message.
     db.session.expunge(message)
     db.session.commit()
+    return message, channels, waits_for_mail
+
+
+def _send_one(
+    message: Message,
+    channels: list[str],
+    waits_for_mail: bool,
+    attempts: int,
+    mail: _Mail,
+    down: dict[str, str],
+    now: datetime,
+) -> str | None:
+    """Send one claimed message (read by _read_for_sending) by the first of `channels` that
+    takes it. `down` holds the channels that were unavailable earlier in this run (with why).
+    Returns the outcome for the report ("sent", "retry", "failed"), or None when it waits (quiet
+    hours, daily cap) or ends in-app."""
+    config = current_app.config
+    message_id = message.id
     if waits_for_mail:  # e-mail is its only way and there is no mail server (yet)
         _finish(message_id, "sending", status="pending", next_attempt_at=now + MAX_BACKOFF, claimed_at=None)
         return None
@@ -497,10 +526,14 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
         return report
     mail, down = _Mail(), {}
     try:
-        for message_id, attempts in due:
-            if not _claim(message_id, now):
-                continue  # another sender took it
-            outcome = _send_one(message_id, attempts, mail, down, now)
+        for message_id, attempts, has_email in due:
+            if has_email and current_app.config["MAIL_SERVER"]:
+                mail.open()  # before the claim (see _Mail.open)
+            read = _read_for_sending(message_id)
+            if read is None or not _claim(message_id, now):
+                continue  # deleted meanwhile, or another sender took it (the claim sees either)
+            message, channels, waits_for_mail = read
+            outcome = _send_one(message, channels, waits_for_mail, attempts, mail, down, now)
             if outcome is not None:
                 report[outcome] += 1
             if mail.lost:

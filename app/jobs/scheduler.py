@@ -4,7 +4,9 @@
   process (not in the reloader's watcher), so jobs run once.
 * Production (`flask scheduler run`): one BlockingScheduler process, which runs jobs only while it
   holds a PostgreSQL advisory lock. Start it on two machines and the second waits; if the first
-  stops, the second takes over within LOCK_RETRY_SECONDS.
+  stops, the second takes over within SCHEDULER_LOCK_RETRY_SECONDS (30 by default). The running
+  one checks that it still holds the lock before each job, so it stops running jobs as soon as
+  its lock's connection is gone (e.g. the database was restarted) and exits.
 
 Web workers never run a scheduler: each forked worker would run every job again.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +38,7 @@ from app.jobs.reminders import (
     enqueue_weekly_manager_digests,
 )
 from app.privacy.retention import run_retention
+from config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -110,25 +114,52 @@ def run_job(app: Flask, job_id: str, now: datetime | None = None) -> object:
     return result
 
 
-def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
+def run_scheduled_job(app: Flask, job_id: str, may_run: Callable[[], bool] | None = None) -> object:
+    """What the scheduler calls: the job, unless `may_run` says this scheduler must not run jobs
+    any more (it lost its lock)."""
+    if may_run is not None and not may_run():
+        log.warning("job %s not run: this scheduler no longer holds the lock", job_id)
+        return None
+    return run_job(app, job_id)
+
+
+def interval_triggers(app: Flask) -> dict[str, dict]:
+    """The trigger arguments of each interval job: its own, or SCHEDULER_INTERVALS' seconds."""
+    chosen = dict(app.config.get("SCHEDULER_INTERVALS") or {})
+    intervals = {job.id: job.trigger_args for job in JOBS if job.trigger == "interval"}
+    unknown = sorted(set(chosen) - set(intervals))
+    if unknown:
+        raise ConfigError(
+            f"SCHEDULER_INTERVALS names {', '.join(unknown)}, which are not interval jobs; "
+            f"these are: {', '.join(sorted(intervals))}."
+        )
+    return {job_id: ({"seconds": chosen[job_id]} if job_id in chosen else args) for job_id, args in intervals.items()}
+
+
+def build_scheduler(
+    app: Flask,
+    scheduler_class: type[BaseScheduler] = BackgroundScheduler,
+    may_run: Callable[[], bool] | None = None,
+) -> BaseScheduler:
     """A scheduler with every job of JOBS; missed runs are coalesced into one and a job never
-    runs twice at the same time. Not started."""
+    runs twice at the same time. Each run first asks `may_run` (when given). Not started."""
     scheduler = scheduler_class(
         timezone=TIMEZONE,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
     started = utcnow().astimezone(ZoneInfo(TIMEZONE))
+    intervals = interval_triggers(app)
     for job in JOBS:
         # Interval jobs also run right at start, so a restart catches up at once.
         first_run = {"next_run_time": started} if job.trigger == "interval" else {}
         scheduler.add_job(
-            run_job,
+            run_scheduled_job,
             job.trigger,
-            args=(app, job.id),
+            args=(app, job.id, may_run),
             id=job.id,
             name=job.id,
             replace_existing=True,
-            **job.trigger_args,
+            **intervals.get(job.id, job.trigger_args),
             **job.options,
             **first_run,
         )
@@ -146,6 +177,8 @@ class SchedulerLock:
         self.engine = engine
         self.key = key
         self.connection: Connection | None = None
+        # Jobs run in threads and each asks is_held(): one question at a time on the connection.
+        self._asking = threading.Lock()
 
     def try_acquire(self) -> bool:
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -162,14 +195,15 @@ class SchedulerLock:
 
     def is_held(self) -> bool:
         """True while the lock's connection is alive (a dropped connection loses the lock)."""
-        if self.connection is None:
-            return False
-        try:
-            self.connection.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("the scheduler lock's database connection was lost")
-            return False
-        return True
+        with self._asking:
+            if self.connection is None:
+                return False
+            try:
+                self.connection.execute(text("SELECT 1"))
+            except Exception:
+                log.exception("the scheduler lock's database connection was lost")
+                return False
+            return True
 
     def release(self) -> None:
         if self.connection is None:
