@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 
 import click
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_migrate.cli import db as db_cli_group
 
 from app.extensions import db
@@ -70,16 +72,19 @@ def backup_command(target: Path):
     url = db.engine.url
     if url.get_backend_name() != "sqlite":
         raise click.ClickException(
-            f"`flask db backup` copies a SQLite database; this one is {url.get_backend_name()}: "
-            "use pg_dump (deploy/backup.sh, see deploy/backup.md)."
+            _(
+                "`flask db backup` copies a SQLite database; this one is %(kind)s: "
+                "use pg_dump (deploy/backup.sh, see deploy/backup.md).",
+                kind=url.get_backend_name(),
+            )
         )
     if url.database in (None, "", ":memory:"):
-        raise click.ClickException("this SQLite database lives in memory; there is no file to back up")
+        raise click.ClickException(_("This SQLite database lives in memory; there is no file to back up."))
     try:
         size = sqlite_backup(url.database, target)
     except (BackupError, sqlite3.Error, OSError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Backup written: {target} ({size:,} bytes).")
+    click.echo(_("Backup written: %(file)s (%(size)s bytes).", file=target, size=format_decimal(size)))
 
 
 def register() -> None:

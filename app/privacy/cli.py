@@ -7,6 +7,7 @@ import json
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from app.exceptions import Invalid
 from app.extensions import db
@@ -28,11 +29,13 @@ def reapply_command(ledger_file):
         try:
             added = erasure.restore_ledger(json.load(ledger_file))
         except (ValueError, Invalid) as error:
-            raise click.ClickException(f"{ledger_file.name}: not an erasure ledger ({error})") from None
-        click.echo(f"Ledger rows put back: {added}.")
+            raise click.ClickException(
+                _("%(file)s: not an erasure ledger (%(error)s)", file=ledger_file.name, error=error)
+            ) from None
+        click.echo(_("Ledger rows put back: %(count)d.", count=added))
     count = erasure.reapply()
     db.session.commit()
-    click.echo(f"Erasures applied again: {count}.")
+    click.echo(_("Erasures applied again: %(count)d.", count=count))
 
 
 @privacy_cli.command("ledger-export")
@@ -41,7 +44,7 @@ def ledger_export_command(ledger_file):
     """Write the erasure ledger (ids, dates and reasons; no names) as JSON, to keep with backups."""
     entries = erasure.ledger_entries()
     json.dump(entries, ledger_file, ensure_ascii=False, indent=1)
-    click.echo(f"Ledger rows written: {len(entries)}.")
+    click.echo(_("Ledger rows written: %(count)d.", count=len(entries)))
 
 
 @privacy_cli.command("retention")
@@ -51,4 +54,4 @@ def retention_command():
     db.session.commit()
     for line in report.lines():
         click.echo(line)
-    click.echo(f"Total: {report.total}.")
+    click.echo(_("Total: %(count)d.", count=report.total))

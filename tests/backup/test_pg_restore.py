@@ -192,7 +192,7 @@ def test_a_backup_of_a_live_database_restores_whole_and_erases_again(databases, 
         # … until the newer ledger is applied (what restore.sh runs with a LEDGER argument).
         result = restored.test_cli_runner().invoke(args=["privacy", "reapply", "--from", str(later_ledger)])
         assert result.exit_code == 0, result.output
-        assert "Ledger rows put back: 1." in result.output
+        assert "Đã đưa lại 1 dòng sổ xóa." in result.output
         person = _db.session.get(User, erased_id)
         assert person.erased_at is not None
         assert person.full_name != erased_name

@@ -75,7 +75,7 @@ def test_a_backup_taken_while_the_app_writes_is_a_whole_database(sqlite_app, tmp
         thread.join()
     assert errors == []
     assert result.exit_code == 0, result.output
-    assert f"Backup written: {target}" in result.output
+    assert f"Đã ghi bản sao lưu: {target}" in result.output  # the CLI speaks Vietnamese
 
     # A whole, standalone database: it passes SQLite's check, has no -wal beside it, and holds
     # a prefix of what the app wrote (every committed village up to the moment of the copy).

@@ -156,7 +156,7 @@ def test_the_command_refuses_a_production_database(app, db):
     finally:
         app.config["ENV_NAME"] = "testing"
     assert result.exit_code == 1
-    assert "production" in result.output
+    assert "cơ sở dữ liệu vận hành thật" in result.output  # the CLI speaks Vietnamese
     assert count(db, User) == 0
 
 

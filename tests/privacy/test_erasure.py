@@ -309,13 +309,13 @@ def test_a_restore_that_lost_the_ledger_gets_it_back_from_the_exported_file(db, 
 
     result = runner.invoke(args=["privacy", "reapply", "--from", str(ledger_file)])
     assert result.exit_code == 0, result.output
-    assert "Ledger rows put back: 1." in result.output
+    assert "Đã đưa lại 1 dòng sổ xóa." in result.output
     db.session.expire_all()
     assert db.session.get(Resident, lan.resident.id).erased_at is not None
     assert where_found([v.full_name, v.phone, v.address]) == []
     # Again: nothing to put back, and nothing changes.
     result = runner.invoke(args=["privacy", "reapply", "--from", str(ledger_file)])
-    assert "Ledger rows put back: 0." in result.output
+    assert "Đã đưa lại 0 dòng sổ xóa." in result.output
     assert db.session.scalar(select(_db.func.count()).select_from(Erasure)) == 1
 
 
@@ -325,4 +325,4 @@ def test_reapply_refuses_a_file_that_is_not_a_ledger(db, app, tmp_path):
         bad.write_text(content, encoding="utf-8")
         result = app.test_cli_runner().invoke(args=["privacy", "reapply", "--from", str(bad)])
         assert result.exit_code != 0
-        assert "not an erasure ledger" in result.output
+        assert "không phải sổ xóa dữ liệu" in result.output

@@ -162,7 +162,7 @@ def test_retention_is_a_daily_job_and_a_command(db, app, units, make_user):
 
     result = app.test_cli_runner().invoke(args=["privacy", "retention"])
     assert result.exit_code == 0, result.output
-    assert "closed_note" in result.output and "Total: 0." in result.output
+    assert "closed_note" in result.output and "Tổng: 0." in result.output
 
 
 def test_security_events_availability_notes_and_idle_account_phones_go_after_their_periods(db, app, units, make_user):
