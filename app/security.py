@@ -37,7 +37,9 @@ def register(app: Flask) -> None:
         # keep them in a shared or browser cache.
         # is_anonymous, not is_authenticated: the latter reads the user's row, which a view that
         # committed has expired, and would load it again just for this header.
-        if request.endpoint not in PUBLIC_ENDPOINTS and (request.path.startswith("/api/") or not current_user.is_anonymous):
+        if request.endpoint not in PUBLIC_ENDPOINTS and (
+            request.path.startswith("/api/") or not current_user.is_anonymous
+        ):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         return response

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
-
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
@@ -302,7 +301,9 @@ class _MediaChecker:
                 if kind == "audio" and path.suffix == ".md" and path.is_file():
                     continue  # a transcript, read with its recording
                 if path.suffix.lower() not in types or not lesson_media.FILE_NAME.fullmatch(path.name):
-                    check.error(path, "file", _("not a file a lesson can use here (types: %(types)s)", types=", ".join(types)))
+                    check.error(
+                        path, "file", _("not a file a lesson can use here (types: %(types)s)", types=", ".join(types))
+                    )
                     continue
                 found, errors, warnings = lesson_media.inspect(folder, kind, path.name)
                 for message in errors:
@@ -328,7 +329,7 @@ class _MediaChecker:
                     self.check.error(
                         path,
                         place,
-                        _("a lesson shows only files of its own course: images/<file> (svg, png, jpg, webp) or audio/<file> (mp3, m4a, ogg, opus)"),
+                        _("a lesson shows only files of its own course: images/<file> or audio/<file>"),
                     )
                     continue
                 key = "/".join(parsed)
@@ -351,19 +352,17 @@ class _MediaChecker:
                     transcripts.setdefault(lang, {})[key] = text_of
             shown[lang] = keys
             self._check_budget(path, lang, text, keys, transcripts.get(lang, {}))
-        for lang, keys in shown.items():
-            for other, other_keys in shown.items():
-                for key in sorted(other_keys - keys):
-                    self.check.error(
-                        self.folder / "lessons" / f"{lesson_key}.{lang}.md",
-                        key,
-                        _(
-                            "%(file)s is shown in the %(other)s text but not in the %(lang)s text: add it there with alt text in %(lang)s",
-                            file=key,
-                            other=other,
-                            lang=lang,
-                        ),
-                    )
+        # The same pictures in every language, each with that language's alt text.
+        missing = [
+            (lang, other, key) for lang in shown for other in shown for key in sorted(shown[other] - shown[lang])
+        ]
+        for lang, other, key in missing:
+            message = _("%(file)s is in the %(other)s text, not in this one: add it with alt text in %(lang)s")
+            self.check.error(
+                self.folder / "lessons" / f"{lesson_key}.{lang}.md",
+                key,
+                message % {"file": key, "other": other, "lang": lang},
+            )
         return transcripts
 
     def _check_budget(self, path: Path, lang: str, text: str, keys: set[str], transcripts: dict) -> None:
@@ -375,7 +374,7 @@ class _MediaChecker:
                 path,
                 "file",
                 _(
-                    "the lesson weighs about %(weight)d bytes (page %(page)d, pictures %(pictures)d); the budget is %(budget)d",
+                    "the lesson weighs %(weight)d bytes (pictures: %(pictures)d); the budget is %(budget)d",
                     weight=page + pictures,
                     page=page,
                     pictures=pictures,

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 
 import nh3
-from markupsafe import escape
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
 from app.learning.media import MediaFile, parse_reference
 

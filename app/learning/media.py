@@ -171,9 +171,10 @@ def _digest(path: str, _mtime: int, _size: int) -> str:
 
 def inspect(course_folder: Path, folder: str, name: str) -> tuple[MediaFile | None, list[str], list[str]]:
     """Check one picture or recording: (the file's facts or None, errors, warnings)."""
+    label = f"{folder}/{name}"
     path = media_path(course_folder, folder, name)
     if path is None:
-        return None, [_("the file %(file)s does not exist in the course folder", file=f"{folder}/{name}")], []
+        return None, [_("the file %(file)s does not exist in the course folder", file=label)], []
     data = path.read_bytes()
     size = len(data)
     digest = hashlib.sha256(data).hexdigest()[:16]
@@ -182,7 +183,12 @@ def inspect(course_folder: Path, folder: str, name: str) -> tuple[MediaFile | No
     limit = limits()["image" if folder == "images" else "audio"]
     if size > limit:
         errors.append(
-            _("%(file)s is %(size)d bytes; a file may have at most %(limit)d", file=f"{folder}/{name}", size=size, limit=limit)
+            _(
+                "%(file)s is %(size)d bytes; a file may have at most %(limit)d",
+                file=label,
+                size=size,
+                limit=limit,
+            )
         )
     if folder == "audio":
         return MediaFile(folder, name, size, digest), errors, warnings
@@ -197,14 +203,14 @@ def inspect(course_folder: Path, folder: str, name: str) -> tuple[MediaFile | No
             with Image.open(path) as image:
                 width, height = image.size
                 if image.format != RASTER_FORMATS[suffix]:
-                    errors.append(_("%(file)s is not really a %(kind)s picture", file=f"{folder}/{name}", kind=suffix[1:]))
+                    errors.append(_("%(file)s is not really a %(kind)s picture", file=label, kind=suffix[1:]))
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-            errors.append(_("%(file)s is not a picture that can be read", file=f"{folder}/{name}"))
+            errors.append(_("%(file)s is not a picture that can be read", file=label))
         if width > RASTER_MAX_WIDTH:
             errors.append(
                 _(
                     "%(file)s is %(width)d pixels wide; resize it to at most %(limit)d",
-                    file=f"{folder}/{name}",
+                    file=label,
                     width=width,
                     limit=RASTER_MAX_WIDTH,
                 )
@@ -218,7 +224,7 @@ def check_svg(data: bytes) -> tuple[int, int, list[str], list[str]]:
     embedded pictures, DTDs and entities)."""
     try:
         root = ElementTree.fromstring(data, forbid_dtd=True)
-    except Exception:  # noqa: BLE001 - defusedxml raises parse errors and its own refusals
+    except Exception:
         return 0, 0, [_("not a well-formed SVG file (or it holds a DTD or entities)")], []
     if root.tag != f"{SVG_NAMESPACE}svg":
         return 0, 0, [_("the file's root must be an <svg> element in the SVG namespace")], []
