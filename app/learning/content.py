@@ -1,6 +1,7 @@
 """Course folders: reading, validating, and syncing them into the database.
 
-A course folder holds course.yml, quiz files and lessons/<lesson>.<lang>.md (see courses/README.md).
+A course folder holds course.yml, quiz files, lessons/<lesson>.<lang>.md and optional images/ and
+audio/ folders (see courses/README.md; the rules for pictures and recordings are in media.py).
 Validation reports every problem with its file and place. Syncing matches everything by its id in
 the files, so learners' progress and attempts survive edits; what disappeared from the files is
 retired, never deleted.

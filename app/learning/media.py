@@ -55,7 +55,7 @@ LESSON_IMAGE_MAX_BYTES = 40_000
 #: One recording: about four minutes of speech at 64 kbit/s.
 LESSON_AUDIO_MAX_BYTES = 2_000_000
 #: The lesson page around the lesson text, with its stylesheet, as the budget check counts it
-#: before the page exists (measured: about 16 KB; tests check the real pages).
+#: before the page exists (measured: about 15 KB; tests check the real pages).
 PAGE_FRAME_BYTES = 24_000
 #: Wider pictures only cost data: a phone shows about 400 CSS pixels at up to 3 device pixels each.
 RASTER_MAX_WIDTH = 1280
