@@ -345,7 +345,10 @@ class _MediaChecker:
                     if not reference.alone:
                         self.check.error(path, place, _("put a recording on a line of its own"))
                     transcript = lesson_media.transcript_path(self.folder, parsed[1], lang)
-                    text_of = transcript.read_text(encoding="utf-8").strip() if transcript.is_file() else ""
+                    try:
+                        text_of = transcript.read_text(encoding="utf-8").strip() if transcript.is_file() else ""
+                    except UnicodeDecodeError:
+                        text_of = ""
                     if not text_of:
                         self.check.error(
                             transcript, "file", _("%(file)s needs a transcript in %(lang)s", file=key, lang=lang)
