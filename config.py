@@ -221,6 +221,13 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Static files are versioned in their address (app/templating.py), so they can be cached.
         "SEND_FILE_MAX_AGE_DEFAULT": 30 * 24 * 3600,
+        # Course content (courses/README.md): the folder lesson pictures are served from, and the
+        # weight limits `flask courses validate` and the sync hold lessons to, in bytes: a lesson
+        # as a phone first downloads it (page, stylesheet, pictures), one picture, one recording.
+        "COURSES_DIR": BASE_DIR / "courses",
+        "LESSON_MEDIA_BUDGET": int(env.get("LESSON_MEDIA_BUDGET", "100000")),
+        "LESSON_IMAGE_MAX_BYTES": int(env.get("LESSON_IMAGE_MAX_BYTES", "40000")),
+        "LESSON_AUDIO_MAX_BYTES": int(env.get("LESSON_AUDIO_MAX_BYTES", "2000000")),
         # memory:// holds limits in one process; production uses redis:// so they hold across
         # workers and machines (refused below otherwise).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -18,6 +18,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+#: Answers that are the same for everyone and say so in their own Cache-Control: static files and
+#: the pictures and recordings of courses.
+PUBLIC_ENDPOINTS = frozenset({"static", "learning.course_media"})
+
+
 def register(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response):
@@ -32,7 +37,9 @@ def register(app: Flask) -> None:
         # keep them in a shared or browser cache.
         # is_anonymous, not is_authenticated: the latter reads the user's row, which a view that
         # committed has expired, and would load it again just for this header.
-        if request.endpoint != "static" and (request.path.startswith("/api/") or not current_user.is_anonymous):
+        if request.endpoint not in PUBLIC_ENDPOINTS and (
+            request.path.startswith("/api/") or not current_user.is_anonymous
+        ):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         return response

@@ -377,15 +377,16 @@ def real_courses(db):
 
 
 @pytest.fixture
-def make_course(db, tmp_path):
+def make_course(app, db, tmp_path, monkeypatch):
     """Write a small course folder and sync it. Returns (Course, folder) — edit the folder and
-    call `resync()` to test course changes."""
+    call `resync()` to test course changes. The app serves the folder's pictures."""
     import yaml
 
     from app.learning.content import sync_courses
     from app.learning.models import Course
 
     root = tmp_path / "courses"
+    monkeypatch.setitem(app.config, "COURSES_DIR", root)
 
     def make(slug="test-course", modules=None, audience="resident", languages=("vi", "en")):
         folder = root / slug

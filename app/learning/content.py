@@ -1,6 +1,7 @@
 """Course folders: reading, validating, and syncing them into the database.
 
-A course folder holds course.yml, quiz files and lessons/<lesson>.<lang>.md (see courses/README.md).
+A course folder holds course.yml, quiz files, lessons/<lesson>.<lang>.md and optional images/ and
+audio/ folders (see courses/README.md; the rules for pictures and recordings are in media.py).
 Validation reports every problem with its file and place. Syncing matches everything by its id in
 the files, so learners' progress and attempts survive edits; what disappeared from the files is
 retired, never deleted.
@@ -14,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
+from app.learning import media as lesson_media
 from app.learning.markdown import render_lesson
 from app.learning.models import (
     AUDIENCES,
@@ -62,6 +66,8 @@ class LessonSpec:
     key: str
     titles: dict
     bodies: dict  # lang -> markdown
+    #: lang -> {"audio/<file>": transcript Markdown} for the recordings the lesson plays.
+    transcripts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -108,6 +114,8 @@ class CourseSpec:
     #: Languages in which every text and every lesson exists.
     complete_languages: list[str] = field(default_factory=list)
     content_hash: str = ""
+    #: "images/<file>" and "audio/<file>" -> the checked file (app/learning/media.py).
+    media: dict = field(default_factory=dict)
 
 
 class _Checker:
@@ -209,6 +217,7 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
     if not isinstance(raw_modules, list) or not raw_modules:
         check.error(manifest_path, "modules", "a course needs at least one module")
         raw_modules = []
+    media = _MediaChecker(check, folder)
     module_ids: dict = {}
     lesson_ids: dict = {}
     question_ids: dict = {}
@@ -246,7 +255,8 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
                     elif lang in languages:
                         incomplete_languages.add(lang)
                         check.warn(path, "file", f"lesson {lesson_key!r} is not yet translated into {lang}")
-                lessons.append(LessonSpec(lesson_key, lesson_titles, bodies))
+                transcripts = media.check_lesson(lesson_key, bodies)
+                lessons.append(LessonSpec(lesson_key, lesson_titles, bodies, transcripts))
         quiz = None
         raw_quiz = raw_module.get("quiz")
         if raw_quiz is not None:
@@ -256,6 +266,7 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
         if module_key:
             modules.append(ModuleSpec(module_key, module_titles, lessons, quiz))
 
+    media.check_unused()
     if any(not problem.warning for problem in check.problems):
         return None, check.problems
     spec = CourseSpec(
@@ -268,8 +279,116 @@ def read_course(folder: Path) -> tuple[CourseSpec | None, list[Problem]]:
         modules=modules,
         complete_languages=[lang for lang in languages if lang not in incomplete_languages],
         content_hash=folder_hash(folder),
+        media=media.files,
     )
     return spec, check.problems
+
+
+class _MediaChecker:
+    """The pictures and recordings of one course folder (rules in app/learning/media.py): every
+    file in images/ and audio/ is checked once, each lesson's references in every language."""
+
+    def __init__(self, check: _Checker, folder: Path):
+        self.check = check
+        self.folder = folder
+        self.files: dict[str, lesson_media.MediaFile] = {}
+        self.used: set[str] = set()
+        self.broken: set[str] = set()
+        for kind, types in lesson_media.FOLDERS.items():
+            directory = folder / kind
+            if not directory.is_dir():
+                continue
+            for path in sorted(directory.iterdir()):
+                if kind == "audio" and path.suffix == ".md" and path.is_file():
+                    continue  # a transcript, read with its recording
+                if path.suffix.lower() not in types or not lesson_media.FILE_NAME.fullmatch(path.name):
+                    check.error(
+                        path, "file", _("not a file a lesson can use here (types: %(types)s)", types=", ".join(types))
+                    )
+                    continue
+                found, errors, warnings = lesson_media.inspect(folder, kind, path.name)
+                for message in errors:
+                    check.error(path, "file", message)
+                for message in warnings:
+                    check.warn(path, "file", message)
+                if found is None or errors:
+                    self.broken.add(f"{kind}/{path.name}")
+                if found is not None:
+                    self.files[found.key] = found
+
+    def check_lesson(self, lesson_key: str, bodies: dict) -> dict:
+        """Check the references of one lesson in every language; return its transcripts."""
+        transcripts: dict = {}
+        shown: dict[str, set[str]] = {}
+        for lang, text in bodies.items():
+            path = self.folder / "lessons" / f"{lesson_key}.{lang}.md"
+            keys: set[str] = set()
+            for reference in lesson_media.references(text):
+                place = f"![{reference.alt[:30]}]({reference.source[:80]})"
+                parsed = lesson_media.parse_reference(reference.source)
+                if parsed is None:
+                    self.check.error(
+                        path,
+                        place,
+                        _("a lesson shows only files of its own course: images/<file> or audio/<file>"),
+                    )
+                    continue
+                key = "/".join(parsed)
+                keys.add(key)
+                self.used.add(key)
+                if key not in self.files and key not in self.broken:
+                    self.check.error(path, place, _("the file %(file)s does not exist in the course folder", file=key))
+                    continue
+                if not reference.alt:
+                    self.check.error(path, place, _("%(file)s has no alt text in %(lang)s", file=key, lang=lang))
+                if parsed[0] == "audio":
+                    if not reference.alone:
+                        self.check.error(path, place, _("put a recording on a line of its own"))
+                    transcript = lesson_media.transcript_path(self.folder, parsed[1], lang)
+                    try:
+                        text_of = transcript.read_text(encoding="utf-8").strip() if transcript.is_file() else ""
+                    except UnicodeDecodeError:
+                        text_of = ""
+                    if not text_of:
+                        self.check.error(
+                            transcript, "file", _("%(file)s needs a transcript in %(lang)s", file=key, lang=lang)
+                        )
+                    transcripts.setdefault(lang, {})[key] = text_of
+            shown[lang] = keys
+            self._check_budget(path, lang, text, keys, transcripts.get(lang, {}))
+        # The same pictures in every language, each with that language's alt text.
+        missing = [
+            (lang, other, key) for lang in shown for other in shown for key in sorted(shown[other] - shown[lang])
+        ]
+        for lang, other, key in missing:
+            message = _("%(file)s is in the %(other)s text, not in this one: add it with alt text in %(lang)s")
+            self.check.error(
+                self.folder / "lessons" / f"{lesson_key}.{lang}.md",
+                key,
+                message % {"file": key, "other": other, "lang": lang},
+            )
+        return transcripts
+
+    def _check_budget(self, path: Path, lang: str, text: str, keys: set[str], transcripts: dict) -> None:
+        budget = lesson_media.limits()["budget"]
+        pictures = sum(self.files[key].size for key in keys if key in self.files and self.files[key].is_image)
+        page = len(render_lesson(text, self.files, transcripts=transcripts).encode()) + lesson_media.PAGE_FRAME_BYTES
+        if page + pictures > budget:
+            self.check.error(
+                path,
+                "file",
+                _(
+                    "the lesson weighs %(weight)d bytes (pictures: %(pictures)d); the budget is %(budget)d",
+                    weight=page + pictures,
+                    page=page,
+                    pictures=pictures,
+                    budget=budget,
+                ),
+            )
+
+    def check_unused(self) -> None:
+        for key in sorted(set(self.files) - self.used):
+            self.check.warn(self.folder / key, "file", _("no lesson shows this file"))
 
 
 def _read_quiz(check, folder, manifest_path, place, raw_quiz, languages, question_ids) -> QuizSpec | None:
@@ -443,8 +562,8 @@ def _sync_modules(course: Course, spec: CourseSpec, now) -> None:
         for module in db.session.scalars(select(CourseModule).where(CourseModule.course_id == course.id))
     }
     lessons = {lesson.key: lesson for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))}
-    # Lesson pages live at /learning/<slug>/lessons/<key>; images at /learning/<slug>/img/.
-    image_base = "../img"
+    # Lesson pages live at /learning/<slug>/lessons/<key>; pictures at /learning/<slug>/images/.
+    media_base = ".."
     for position, module_spec in enumerate(spec.modules):
         module = modules.get(module_spec.key)
         if module is None:
@@ -466,13 +585,13 @@ def _sync_modules(course: Course, spec: CourseSpec, now) -> None:
             lesson.titles = lesson_spec.titles
             lesson.retired_at = None
             db.session.flush()
-            _sync_bodies(lesson, lesson_spec, image_base)
+            _sync_bodies(lesson, lesson_spec, spec.media, media_base)
         _sync_quiz(module, module_spec.quiz, now)
     _retire_missing(modules.values(), {m.key for m in spec.modules}, now)
     _retire_missing(lessons.values(), {lesson.key for m in spec.modules for lesson in m.lessons}, now)
 
 
-def _sync_bodies(lesson: Lesson, spec: LessonSpec, image_base: str) -> None:
+def _sync_bodies(lesson: Lesson, spec: LessonSpec, media: dict, media_base: str) -> None:
     bodies = {
         body.lang: body for body in db.session.scalars(select(LessonBody).where(LessonBody.lesson_id == lesson.id))
     }
@@ -482,7 +601,11 @@ def _sync_bodies(lesson: Lesson, spec: LessonSpec, image_base: str) -> None:
             body = LessonBody(lesson_id=lesson.id, lang=lang)
             db.session.add(body)
         body.markdown = markdown_text
-        body.html = render_lesson(markdown_text, image_base)
+        with force_locale(lang):
+            label = _("Transcript")
+        body.html = render_lesson(
+            markdown_text, media, base=media_base, transcripts=spec.transcripts.get(lang), transcript_label=label
+        )
     for body in bodies.values():  # a translation removed from the files
         db.session.delete(body)
 

@@ -1,6 +1,6 @@
 """Learner pages: the catalog, a course, its lessons and quizzes, the learner's progress."""
 
-from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.forms import EmptyForm
 from app.extensions import db
-from app.learning import operations, search
+from app.learning import media, operations, search
 from app.learning.blueprint import bp
 from app.learning.models import (
     AUDIENCE_TITLES,
@@ -20,12 +20,13 @@ from app.learning.models import (
     Quiz,
     QuizAttempt,
 )
-from app.learning.outline import lesson_html, reading_state
+from app.learning.outline import CONTENT_ID, lesson_html, reading_state
 from app.templating import render_shared_page
 from app.views import FORM_ERRORS, get_or_404, refuse
-from config import BASE_DIR
 
-COURSES_DIR = BASE_DIR / "courses"
+#: A year: a changed picture has a new address.
+MEDIA_MAX_AGE = 365 * 24 * 3600
+MEDIA_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 #: Which audience a role sees first in the catalog.
 DEFAULT_AUDIENCE = {"resident": "resident", "cadre": "cadre", "tech_team": "tech_team"}
@@ -162,10 +163,30 @@ def mark_read(slug: str, key: str):
     return redirect(url_for("learning.course", slug=slug))
 
 
-@bp.route("/<slug>/img/<path:filename>")
-def course_image(slug: str, filename: str):
-    # Lesson images are course content, not personal data: served like static files.
-    return send_from_directory(COURSES_DIR / slug / "img", filename, max_age=86400)
+@bp.route("/<slug>/<any(images, audio):folder>/<name>")
+def course_media(slug: str, folder: str, name: str):
+    """A picture or recording of a course. Course content, not personal data: public, and cached
+    for a year when asked for at its current version (?v=, the start of its SHA-256), which the
+    lesson pages always do."""
+    if not CONTENT_ID.fullmatch(slug):
+        abort(404)
+    path = media.media_path(current_app.config["COURSES_DIR"] / slug, folder, name)
+    if path is None:
+        abort(404)
+    current = request.args.get("v") == media.file_digest(path)
+    response = send_file(
+        path,
+        mimetype=media.FOLDERS[folder][path.suffix.lower()],
+        max_age=MEDIA_MAX_AGE if current else 300,
+        conditional=True,
+    )
+    response.cache_control.public = True
+    if current:
+        response.cache_control.immutable = True
+    # Shown only as an <img> or <audio>; opened on its own, an SVG may still run nothing.
+    response.headers["Content-Security-Policy"] = MEDIA_CONTENT_SECURITY_POLICY
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 @bp.route("/<slug>/modules/<module_key>/quiz")

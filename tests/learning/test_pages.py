@@ -4,6 +4,7 @@ from html.parser import HTMLParser
 
 from app.learning import operations
 from app.learning.markdown import render_lesson
+from app.learning.media import MediaFile
 from app.learning.models import Enrollment, LessonProgress
 from tests.learning.quiz_support import wrong_answers
 
@@ -108,10 +109,10 @@ def test_sanitiser_strips_scripts_handlers_and_javascript_links():
         '<img src="x" onerror="alert(1)">\n\n'
         "[click](javascript:alert(1)) [data](data:text/html,<b>) [ok](https://dichvucong.gov.vn)\n\n"
         '<a href="#" onclick="steal()">raw link</a>\n\n'
-        "![pic](img/phone.png) ![remote](https://tracker.example/p.gif) ![up](../../etc/passwd)"
-        " ![abs](/static/x.png)\n\n"
+        "![pic](images/phone.png) ![remote](https://tracker.example/p.gif) ![up](../../etc/passwd)"
+        " ![abs](/static/x.png) ![up2](images/../course.yml)\n\n"
         "<iframe src='https://evil.example'></iframe> <style>body{}</style>",
-        "../img",
+        {"images/phone.png": MediaFile("images", "phone.png", 900, "0123456789abcdef", 360, 640)},
     )
     tags, attributes = parse_markup(html)
     # Raw HTML in the source is shown as text, never as markup.
@@ -120,14 +121,14 @@ def test_sanitiser_strips_scripts_handlers_and_javascript_links():
     hrefs = [value for name, value in attributes if name in ("href", "src")]
     assert not [v for v in hrefs if v.lower().startswith(("javascript:", "data:"))]
     assert '<a href="https://dichvucong.gov.vn" rel="noopener noreferrer nofollow">ok</a>' in html
-    assert 'src="../img/phone.png"' in html
+    assert 'src="../images/phone.png?v=0123456789abcdef"' in html
     assert "tracker.example" not in html and "passwd" not in html and "/static/x.png" not in html
 
 
 def test_course_images_are_served_only_from_the_course_folder(client, tmp_path, make_course):
     make_course()
-    assert client.get("/learning/test-course/img/../course.yml").status_code == 404
-    assert client.get("/learning/test-course/img/missing.png").status_code == 404
+    assert client.get("/learning/test-course/images/../course.yml").status_code == 404
+    assert client.get("/learning/test-course/images/missing.png").status_code == 404
 
 
 def parse_markup(html: str) -> tuple[set[str], list[tuple[str, str]]]:
