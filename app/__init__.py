@@ -47,8 +47,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from app.db import commit_if_read_only, configure_sqlite, render_item, track_writes
-    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager
     from app.i18n import compile_translations, select_locale
+    from app.schema import init_migrations
 
     db.init_app(app)
     with app.app_context():
@@ -60,7 +61,7 @@ def _init_extensions(app: Flask) -> None:
     def end_read_only_transaction(error):
         commit_if_read_only(db.session(), error)
 
-    migrate.init_app(
+    init_migrations(
         app,
         db,
         directory=str(BASE_DIR / "migrations"),
