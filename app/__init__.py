@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,13 +33,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_cli(app)
 
     from app import errors, security, templating
+    from app.monitoring import hooks as monitoring
 
     errors.register(app)
     security.register(app)
     templating.register(app)
-
-    if not app.config["TESTING"]:
-        logging.basicConfig(level=logging.INFO)
+    # Logging (plain or JSON), the request id, request metrics, /healthz, /readyz and /metrics.
+    monitoring.register(app)
     return app
 
 

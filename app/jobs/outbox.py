@@ -70,6 +70,7 @@ from app.jobs.channels import (
 from app.jobs.models import Message
 from app.jobs.template_data import template_data
 from app.links import public_url
+from app.monitoring.logs import current_request_id, request_id_context
 from app.privacy.consents import may_contact
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ def enqueue(
         purpose=purpose,
         created_at=now,
         next_attempt_at=now,
+        request_id=current_request_id(),
     )
     channels = routing.channels_for(message, user, current_app.config)
     # A pending message's channel is chosen when it is sent; an in-app one is in-app already.
@@ -404,12 +406,12 @@ def _due_conditions(config) -> list:
     return conditions
 
 
-def _due(now: datetime, batch: int) -> list[tuple[int, int]]:
+def _due(now: datetime, batch: int) -> list[tuple[int, int, str | None]]:
     conditions = _due_conditions(current_app.config)
     if not conditions:
         return []
     due = db.session.execute(
-        select(Message.id, Message.attempts)
+        select(Message.id, Message.attempts, Message.request_id)
         .join(User, User.id == Message.user_id)
         # Messages to a person whose processing is restricted wait until it is lifted.
         .where(User.restricted_at.is_(None))
@@ -470,6 +472,7 @@ def _send_one(message_id: int, attempts: int, mail: _Mail, down: dict[str, str],
             attempts=attempts + 1,
             last_error=None,
         )
+        log.info("message %s sent by %s", message_id, channel, extra={"message_id": message_id})
         return "sent"
     if refusal is None:  # the person wants it in-app only now
         _finish(message_id, "sending", status="no_email", channel="in_app")
@@ -497,10 +500,12 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
         return report
     mail, down = _Mail(), {}
     try:
-        for message_id, attempts in due:
+        for message_id, attempts, request_id in due:
             if not _claim(message_id, now):
                 continue  # another sender took it
-            outcome = _send_one(message_id, attempts, mail, down, now)
+            # The lines of its sending carry the id of the request that wrote it.
+            with request_id_context(request_id or current_request_id()):
+                outcome = _send_one(message_id, attempts, mail, down, now)
             if outcome is not None:
                 report[outcome] += 1
             if mail.lost:
