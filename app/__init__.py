@@ -177,21 +177,20 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app.demo.cli import demo_cli
-    from app.i18n_cli import translations_cli
-    from app.jobs.cli import jobs_cli, scheduler_cli
-    from app.learning.cli import courses_cli
-    from app.privacy.cli import privacy_cli
-    from app.reports.cli import reports_cli
-    from app.units.cli import units_cli
-    from app.users.cli import users_cli
+    """The `flask` commands, each module imported when its command runs (app/schema.py)."""
+    from app.schema import init_commands
 
-    app.cli.add_command(units_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(translations_cli)
-    app.cli.add_command(courses_cli)
-    app.cli.add_command(reports_cli)
-    app.cli.add_command(jobs_cli)
-    app.cli.add_command(scheduler_cli)
-    app.cli.add_command(privacy_cli)
+    init_commands(
+        app,
+        {
+            "units": "app.units.cli:units_cli",
+            "demo": "app.demo.cli:demo_cli",
+            "users": "app.users.cli:users_cli",
+            "translations": "app.i18n_cli:translations_cli",
+            "courses": "app.learning.cli:courses_cli",
+            "reports": "app.reports.cli:reports_cli",
+            "jobs": "app.jobs.cli:jobs_cli",
+            "scheduler": "app.jobs.cli:scheduler_cli",
+            "privacy": "app.privacy.cli:privacy_cli",
+        },
+    )

@@ -1,5 +1,6 @@
-"""The database schema's version: Flask-Migrate set up without importing it at start-up, and the
-check behind /readyz that the database stands at the migrations' head.
+"""The app's commands and the database schema's version: command groups and Flask-Migrate set up
+without importing them at start-up, and the check behind /readyz that the database stands at the
+migrations' head.
 
 Alembic and Flask-Migrate weigh about 11 MB in a process, and a web worker never migrates: they
 are imported by the `flask db` commands and by the first use of app.extensions["migrate"]
@@ -9,6 +10,7 @@ are imported by the `flask db` commands and by the first use of app.extensions["
 from __future__ import annotations
 
 import ast
+import importlib
 from functools import cache
 from pathlib import Path
 
@@ -44,29 +46,47 @@ class _LazyMigrateConfig:
         return getattr(self.load(), name)
 
 
-class _LazyCommands(AppGroup):
-    """The app's command group, where `flask db` is added when it is first asked for."""
+class LazyCommands(AppGroup):
+    """The app's command groups, each imported when it is first asked for: a web worker never
+    loads the commands (the demo generator, the scheduler and APScheduler, Flask-Migrate).
+    `lazy` maps a command's name to "module:attribute" of its click group, or to a function that
+    registers it."""
+
+    def __init__(self, app: Flask, lazy: dict):
+        super().__init__()
+        self.app = app
+        self.lazy = dict(lazy)
 
     def get_command(self, ctx, name):
-        if name == "db" and name not in self.commands:
-            migrate = self._app.extensions.get("migrate")
-            if isinstance(migrate, _LazyMigrateConfig):
-                migrate.load()  # registers Flask-Migrate's `db` group on this app's commands
+        target = self.lazy.pop(name, None)
+        if isinstance(target, str):
+            module, _, attribute = target.partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        elif target is not None:
+            target()
         return super().get_command(ctx, name)
 
     def list_commands(self, ctx):
-        return sorted({*super().list_commands(ctx), "db"})
+        return sorted({*super().list_commands(ctx), *self.lazy})
 
 
-def init_migrations(app: Flask, db, **options) -> None:
-    """Flask-Migrate for `app`, imported when it is first used."""
-    commands = _LazyCommands()
-    commands._app = app
-    # Commands added before this call move over to the new group.
+def init_commands(app: Flask, lazy: dict) -> None:
+    """Put LazyCommands in place of the app's command group (keeping what it holds)."""
+    commands = LazyCommands(app, lazy)
+    migrate = app.extensions.get("migrate")
+    if isinstance(migrate, _LazyMigrateConfig):
+        commands.lazy["db"] = migrate.load
     for name, command in app.cli.commands.items():
         commands.add_command(command, name)
     app.cli = commands
-    app.extensions["migrate"] = _LazyMigrateConfig(app, db, options)
+
+
+def init_migrations(app: Flask, db, **options) -> None:
+    """Flask-Migrate for `app`, imported when it is first used (`flask db` loads it too)."""
+    migrate = _LazyMigrateConfig(app, db, options)
+    app.extensions["migrate"] = migrate
+    if isinstance(app.cli, LazyCommands):
+        app.cli.lazy["db"] = migrate.load  # registers Flask-Migrate's `db` group
 
 
 @cache
