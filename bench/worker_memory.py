@@ -1,10 +1,13 @@
 """Memory of each gunicorn worker before and after 1,000 requests of the pages people use most.
 
-    python bench/worker_memory.py                       # SQLite in a temporary folder (about 1 minute)
-    python bench/worker_memory.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/kns_memory
+    python bench/worker_memory.py            # PostgreSQL database kns_memory, dropped and made again
+    python bench/worker_memory.py --sqlite   # SQLite in a temporary folder instead
 
-It prepares a database with `flask db upgrade`, `flask courses sync` and `flask demo seed` (a
-PostgreSQL database named by --database-url is dropped and created first), serves the app with
+It prepares a database with `flask db upgrade`, `flask courses sync` and `flask demo seed` (the
+PostgreSQL database of --database-url or BENCH_DATABASE_URL, default
+postgresql+psycopg://postgres@127.0.0.1:5432/kns_memory, is dropped and created first; with
+--sqlite, a file in a temporary folder: two workers writing at once on SQLite may meet "database is
+locked", so production's PostgreSQL is the default), serves the app with
 `gunicorn -w 2 --worker-class sync 'app:create_app()'` in the production profile (limits in the
 Redis at BENCH_REDIS_URL, default redis://127.0.0.1:6379/15), and reads every worker's VmRSS
 (and PSS, and the peak VmHWM) from /proc once the server answers and again after the requests.
@@ -151,7 +154,7 @@ def prepare_database(url: str) -> None:
 
 
 def run(args, workdir: Path, servers: list[Server]) -> dict:
-    url = args.database_url or f"sqlite:///{workdir / 'memory.db'}"
+    url = f"sqlite:///{workdir / 'memory.db'}" if args.sqlite else args.database_url
     prepare_database(url)
     env = {
         **os.environ,
@@ -219,6 +222,7 @@ def run(args, workdir: Path, servers: list[Server]) -> dict:
         "seconds": round(seconds, 1),
         "statuses": statuses,
         "not_200": bad[:20],
+        "log_tail": server.log_tail(60) if bad else "",
     }
 
 
@@ -239,6 +243,8 @@ def report(result: dict) -> bool:
         )
     for line in result["not_200"]:
         print(f"  not 200: {line}")
+    if result["log_tail"]:
+        print(f"--- server log ---\n{result['log_tail']}")
     worst = max((worker["rss_after_mb"] or 10**6) for worker in result["workers"])
     met = worst < GOAL_MB and not result["not_200"]
     print(f"\nlargest worker after the requests: {worst:.1f} MB (goal < {GOAL_MB} MB): {'met' if met else 'MISSED'}")
@@ -248,8 +254,11 @@ def report(result: dict) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--database-url", default=os.environ.get("BENCH_DATABASE_URL"), help="a PostgreSQL database to drop and use"
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kns_memory"),
+        help="a PostgreSQL database to drop and use",
     )
+    parser.add_argument("--sqlite", action="store_true", help="use SQLite in a temporary folder instead")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
