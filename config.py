@@ -12,6 +12,7 @@ No secret key is ever written in the repository: a key that anyone can read sign
 session cookie and API token.
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -151,6 +152,26 @@ def worker_count(env: Mapping[str, str], argv: Sequence[str]) -> int | None:
         return int(count) if count is not None else None
     except ValueError:
         return None
+
+
+LOG_FORMATS = ("plain", "json")
+
+
+def allowed_networks(value: str | None) -> tuple[str, ...]:
+    """METRICS_ALLOWED_NETWORKS: addresses or networks (CIDR), comma-separated; each is checked
+    here so that a typing mistake stops the start rather than open or close /metrics silently."""
+    networks = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"METRICS_ALLOWED_NETWORKS: {part!r} is not an address or a network such as 10.0.0.0/8."
+            ) from None
+    return tuple(networks)
 
 
 _QUIET_HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d\s*$")
@@ -306,9 +327,19 @@ def load_config(env: Mapping[str, str] | None = None, argv: Sequence[str] | None
         "RECEIPT_FAILURE_LIMIT": env.get("RECEIPT_FAILURE_LIMIT", "60 per 10 minutes"),
         # What a message costs by channel (VND), for the message cost report.
         "MESSAGE_PRICES": message_prices(env.get("MESSAGE_PRICES")),
+        # Logs (app/monitoring/logs.py): "plain" text, or "json", one object per line with the
+        # request id, for a log collector.
+        "LOG_FORMAT": (env.get("LOG_FORMAT") or "plain").strip().lower(),
+        # /metrics (app/monitoring): answered only to a bearer token equal to METRICS_TOKEN and/or
+        # from an address in METRICS_ALLOWED_NETWORKS (comma-separated, e.g. "10.0.0.0/8,
+        # 127.0.0.1"); with neither set it answers 404.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOWED_NETWORKS": allowed_networks(env.get("METRICS_ALLOWED_NETWORKS")),
     }
     if testing:
         config["RATELIMIT_STORAGE_URI"] = "memory://"
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT={config['LOG_FORMAT']!r} is unknown; use one of: {', '.join(LOG_FORMATS)}")
     _check_message_settings(config)
 
     if production:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,20 +33,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_cli(app)
 
     from app import errors, security, templating
+    from app.monitoring import hooks as monitoring
 
     errors.register(app)
     security.register(app)
     templating.register(app)
-
-    if not app.config["TESTING"]:
-        logging.basicConfig(level=logging.INFO)
+    # Logging (plain or JSON), the request id, request metrics, /healthz, /readyz and /metrics.
+    monitoring.register(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
     from app.db import commit_if_read_only, configure_sqlite, render_item, track_writes
-    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager
     from app.i18n import compile_translations, select_locale
+    from app.schema import init_migrations
 
     db.init_app(app)
     with app.app_context():
@@ -60,7 +59,7 @@ def _init_extensions(app: Flask) -> None:
     def end_read_only_transaction(error):
         commit_if_read_only(db.session(), error)
 
-    migrate.init_app(
+    init_migrations(
         app,
         db,
         directory=str(BASE_DIR / "migrations"),
@@ -178,23 +177,31 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app import backup_cli
-    from app.demo.cli import demo_cli
-    from app.i18n_cli import translations_cli
-    from app.jobs.cli import jobs_cli, scheduler_cli
-    from app.learning.cli import courses_cli
-    from app.privacy.cli import privacy_cli
-    from app.reports.cli import reports_cli
-    from app.units.cli import units_cli
-    from app.users.cli import users_cli
+    """The `flask` commands, each module imported when its command runs (app/schema.py)."""
+    from app.schema import init_commands
 
-    app.cli.add_command(units_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(translations_cli)
-    app.cli.add_command(courses_cli)
-    app.cli.add_command(reports_cli)
-    app.cli.add_command(jobs_cli)
-    app.cli.add_command(scheduler_cli)
-    app.cli.add_command(privacy_cli)
-    backup_cli.register()
+    init_commands(
+        app,
+        {
+            "units": "app.units.cli:units_cli",
+            "demo": "app.demo.cli:demo_cli",
+            "users": "app.users.cli:users_cli",
+            "translations": "app.i18n_cli:translations_cli",
+            "courses": "app.learning.cli:courses_cli",
+            "reports": "app.reports.cli:reports_cli",
+            "jobs": "app.jobs.cli:jobs_cli",
+            "scheduler": "app.jobs.cli:scheduler_cli",
+            "privacy": "app.privacy.cli:privacy_cli",
+        },
+    )
+    # `flask db backup` joins Flask-Migrate's `db` group when that group is first asked for.
+    load_migrate = app.cli.lazy.get("db")
+
+    def load_db_commands() -> None:
+        if load_migrate is not None:
+            load_migrate()
+        from app import backup_cli
+
+        backup_cli.register()
+
+    app.cli.lazy["db"] = load_db_commands

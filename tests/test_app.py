@@ -17,13 +17,8 @@ from config import BASE_DIR, ConfigError, load_config
 from tests.conftest import TEST_PASSWORD
 
 
-def test_health_check_reports_the_database(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
-
-
-def test_health_check_answers_503_when_the_database_is_unreachable(app, client):
+def test_health_check_answers_without_the_database(app, client):
+    """Liveness: the process answers, also when the database does not."""
     engines = db.engines
     working = engines[None]
     engines[None] = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_pre_ping=False)
@@ -32,8 +27,22 @@ def test_health_check_answers_503_when_the_database_is_unreachable(app, client):
     finally:
         engines[None].dispose()
         engines[None] = working
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readiness_answers_503_when_the_database_is_unreachable(app, client):
+    assert client.get("/readyz").status_code == 200
+    engines = db.engines
+    working = engines[None]
+    engines[None] = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_pre_ping=False)
+    try:
+        response = client.get("/readyz")
+    finally:
+        engines[None].dispose()
+        engines[None] = working
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "error"}
+    assert response.get_json() == {"status": "error", "reason": "database_unreachable"}
 
 
 def test_production_refuses_the_default_secret_key():

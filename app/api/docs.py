@@ -1,6 +1,7 @@
 """The API's contract, served: GET /api/v1/openapi.json (the OpenAPI document) and GET /api/v1/docs
 (the same as a page: each operation with its parameters, body and answers; no script). Both are
-public: the contract holds no one's data.
+public: the contract holds no one's data. The document (app/api/openapi.py, about 2 MB in memory)
+is loaded when first asked for, not by every worker at start-up.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from flask import jsonify, render_template
 from markupsafe import Markup, escape
 
 from app.api.blueprint import bp
-from app.api.openapi import PREFIX, build_document
 
 # --- the page's view of a schema -----------------------------------------------------------
 
@@ -129,6 +129,8 @@ class Operation:
 
 
 def operations_by_tag(document: dict) -> list[tuple[dict, list[Operation]]]:
+    from app.api.openapi import PREFIX
+
     shared = document["components"]["responses"]
     groups: dict[str, list[Operation]] = {tag["name"]: [] for tag in document["tags"]}
     for route, methods in document["paths"].items():
@@ -162,12 +164,16 @@ def operations_by_tag(document: dict) -> list[tuple[dict, list[Operation]]]:
 @bp.route("/openapi.json")
 def openapi():
     """The contract; public, no token."""
+    from app.api.openapi import build_document
+
     return jsonify(build_document())
 
 
 @bp.route("/docs")
 def docs():
     """The contract as a page."""
+    from app.api.openapi import build_document
+
     document = build_document()
     return render_template(
         "api/docs.html",

@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
-from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 # zxcvbn's score 3 means about 10^8 guesses or more ("safely unguessable"). The sign-in limits
@@ -128,6 +127,9 @@ def weakness(password: str, *, user_inputs: Iterable[str | None] = ()) -> str | 
 
 
 def _score(password: str, user_inputs: list[str]) -> int:
+    # Imported here, when a password is chosen: its word lists weigh about 12 MB in every worker.
+    from zxcvbn import zxcvbn
+
     # The folded forms too: people type their name without accents.
     context = user_inputs + [_fold(text) for text in user_inputs]
     context += [part for text in user_inputs for part in _fold_words(text)]

@@ -36,8 +36,8 @@ import logging
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import requests
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,9 @@ from sqlalchemy.exc import IntegrityError
 from app.db import utcnow
 from app.extensions import db
 from app.jobs.models import ChannelToken
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,9 @@ class Unavailable(ChannelError):
 
 def _post(url: str, **kwargs) -> requests.Response:
     """POST with timeouts; a connection error or a timeout is Unavailable."""
+    # Imported when a message goes out (mostly in the scheduler), not in every web worker.
+    import requests
+
     try:
         return requests.post(url, timeout=HTTP_TIMEOUT, **kwargs)
     except requests.RequestException as error:

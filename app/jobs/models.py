@@ -64,6 +64,9 @@ class Message(db.Model):
     #: What the provider's receipt said (RECEIPT_STATUSES), and when.
     delivery_status: Mapped[str | None] = mapped_column(String(20))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The id of the web request that wrote the message (app.monitoring.logs), so the log lines
+    #: of its sending can be found beside those of the request; None when a job wrote it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 
@@ -82,3 +85,17 @@ class ChannelToken(db.Model):
     refresh_token: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class JobRun(db.Model):
+    """How often each scheduled job ran and failed, and when, written by the scheduler that ran
+    it (app.jobs.scheduler.run_job), so /metrics of any node can report it."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    runs: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -70,6 +70,7 @@ from app.jobs.channels import (
 from app.jobs.models import Message
 from app.jobs.template_data import template_data
 from app.links import public_url
+from app.monitoring.logs import current_request_id, request_id_context
 from app.privacy.consents import may_contact
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ def enqueue(
         purpose=purpose,
         created_at=now,
         next_attempt_at=now,
+        request_id=current_request_id(),
     )
     channels = routing.channels_for(message, user, current_app.config)
     # A pending message's channel is chosen when it is sent; an in-app one is in-app already.
@@ -411,13 +413,13 @@ def _due_conditions(config) -> list:
     return conditions
 
 
-def _due(now: datetime, batch: int) -> list[tuple[int, int, bool]]:
-    """(id, attempts, has an e-mail address) of the messages due, oldest first."""
+def _due(now: datetime, batch: int) -> list[tuple[int, int, bool, str | None]]:
+    """(id, attempts, has an e-mail address, request id) of the messages due, oldest first."""
     conditions = _due_conditions(current_app.config)
     if not conditions:
         return []
     due = db.session.execute(
-        select(Message.id, Message.attempts, Message.email.is_not(None))
+        select(Message.id, Message.attempts, Message.email.is_not(None), Message.request_id)
         .join(User, User.id == Message.user_id)
         # Messages to a person whose processing is restricted wait until it is lifted.
         .where(User.restricted_at.is_(None))
@@ -499,6 +501,7 @@ def _send_one(
             attempts=attempts + 1,
             last_error=None,
         )
+        log.info("message %s sent by %s", message_id, channel, extra={"message_id": message_id})
         return "sent"
     if refusal is None:  # the person wants it in-app only now
         _finish(message_id, "sending", status="no_email", channel="in_app")
@@ -507,6 +510,22 @@ def _send_one(
         message_id, "sending", status="failed", channel="in_app", attempts=attempts + 1, last_error=_describe(refusal)
     )
     return "failed"
+
+
+def _claim_and_send(
+    message_id: int, attempts: int, has_email: bool, request_id: str | None, *, mail: _Mail, down: dict, now: datetime
+) -> str | None:
+    """Claim one due message and send it; its outcome, or None when it was deleted meanwhile or
+    another sender took it (the claim sees either)."""
+    if has_email and current_app.config["MAIL_SERVER"]:
+        mail.open()  # before the claim (see _Mail.open)
+    read = _read_for_sending(message_id)
+    if read is None or not _claim(message_id, now):
+        return None
+    message, channels, waits_for_mail = read
+    # The lines of its sending carry the id of the request that wrote it.
+    with request_id_context(request_id or current_request_id()):
+        return _send_one(message, channels, waits_for_mail, attempts, mail, down, now)
 
 
 def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
@@ -526,14 +545,8 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
         return report
     mail, down = _Mail(), {}
     try:
-        for message_id, attempts, has_email in due:
-            if has_email and current_app.config["MAIL_SERVER"]:
-                mail.open()  # before the claim (see _Mail.open)
-            read = _read_for_sending(message_id)
-            if read is None or not _claim(message_id, now):
-                continue  # deleted meanwhile, or another sender took it (the claim sees either)
-            message, channels, waits_for_mail = read
-            outcome = _send_one(message, channels, waits_for_mail, attempts, mail, down, now)
+        for row in due:
+            outcome = _claim_and_send(*row, mail=mail, down=down, now=now)
             if outcome is not None:
                 report[outcome] += 1
             if mail.lost:
@@ -553,17 +566,17 @@ def send_now(key: str, now: datetime | None = None) -> str | None:
     if not conditions:
         return None
     due = db.session.execute(
-        select(Message.id, Message.attempts)
+        select(Message.id, Message.attempts, Message.email.is_not(None), Message.request_id)
         .join(User, User.id == Message.user_id)
         .where(User.restricted_at.is_(None))
         .where(Message.key == key, Message.status == "pending", Message.next_attempt_at <= now, or_(*conditions))
     ).first()
     db.session.commit()
-    if due is None or not _claim(due.id, now):
+    if due is None:
         return None
     mail = _Mail()
     try:
-        return _send_one(due.id, due.attempts, mail, {}, now)
+        return _claim_and_send(*due, mail=mail, down={}, now=now)
     finally:
         mail.close()
 

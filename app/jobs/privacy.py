@@ -39,7 +39,19 @@ declare(
         "delivery_status": MESSAGE,
         "delivered_at": MESSAGE,
     },
-    not_personal={"id", "status", "attempts", "next_attempt_at", "claimed_at", "purpose", "kind", "channel"},
+    # request_id: a random id of the web request (or job run) that wrote the message, tying it to
+    # log lines; it names no one.
+    not_personal={
+        "id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "purpose",
+        "kind",
+        "channel",
+        "request_id",
+    },
 )
 
 # A provider's credentials: about the province's account with the provider, no one else.
@@ -48,6 +60,14 @@ declare(
     _l("Message provider tokens"),
     personal={},
     not_personal={"channel", "access_token", "refresh_token", "expires_at", "updated_at"},
+)
+
+# Counts and times of the scheduled jobs' runs, for /metrics.
+declare(
+    "job_runs",
+    _l("Runs of scheduled jobs"),
+    personal={},
+    not_personal={"job", "runs", "failures", "last_started_at", "last_success_at", "last_failure_at"},
 )
 
 

@@ -24,10 +24,12 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, insert, text, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import utcnow
 from app.extensions import db
+from app.jobs.models import JobRun
 from app.jobs.outbox import send_due
 from app.jobs.reminders import (
     enqueue_daily_digests,
@@ -37,7 +39,9 @@ from app.jobs.reminders import (
     enqueue_visit_reminders,
     enqueue_weekly_manager_digests,
 )
+from app.monitoring.logs import job_context
 from app.privacy.retention import run_retention
+from app.reports.recount import check_drift
 from config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -94,6 +98,8 @@ JOBS: tuple[Job, ...] = (
     ),
     # Personal data past its retention period (app/privacy/retention.py), at night.
     Job("privacy_retention", "cron", {"hour": 2, "minute": 30}, run_retention, {"misfire_grace_time": 20 * 3600}),
+    # The summary tables against a recount (app/reports/recount.py), for /metrics, at night.
+    Job("summary_check", "cron", {"hour": 3, "minute": 15}, check_drift, {"misfire_grace_time": 20 * 3600}),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 
@@ -102,16 +108,35 @@ def run_job(app: Flask, job_id: str, now: datetime | None = None) -> object:
     """Run one job now in its own app context and commit once (the sender also commits as it
     goes: its claims must be durable before it talks to the mail server)."""
     job = JOBS_BY_ID[job_id]
-    with app.app_context():
+    with app.app_context(), job_context(job_id):
+        started = utcnow()
         try:
             result = job.function(now=now)
             db.session.commit()
         except Exception:
             db.session.rollback()
             log.exception("job %s failed", job_id)
+            record_job_run(job_id, started, failed=True)
             raise
-    log.debug("job %s: %s", job_id, result)
+        record_job_run(job_id, started, failed=False)
+        log.debug("job %s: %s", job_id, result)
     return result
+
+
+def record_job_run(job_id: str, started: datetime, *, failed: bool) -> None:
+    """Count the run in job_runs (for /metrics), in a transaction of its own after the job's; a
+    database that cannot take it loses the count, never the job's work."""
+    finished = utcnow()
+    values = {"last_started_at": started, ("last_failure_at" if failed else "last_success_at"): finished}
+    counts = {"runs": JobRun.runs + 1, "failures": JobRun.failures + (1 if failed else 0)}
+    try:
+        changed = db.session.execute(update(JobRun).where(JobRun.job == job_id).values(**counts, **values))
+        if changed.rowcount == 0:
+            db.session.execute(insert(JobRun).values(job=job_id, runs=1, failures=1 if failed else 0, **values))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("job %s: its run could not be counted", job_id, exc_info=True)
 
 
 def run_scheduled_job(app: Flask, job_id: str, may_run: Callable[[], bool] | None = None) -> object:

@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from app.exceptions import Invalid
 from app.learning import operations
 from app.learning.blueprint import bp, verify_bp
-from app.learning.certificates import render_certificate_pdf
 
 
 @bp.route("/<slug>/certificate.pdf")
@@ -18,6 +17,10 @@ def certificate_pdf(slug: str):
     certificate = operations.valid_certificate(current_user, course)
     if certificate is None:
         abort(404)
+    # The PDF stack (fpdf2, HarfBuzz, fontTools, Pillow, segno) weighs about 40 MB: it is loaded
+    # by the first download, not by every worker at start-up.
+    from app.learning.certificates import render_certificate_pdf
+
     pdf = render_certificate_pdf(certificate, lang=str(get_locale() or "vi"))
     return Response(
         pdf,

@@ -1,2 +1,2 @@
-"""The home page of each role, the text-size preference and the health check (routes.py, on
+"""The home page of each role and the text-size preference (routes.py, on
 blueprint.py)."""

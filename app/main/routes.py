@@ -1,14 +1,12 @@
-"""The home page of each role, the text-size preference and the health check."""
+"""The home page of each role and the text-size preference (the health checks are in app/monitoring)."""
 
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import text
 
 from app import authz
 from app.auth.forms import EmptyForm
 from app.auth.routes import is_safe_next
-from app.extensions import db
 from app.i18n import remember_language_switch
 from app.learning.assignments import assignments_for
 from app.main.blueprint import bp
@@ -22,7 +20,8 @@ _OPEN_WITH_ONE_TIME_PASSWORD = {
     "auth.change_password",
     "auth.logout",
     "static",
-    "main.healthz",
+    "monitoring.healthz",
+    "monitoring.readyz",
     "main.text_size",
 }
 
@@ -79,14 +78,3 @@ def text_size():
         session["large_text"] = not session.get("large_text", False)
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("main.home"))
-
-
-@bp.route("/healthz")
-def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach the database is the answer, not an error
-        db.session.rollback()
-        current_app.logger.warning("Health check: database unreachable", exc_info=True)
-        return jsonify(status="error", database="error"), 503
-    return jsonify(status="ok", database="ok")

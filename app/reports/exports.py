@@ -5,6 +5,9 @@ CSV is UTF-8 with a byte-order mark, so Excel shows Vietnamese and Bengali. Text
 spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage return) is
 written as text: in CSV behind a single quote (OWASP's advice for CSV injection), in XLSX as a
 string cell marked "quote prefix". Numbers stay numbers, negative ones too.
+
+openpyxl is imported by the functions that write a workbook, not with this module: a worker that
+never exports does not hold it (tests/test_lean_start.py).
 """
 
 from __future__ import annotations
@@ -17,10 +20,6 @@ from datetime import date
 
 from flask import Response
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from app.db import local_today
 from app.i18n import format_date
@@ -75,6 +74,9 @@ def csv_bytes(rows: Rows) -> bytes:
 
 
 def _xlsx_cell(sheet, value, bold: bool):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(sheet, value=value)
     if looks_like_formula(value):
         # openpyxl would store it as a formula; a string cell with the quote prefix is text
@@ -115,6 +117,8 @@ def _shorten(text: str, limit: int) -> str:
 def xlsx_bytes(sheets: Iterable[tuple[str, Rows]], *, header_rows: int = 1, freeze_header: bool = False) -> bytes:
     """A workbook with one sheet per (title, rows); the first `header_rows` rows in bold.
     Write-only mode keeps memory flat for large tables."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     for title, rows in sheets:
@@ -216,6 +220,10 @@ def report_workbook(tables: list[ReportTable], *, subtitle: str = "") -> bytes:
     date of the export, the header (frozen, bold, wrapped), the rows and the totals; numbers
     with their number format, columns as wide as their content (within COLUMN_WIDTHS), sheet
     names whole words within Excel's limit."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()

@@ -8,11 +8,12 @@ underlying tables. `app.reports.recount.rebuild()` recomputes all of them from s
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.db import UTCDateTime
 from app.extensions import db
 
 
@@ -138,3 +139,14 @@ class MilestoneStat(db.Model):
 
     def __repr__(self) -> str:
         return f"<MilestoneStat unit={self.unit_id} milestone={self.milestone_id} {self.week}>"
+
+
+class SummaryCheck(db.Model):
+    """The last comparison of a summary table with a recount from scratch (app.reports.recount.
+    check_drift, run nightly and by `flask reports check`): how many of its rows differ."""
+
+    __tablename__ = "summary_checks"
+
+    table_name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    differing_rows: Mapped[int] = mapped_column(default=0)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -60,3 +60,10 @@ declare(
     not_personal={"unit_id", "week", "bucket", "visits"},
 )
 declare("wait_totals", _l("Counts of waiting times per unit"), not_personal={"unit_id", "bucket", "visits"})
+
+# The last comparison of each summary table with a recount: a number of rows, no one's data.
+declare(
+    "summary_checks",
+    _l("Checks of the summary tables"),
+    not_personal={"table_name", "differing_rows", "checked_at"},
+)

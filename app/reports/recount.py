@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import datetime
 
 from sqlalchemy import Date, case, cast, delete, func, select, text
 
 from app.auth.models import User
+from app.db import utcnow
 from app.extensions import db
 from app.learning.models import Enrollment
 from app.outcomes.models import Resident, ResidentMilestone
@@ -24,6 +26,7 @@ from app.reports.models import (
     MilestoneStat,
     PeopleStat,
     SkillDemandStat,
+    SummaryCheck,
     VisitStat,
     WaitStat,
     WaitTotal,
@@ -198,6 +201,31 @@ def missing() -> bool:
         db.session.scalar(select(User.id).limit(1)) is not None
         and db.session.scalar(select(PeopleStat.unit_id).limit(1)) is None
     )
+
+
+def drift() -> dict[str, int]:
+    """For each summary table, how many of its rows differ from a recount from scratch (a row
+    missing on either side counts too): 0 everywhere when the event hooks kept up."""
+    fresh, stored = compute_from_scratch(), stored_rows()
+    counts = {}
+    for name in sorted(fresh):
+        keys = fresh[name].keys() | stored[name].keys()
+        counts[name] = sum(1 for key in keys if fresh[name].get(key) != stored[name].get(key))
+    return counts
+
+
+def check_drift(now: datetime | None = None) -> dict[str, int]:
+    """drift(), kept in summary_checks for /metrics (nightly job and `flask reports check`).
+    Flushes; the caller commits."""
+    now = now or utcnow()
+    found = drift()
+    for name, count in found.items():
+        check = db.session.get(SummaryCheck, name) or SummaryCheck(table_name=name)
+        check.differing_rows = count
+        check.checked_at = now
+        db.session.add(check)
+    db.session.flush()
+    return found
 
 
 def rebuild() -> None:

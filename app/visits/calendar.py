@@ -2,17 +2,20 @@
 
 Events carry only what a member needs to get there: the kind of help, the place and a link to
 the visit page. Residents' names, phone numbers and notes stay in the app.
+
+icalendar is imported by the functions that build events, when a feed or a download is asked
+for, not in every worker at start-up.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from app.auth.models import User
@@ -26,6 +29,9 @@ from app.visits.models import (
     GroupSession,
     Visit,
 )
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event
 
 PRODID = "-//Ky nang so//Visits//EN"
 #: How far back and ahead the feed reaches.
@@ -96,6 +102,8 @@ def _location(place: str, unit) -> str:
 
 
 def _new_calendar(name: str) -> Calendar:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -117,6 +125,8 @@ def visit_event(visit: Visit, uid_domain: str, stamp, *, with_address: bool = Fa
     """The visit as an event. Its place is often a home address and calendars live at outside
     services: the event names the village only, unless the member chose to see addresses
     (`with_address`, their `visit_address_in_notices`)."""
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"visit-{visit.id}@{uid_domain}")
     event.add("dtstamp", stamp)
@@ -131,6 +141,8 @@ def visit_event(visit: Visit, uid_domain: str, stamp, *, with_address: bool = Fa
 
 
 def session_event(session: GroupSession, uid_domain: str, stamp) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"session-{session.id}@{uid_domain}")
     event.add("dtstamp", stamp)

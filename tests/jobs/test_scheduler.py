@@ -24,6 +24,7 @@ def test_every_job_is_scheduled_once_with_coalescing_and_one_instance(app):
             "manager_digests",
             "overdue_assignments",
             "privacy_retention",
+            "summary_check",
         }
         assert set(jobs) == {job.id for job in JOBS}
         for job in jobs.values():
