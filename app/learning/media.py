@@ -24,7 +24,6 @@ from defusedxml import ElementTree
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
-from PIL import Image, UnidentifiedImageError
 
 IMAGE_TYPES = {
     ".svg": "image/svg+xml",
@@ -198,6 +197,9 @@ def inspect(course_folder: Path, folder: str, name: str) -> tuple[MediaFile | No
         errors.extend(f"{folder}/{name}: {message}" for message in svg_errors)
         warnings.extend(f"{folder}/{name}: {message}" for message in svg_warnings)
     else:
+        # Pillow only here (raster pictures are rare; SVG is preferred): workers start without it.
+        from PIL import Image, UnidentifiedImageError
+
         width, height = 0, 0
         try:
             with Image.open(path) as image:
