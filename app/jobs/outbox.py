@@ -517,14 +517,14 @@ def _claim_and_send(
 ) -> str | None:
     """Claim one due message and send it; its outcome, or None when it was deleted meanwhile or
     another sender took it (the claim sees either)."""
-    if has_email and current_app.config["MAIL_SERVER"]:
-        mail.open()  # before the claim (see _Mail.open)
-    read = _read_for_sending(message_id)
-    if read is None or not _claim(message_id, now):
-        return None
-    message, channels, waits_for_mail = read
-    # The lines of its sending carry the id of the request that wrote it.
+    # The lines of its sending (connecting included) carry the id of the request that wrote it.
     with request_id_context(request_id or current_request_id()):
+        if has_email and current_app.config["MAIL_SERVER"]:
+            mail.open()  # before the claim (see _Mail.open)
+        read = _read_for_sending(message_id)
+        if read is None or not _claim(message_id, now):
+            return None
+        message, channels, waits_for_mail = read
         return _send_one(message, channels, waits_for_mail, attempts, mail, down, now)
 
 
