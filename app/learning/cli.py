@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.learning.content import sync_courses, validate_courses
@@ -21,7 +22,14 @@ def validate_command():
     for problem in problems:
         click.echo(str(problem), err=not problem.warning)
     errors = [problem for problem in problems if not problem.warning]
-    click.echo(f"{len(specs)} course(s) valid, {len(errors)} error(s), {len(problems) - len(errors)} warning(s).")
+    click.echo(
+        _(
+            "Courses valid: %(courses)d; errors: %(errors)d; warnings: %(warnings)d.",
+            courses=len(specs),
+            errors=len(errors),
+            warnings=len(problems) - len(errors),
+        )
+    )
     if errors:
         sys.exit(1)
 
@@ -35,11 +43,16 @@ def sync_command(force: bool):
     if errors:
         for problem in errors:
             click.echo(str(problem), err=True)
-        click.echo("Nothing was synced; fix the problems above.", err=True)
+        click.echo(_("Nothing was synced; fix the problems above."), err=True)
         sys.exit(1)
     result = sync_courses(COURSES_DIR, force=force)
     db.session.commit()
     click.echo(
-        f"created: {', '.join(result.created) or '-'}; updated: {', '.join(result.updated) or '-'}; "
-        f"unchanged: {len(result.unchanged)}; retired: {', '.join(result.retired) or '-'}"
+        _(
+            "Created: %(created)s; updated: %(updated)s; unchanged: %(unchanged)d; retired: %(retired)s",
+            created=", ".join(result.created) or "-",
+            updated=", ".join(result.updated) or "-",
+            unchanged=len(result.unchanged),
+            retired=", ".join(result.retired) or "-",
+        )
     )
