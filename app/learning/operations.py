@@ -505,11 +505,6 @@ def grade_answer(correct_ids: set[int], chosen_ids: set[int]) -> bool:
     return bool(correct_ids) and chosen_ids == correct_ids
 
 
-def unanswered_questions(attempt: QuizAttempt, answers: dict[int, set[int]]) -> list[int]:
-    """The ids of the attempt's questions with no option chosen in `answers`, in the order asked."""
-    return [asked.question_id for asked in attempt.questions if not answers.get(asked.question_id)]
-
-
 def _grade(
     questions: dict[int, tuple[str, frozenset[int] | set[int]]],
     asked: list[tuple[int, list[int]]],
@@ -649,6 +644,31 @@ def _insert_choices(rows: int):
     return text(f"INSERT INTO attempt_choices (attempt_question_id, option_id) VALUES {values}")  # noqa: S608
 
 
+@lru_cache(maxsize=64)
+def _grade_in_one_statement(rows: int):
+    """PostgreSQL: _MARK_SUBMITTED, _MARK_ANSWERS and the INSERT of `rows` chosen options in one
+    statement, the last two only when the first marked the attempt. Returns how many attempts it
+    marked (0 or 1)."""
+    values = ", ".join(f"(:a{n}, :o{n})" for n in range(rows))
+    return text(
+        f"""
+        WITH marked AS (
+            UPDATE quiz_attempts SET score = :score, passed = :passed, submitted_at = :now
+            WHERE id = :attempt_id AND submitted_at IS NULL
+            RETURNING id
+        ), answered AS (
+            UPDATE attempt_questions SET is_correct = (question_id = ANY(:right))
+            WHERE attempt_id IN (SELECT id FROM marked)
+        ), chosen AS (
+            INSERT INTO attempt_choices (attempt_question_id, option_id)
+            SELECT chosen.asked, chosen.option FROM (VALUES {values}) AS chosen (asked, option)
+            WHERE EXISTS (SELECT 1 FROM marked)
+        )
+        SELECT count(*) FROM marked
+        """  # noqa: S608 -- only placeholders are put in
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
 def submission_state(user: User, attempt_id: int) -> SubmissionState | None:
     """The attempt `attempt_id` with the questions it asks, in one statement; None when there is
     no such attempt.
@@ -690,23 +710,26 @@ def submit_answers(user: User, state: SubmissionState, answers: dict[int, set[in
     score, right = _grade(key.questions, [(question_id, order) for _id, question_id, order in state.asked], answers)
     passed = _is_pass(score, state.max_score, key.pass_mark)
     connection = db.session.connection()
-    marked = connection.execute(
-        _MARK_SUBMITTED, {"score": score, "passed": passed, "now": utcnow(), "attempt_id": state.attempt_id}
-    )
-    if marked.rowcount != 1:
+    choices = [
+        (asked_id, option_id)
+        for asked_id, question_id, _order in state.asked
+        for option_id in sorted(answers[question_id])
+    ]
+    parameters = {"score": score, "passed": passed, "now": utcnow(), "attempt_id": state.attempt_id}
+    for n, (asked_id, option_id) in enumerate(choices):
+        parameters[f"a{n}"], parameters[f"o{n}"] = asked_id, option_id
+    if choices and connection.dialect.name == "postgresql":
+        # One round trip instead of three (PostgreSQL writes in a WITH; SQLite does not).
+        parameters["right"] = sorted(right)
+        marked = connection.execute(_grade_in_one_statement(len(choices)), parameters).scalar_one()
+    else:
+        marked = connection.execute(_MARK_SUBMITTED, parameters).rowcount
+        if marked == 1 and choices:
+            # 0 is no question's id: the list is never empty.
+            connection.execute(_MARK_ANSWERS, {"right": [0, *sorted(right)], "attempt_id": state.attempt_id})
+            connection.execute(_insert_choices(len(choices)), parameters)
+    if marked != 1:
         raise Conflict(_("This attempt has already been submitted."))
-    if state.asked:
-        # 0 is no question's id: the list is never empty.
-        connection.execute(_MARK_ANSWERS, {"right": [0, *sorted(right)], "attempt_id": state.attempt_id})
-        choices = [
-            (asked_id, option_id)
-            for asked_id, question_id, _order in state.asked
-            for option_id in sorted(answers[question_id])
-        ]
-        parameters = {}
-        for n, (asked_id, option_id) in enumerate(choices):
-            parameters[f"a{n}"], parameters[f"o{n}"] = asked_id, option_id
-        connection.execute(_insert_choices(len(choices)), parameters)
     if passed:
         _complete_after_pass(user, key)
     return passed

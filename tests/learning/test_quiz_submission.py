@@ -16,6 +16,7 @@ from app.learning.models import (
     Question,
     QuizAttempt,
 )
+from tests.conftest import is_postgresql
 from tests.learning.quiz_support import as_form, right_answers, wrong_answers
 
 QUIZ = "/learning/test-course/modules/m1/quiz"
@@ -107,9 +108,11 @@ def test_a_graded_submission_sends_few_statements_and_stores_everything(client, 
     failed = _open(client, db, learner)
     answers = wrong_answers(failed)
     sent = _statements_of(lambda: client.post(f"/learning/attempts/{failed.id}", data=as_form(answers)))
-    # The signed-in user, the attempt with its questions, then three writes.
-    assert len(sent) == 5, sent
-    assert [s.split()[0] for s in sent[-3:]] == ["UPDATE", "UPDATE", "INSERT"]
+    # The signed-in user, the attempt with its questions, then three writes (on PostgreSQL in one
+    # statement).
+    writes = ["WITH"] if is_postgresql() else ["UPDATE", "UPDATE", "INSERT"]
+    assert len(sent) == 2 + len(writes), sent
+    assert [s.split()[0] for s in sent[2:]] == writes
     db.session.expire_all()
     failed = db.session.get(QuizAttempt, failed.id)
     assert (failed.score, failed.passed, failed.submitted_at is not None) == (0, False, True)
@@ -120,7 +123,7 @@ def test_a_graded_submission_sends_few_statements_and_stores_everything(client, 
     answers = right_answers(passed)
     sent = _statements_of(lambda: client.post(f"/learning/attempts/{passed.id}", data=as_form(answers)))
     # One more for a pass: is the module complete now? (No: its lessons are not read.)
-    assert len(sent) == 6, sent
+    assert len(sent) == 3 + len(writes), sent
     db.session.expire_all()
     passed = db.session.get(QuizAttempt, passed.id)
     assert (passed.score, passed.passed) == (3, True)
