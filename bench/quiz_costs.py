@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     parser.add_argument("--learners", type=int, default=50)
     parser.add_argument("--samples", type=int, default=60, help="measured requests of each kind (60)")
     parser.add_argument("--profile", type=int, metavar="N", help="profile the submissions; print the N costliest")
+    parser.add_argument("--profile-file", help="with --profile: also save the profile here (pstats)")
     args = parser.parse_args(argv)
     url = args.database_url
     if not args.reuse:
@@ -93,6 +94,8 @@ def main(argv=None) -> int:
     )
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+        if args.profile_file:
+            profiler.dump_stats(args.profile_file)
     return 0
 
 
