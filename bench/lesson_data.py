@@ -264,12 +264,14 @@ def count_graded(app, quiz_id: int) -> int:
         )
 
 
-def per_request_costs(app, prepared: Prepared, database_url: str, samples: int = 60) -> dict[str, dict]:
+def per_request_costs(app, prepared: Prepared, database_url: str, samples: int = 60, profiler=None) -> dict[str, dict]:
     """Run the three measured requests one at a time in this process (Flask's test client: no
     HTTP, no queueing; CSRF off) and take, per request, the SQL statements sent, the time spent
     waiting for them, the CPU time of this Python process and the wall time (medians). CPU time
     is the least disturbed by other programs on the machine. Every request also sends BEGIN,
-    COMMIT or ROLLBACK and the pool's pre-ping SELECT 1, which are not counted as statements."""
+    COMMIT or ROLLBACK and the pool's pre-ping SELECT 1, which are not counted as statements.
+    The quiz submission's figures also hold the CPU time and statements of passes and fails
+    apart; `profiler` (a cProfile.Profile), when given, profiles the measured submissions."""
     from sqlalchemy import event
     from werkzeug.datastructures import MultiDict
 
@@ -324,13 +326,18 @@ def per_request_costs(app, prepared: Prepared, database_url: str, samples: int =
     try:
         for name, call in (("baseline route", baseline), ("lesson page", lesson), ("quiz submission", submission)):
             runs = []
+            profile = profiler if name == "quiz submission" else None
             for index in range(samples + 10):
                 timings.clear()
+                if profile is not None and index >= 10:
+                    profile.enable()
                 cpu, wall = time.process_time(), time.perf_counter()
                 if not call(index):
                     raise BenchError(f"test client: the {name} did not answer as expected")
                 if index >= 10:  # the first ones warm up
                     runs.append((len(timings), sum(timings), time.process_time() - cpu, time.perf_counter() - wall))
+                if profile is not None:
+                    profile.disable()
             counts = [run[0] for run in runs]
             figures[name] = {
                 "statements": (min(counts), max(counts)),
@@ -338,6 +345,14 @@ def per_request_costs(app, prepared: Prepared, database_url: str, samples: int =
                 "cpu_ms": statistics.median(run[2] for run in runs) * 1000,
                 "wall_ms": statistics.median(run[3] for run in runs) * 1000,
             }
+            if name == "quiz submission":  # even samples pass, odd ones fail (create_open_attempts)
+                passes, fails = runs[0::2], runs[1::2]
+                figures[name].update(
+                    pass_cpu=[run[2] for run in passes],
+                    fail_cpu=[run[2] for run in fails],
+                    pass_statements=[run[0] for run in passes],
+                    fail_statements=[run[0] for run in fails],
+                )
     finally:
         for engine in (app_engine, baseline_engine):
             event.remove(engine, "before_cursor_execute", before)

@@ -11,15 +11,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import JSON, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app import authz
 from app.audit.operations import record
 from app.auth.models import User
-from app.db import LOCAL_TZ, MAX_ID, utcnow
+from app.db import LOCAL_TZ, MAX_ID, UTCDateTime, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.learning.models import (
@@ -35,7 +36,8 @@ from app.learning.models import (
     Quiz,
     QuizAttempt,
 )
-from app.learning.outline import CONTENT_ID
+from app.learning.outline import CONTENT_ID, QuizKey
+from app.learning.outline import quiz_key as outline_quiz_key
 from app.reports import summaries
 
 
@@ -503,33 +505,29 @@ def grade_answer(correct_ids: set[int], chosen_ids: set[int]) -> bool:
     return bool(correct_ids) and chosen_ids == correct_ids
 
 
-def unanswered_questions(attempt: QuizAttempt, answers: dict[int, set[int]]) -> list[int]:
-    """The ids of the attempt's questions with no option chosen in `answers`, in the order asked."""
-    return [asked.question_id for asked in attempt.questions if not answers.get(asked.question_id)]
+def _grade(
+    questions: dict[int, tuple[str, frozenset[int] | set[int]]],
+    asked: list[tuple[int, list[int]]],
+    answers: dict[int, set[int]],
+) -> tuple[int, set[int]]:
+    """Check `answers` (question id -> chosen option ids) against the questions `asked` (question
+    id and option ids shown, in the order asked) and grade them with `questions` (question id ->
+    kind and right options). Returns the score and the ids of the questions answered right.
 
-
-def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]]) -> QuizAttempt:
-    """Grade `answers` (question id -> chosen option ids) on the server and store them.
-
-    Raises NotAllowed for someone else's attempt, Conflict if already submitted, Invalid for
-    answers that name questions or options not in this attempt, and Invalid (field "answers",
-    details {"unanswered": [question ids]}) when a question is left unanswered: the attempt
-    stays open and does not count.
+    Raises Invalid for answers that name questions or options not asked, or more than one option
+    of a single-choice question, and Invalid (field "answers", details {"unanswered": [question
+    ids]}) when a question is left unanswered.
     """
-    check_own_attempt(user, attempt)
-    if attempt.submitted_at is not None:
-        raise Conflict(_("This attempt has already been submitted."))
-    asked = {aq.question_id: aq for aq in attempt.questions}
-    unknown = set(answers) - set(asked)
-    if unknown:
+    asked_ids = {question_id for question_id, _order in asked}
+    if set(answers) - asked_ids:
         raise Invalid(_("The answers name questions that are not in this quiz."), field="answers")
-    for question_id, asked_question in asked.items():
-        chosen = set(answers.get(question_id, set()))
-        if not chosen <= set(asked_question.option_order):
+    for question_id, option_order in asked:
+        chosen = answers.get(question_id, set())
+        if not set(chosen) <= set(option_order):
             raise Invalid(_("The answers name options that are not in this question."), field="answers")
-        if asked_question.question.kind in ("single", "true_false") and len(chosen) > 1:
+        if questions[question_id][0] in ("single", "true_false") and len(chosen) > 1:
             raise Invalid(_("Choose only one answer for a single-choice question."), field="answers")
-    unanswered = unanswered_questions(attempt, answers)
+    unanswered = [question_id for question_id, _order in asked if not answers.get(question_id)]
     if unanswered:
         if len(unanswered) == len(asked):
             message = _("You have not answered any question yet. An empty quiz does not count as an attempt.")
@@ -541,20 +539,216 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
                 total=len(asked),
             )
         raise Invalid(message, field="answers", details={"unanswered": unanswered})
-    score = 0
-    for question_id, asked_question in asked.items():
-        chosen = set(answers[question_id])
-        asked_question.is_correct = grade_answer(asked_question.question.correct_option_ids, chosen)
-        score += 1 if asked_question.is_correct else 0
-        for option_id in sorted(chosen):
+    right = {
+        question_id
+        for question_id, _order in asked
+        if grade_answer(set(questions[question_id][1]), set(answers[question_id]))
+    }
+    return len(right), right
+
+
+def _is_pass(score: int, max_score: int, pass_mark: int) -> bool:
+    return score * 100 >= pass_mark * max_score
+
+
+def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]]) -> QuizAttempt:
+    """Grade `answers` (question id -> chosen option ids) on the server and store them.
+
+    Raises NotAllowed for someone else's attempt, Conflict if already submitted, Invalid for
+    answers that name questions or options not in this attempt, and Invalid (field "answers",
+    details {"unanswered": [question ids]}) when a question is left unanswered: the attempt
+    stays open and does not count. (The quiz page submits with submit_answers, the same rules
+    in fewer statements.)
+    """
+    check_own_attempt(user, attempt)
+    if attempt.submitted_at is not None:
+        raise Conflict(_("This attempt has already been submitted."))
+    questions = {aq.question_id: (aq.question.kind, aq.question.correct_option_ids) for aq in attempt.questions}
+    score, right = _grade(questions, [(aq.question_id, aq.option_order) for aq in attempt.questions], answers)
+    for asked_question in attempt.questions:
+        asked_question.is_correct = asked_question.question_id in right
+        for option_id in sorted(answers[asked_question.question_id]):
             asked_question.choices.append(AttemptChoice(option_id=option_id))
     attempt.score = score
-    attempt.passed = score * 100 >= attempt.quiz.pass_mark * attempt.max_score
+    attempt.passed = _is_pass(score, attempt.max_score, attempt.quiz.pass_mark)
     attempt.submitted_at = utcnow()
     db.session.flush()
     if attempt.passed:
         update_completion(user, attempt.quiz.module)
     return attempt
+
+
+# --- the quiz page's submission: the hot path ---------------------------------------------
+# On the day a province tells every cadre to finish a course, submissions are what the servers
+# do most. The quiz page's submission reads the attempt and the questions asked in one
+# statement, takes the right options from a per-process cache (outline.quiz_key, loaded again
+# after a course sync), and writes the grade in three statements; a pass adds one to see whether
+# the module is complete, and the usual completion path when it is.
+
+
+@dataclass(frozen=True)
+class SubmissionState:
+    """An attempt as the quiz page's submission needs it (see submission_state)."""
+
+    attempt_id: int
+    user_id: int
+    quiz_id: int
+    submitted: bool
+    max_score: int
+    course_slug: str
+    content_version: tuple
+    #: (attempt question id, question id, option ids shown), in the order asked.
+    asked: tuple[tuple[int, int, list[int]], ...]
+
+    @property
+    def question_ids(self) -> list[int]:
+        return [question_id for _asked_id, question_id, _order in self.asked]
+
+
+_SUBMISSION_STATE = text(
+    """
+    SELECT quiz_attempts.user_id, quiz_attempts.quiz_id, quiz_attempts.submitted_at IS NOT NULL AS submitted,
+           quiz_attempts.max_score, courses.slug, courses.content_hash, courses.synced_at,
+           attempt_questions.id AS asked_id, attempt_questions.question_id, attempt_questions.option_order
+    FROM quiz_attempts
+    JOIN quizzes ON quizzes.id = quiz_attempts.quiz_id
+    JOIN course_modules ON course_modules.id = quizzes.module_id
+    JOIN courses ON courses.id = course_modules.course_id
+    LEFT OUTER JOIN attempt_questions ON attempt_questions.attempt_id = quiz_attempts.id
+    WHERE quiz_attempts.id = :attempt_id
+    ORDER BY attempt_questions.position
+    """
+).columns(option_order=JSON)
+
+_MARK_SUBMITTED = text(
+    "UPDATE quiz_attempts SET score = :score, passed = :passed, submitted_at = :now "
+    "WHERE id = :attempt_id AND submitted_at IS NULL"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+_MARK_ANSWERS = text(
+    "UPDATE attempt_questions SET is_correct = (question_id IN :right) WHERE attempt_id = :attempt_id"
+).bindparams(bindparam("right", expanding=True))
+
+_MODULE_STATE = text(
+    """
+    SELECT EXISTS (SELECT 1 FROM module_completions WHERE user_id = :user_id AND module_id = :module_id),
+           (SELECT count(*) FROM lesson_progress WHERE user_id = :user_id AND lesson_id IN :lesson_ids)
+    """
+).bindparams(bindparam("lesson_ids", expanding=True))
+
+
+@lru_cache(maxsize=64)
+def _insert_choices(rows: int):
+    """One INSERT of `rows` chosen options."""
+    values = ", ".join(f"(:a{n}, :o{n})" for n in range(rows))
+    return text(f"INSERT INTO attempt_choices (attempt_question_id, option_id) VALUES {values}")  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _grade_in_one_statement(rows: int):
+    """PostgreSQL: _MARK_SUBMITTED, _MARK_ANSWERS and the INSERT of `rows` chosen options in one
+    statement, the last two only when the first marked the attempt. Returns how many attempts it
+    marked (0 or 1)."""
+    values = ", ".join(f"(:a{n}, :o{n})" for n in range(rows))
+    return text(
+        f"""
+        WITH marked AS (
+            UPDATE quiz_attempts SET score = :score, passed = :passed, submitted_at = :now
+            WHERE id = :attempt_id AND submitted_at IS NULL
+            RETURNING id
+        ), answered AS (
+            UPDATE attempt_questions SET is_correct = (question_id = ANY(:right))
+            WHERE attempt_id IN (SELECT id FROM marked)
+        ), chosen AS (
+            INSERT INTO attempt_choices (attempt_question_id, option_id)
+            SELECT chosen.asked, chosen.option FROM (VALUES {values}) AS chosen (asked, option)
+            WHERE EXISTS (SELECT 1 FROM marked)
+        )
+        SELECT count(*) FROM marked
+        """  # noqa: S608 -- only placeholders are put in
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def submission_state(user: User, attempt_id: int) -> SubmissionState | None:
+    """The attempt `attempt_id` with the questions it asks, in one statement; None when there is
+    no such attempt.
+
+    Raises NotAllowed for someone else's attempt.
+    """
+    if not 0 < attempt_id <= MAX_ID:
+        return None
+    # The session's connection, in its transaction: plain SQL needs none of the ORM's work.
+    rows = db.session.connection().execute(_SUBMISSION_STATE, {"attempt_id": attempt_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if first.user_id != user.id:
+        raise NotAllowed(_("This is not your quiz attempt."))
+    return SubmissionState(
+        attempt_id=attempt_id,
+        user_id=first.user_id,
+        quiz_id=first.quiz_id,
+        submitted=bool(first.submitted),
+        max_score=first.max_score,
+        course_slug=first.slug,
+        content_version=(first.content_hash, first.synced_at),
+        asked=tuple((row.asked_id, row.question_id, row.option_order) for row in rows if row.asked_id is not None),
+    )
+
+
+def submit_answers(user: User, state: SubmissionState, answers: dict[int, set[int]]) -> bool:
+    """Grade `answers` to the attempt in `state` (see submission_state) and store them: the same
+    rules and errors as submit_attempt. Returns whether the attempt passed.
+
+    The attempt is marked submitted only if it still is not (one UPDATE: of two submissions at
+    the same moment, the second waits for the first and finds it submitted: Conflict)."""
+    if state.user_id != user.id:
+        raise NotAllowed(_("This is not your quiz attempt."))
+    if state.submitted:
+        raise Conflict(_("This attempt has already been submitted."))
+    key = outline_quiz_key(state.quiz_id, state.content_version)
+    score, right = _grade(key.questions, [(question_id, order) for _id, question_id, order in state.asked], answers)
+    passed = _is_pass(score, state.max_score, key.pass_mark)
+    connection = db.session.connection()
+    choices = [
+        (asked_id, option_id)
+        for asked_id, question_id, _order in state.asked
+        for option_id in sorted(answers[question_id])
+    ]
+    parameters = {"score": score, "passed": passed, "now": utcnow(), "attempt_id": state.attempt_id}
+    for n, (asked_id, option_id) in enumerate(choices):
+        parameters[f"a{n}"], parameters[f"o{n}"] = asked_id, option_id
+    if choices and connection.dialect.name == "postgresql":
+        # One round trip instead of three (PostgreSQL writes in a WITH; SQLite does not).
+        parameters["right"] = sorted(right)
+        marked = connection.execute(_grade_in_one_statement(len(choices)), parameters).scalar_one()
+    else:
+        marked = connection.execute(_MARK_SUBMITTED, parameters).rowcount
+        if marked == 1 and choices:
+            # 0 is no question's id: the list is never empty.
+            connection.execute(_MARK_ANSWERS, {"right": [0, *sorted(right)], "attempt_id": state.attempt_id})
+            connection.execute(_insert_choices(len(choices)), parameters)
+    if marked != 1:
+        raise Conflict(_("This attempt has already been submitted."))
+    if passed:
+        _complete_after_pass(user, key)
+    return passed
+
+
+def _complete_after_pass(user: User, key: QuizKey) -> None:
+    """update_completion after a pass, asked first in one statement whether there is anything to
+    do: nothing while the module is not complete and some of its lessons are still unread."""
+    if key.lesson_ids:
+        done, read = (
+            db.session.connection()
+            .execute(
+                _MODULE_STATE, {"user_id": user.id, "module_id": key.module_id, "lesson_ids": list(key.lesson_ids)}
+            )
+            .one()
+        )
+        if not done and read < len(key.lesson_ids):
+            return
+    update_completion(user, db.session.get(CourseModule, key.module_id))
 
 
 def attempt_review(user: User, attempt: QuizAttempt) -> str:

@@ -180,3 +180,53 @@ def _load(course: Course) -> Outline:
         )
         entries.append(ModuleEntry(key, titles, quizzes.get(module_id), module_lessons))
     return Outline(course.id, course.slug, dict(course.titles or {}), course.content_hash, tuple(entries))
+
+
+# --- what grading needs of a quiz ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuizKey:
+    """What grading a submission needs of a quiz: its pass mark, every question's kind and right
+    options (retired questions too: an attempt opened before a sync still asks them), and for the
+    completion check after a pass, its module and the module's active lessons."""
+
+    quiz_id: int
+    pass_mark: int
+    module_id: int
+    #: The module's active lessons.
+    lesson_ids: tuple[int, ...]
+    #: question id -> (kind, the active options marked correct)
+    questions: dict[int, tuple[str, frozenset[int]]]
+
+
+#: (quiz id, course content hash, course synced_at) -> QuizKey. Every course sync that writes a
+#: course sets its synced_at (a forced sync of unchanged files too) and a changed course its
+#: content hash: the first submission after a sync, in any process, loads the quiz again.
+_quiz_keys: dict[tuple, QuizKey] = {}
+_QUIZ_KEYS_KEPT = 256
+
+
+def quiz_key(quiz_id: int, content_version: tuple) -> QuizKey:
+    """The grading key of quiz `quiz_id` whose course has `content_version` (its content hash and
+    synced_at, as read with the attempt), from this process's cache or the database."""
+    cache_key = (quiz_id, *content_version)
+    key = _quiz_keys.get(cache_key)
+    if key is None:
+        key = _load_quiz_key(quiz_id)
+        if len(_quiz_keys) >= _QUIZ_KEYS_KEPT:
+            _quiz_keys.clear()
+        _quiz_keys[cache_key] = key
+    return key
+
+
+def _load_quiz_key(quiz_id: int) -> QuizKey:
+    quiz = db.session.get(Quiz, quiz_id)
+    module = quiz.module
+    return QuizKey(
+        quiz_id=quiz.id,
+        pass_mark=quiz.pass_mark,
+        module_id=module.id,
+        lesson_ids=tuple(lesson.id for lesson in module.active_lessons),
+        questions={question.id: (question.kind, frozenset(question.correct_option_ids)) for question in quiz.questions},
+    )
