@@ -21,6 +21,7 @@ import pytest
 import time_machine
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
@@ -33,6 +34,11 @@ from app.units.models import Unit
 
 TEST_PASSWORD = "correct horse battery"
 
+
+# Property tests judge answers, not speed: the suite's two CI passes share a 2-core machine, where
+# a generated example can take longer than Hypothesis's default 200 ms deadline.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 def pytest_report_header(config):
     return [f"database: {_database_url_for_display()}", f"clock: {_clock_for_display()}"]
