@@ -119,12 +119,28 @@ def prepare(database_url: str, learners: int) -> dict:
             "visits": visits,
             "visit_paths": [f"/visits/visits/{ids[0]}" for ids in visits.values() if ids],
             "outcome_form": {"skills_done": "eid", "outcome": "resolved", "minutes_spent": "30"},
-            "dashboard_path": f"/reports/?unit={province.code}",
-            "indicators_path": f"/reports/indicators?unit={province.code}",
-            "export_path": f"/reports/completion.csv?unit={province.code}",
-            "commune_paths": [f"/reports/units/{commune.code}" for commune in communes],
+            "manager_areas": {user.username: manager_area(user, province, communes) for user in staff["manager"]},
         }
     return plan
+
+
+def manager_area(user, province, communes) -> dict:
+    """The report pages of a manager's own area: the province's for a department manager, their
+    commune's for a commune manager (another area's answer 403, as they should)."""
+    if user.role == "department_manager":
+        return {
+            "dashboard": f"/reports/?unit={province.code}",
+            "indicators": f"/reports/indicators?unit={province.code}",
+            "export": f"/reports/completion.csv?unit={province.code}",
+            "communes": [f"/reports/units/{commune.code}" for commune in communes],
+        }
+    code = user.unit.code
+    return {
+        "dashboard": f"/reports/units/{code}",
+        "indicators": f"/reports/indicators?unit={code}",
+        "export": f"/reports/completion.csv?unit={code}",
+        "communes": [f"/reports/units/{code}"],
+    }
 
 
 def run_locust(url: str, plan_file: Path, certificate: Path, args, folder: Path) -> list[dict]:

@@ -67,6 +67,7 @@ class Person(HttpUser):
         self.sign_in()
 
     def sign_in(self) -> None:
+        self.token = None  # a form token belongs to the session it came with
         with self.client.get("/login", name="sign-in page", catch_response=True) as response:
             token = csrf_from(response.text)
             if response.status_code != 200 or not token:
@@ -179,8 +180,15 @@ class MemberUser(Person):
 
 
 class ManagerUser(Person):
+    """A department manager (the province's reports) or a commune manager (their commune's):
+    each opens only the pages of their own area, as the menu offers them."""
+
     weight = 1
     kind = "manager"
+
+    @property
+    def area(self) -> dict:
+        return PLAN["manager_areas"][self.username]
 
     @task(3)
     def overview(self) -> None:
@@ -188,16 +196,16 @@ class ManagerUser(Person):
 
     @task(3)
     def dashboard(self) -> None:
-        self.page(PLAN["dashboard_path"], "province dashboard")
+        self.page(self.area["dashboard"], "dashboard (province or commune)")
 
     @task(2)
     def commune(self) -> None:
-        self.page(random.choice(PLAN["commune_paths"]), "commune view")
+        self.page(random.choice(self.area["communes"]), "commune view")
 
     @task(1)
     def indicators(self) -> None:
-        self.page(PLAN["indicators_path"], "indicators")
+        self.page(self.area["indicators"], "indicators")
 
     @task(1)
     def export(self) -> None:
-        self.page(PLAN["export_path"], "dashboard CSV export")
+        self.page(self.area["export"], "dashboard CSV export")
