@@ -83,7 +83,6 @@ def make_app(url: str):
             "SEED_DEMO": False,
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
-            "RATELIMIT_ENABLED": False,
         }
     )
 

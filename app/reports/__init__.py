@@ -11,7 +11,8 @@ Figures (plain query functions returning report tables)
   tables.py      ReportTable, the one shape pages show, exports write and the API returns
   queries.py     dashboards and indicators: completion, visits, overdue assignments, help topics
   analytics.py   weekly trends, course analytics, the team view
-  promise.py     help requests contacted within their team's promise to call (from the requests)
+  promise.py     help requests contacted within their team's promise to call (settled ones
+                 from PromiseStat, kept on every flush; those waiting from the requests)
   digest.py      the managers' weekly digest (sent by app.jobs.reminders)
   message_costs.py  messages handed to paid channels (Zalo, SMS) per month, commune and channel,
                  priced by MESSAGE_PRICES

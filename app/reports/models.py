@@ -141,6 +141,117 @@ class MilestoneStat(db.Model):
         return f"<MilestoneStat unit={self.unit_id} milestone={self.milestone_id} {self.week}>"
 
 
+class PromiseStat(db.Model):
+    """The teams' promise to call, for requests whose standing can no longer change with time
+    (contacted, or cancelled uncontacted after the promise ended), per unit and the week the
+    request was filed: how many count, and how many of them were contacted in time. Requests
+    still waiting for a first call are counted live (app.reports.promise)."""
+
+    __tablename__ = "promise_stats"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    week: Mapped[date] = mapped_column(primary_key=True)
+    counted: Mapped[int] = mapped_column(default=0)
+    in_time: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<PromiseStat unit={self.unit_id} {self.week}>"
+
+
+# --- all-time totals ------------------------------------------------------------------------
+#
+# The weekly tables summed over every week, kept by the same bump (app.reports.summaries) and
+# the same recount: a dashboard or overview without a date range reads one row per unit (and
+# course, role …) instead of summing a year or more of weeks, and "before this month" is the
+# total less the few weeks since.
+
+
+class LearningTotal(db.Model):
+    """LearningStat over all weeks."""
+
+    __tablename__ = "learning_totals"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enrolled: Mapped[int] = mapped_column(default=0)
+    completed: Mapped[int] = mapped_column(default=0)
+    completed_self: Mapped[int] = mapped_column(default=0)
+    completed_in_person: Mapped[int] = mapped_column(default=0)
+    completed_assisted: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<LearningTotal unit={self.unit_id} course={self.course_id} {self.role}>"
+
+
+class LearnerTotal(db.Model):
+    """LearnerStat over all weeks."""
+
+    __tablename__ = "learner_totals"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    new_learners: Mapped[int] = mapped_column(default=0)
+    new_completers: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<LearnerTotal unit={self.unit_id} {self.role}>"
+
+
+class VisitTotal(db.Model):
+    """VisitStat over all weeks."""
+
+    __tablename__ = "visit_totals"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    requests: Mapped[int] = mapped_column(default=0)
+    visits_done: Mapped[int] = mapped_column(default=0)
+    resolved: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+    rating_count: Mapped[int] = mapped_column(default=0)
+    minutes_spent: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<VisitTotal unit={self.unit_id}>"
+
+
+class MilestoneTotal(db.Model):
+    """MilestoneStat over all weeks."""
+
+    __tablename__ = "milestone_totals"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), primary_key=True)
+    reached: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<MilestoneTotal unit={self.unit_id} milestone={self.milestone_id}>"
+
+
+class PromiseTotal(db.Model):
+    """PromiseStat over all weeks."""
+
+    __tablename__ = "promise_totals"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    counted: Mapped[int] = mapped_column(default=0)
+    in_time: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<PromiseTotal unit={self.unit_id}>"
+
+
+#: Each weekly table and its all-time total (the total's key is the weekly key without the week).
+WEEKLY_TOTALS = {
+    LearningStat: LearningTotal,
+    LearnerStat: LearnerTotal,
+    VisitStat: VisitTotal,
+    WaitStat: WaitTotal,
+    MilestoneStat: MilestoneTotal,
+    PromiseStat: PromiseTotal,
+}
+
+
 class SummaryCheck(db.Model):
     """The last comparison of a summary table with a recount from scratch (app.reports.recount.
     check_drift, run nightly and by `flask reports check`): how many of its rows differ."""

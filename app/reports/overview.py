@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.db import local_today, utcnow
 from app.extensions import db
@@ -53,23 +53,19 @@ def headline_figures(
     cutoff = week_of(today.replace(day=1))
     this_week = week_of(today)
     month_ago_week = this_week - timedelta(weeks=4)
-    earlier = LearnerStat.week < cutoff
-
-    learners, learners_before = db.session.execute(
-        select(
-            func.coalesce(func.sum(LearnerStat.new_learners), 0),
-            func.coalesce(func.sum(case((earlier, LearnerStat.new_learners), else_=0)), 0),
-        ).where(LearnerStat.unit_id == unit.id)
-    ).one()
-    before_cutoff = LearningStat.week < cutoff
-    enrolled, completed, enrolled_before, completed_before = db.session.execute(
-        select(
-            func.coalesce(func.sum(LearningStat.enrolled), 0),
-            func.coalesce(func.sum(LearningStat.completed), 0),
-            func.coalesce(func.sum(case((before_cutoff, LearningStat.enrolled), else_=0)), 0),
-            func.coalesce(func.sum(case((before_cutoff, LearningStat.completed), else_=0)), 0),
-        ).where(LearningStat.unit_id == unit.id)
-    ).one()
+    learners = learners_before = enrolled = completed = enrolled_before = completed_before = 0
+    for (_unit_id, _role), (total, recent) in queries.since_sums(
+        LearnerStat, ("role",), ("new_learners",), [unit.id], cutoff
+    ).items():
+        learners += total[0]
+        learners_before += total[0] - recent[0]
+    for (_unit_id, _course, _role), (total, recent) in queries.since_sums(
+        LearningStat, ("course_id", "role"), ("enrolled", "completed"), [unit.id], cutoff
+    ).items():
+        enrolled += total[0]
+        completed += total[1]
+        enrolled_before += total[0] - recent[0]
+        completed_before += total[1] - recent[1]
     rate = queries._ratio(int(completed), int(enrolled))
     rate_before = queries._ratio(int(completed_before), int(enrolled_before))
 

@@ -60,6 +60,46 @@ declare(
     not_personal={"unit_id", "week", "bucket", "visits"},
 )
 declare("wait_totals", _l("Counts of waiting times per unit"), not_personal={"unit_id", "bucket", "visits"})
+declare(
+    "promise_stats",
+    _l("Counts of requests called within the team's promise per unit and week"),
+    not_personal={"unit_id", "week", "counted", "in_time"},
+)
+# The all-time totals of the weekly tables above: the same counts without the week.
+declare(
+    "learner_totals",
+    _l("Counts of new learners per unit"),
+    not_personal={"unit_id", "role", "new_learners", "new_completers"},
+)
+declare(
+    "learning_totals",
+    _l("Counts of enrolments and completions per unit and course"),
+    not_personal={
+        "unit_id",
+        "course_id",
+        "role",
+        "enrolled",
+        "completed",
+        "completed_self",
+        "completed_in_person",
+        "completed_assisted",
+    },
+)
+declare(
+    "milestone_totals",
+    _l("Counts of milestones reached per unit"),
+    not_personal={"unit_id", "milestone_id", "reached"},
+)
+declare(
+    "promise_totals",
+    _l("Counts of requests called within the team's promise per unit"),
+    not_personal={"unit_id", "counted", "in_time"},
+)
+declare(
+    "visit_totals",
+    _l("Counts of requests and visits per unit"),
+    not_personal={"unit_id", "requests", "visits_done", "resolved", "rating_sum", "rating_count", "minutes_spent"},
+)
 
 # The last comparison of each summary table with a recount: a number of rows, no one's data.
 declare(

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 
 from app.auth.models import ROLE_TITLES
 from app.db import LOCAL_TZ, YEARS, DayOutOfRange, day_from, local_today
@@ -25,14 +25,15 @@ from app.learning.models import Assignment, Course
 from app.outcomes.indicators import DEFAULT_CORE_COURSE
 from app.outcomes.operations import active_milestones
 from app.reports.models import (
+    WEEKLY_TOTALS,
     LearnerStat,
     LearningStat,
+    LearningTotal,
     MilestoneStat,
     PeopleStat,
     SkillDemandStat,
     VisitStat,
     WaitStat,
-    WaitTotal,
 )
 from app.reports.promise import promise_by_unit, promise_note
 from app.reports.promise import share as promise_share
@@ -180,6 +181,47 @@ def _weeks(column, week_from: date | None, week_to: date | None) -> list:
     return conditions
 
 
+def period_sums(weekly, keys: tuple[str, ...], values: tuple[str, ...], unit_ids, week_from, week_to):
+    """SELECT unit_id, *keys, *sums of `values` per unit and keys of a weekly summary table over
+    the weeks from `week_from` to `week_to`; with neither, the all-time total table's rows as they
+    are (one per unit and keys instead of one per week)."""
+    if week_from is None and week_to is None:
+        total = WEEKLY_TOTALS[weekly]
+        return select(
+            total.unit_id, *(getattr(total, key) for key in keys), *(getattr(total, value) for value in values)
+        ).where(total.unit_id.in_(unit_ids))
+    grouped = [weekly.unit_id, *(getattr(weekly, key) for key in keys)]
+    return (
+        select(*grouped, *(func.sum(getattr(weekly, value)) for value in values))
+        .where(weekly.unit_id.in_(unit_ids), *_weeks(weekly.week, week_from, week_to))
+        .group_by(*grouped)
+    )
+
+
+def since_sums(weekly, keys: tuple[str, ...], values: tuple[str, ...], unit_ids, since: date, **where):
+    """The all-time totals of `values` per unit and keys, and the part of them counted in the
+    weeks from `since` on: {(unit_id, *keys): (totals, recent)}. "Before `since`" is their
+    difference, so a change since last month reads the totals and a few weeks, not every week.
+    `where`: equality or IN filters on key columns (a value or a set)."""
+    total = WEEKLY_TOTALS[weekly]
+    figures: dict[tuple, tuple[list[int], list[int]]] = {}
+
+    def filtered(model, query):
+        for name, wanted in where.items():
+            column = getattr(model, name)
+            many = isinstance(wanted, (set, frozenset, list, tuple))
+            query = query.where(column.in_(wanted) if many else column == wanted)
+        return query
+
+    width = len(keys) + 1
+    for row in db.session.execute(filtered(total, period_sums(weekly, keys, values, unit_ids, None, None))):
+        figures[tuple(row[:width])] = ([int(v or 0) for v in row[width:]], [0] * len(values))
+    for row in db.session.execute(filtered(weekly, period_sums(weekly, keys, values, unit_ids, since, None))):
+        entry = figures.setdefault(tuple(row[:width]), ([0] * len(values), [0] * len(values)))
+        entry[1][:] = [int(v or 0) for v in row[width:]]
+    return figures
+
+
 def median_hours(histogram: dict[int, int]) -> float | None:
     """The median wait from a histogram of wait buckets (the lower middle for an even count), as
     the middle of its bucket, in hours."""
@@ -222,6 +264,9 @@ def _period_note(week_from: date | None, week_to: date | None) -> str:
 # --- visits --------------------------------------------------------------------------------
 
 
+VISIT_SUMS = ("requests", "visits_done", "resolved", "rating_sum", "rating_count")
+
+
 def _week_start(week: date | None) -> datetime | None:
     return datetime.combine(week, time(0), tzinfo=LOCAL_TZ) if week is not None else None
 
@@ -246,16 +291,7 @@ def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
     for unit_id, (counted, in_time) in promise_by_unit(units, _week_start(week_from), end).items():
         figures[unit_id]["called_in_time_share"] = promise_share(in_time, counted)
     for unit_id, requests, done, resolved, rating_sum, rating_count in db.session.execute(
-        select(
-            VisitStat.unit_id,
-            func.sum(VisitStat.requests),
-            func.sum(VisitStat.visits_done),
-            func.sum(VisitStat.resolved),
-            func.sum(VisitStat.rating_sum),
-            func.sum(VisitStat.rating_count),
-        )
-        .where(VisitStat.unit_id.in_(unit_ids), *_weeks(VisitStat.week, week_from, week_to))
-        .group_by(VisitStat.unit_id)
+        period_sums(VisitStat, (), VISIT_SUMS, unit_ids, week_from, week_to)
     ):
         done = int(done or 0)
         figures[unit_id].update(
@@ -265,14 +301,7 @@ def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
             average_rating=_ratio(int(rating_sum or 0), int(rating_count or 0)),
         )
     histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    if week_from is None and week_to is None:
-        waits = select(WaitTotal.unit_id, WaitTotal.bucket, WaitTotal.visits).where(WaitTotal.unit_id.in_(unit_ids))
-    else:
-        waits = (
-            select(WaitStat.unit_id, WaitStat.bucket, func.sum(WaitStat.visits))
-            .where(WaitStat.unit_id.in_(unit_ids), *_weeks(WaitStat.week, week_from, week_to))
-            .group_by(WaitStat.unit_id, WaitStat.bucket)
-        )
+    waits = period_sums(WaitStat, ("bucket",), ("visits",), unit_ids, week_from, week_to)
     for unit_id, bucket, visits in db.session.execute(waits):
         histograms[unit_id][bucket] = int(visits or 0)
     for unit_id, histogram in histograms.items():
@@ -414,14 +443,12 @@ def overdue_counts(
             (unit_id, course, r): int(count or 0)
             for unit_id, course, r, count in db.session.execute(
                 select(
-                    LearningStat.unit_id, LearningStat.course_id, LearningStat.role, func.sum(LearningStat.completed)
+                    LearningTotal.unit_id, LearningTotal.course_id, LearningTotal.role, LearningTotal.completed
+                ).where(
+                    LearningTotal.unit_id.in_(unit_ids),
+                    LearningTotal.role.in_(roles),
+                    LearningTotal.course_id.in_(course_ids),
                 )
-                .where(
-                    LearningStat.unit_id.in_(unit_ids),
-                    LearningStat.role.in_(roles),
-                    LearningStat.course_id.in_(course_ids),
-                )
-                .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
             )
         }
     )
@@ -468,21 +495,17 @@ def completion_table(
     # Enrolments and completions, per unit, course and learner role: one read that also gives
     # the overdue counts their all-time completions when no period is chosen.
     learning: dict[int, dict[str, int]] = {uid: defaultdict(int) for uid in unit_ids}
-    query = (
-        select(
-            LearningStat.unit_id,
-            LearningStat.course_id,
-            LearningStat.role,
-            func.sum(LearningStat.enrolled),
-            func.sum(LearningStat.completed),
-            func.sum(LearningStat.completed_in_person + LearningStat.completed_assisted),
-        )
-        .where(LearningStat.unit_id.in_(unit_ids), *_weeks(LearningStat.week, week_from, week_to))
-        .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
+    query = period_sums(
+        LearningStat,
+        ("course_id", "role"),
+        ("enrolled", "completed", "completed_in_person", "completed_assisted"),
+        unit_ids,
+        week_from,
+        week_to,
     )
     all_time = week_from is None and week_to is None
     completions: dict[tuple[int, int, str], int] | None = {} if all_time else None
-    for unit_id, course, learner_role, enrolled, completed, helped in db.session.execute(query):
+    for unit_id, course, learner_role, enrolled, completed, in_person, assisted in db.session.execute(query):
         if completions is not None:
             completions[(unit_id, course, learner_role)] = int(completed or 0)
         if course_id is not None and course != course_id:
@@ -491,21 +514,14 @@ def completion_table(
         if role is None or learner_role == role:
             figures["enrolled"] += int(enrolled or 0)
             figures["completed"] += int(completed or 0)
-            figures["helped"] += int(helped or 0)
+            figures["helped"] += int(in_person or 0) + int(assisted or 0)
         if learner_role == "resident":
             figures["resident_completions"] += int(completed or 0)
 
     # New learners and first completions (residents, for coverage), when no course is chosen.
     if course_id is None:
         for unit_id, learner_role, new_learners, new_completers in db.session.execute(
-            select(
-                LearnerStat.unit_id,
-                LearnerStat.role,
-                func.sum(LearnerStat.new_learners),
-                func.sum(LearnerStat.new_completers),
-            )
-            .where(LearnerStat.unit_id.in_(unit_ids), *_weeks(LearnerStat.week, week_from, week_to))
-            .group_by(LearnerStat.unit_id, LearnerStat.role)
+            period_sums(LearnerStat, ("role",), ("new_learners", "new_completers"), unit_ids, week_from, week_to)
         ):
             figures = learning[unit_id]
             if role is None or learner_role == role:
@@ -606,48 +622,28 @@ def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     core_ids = {course_id for course_id, slug, _audience in courses if slug == core_slug}
     milestones = indicator_milestones()
 
-    earlier = LearningStat.week < cutoff
-    helped = LearningStat.completed_in_person + LearningStat.completed_assisted
     counts: dict[int, dict[str, int]] = {uid: defaultdict(int) for uid in unit_ids}
     if cadre_courses or core_ids:
-        for (
-            unit_id,
-            course,
-            role,
-            done,
-            done_self,
-            done_help,
-            done_before,
-            self_before,
-            help_before,
-        ) in db.session.execute(
-            select(
-                LearningStat.unit_id,
-                LearningStat.course_id,
-                LearningStat.role,
-                func.sum(LearningStat.completed),
-                func.sum(LearningStat.completed_self),
-                func.sum(helped),
-                func.sum(case((earlier, LearningStat.completed), else_=0)),
-                func.sum(case((earlier, LearningStat.completed_self), else_=0)),
-                func.sum(case((earlier, helped), else_=0)),
-            )
-            .where(
-                LearningStat.unit_id.in_(unit_ids),
-                LearningStat.course_id.in_(cadre_courses | core_ids),
-                LearningStat.role.in_(FILTER_ROLES),
-            )
-            .group_by(LearningStat.unit_id, LearningStat.course_id, LearningStat.role)
-        ):
+        learning = since_sums(
+            LearningStat,
+            ("course_id", "role"),
+            ("completed", "completed_self", "completed_in_person", "completed_assisted"),
+            unit_ids,
+            cutoff,
+            course_id=cadre_courses | core_ids,
+            role=set(FILTER_ROLES),
+        )
+        for (unit_id, course, role), (total, recent) in learning.items():
+            before = [all_time - lately for all_time, lately in zip(total, recent, strict=True)]
             figures = counts[unit_id]
             if role == "cadre" and course in cadre_courses:
-                figures["cadres_done"] += int(done or 0)
-                figures["cadres_done_before"] += int(done_before or 0)
+                figures["cadres_done"] += total[0]
+                figures["cadres_done_before"] += before[0]
             if role == "resident" and course in core_ids:
-                figures["self"] += int(done_self or 0)
-                figures["help"] += int(done_help or 0)
-                figures["self_before"] += int(self_before or 0)
-                figures["help_before"] += int(help_before or 0)
+                figures["self"] += total[1]
+                figures["help"] += total[2] + total[3]
+                figures["self_before"] += before[1]
+                figures["help_before"] += before[2] + before[3]
     cadres = dict(
         db.session.execute(
             select(PeopleStat.unit_id, PeopleStat.accounts).where(
@@ -657,17 +653,10 @@ def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     )
     reached: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     if milestones:
-        for unit_id, milestone_id, now, before in db.session.execute(
-            select(
-                MilestoneStat.unit_id,
-                MilestoneStat.milestone_id,
-                func.sum(MilestoneStat.reached),
-                func.sum(case((MilestoneStat.week < cutoff, MilestoneStat.reached), else_=0)),
-            )
-            .where(MilestoneStat.unit_id.in_(unit_ids), MilestoneStat.milestone_id.in_([m.id for m in milestones]))
-            .group_by(MilestoneStat.unit_id, MilestoneStat.milestone_id)
-        ):
-            reached[unit_id][milestone_id] = (int(now or 0), int(before or 0))
+        for (unit_id, milestone_id), (total, recent) in since_sums(
+            MilestoneStat, ("milestone_id",), ("reached",), unit_ids, cutoff, milestone_id={m.id for m in milestones}
+        ).items():
+            reached[unit_id][milestone_id] = (total[0], total[0] - recent[0])
 
     def change(now: float | None, before: float | None) -> float | None:
         return None if now is None or before is None else now - before

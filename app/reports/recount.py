@@ -21,21 +21,33 @@ from app.extensions import db
 from app.learning.models import Enrollment
 from app.outcomes.models import Resident, ResidentMilestone
 from app.reports.models import (
+    WEEKLY_TOTALS,
     LearnerStat,
     LearningStat,
     MilestoneStat,
     PeopleStat,
+    PromiseStat,
     SkillDemandStat,
     SummaryCheck,
     VisitStat,
     WaitStat,
-    WaitTotal,
 )
+from app.reports.promise import settled_sums
 from app.reports.summaries import MODE_COLUMNS, as_date, unit_chain, wait_bucket, week_of
 from app.units.models import Unit
 from app.visits.models import HelpRequest, Visit
 
-STAT_MODELS = (LearningStat, LearnerStat, PeopleStat, VisitStat, WaitStat, WaitTotal, SkillDemandStat, MilestoneStat)
+STAT_MODELS = (
+    LearningStat,
+    LearnerStat,
+    PeopleStat,
+    VisitStat,
+    WaitStat,
+    SkillDemandStat,
+    MilestoneStat,
+    PromiseStat,
+    *WEEKLY_TOTALS.values(),
+)
 
 
 def _local_week(column):
@@ -61,11 +73,20 @@ def compute_from_scratch() -> dict[str, dict[tuple, dict[str, int]]]:
     }
 
     def add(model, unit_id, key: tuple, **values):
+        """Count `values` for the unit and every unit above it, and in the all-time total."""
         table = result[model.__tablename__]
+        total = WEEKLY_TOTALS.get(model)
+        if total is not None:
+            week_at = [column.name for column in model.__table__.primary_key.columns].index("week") - 1
+            total_key = key[:week_at] + key[week_at + 1 :]
         for chain_unit in unit_chain(unit_id):
             row = table[(chain_unit, *key)]
             for name, value in values.items():
                 row[name] += value
+            if total is not None:
+                total_row = result[total.__tablename__][(chain_unit, *total_key)]
+                for name, value in values.items():
+                    total_row[name] += value
 
     week = _local_week(Enrollment.enrolled_at).label("week")
     for unit_id, course_id, role, wk, count in db.session.execute(
@@ -157,7 +178,13 @@ def compute_from_scratch() -> dict[str, dict[tuple, dict[str, int]]]:
     ):
         hours = (starts_at - created_at).total_seconds() / 3600
         add(WaitStat, visit_unit, (week_of(starts_at), wait_bucket(hours)), visits=1)
-        add(WaitTotal, visit_unit, (wait_bucket(hours),), visits=1)
+
+    counted, in_time = settled_sums()
+    week = _local_week(HelpRequest.created_at).label("week")
+    for unit_id, wk, counts, timely in db.session.execute(
+        select(HelpRequest.unit_id, week, counted, in_time).group_by(HelpRequest.unit_id, week)
+    ):
+        add(PromiseStat, unit_id, (as_date(wk),), counted=int(counts or 0), in_time=int(timely or 0))
 
     week = _local_week_of_date(ResidentMilestone.reached_on).label("week")
     for unit_id, milestone_id, wk, count in db.session.execute(
@@ -390,6 +417,24 @@ _REBUILD_SQL = (
         ORDER BY 1, 2, 3
         """,
     ),
+    # settled() in SQL (app.reports.promise): contacted, or cancelled uncontacted after the promise.
+    _recount(
+        """
+        SELECT unit_id, WEEK(created_at) AS week,
+               count(*) FILTER (WHERE contact_due_at IS NOT NULL AND (first_contacted_at IS NOT NULL
+                                OR (status = 'cancelled' AND closed_at >= contact_due_at))) AS counted,
+               count(*) FILTER (WHERE first_contacted_at < contact_due_at) AS in_time
+        FROM help_requests
+        GROUP BY 1, 2
+        """,
+        """
+        INSERT INTO promise_stats (unit_id, week, counted, in_time)
+        SELECT c.ancestor_id, l.week, sum(l.counted), sum(l.in_time)
+        FROM leaf l JOIN chain c ON c.unit_id = l.unit_id
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        """,
+    ),
     _recount(
         """
         SELECT r.unit_id, m.milestone_id, CAST(date_trunc('week', m.reached_on) AS DATE) AS week, count(*) AS reached
@@ -405,6 +450,18 @@ _REBUILD_SQL = (
         """,
     ),
 )
+
+
+def _totals_sql(weekly, total) -> str:
+    """INSERT … SELECT of a weekly table's sums over all weeks into its total table."""
+    keys = [column.name for column in total.__table__.primary_key.columns]
+    values = [column.name for column in total.__table__.columns if column.name not in keys]
+    columns = ", ".join(keys + values)
+    sums = ", ".join(f"sum({name})" for name in values)
+    key_list = ", ".join(keys)
+    # Table and column names come from the models, never from input.
+    insert = f"INSERT INTO {total.__tablename__} ({columns}) "
+    return insert + f"SELECT {key_list}, {sums} FROM {weekly.__tablename__} GROUP BY {key_list} ORDER BY {key_list}"  # noqa: S608
 
 
 def unit_ancestors() -> tuple[list[int], list[int]]:
@@ -432,12 +489,8 @@ def rebuild_in_database() -> None:
     db.session.execute(text("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"))
     for statement in _REBUILD_SQL:
         db.session.execute(text(statement), {"units": units, "ancestors": ancestors})
-    db.session.execute(
-        text(
-            "INSERT INTO wait_totals (unit_id, bucket, visits) "
-            "SELECT unit_id, bucket, sum(visits) FROM wait_stats GROUP BY unit_id, bucket ORDER BY unit_id, bucket"
-        )
-    )
+    for weekly, total in WEEKLY_TOTALS.items():
+        db.session.execute(text(_totals_sql(weekly, total)))
     db.session.execute(
         text("SELECT set_config('work_mem', :work_mem, true), set_config('jit', :jit, true)"),
         {"work_mem": saved[0], "jit": saved[1]},

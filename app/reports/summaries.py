@@ -19,6 +19,7 @@ from app.db import LOCAL_TZ
 from app.extensions import db
 from app.learning.models import Enrollment
 from app.reports.models import (
+    WEEKLY_TOTALS,
     LearnerStat,
     LearningStat,
     MilestoneStat,
@@ -26,7 +27,6 @@ from app.reports.models import (
     SkillDemandStat,
     VisitStat,
     WaitStat,
-    WaitTotal,
 )
 from app.units.models import Unit
 
@@ -82,19 +82,29 @@ def _insert(model):
 
 
 def bump(model, unit_id: int, keys: dict, **increments: int) -> None:
-    """Add `increments` to the rows of `unit_id` and its ancestors (creating them as needed)."""
+    """Add `increments` to the rows of `unit_id` and its ancestors (creating them as needed),
+    and, for a weekly table, to its all-time total (WEEKLY_TOTALS): one statement per table."""
     increments = {name: value for name, value in increments.items() if value}
     if not increments:
         return
+    _add_to_chain(model, unit_id, keys, increments)
+    total = WEEKLY_TOTALS.get(model)
+    if total is not None:
+        _add_to_chain(total, unit_id, {name: value for name, value in keys.items() if name != "week"}, increments)
+
+
+def _add_to_chain(model, unit_id: int, keys: dict, increments: dict[str, int]) -> None:
+    chain = unit_chain(unit_id)
+    if not chain:
+        return
     table = model.__table__
-    for chain_unit in unit_chain(unit_id):
-        values = {"unit_id": chain_unit, **keys, **increments}
-        statement = _insert(model).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[column.name for column in table.primary_key.columns],
-            set_={name: getattr(table.c, name) + value for name, value in increments.items()},
-        )
-        db.session.execute(statement)
+    # The rows in chain order (the unit, then upwards), so concurrent bumps lock them alike.
+    statement = _insert(model).values([{"unit_id": chain_unit, **keys, **increments} for chain_unit in chain])
+    statement = statement.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key.columns],
+        set_={name: getattr(table.c, name) + value for name, value in increments.items()},
+    )
+    db.session.execute(statement)
 
 
 # --- events --------------------------------------------------------------------------------
@@ -198,7 +208,6 @@ def on_visit_done(visit) -> None:
     if visit.request is not None:
         hours = (visit.starts_at - visit.request.created_at).total_seconds() / 3600
         bump(WaitStat, visit.unit_id, {"week": week, "bucket": wait_bucket(hours)}, visits=1)
-        bump(WaitTotal, visit.unit_id, {"bucket": wait_bucket(hours)}, visits=1)
 
 
 def on_milestone_date(resident, milestone_id: int, old_date: date | None, new_date: date) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -149,7 +150,16 @@ class HelpRequest(db.Model):
     """A resident's request for in-person help, triaged into a visit."""
 
     __tablename__ = "help_requests"
-    __table_args__ = (Index("ix_help_requests_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_help_requests_status_created", "status", "created_at"),
+        # The requests still waiting for a first call, which the promise figures count live.
+        Index(
+            "ix_help_requests_awaiting_call",
+            "contact_due_at",
+            postgresql_where=text("first_contacted_at IS NULL AND status <> 'cancelled'"),
+            sqlite_where=text("first_contacted_at IS NULL AND status <> 'cancelled'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     skill: Mapped[str] = mapped_column(string_enum(SKILLS, "help_request_skill", 30))

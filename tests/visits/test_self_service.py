@@ -440,6 +440,43 @@ def test_the_share_called_within_the_promise_in_the_team_view_and_the_province(
     assert "Calls within the team&#39;s promise" in html and "33" in html
 
 
+def test_the_promise_from_the_summaries_equals_the_count_from_the_requests(
+    client, db, login_as, make_user, w, promises
+):
+    """Settled requests are read from PromiseStat/PromiseTotal and waiting ones from the
+    requests: the same figures as counting every request, for every area, period and moment,
+    through calls, a cancellation after the promise ended, a filing date moved and an erasure."""
+    from app.privacy.erasure import erase_account
+    from app.reports.promise import _counted_from_requests, promise_by_unit
+    from app.reports.summaries import week_of
+
+    late_cancel = file_at(w, 20, due_in_days=2)
+    late_cancel.status, late_cancel.closed_at = "cancelled", late_cancel.created_at + timedelta(days=5)
+    moved = file_at(w, 3, due_in_days=1, contacted_after_days=2)
+    db.session.flush()
+    moved.created_at -= timedelta(days=14)  # a filing date corrected: its week changes
+    waiting = file_at(w, 5, due_in_days=2, unit=w.units["v2a"])
+    db.session.flush()
+    login_as(w.manager)
+    assert client.post(f"/visits/requests/{promises.never.id}/contacted").status_code == 302
+    erase_account(make_user("admin", w.units["province"]), w.resident, "request")
+    db.session.flush()
+
+    units = [w.units["province"], w.units["c1"], w.units["c2"], w.units["v1b"], w.units["v2a"]]
+    monday = datetime.combine(week_of(utcnow().astimezone(LOCAL_TZ)), datetime.min.time(), tzinfo=LOCAL_TZ)
+    periods = [(None, None), (monday - timedelta(weeks=4), None), (monday - timedelta(weeks=3), monday)]
+    periods.append((monday - timedelta(days=9, hours=5), utcnow()))  # not whole weeks: counted from the requests
+    for now in (utcnow(), utcnow() - timedelta(days=4), utcnow() + timedelta(days=30)):
+        for start, end in periods:
+            from_requests = _counted_from_requests(units, start, end, now, waiting_only=False)
+            assert promise_by_unit(units, start, end, now=now) == from_requests, (now, start, end)
+    counted, _in_time = promise_by_unit([w.units["c2"]], now=utcnow() + timedelta(days=30))[w.units["c2"].id]
+    assert counted == 2  # C2's request in time, and the one waiting once its promise has passed
+    assert waiting.first_contacted_at is None
+    stored, fresh = recount.stored_rows(), recount.compute_from_scratch()
+    assert stored["promise_stats"] == fresh["promise_stats"] and stored["promise_totals"] == fresh["promise_totals"]
+
+
 def test_a_call_recorded_late_counts_late_and_one_in_time_counts_in_time(client, db, login_as, w, promises):
     fresh = file_at(w, 0, due_in_days=2)
     db.session.flush()
