@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.numbers import parse_pattern
+from babel.numbers import get_group_symbol, get_minus_sign_symbol, parse_pattern
 from flask import Flask, current_app, render_template, request, session, url_for
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
@@ -27,11 +27,46 @@ def _number_pattern(locale_name: str, pattern: str | None):
     return locale, (parse_pattern(pattern) if pattern else locale.decimal_formats[None])
 
 
+@lru_cache(maxsize=16)
+def _thousands_separator(locale_name: str) -> str | None:
+    """The group separator of a locale whose whole numbers group by threes (vi, en), else None
+    (bn groups 12,34,567)."""
+    locale, pattern = _number_pattern(locale_name, None)
+    plain = pattern.prefix == ("", "-") and pattern.suffix == ("", "") and get_minus_sign_symbol(locale) == "-"
+    if pattern.grouping != (3, 3) or not plain:
+        return None
+    return get_group_symbol(locale)
+
+
 def format_number(value, pattern: str | None = None) -> str:
     """Locale-aware number formatting; the parsed pattern is reused, since report tables format
-    thousands of cells per page."""
-    locale, number_pattern = _number_pattern(str(get_locale() or "vi"), pattern)
+    thousands of cells per page, and whole numbers grouped by threes skip Babel altogether."""
+    locale_name = str(get_locale() or "vi")
+    if pattern is None and type(value) is int:
+        separator = _thousands_separator(locale_name)
+        if separator is not None:
+            text = f"{value:,}"
+            return text if separator == "," else text.replace(",", separator)
+    locale, number_pattern = _number_pattern(locale_name, pattern)
     return number_pattern.apply(value, locale)
+
+
+def report_value(value, kind: str, key: str = ""):
+    """One figure of a report table as shown: a dash for none, a percentage with one decimal
+    (signed for a change), a decimal, or a whole number. A plain function rather than a template
+    macro: a province table has a thousand cells."""
+    if value is None:
+        return Markup('<span aria-label="%s">–</span>') % gettext("no figure")
+    if kind == "percent":
+        text = format_number(value * 100, "#,##0.0")
+        if key.endswith("_change"):
+            return ("+" if value > 0 else "") + text
+        return text + "%"
+    if kind in ("decimal", "hours"):
+        return format_number(value, "#,##0.0")
+    if kind == "int":
+        return format_number(value)
+    return value
 
 
 def url_with_lang(lang: str) -> str:
@@ -168,4 +203,5 @@ def register(app: Flask) -> None:
             "format_day_month": format_day_month,
             "format_datetime": format_datetime,
             "format_number": format_number,
+            "report_value": report_value,
         }

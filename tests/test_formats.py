@@ -35,6 +35,20 @@ def test_dates_are_written_out(app, lang, day, month, week, moment):
         assert format_date(DAY, "short") != day  # other formats as asked
 
 
+@pytest.mark.parametrize(("lang", "million"), [("vi", "-1.234.567"), ("en", "-1,234,567"), ("bn", "-12,34,567")])
+def test_whole_numbers_are_grouped_as_babel_groups_them(app, lang, million):
+    """Whole numbers take a short path where a locale groups by threes; the result is Babel's."""
+    import random
+
+    from babel.numbers import format_decimal
+
+    values = [0, 7, -7, 999, 1000, -1000, 10**12, *random.Random(5).sample(range(-(10**9), 10**9), 500)]
+    with app.test_request_context(f"/?lang={lang}"):
+        assert format_number(-1234567) == million
+        for value in values:
+            assert format_number(value) == format_decimal(value, locale=lang), value
+
+
 def test_hours_in_the_ledger_have_one_decimal_at_most(app):
     with app.test_request_context("/?lang=vi"):
         assert format_number(1.8333, "#,##0.#") == "1,8"

@@ -65,22 +65,28 @@ def _sorting() -> tuple[str | None, bool]:
     return sort, request.args.get("dir") == "desc"
 
 
-def _completion(unit: Unit, filters: queries.Filters):
+def _completion(unit: Unit, filters: queries.Filters, shown: frozenset[str] | None = None):
+    """The completion table; with `shown`, only the figures of those columns are counted."""
     return queries.completion_table(
         unit,
         course_id=filters.course.id if filters.course else None,
         role=filters.role,
         week_from=filters.week_from,
         week_to=filters.week_to,
+        columns=shown,
     )
 
 
-def _columns_shown(table):
-    """The completion table as shown (main columns unless ?columns=all), whether all are shown,
-    and the titles of the columns left out."""
+def _shown_completion(unit: Unit, filters: queries.Filters, sort: str | None, descending: bool):
+    """The completion table as the page shows it (main columns unless ?columns=all; a column
+    sorted by is counted even when hidden), whether all columns are shown, and the titles of the
+    columns left out. Figures of hidden columns are not counted: at a province's scale they are
+    what the page would spend most of its time on."""
     all_columns = request.args.get("columns") == "all"
+    counted = None if all_columns or (sort and sort not in ESSENTIAL_COLUMNS) else ESSENTIAL_COLUMNS
+    table = _completion(unit, filters, counted).sorted_by(sort, descending)
     hidden = [column.title for column in table.columns if column.key not in ESSENTIAL_COLUMNS]
-    return (table if all_columns else table.only(ESSENTIAL_COLUMNS)), all_columns, hidden
+    return table, (table if all_columns else table.only(ESSENTIAL_COLUMNS)), all_columns, hidden
 
 
 def _page_context(unit: Unit, filters, errors, sort, descending) -> dict:
@@ -109,8 +115,7 @@ def dashboard():
         return redirect(url_for("reports.commune", code=unit.code, **args))
     filters, errors = _filters(strict=False)
     sort, descending = _sorting()
-    table = _completion(unit, filters).sorted_by(sort, descending)
-    shown, all_columns, hidden_columns = _columns_shown(table)
+    table, shown, all_columns, hidden_columns = _shown_completion(unit, filters, sort, descending)
     link_args = {"unit": unit.code, **filters.query_args()}
     return render_template(
         "reports/dashboard.html",
@@ -233,7 +238,7 @@ def commune(code: str):
         return redirect(url_for("reports.commune", code=unit.commune().code, village=unit.code, **args) + "#people")
     filters, errors = _filters(strict=False)
     sort, descending = _sorting()
-    table = _completion(unit, filters).sorted_by(sort, descending)
+    table, shown, all_columns, hidden_columns = _shown_completion(unit, filters, sort, descending)
     indicators_table = queries.indicators_table(unit)
     villages = children_of(unit)
 
@@ -259,7 +264,6 @@ def commune(code: str):
         people_args["people_role"] = role
     if sort:
         people_args |= {"sort": sort, "dir": "desc" if descending else "asc"}
-    shown, all_columns, hidden_columns = _columns_shown(table)
     return render_template(
         "reports/commune.html",
         table=shown,

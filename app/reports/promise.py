@@ -138,13 +138,13 @@ def promise_by_unit(
     now = now or utcnow()
     if not (_week_aligned(start) and _week_aligned(end)):
         return _counted_from_requests(units, start, end, now, waiting_only=False)
-    from app.reports.queries import period_sums  # the queries module reads this one
+    from app.reports.queries import period_sums, summary_rows  # the queries module reads this one
 
     week_from = week_of(start) if start is not None else None
     week_to = week_of(end) - timedelta(days=7) if end is not None else None
     waiting = _counted_from_requests(units, start, end, now, waiting_only=True)
     sums = period_sums(PromiseStat, (), ("counted", "in_time"), [unit.id for unit in units], week_from, week_to)
-    summed = {unit_id: (int(c or 0), int(t or 0)) for unit_id, c, t in db.session.execute(sums)}
+    summed = {unit_id: (int(c or 0), int(t or 0)) for unit_id, c, t in summary_rows(sums)}
     for unit in units:
         counted, in_time = summed.get(unit.id, (0, 0))
         live_counted, live_in_time = waiting[unit.id]

@@ -181,6 +181,14 @@ def _weeks(column, week_from: date | None, week_to: date | None) -> list:
     return conditions
 
 
+def summary_rows(statement):
+    """The rows of a read of counts, as plain tuples: a province's dashboard reads thousands of
+    summary rows, which need none of the ORM's per-row work. Pending changes are flushed first,
+    as the session would before a query."""
+    db.session.flush()
+    return db.session.connection().execute(statement).all()
+
+
 def period_sums(weekly, keys: tuple[str, ...], values: tuple[str, ...], unit_ids, week_from, week_to):
     """SELECT unit_id, *keys, *sums of `values` per unit and keys of a weekly summary table over
     the weeks from `week_from` to `week_to`; with neither, the all-time total table's rows as they
@@ -214,9 +222,9 @@ def since_sums(weekly, keys: tuple[str, ...], values: tuple[str, ...], unit_ids,
         return query
 
     width = len(keys) + 1
-    for row in db.session.execute(filtered(total, period_sums(weekly, keys, values, unit_ids, None, None))):
+    for row in summary_rows(filtered(total, period_sums(weekly, keys, values, unit_ids, None, None))):
         figures[tuple(row[:width])] = ([int(v or 0) for v in row[width:]], [0] * len(values))
-    for row in db.session.execute(filtered(weekly, period_sums(weekly, keys, values, unit_ids, since, None))):
+    for row in summary_rows(filtered(weekly, period_sums(weekly, keys, values, unit_ids, since, None))):
         entry = figures.setdefault(tuple(row[:width]), ([0] * len(values), [0] * len(values)))
         entry[1][:] = [int(v or 0) for v in row[width:]]
     return figures
@@ -271,10 +279,10 @@ def _week_start(week: date | None) -> datetime | None:
     return datetime.combine(week, time(0), tzinfo=LOCAL_TZ) if week is not None else None
 
 
-def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
+def _visit_figures(unit_ids: list[int], week_from, week_to, wanted: frozenset[str] | None = None) -> dict[int, dict]:
     """requests, visits_done, resolved_share, average_rating, median_wait_hours per unit (two
-    grouped queries on the summary tables), and called_in_time_share (one on the requests:
-    app.reports.promise)."""
+    grouped queries on the summary tables), and called_in_time_share (app.reports.promise). Of
+    the last two, only those in `wanted` (None: all) are counted; the others stay None."""
     figures: dict[int, dict] = {
         unit_id: {
             "requests": 0,
@@ -286,11 +294,12 @@ def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
         }
         for unit_id in unit_ids
     }
-    units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))))
-    end = _week_start(week_to + timedelta(days=7)) if week_to is not None else None
-    for unit_id, (counted, in_time) in promise_by_unit(units, _week_start(week_from), end).items():
-        figures[unit_id]["called_in_time_share"] = promise_share(in_time, counted)
-    for unit_id, requests, done, resolved, rating_sum, rating_count in db.session.execute(
+    if wanted is None or "called_in_time_share" in wanted:
+        units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))))
+        end = _week_start(week_to + timedelta(days=7)) if week_to is not None else None
+        for unit_id, (counted, in_time) in promise_by_unit(units, _week_start(week_from), end).items():
+            figures[unit_id]["called_in_time_share"] = promise_share(in_time, counted)
+    for unit_id, requests, done, resolved, rating_sum, rating_count in summary_rows(
         period_sums(VisitStat, (), VISIT_SUMS, unit_ids, week_from, week_to)
     ):
         done = int(done or 0)
@@ -300,13 +309,33 @@ def _visit_figures(unit_ids: list[int], week_from, week_to) -> dict[int, dict]:
             resolved_share=_ratio(int(resolved or 0), done),
             average_rating=_ratio(int(rating_sum or 0), int(rating_count or 0)),
         )
-    histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    waits = period_sums(WaitStat, ("bucket",), ("visits",), unit_ids, week_from, week_to)
-    for unit_id, bucket, visits in db.session.execute(waits):
-        histograms[unit_id][bucket] = int(visits or 0)
-    for unit_id, histogram in histograms.items():
-        figures[unit_id]["median_wait_hours"] = median_hours(histogram)
+    if wanted is None or "median_wait_hours" in wanted:
+        for unit_id, bucket in summary_rows(median_wait_buckets(unit_ids, week_from, week_to)):
+            figures[unit_id]["median_wait_hours"] = bucket_hours(bucket)
     return figures
+
+
+def median_wait_buckets(unit_ids, week_from, week_to):
+    """SELECT unit_id, the bucket of the median wait (median_hours(), counted by the database:
+    one row per unit instead of its whole histogram), for units with at least one visit."""
+    histogram = period_sums(WaitStat, ("bucket",), ("visits",), unit_ids, week_from, week_to).subquery()
+    unit_id, bucket, visits = histogram.c
+    running = (
+        select(
+            unit_id.label("unit_id"),
+            bucket.label("bucket"),
+            func.sum(visits).over(partition_by=unit_id, order_by=bucket).label("seen"),
+            func.sum(visits).over(partition_by=unit_id).label("total"),
+        )
+        .where(visits > 0)
+        .subquery()
+    )
+    # The first bucket in which the lower middle visit ((total - 1) // 2, counting from 0) falls.
+    return (
+        select(running.c.unit_id, func.min(running.c.bucket))
+        .where(running.c.seen > (running.c.total - 1) // 2)
+        .group_by(running.c.unit_id)
+    )
 
 
 def _visit_columns() -> list[Column]:
@@ -485,9 +514,12 @@ def completion_table(
     week_from: date | None = None,
     week_to: date | None = None,
     today: date | None = None,
+    columns: frozenset[str] | None = None,
 ) -> ReportTable:
     """One row per child unit of `parent` (learning, assignments and visits), totals from the
-    parent's own rows (which also count people registered at the parent itself)."""
+    parent's own rows (which also count people registered at the parent itself). With `columns`,
+    the figures that cost a query of their own (median wait, calls within the promise) are
+    counted only if named there; the table still has every column."""
     children = children_of(parent)
     targets = [*children, parent]
     unit_ids = [unit.id for unit in targets]
@@ -505,7 +537,7 @@ def completion_table(
     )
     all_time = week_from is None and week_to is None
     completions: dict[tuple[int, int, str], int] | None = {} if all_time else None
-    for unit_id, course, learner_role, enrolled, completed, in_person, assisted in db.session.execute(query):
+    for unit_id, course, learner_role, enrolled, completed, in_person, assisted in summary_rows(query):
         if completions is not None:
             completions[(unit_id, course, learner_role)] = int(completed or 0)
         if course_id is not None and course != course_id:
@@ -520,7 +552,7 @@ def completion_table(
 
     # New learners and first completions (residents, for coverage), when no course is chosen.
     if course_id is None:
-        for unit_id, learner_role, new_learners, new_completers in db.session.execute(
+        for unit_id, learner_role, new_learners, new_completers in summary_rows(
             period_sums(LearnerStat, ("role",), ("new_learners", "new_completers"), unit_ids, week_from, week_to)
         ):
             figures = learning[unit_id]
@@ -530,7 +562,7 @@ def completion_table(
                 figures["residents_completed"] += int(new_completers or 0)
 
     overdue = overdue_counts(parent, targets, course_id=course_id, role=role, today=today, completions=completions)
-    visits = _visit_figures(unit_ids, week_from, week_to)
+    visits = _visit_figures(unit_ids, week_from, week_to, columns)
 
     def row(unit: Unit, population: int | None) -> dict:
         figures = learning[unit.id]

@@ -227,7 +227,7 @@ def test_a_completion_shows_on_the_dashboard_at_once(client, login_as, world):
     assert int(after["Overdue assignments"]) == int(before["Overdue assignments"]) - 1
 
 
-def count_queries(client, url: str) -> int:
+def statements_of(client, url: str) -> list[str]:
     statements = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
@@ -238,7 +238,32 @@ def count_queries(client, url: str) -> int:
         assert client.get(url).status_code == 200
     finally:
         event.remove(Engine, "before_cursor_execute", count)
-    return len(statements)
+    return statements
+
+
+def count_queries(client, url: str) -> int:
+    return len(statements_of(client, url))
+
+
+def test_the_figures_of_hidden_columns_are_not_counted(client, login_as, world):
+    """The main columns leave out the median wait and the calls within the promise, and the page
+    does not count them; shown, or sorted by, they are counted and equal the export's."""
+
+    def reads_waits_or_promise(url):
+        return [s for s in statements_of(client, url) if "wait_" in s or "promise_" in s or "help_requests" in s]
+
+    login_as(world.department)
+    client.get("/reports/")
+    assert reads_waits_or_promise("/reports/") == []
+    assert reads_waits_or_promise("/reports/units/C1") == []
+    assert reads_waits_or_promise("/reports/?columns=all")
+    assert reads_waits_or_promise("/reports/?sort=median_wait_hours&dir=desc")
+    page = parse(client.get("/reports/?columns=all")).tables["completion-table"]
+    exported = read_csv(client.get("/reports/completion.csv?unit=P"))
+    for title in ("Median wait", "Called within the promise"):
+        at = next(n for n, heading in enumerate(exported[0]) if heading.startswith(title))
+        assert column(page, title) == [row[at] or "–" for row in exported[1:]]
+    assert "Median wait" not in parse(client.get("/reports/")).tables["completion-table"][0]
 
 
 def test_the_province_view_uses_a_bounded_number_of_queries(client, login_as, world, make_unit):

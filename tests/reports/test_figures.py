@@ -510,3 +510,41 @@ def test_the_median_wait_is_the_lower_middle_of_the_histogram():
     assert queries.median_hours({1: 1, 5: 1}) == bucket_hours(1)
     assert queries.median_hours({1: 1, 5: 1, 60: 1}) == bucket_hours(5)
     assert queries.median_hours({1: 2, 60: 3}) == bucket_hours(60)
+
+
+def test_the_database_finds_the_same_median_wait_as_the_histogram(db, units):
+    """median_wait_buckets() (counted by the database, all time and over weeks) gives the bucket
+    median_hours() gives for the same histograms, zero counts and a unit without visits included."""
+    import random
+
+    from app.reports.models import WaitStat, WaitTotal
+
+    chooser = random.Random(11)
+    week = week_of(utcnow())
+    targets = [units["province"], units["c1"], units["c2"], units["v1a"]]
+    for _round in range(25):
+        db.session.execute(WaitStat.__table__.delete())
+        db.session.execute(WaitTotal.__table__.delete())
+        histograms = {}
+        for unit in targets[:-1]:
+            buckets = chooser.sample(range(90), chooser.randint(1, 8))
+            histograms[unit.id] = {bucket: chooser.choice((0, 1, 1, 2, 3, 7, 40)) for bucket in buckets}
+            for bucket, count in histograms[unit.id].items():
+                halves = (count // 2, count - count // 2)  # the same visits over two weeks
+                db.session.add(WaitStat(unit_id=unit.id, week=week, bucket=bucket, visits=halves[0]))
+                db.session.add(
+                    WaitStat(unit_id=unit.id, week=week - timedelta(days=7), bucket=bucket, visits=halves[1])
+                )
+                db.session.add(WaitTotal(unit_id=unit.id, bucket=bucket, visits=count))
+        db.session.flush()
+        expected = {
+            unit_id: queries.median_hours(histogram)
+            for unit_id, histogram in histograms.items()
+            if queries.median_hours(histogram) is not None
+        }
+        ids = [unit.id for unit in targets]
+        for period in ((None, None), (week - timedelta(days=7), week)):
+            found = {unit_id: bucket_hours(bucket) for unit_id, bucket in queries.summary_rows(
+                queries.median_wait_buckets(ids, *period)
+            )}  # fmt: skip
+            assert found == expected, (histograms, period)
