@@ -20,7 +20,8 @@ from app.demo.simulation import BATCH, DAY, LOCAL_OFFSET, SKILL_WEIGHTS, Simulat
 from app.demo.simulation_people import People
 from app.extensions import db
 from app.outcomes.models import Resident
-from app.visits.models import Visit
+from app.visits.help_requests import contact_deadline
+from app.visits.models import DEFAULT_CONTACT_PROMISE_DAYS, Visit
 
 #: Visit slots (local start minute): a visit starts up to 15 minutes into its slot and lasts at most
 #: 75 minutes, so a member's visits never overlap.
@@ -41,6 +42,7 @@ RESIDENT_COLUMNS = (
 REQUEST_COLUMNS = (
     "id", "skill", "unit_id", "place", "note", "preferred_times", "name", "phone", "resident_id", "resident_record_id",
     "created_by_id", "created_at", "status", "consent_at", "consent_recorded_by_id", "closed_at",
+    "contact_promise_days", "contact_due_at", "first_contacted_at",
 )  # fmt: skip
 VISIT_COLUMNS = (
     "id", "member_id", "unit_id", "request_id", "resident_id", "resident_record_id", "skill", "place", "starts_at",
@@ -159,7 +161,7 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
             batch.requests.append(
                 [skill, village_id, place, f"Cần hỗ trợ {mark}", "Buổi tối" if rnd() < 0.5 else None, name,
                  phone, account, record, account or member_id, utc(created), REQUEST_STATUS_OF_VISIT[status],
-                 utc(created), member_id, closed]
+                 utc(created), member_id, closed, *_promise(created, utc(booked))]
             )  # fmt: skip
         done = status == "done"
         resolved = done and rnd() < 0.82
@@ -197,7 +199,8 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
         place = rng.choice(PLACES).format(n=rng.randint(1, 12)) + " " + mark
         batch.requests.append(
             [skill, village_id, place, f"Cần hỗ trợ {mark}", None, name, phone, account, record,
-             account or recorder, utc(created), status, utc(created), recorder, closed]
+             account or recorder, utc(created), status, utc(created), recorder, closed,
+             *_promise(created, closed if status == "unreachable" else None)]
         )  # fmt: skip
         if len(batch.requests) == BATCH:
             _write_visit_batch(sim, batch, record_of_user, reached)
@@ -213,6 +216,13 @@ def add_visits(sim: Simulation, n_visits: int, people: People, managers: dict[in
     sim.log(
         f"{counts['help_requests']:,} help requests, {counts['visits']:,} visits, {len(reached):,} milestones reached"
     )
+
+
+def _promise(created: float, contacted: datetime | None) -> tuple:
+    """The team's promise to call (the default number of working days) and the first contact:
+    the booking of the visit, or the call that could not reach the person."""
+    days = DEFAULT_CONTACT_PROMISE_DAYS
+    return days, contact_deadline(utc(created), days), contacted
 
 
 def _write_visit_batch(
