@@ -149,11 +149,11 @@ def report(results: dict, args) -> bool:
         print(f"    fonts downloaded: {heaviest['fonts']}")
     print()
     print("One request at a time in-process (Flask test client, no HTTP), medians:")
-    print(f"    {'':<16}{'SQL statements':>15}{'DB wait ms':>12}{'Python CPU ms':>15}{'wall ms':>10}")
+    print(f"    {'':<20}{'SQL statements':>15}{'DB wait ms':>12}{'Python CPU ms':>15}{'wall ms':>10}")
     for name, figure in results["costs"].items():
         low, high = figure["statements"]
         count = f"{low}" if low == high else f"{low}-{high}"
-        print(f"    {name:<16}{count:>15}{figure['db_ms']:>12.1f}{figure['cpu_ms']:>15.1f}{figure['wall_ms']:>10.1f}")
+        print(f"    {name:<20}{count:>15}{figure['db_ms']:>12.1f}{figure['cpu_ms']:>15.1f}{figure['wall_ms']:>10.1f}")
     costs = results["costs"]
     print(
         "    (plus BEGIN, COMMIT/ROLLBACK and the pool's pre-ping per request; "
