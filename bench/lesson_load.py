@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lesson_data import (
     DEFAULT_DATABASE_URL,
     LEARNER_PASSWORD,
+    SETUP_COMMANDS,
     add_bench_course,
     count_graded,
     create_open_attempts,
@@ -227,9 +228,8 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     log(f"resetting {urlsplit(url).path.lstrip('/')} on {urlsplit(url).hostname}")
     reset_database(url)
     setup_env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "SEED_DEMO": "1"}
-    flask_command(["db", "upgrade"], setup_env)
-    flask_command(["courses", "sync"], setup_env)
-    flask_command(["demo", "seed"], setup_env)
+    for command in SETUP_COMMANDS:
+        flask_command(command, setup_env)
 
     app = make_app(url)
     add_bench_course(app)

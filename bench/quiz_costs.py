@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lesson_data import (
     BENCH_COURSE,
     DEFAULT_DATABASE_URL,
+    SETUP_COMMANDS,
     Prepared,
     add_bench_course,
     flask_command,
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
         log("resetting the database")
         reset_database(url)
         env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "SEED_DEMO": "1"}
-        for command in (["db", "upgrade"], ["courses", "sync"], ["demo", "seed"]):
+        for command in SETUP_COMMANDS:
             flask_command(command, env)
     app = make_app(url)
     if args.reuse:
