@@ -31,7 +31,14 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from cluster import Cluster  # noqa: E402
-from lesson_data import BENCH_COURSE, LEARNER_PASSWORD, add_bench_course, make_app, prepare_data  # noqa: E402
+from lesson_data import (  # noqa: E402
+    BENCH_COURSE,
+    LEARNER_PASSWORD,
+    SETUP_COMMANDS,
+    add_bench_course,
+    make_app,
+    prepare_data,
+)
 from load_tools import log, machine  # noqa: E402
 
 STAFF_PASSWORD = "deadline-day-staff-pw"  # throwaway accounts in a throwaway database
@@ -42,8 +49,8 @@ class DeadlineCluster(Cluster):
     """The cluster with the demo province instead of the cluster tests' few accounts."""
 
     def setup(self) -> None:
-        for arguments in (("db", "upgrade"), ("courses", "sync"), ("demo", "seed")):
-            self.flask(*arguments, timeout=300)
+        for command in SETUP_COMMANDS:
+            self.flask(*command, timeout=300)
 
 
 def prepare(database_url: str, learners: int) -> dict:

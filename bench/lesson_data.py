@@ -48,7 +48,12 @@ def reset_database(url: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def flask_command(args: list[str], env: dict) -> None:
+#: The flask commands that make a fresh database the benchmarks' starting point: the schema, the
+#: shipped courses and the demo province.
+SETUP_COMMANDS = (("db", "upgrade"), ("courses", "sync"), ("demo", "seed"))
+
+
+def flask_command(args: list[str] | tuple[str, ...], env: dict) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "flask", *args],
         cwd=ROOT,
@@ -265,13 +270,14 @@ def count_graded(app, quiz_id: int) -> int:
 
 
 def per_request_costs(app, prepared: Prepared, database_url: str, samples: int = 60, profiler=None) -> dict[str, dict]:
-    """Run the three measured requests one at a time in this process (Flask's test client: no
-    HTTP, no queueing; CSRF off) and take, per request, the SQL statements sent, the time spent
+    """Run the measured requests one at a time in this process (Flask's test client: no HTTP,
+    no queueing; CSRF off) and take, per request, the SQL statements sent, the time spent
     waiting for them, the CPU time of this Python process and the wall time (medians). CPU time
     is the least disturbed by other programs on the machine. Every request also sends BEGIN,
     COMMIT or ROLLBACK and the pool's pre-ping SELECT 1, which are not counted as statements.
-    The quiz submission's figures also hold the CPU time and statements of passes and fails
-    apart; `profiler` (a cProfile.Profile), when given, profiles the measured submissions."""
+    The quiz submissions' figures (the page's and the API's) also hold the CPU time and
+    statements of passes and fails apart; `profiler` (a cProfile.Profile), when given, profiles
+    the measured submissions of the page."""
     from sqlalchemy import event
     from werkzeug.datastructures import MultiDict
 
@@ -303,6 +309,16 @@ def per_request_costs(app, prepared: Prepared, database_url: str, samples: int =
         clients[learner.username] = client
     baseline_client = baseline_app.app.test_client()
     attempts = create_open_attempts(app, learners, prepared.quiz_id, samples + 10)
+    api_headers = {}
+    for learner in learners:
+        response = app.test_client().post(
+            "/api/v1/auth/token", json={"username": learner.username, "password": LEARNER_PASSWORD}
+        )
+        if response.status_code != 200:
+            raise BenchError(f"test client could not get an API token for {learner.username}")
+        api_headers[learner.username] = {"Authorization": f"Bearer {response.get_json()['token']}"}
+    api_client = app.test_client()
+    api_answers = [answers for _learner, _attempt_id, answers in attempts[:2]]  # a pass, a fail
 
     def baseline(index: int):
         response = baseline_client.get(f"/row/{prepared.lesson_ids[index % len(prepared.lesson_ids)]}")
@@ -319,15 +335,38 @@ def per_request_costs(app, prepared: Prepared, database_url: str, samples: int =
         response = clients[learner.username].post(f"/learning/attempts/{attempt_id}", data=form)
         return response.status_code == 302 and "/learning/attempts/" in response.headers["Location"]
 
+    def api_open(index: int):
+        """Not measured: the app's first request, which opens the attempt the submission grades
+        (the page's submissions used every attempt create_open_attempts made)."""
+        headers = api_headers[learners[index % len(learners)].username]
+        if api_client.get(f"/api/v1/quizzes/{prepared.quiz_id}", headers=headers).status_code != 200:
+            raise BenchError("test client: the API did not open a quiz attempt")
+
+    def api_submission(index: int):
+        headers = api_headers[learners[index % len(learners)].username]
+        answers = {str(q): sorted(chosen) for q, chosen in api_answers[index % 2].items()}
+        response = api_client.post(
+            f"/api/v1/quizzes/{prepared.quiz_id}/attempts", json={"answers": answers}, headers=headers
+        )
+        return response.status_code == 200
+
+    measured = (
+        ("baseline route", None, baseline),
+        ("lesson page", None, lesson),
+        ("quiz submission", None, submission),
+        ("API quiz submission", api_open, api_submission),
+    )
     figures = {}
     for engine in (app_engine, baseline_engine):
         event.listen(engine, "before_cursor_execute", before)
         event.listen(engine, "after_cursor_execute", after)
     try:
-        for name, call in (("baseline route", baseline), ("lesson page", lesson), ("quiz submission", submission)):
+        for name, setup, call in measured:
             runs = []
             profile = profiler if name == "quiz submission" else None
             for index in range(samples + 10):
+                if setup is not None:
+                    setup(index)
                 timings.clear()
                 if profile is not None and index >= 10:
                     profile.enable()
@@ -345,7 +384,7 @@ def per_request_costs(app, prepared: Prepared, database_url: str, samples: int =
                 "cpu_ms": statistics.median(run[2] for run in runs) * 1000,
                 "wall_ms": statistics.median(run[3] for run in runs) * 1000,
             }
-            if name == "quiz submission":  # even samples pass, odd ones fail (create_open_attempts)
+            if "quiz submission" in name:  # even samples pass, odd ones fail
                 passes, fails = runs[0::2], runs[1::2]
                 figures[name].update(
                     pass_cpu=[run[2] for run in passes],

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lesson_data import (
     DEFAULT_DATABASE_URL,
     LEARNER_PASSWORD,
+    SETUP_COMMANDS,
     add_bench_course,
     count_graded,
     create_open_attempts,
@@ -149,11 +150,11 @@ def report(results: dict, args) -> bool:
         print(f"    fonts downloaded: {heaviest['fonts']}")
     print()
     print("One request at a time in-process (Flask test client, no HTTP), medians:")
-    print(f"    {'':<16}{'SQL statements':>15}{'DB wait ms':>12}{'Python CPU ms':>15}{'wall ms':>10}")
+    print(f"    {'':<20}{'SQL statements':>15}{'DB wait ms':>12}{'Python CPU ms':>15}{'wall ms':>10}")
     for name, figure in results["costs"].items():
         low, high = figure["statements"]
         count = f"{low}" if low == high else f"{low}-{high}"
-        print(f"    {name:<16}{count:>15}{figure['db_ms']:>12.1f}{figure['cpu_ms']:>15.1f}{figure['wall_ms']:>10.1f}")
+        print(f"    {name:<20}{count:>15}{figure['db_ms']:>12.1f}{figure['cpu_ms']:>15.1f}{figure['wall_ms']:>10.1f}")
     costs = results["costs"]
     print(
         "    (plus BEGIN, COMMIT/ROLLBACK and the pool's pre-ping per request; "
@@ -227,9 +228,8 @@ def run(args, servers: list[Server], workdir: Path) -> int:
     log(f"resetting {urlsplit(url).path.lstrip('/')} on {urlsplit(url).hostname}")
     reset_database(url)
     setup_env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "SEED_DEMO": "1"}
-    flask_command(["db", "upgrade"], setup_env)
-    flask_command(["courses", "sync"], setup_env)
-    flask_command(["demo", "seed"], setup_env)
+    for command in SETUP_COMMANDS:
+        flask_command(command, setup_env)
 
     app = make_app(url)
     add_bench_course(app)

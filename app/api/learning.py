@@ -8,6 +8,7 @@ import re
 from flask import jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.api.blueprint import bp
 from app.api.common import current_api_user, in_callers_language, json_body, token_required
@@ -15,7 +16,7 @@ from app.db import MAX_ID
 from app.exceptions import Invalid, NotFound
 from app.extensions import db
 from app.learning import operations, search
-from app.learning.models import AUDIENCES, QuizAttempt
+from app.learning.models import AUDIENCES, AttemptQuestion, Question, QuizAttempt
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
@@ -187,7 +188,7 @@ def _as_id(value) -> int | None:
 def parse_answers(data: dict) -> dict[int, set[int]]:
     """{"answers": {"<question id>": ["<option id>", ...]}} → {question id: {option ids}}, or
     Invalid (422) saying what is wrong with the shape. Whether the ids belong to the quiz is
-    checked by operations.submit_attempt."""
+    checked by operations.submit_answers."""
     answers = data.get("answers")
     if not isinstance(answers, dict):
         raise Invalid(_('Send "answers" as an object from question ids to lists of option ids.'), field="answers")
@@ -215,10 +216,24 @@ def submit_attempt(quiz_id: int):
     user = current_api_user()
     quiz = operations.require_quiz(quiz_id)
     answers = parse_answers(json_body())
-    opened_now = operations.current_attempt(user, quiz) is None
-    attempt = operations.open_attempt(user, quiz)
-    operations.submit_attempt(user, attempt, answers)
+    attempt = operations.current_attempt(user, quiz)
+    opened_now = attempt is None
+    if opened_now:
+        attempt = operations.open_attempt(user, quiz)
+    attempt_id = attempt.id
+    # As the quiz page does: the grading key from the cache, a few statements.
+    operations.submit_answers(user, operations.submission_state(user, attempt_id), answers)
     db.session.commit()
+    # Everything the answer shows, in a few statements instead of a few per question.
+    attempt = db.session.get(
+        QuizAttempt,
+        attempt_id,
+        options=[
+            joinedload(QuizAttempt.quiz),
+            selectinload(QuizAttempt.questions).selectinload(AttemptQuestion.question).selectinload(Question.options),
+        ],
+        populate_existing=True,
+    )
     return jsonify(attempt_result_json(attempt, operations.attempt_review(user, attempt))), (201 if opened_now else 200)
 
 

@@ -557,8 +557,8 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
     Raises NotAllowed for someone else's attempt, Conflict if already submitted, Invalid for
     answers that name questions or options not in this attempt, and Invalid (field "answers",
     details {"unanswered": [question ids]}) when a question is left unanswered: the attempt
-    stays open and does not count. (The quiz page submits with submit_answers, the same rules
-    in fewer statements.)
+    stays open and does not count. (The quiz page and the API submit with submit_answers, the
+    same rules in fewer statements.)
     """
     check_own_attempt(user, attempt)
     if attempt.submitted_at is not None:
@@ -578,9 +578,9 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
     return attempt
 
 
-# --- the quiz page's submission: the hot path ---------------------------------------------
+# --- the quiz page's and the API's submission: the hot path -------------------------------
 # On the day a province tells every cadre to finish a course, submissions are what the servers
-# do most. The quiz page's submission reads the attempt and the questions asked in one
+# do most. A submission reads the attempt and the questions asked in one
 # statement, takes the right options from a per-process cache (outline.quiz_key, loaded again
 # after a course sync), and writes the grade in three statements; a pass adds one to see whether
 # the module is complete, and the usual completion path when it is.
@@ -588,7 +588,7 @@ def submit_attempt(user: User, attempt: QuizAttempt, answers: dict[int, set[int]
 
 @dataclass(frozen=True)
 class SubmissionState:
-    """An attempt as the quiz page's submission needs it (see submission_state)."""
+    """An attempt as a submission needs it (see submission_state)."""
 
     attempt_id: int
     user_id: int

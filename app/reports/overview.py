@@ -156,7 +156,7 @@ def skills_by_area(unit: Unit, indicators: queries.ReportTable) -> Comparison | 
             share = row["adult_skills_self"] + (row.get("adult_skills_help") or 0)
         rows.append({"unit_name": row["unit_name"], "share": share})
     rows.sort(key=lambda item: (item["share"] is None, -(item["share"] or 0), item["unit_name"]))
-    queries._rank_with_ties(rows, "share")
+    queries.rank_with_ties(rows, "share")
     ranked = []
     for row in rows:
         rank = "" if row["share"] is None else ("=" if row["rank_tied"] else "") + str(row["rank"])

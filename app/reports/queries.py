@@ -618,7 +618,7 @@ def indicator_milestones() -> list:
     return sorted(milestones, key=lambda m: (m.key != RANKING_MILESTONE, m.position, m.id))
 
 
-def _rank_with_ties(rows: list[dict], key: str) -> None:
+def rank_with_ties(rows: list[dict], key: str) -> None:
     """Give each row (sorted best first by `key`) its "rank": equal values share the rank of the
     first of them (1, 2, 2, 4), and "rank_tied" says whether the rank is shared ("=2")."""
 
@@ -713,7 +713,7 @@ def indicators_table(parent: Unit, *, today: date | None = None) -> ReportTable:
     rows = [_unit_cells(child) | row(child, child.population) for child in children]
     ranking = f"milestone_{milestones[0].key}" if milestones else "adult_skills_self"
     rows.sort(key=lambda r: (r[ranking] is None, -(r[ranking] or 0), r["unit_name"]))
-    _rank_with_ties(rows, ranking)
+    rank_with_ties(rows, ranking)
     totals = {"rank": None, "unit_code": parent.code, "unit_name": _("Total")}
     totals |= row(parent, _population_total(parent, children))
 

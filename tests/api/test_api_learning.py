@@ -47,6 +47,11 @@ def answers_for(quiz: Quiz, *, right: bool) -> dict:
     return answers
 
 
+def chosen_count(attempt: QuizAttempt) -> int:
+    """How many chosen options are stored for `attempt`."""
+    return sum(len(asked.choices) for asked in attempt.questions)
+
+
 def all_keys(value) -> set[str]:
     if isinstance(value, dict):
         return set(value) | {key for item in value.values() for key in all_keys(item)}
@@ -450,6 +455,44 @@ def test_no_attempts_left_is_409(client, headers, make_course):
         assert response.status_code == 409
         assert response.get_json()["error"]["code"] == "conflict"
     assert len(db.session.scalars(select(QuizAttempt)).all()) == 1
+
+
+def test_a_submission_grades_the_callers_own_attempt_never_another_learners(
+    client, headers, learner, make_user, api_token, units, make_course
+):
+    course, _folder = make_course()
+    quiz = quiz_of(course)
+    other = make_user("resident", units["v1a"])
+    other_headers = api_token(other)
+    assert client.get(f"/api/v1/quizzes/{quiz.id}", headers=other_headers).status_code == 200
+    mine = client.post(
+        f"/api/v1/quizzes/{quiz.id}/attempts", json={"answers": answers_for(quiz, right=True)}, headers=headers
+    )
+    assert mine.status_code == 201  # the other learner's open attempt is not the caller's
+    assert mine.get_json()["attempt"] == 1
+    db.session.expire_all()
+    [others] = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == other.id)).all()
+    assert (others.submitted_at, others.score, chosen_count(others)) == (None, None, 0)
+    theirs = client.post(
+        f"/api/v1/quizzes/{quiz.id}/attempts", json={"answers": answers_for(quiz, right=False)}, headers=other_headers
+    )
+    assert theirs.status_code == 200
+    assert (theirs.get_json()["attempt"], theirs.get_json()["score"]) == (1, 0)
+
+
+def test_a_graded_attempt_is_never_graded_again_the_next_submission_opens_a_new_one(client, headers, make_course):
+    course, _folder = make_course()
+    quiz = quiz_of(course)
+    client.get(f"/api/v1/quizzes/{quiz.id}", headers=headers)
+    url = f"/api/v1/quizzes/{quiz.id}/attempts"
+    first = client.post(url, json={"answers": answers_for(quiz, right=True)}, headers=headers)
+    again = client.post(url, json={"answers": answers_for(quiz, right=False)}, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 201)
+    assert (again.get_json()["attempt"], again.get_json()["score"]) == (2, 0)
+    db.session.expire_all()
+    attempts = db.session.scalars(select(QuizAttempt).order_by(QuizAttempt.number)).all()
+    assert [(attempt.number, attempt.score, attempt.passed) for attempt in attempts] == [(1, 3, True), (2, 0, False)]
+    assert [chosen_count(attempt) for attempt in attempts] == [4, 3]  # q2 has two right options
 
 
 def test_unknown_or_retired_quizzes_are_404(client, headers, make_course):
