@@ -96,12 +96,13 @@ def _add(unit_id, week, figures: tuple[int, int], sign: int) -> None:
 
 @event.listens_for(Session, "before_flush")
 def track_settled(session, _flush_context, _instances) -> None:
-    """Keep PromiseStat in step with every request about to be written (new or changed)."""
-    for request in [*session.new, *session.dirty]:
+    """Keep PromiseStat in step with every request about to be written (new, changed or deleted)."""
+    for request in [*session.new, *session.dirty, *session.deleted]:
         if not isinstance(request, HelpRequest):
             continue
-        after = _standing(request, before=False)
-        before = _standing(request, before=True) if request in session.dirty else (None, None, (0, 0))
+        gone = request in session.deleted
+        after = (None, None, (0, 0)) if gone else _standing(request, before=False)
+        before = (None, None, (0, 0)) if request in session.new else _standing(request, before=True)
         if before != after:
             _add(*before, -1)
             _add(*after, +1)
