@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import abort
 from sqlalchemy import ColumnElement, false, true
 
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
@@ -132,7 +132,7 @@ def unit_scope_filter(user, unit_path_column) -> ColumnElement[bool]:
     root = scope_root(user)
     if root is None:
         return true()
-    return unit_path_column.startswith(root.path, autoescape=True)
+    return path_within(unit_path_column, root.path)
 
 
 def may(user, permission: str, unit: Unit | None = None) -> bool:

@@ -56,6 +56,8 @@ def confirm_recovery():
     recovery.confirm_recovery(login, code, new_password, request.remote_addr, utcnow())
     db.session.commit()
     return jsonify(status="password_changed")
+
+
 def _me(user):
     return jsonify(
         id=user.id,

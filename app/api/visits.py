@@ -24,7 +24,7 @@ from app.db import LOCAL_TZ, utcnow
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.privacy.access_log import record_read
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import get_unit_by_code
 from app.visits import group_sessions, help_requests, operations
 from app.visits.models import SKILL_TITLES, SKILLS, GroupSession, HelpRequest, Team, Visit
@@ -165,7 +165,7 @@ def list_teams():
     teams = db.session.scalars(
         select(Team)
         .join(Unit, Unit.id == Team.unit_id)
-        .where(Unit.path.startswith(unit.path, autoescape=True))
+        .where(path_within(Unit.path, unit.path))
         .order_by(Team.name, Team.id)
     ).all()
     record_read(user, users=[member.user for team in teams for member in team.members], kind="api")

@@ -23,7 +23,7 @@ from app.outcomes import campaigns
 from app.outcomes.ledger import close_month, month_start
 from app.outcomes.models import MilestoneEvidence, ResidentMilestone
 from app.outcomes.operations import get_milestone
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import get_unit_by_code
 from app.visits.availability import members_for
 
@@ -233,7 +233,7 @@ def seed_closed_month(people: dict[str, User]) -> None:
         db.session.scalars(
             select(User)
             .join(Unit, Unit.id == User.unit_id)
-            .where(User.role == "tech_team", Unit.path.startswith(province.path, autoescape=True))
+            .where(User.role == "tech_team", path_within(Unit.path, province.path))
             .order_by(User.id)
         )
     )

@@ -148,9 +148,7 @@ def stuck_command():
                 ]
             )
         )
-    click.echo(
-        ngettext("%(num)d message stuck in sending.", "%(num)d messages stuck in sending.", len(messages))
-    )
+    click.echo(ngettext("%(num)d message stuck in sending.", "%(num)d messages stuck in sending.", len(messages)))
 
 
 @jobs_cli.command("retry")

@@ -27,7 +27,7 @@ from app.db import LOCAL_TZ, local_today
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.learning.models import AUDIENCES, Assignment, Course, Enrollment
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 
 NOTE_MAX_LENGTH = 1000
 #: The assignment page lists at most this many people (counts are always complete).
@@ -191,7 +191,7 @@ def assignees_query(assignment: Assignment):
         .where(
             User.role == assignment.role,
             User.active.is_(True),
-            Unit.path.startswith(assignment.unit.path, autoescape=True),
+            path_within(Unit.path, assignment.unit.path),
         )
     )
 

@@ -38,7 +38,7 @@ from app.outcomes.models import (
 )
 from app.outcomes.residents import COMMUNE_KINDS, VILLAGE_KINDS
 from app.privacy.access_log import record_read
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, get_or_404, refuse, unit_choices
 from app.visits.availability import members_for
@@ -120,9 +120,7 @@ def new_campaign():
     authz.ensure(authz.may(current_user, "campaigns.manage", commune))
     villages = list(
         db.session.scalars(
-            select(Unit)
-            .where(Unit.path.startswith(commune.path, autoescape=True), Unit.kind.in_(VILLAGE_KINDS))
-            .order_by(Unit.path)
+            select(Unit).where(path_within(Unit.path, commune.path), Unit.kind.in_(VILLAGE_KINDS)).order_by(Unit.path)
         )
     )
     members = members_for(commune)

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.learning.models import Course, Enrollment
 from app.outcomes.models import MilestoneEvidence, Resident, ResidentMilestone
 from app.outcomes.operations import active_milestones
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import children_of
 from app.visits.models import Visit
 
@@ -55,10 +55,8 @@ def indicators(parent: Unit) -> list[IndicatorRow]:
     children = children_of(parent)
     if not children:
         return []
-    paths = dict(
-        db.session.execute(select(Unit.id, Unit.path).where(Unit.path.startswith(parent.path, autoescape=True))).all()
-    )
-    in_subtree = Unit.path.startswith(parent.path, autoescape=True)
+    paths = dict(db.session.execute(select(Unit.id, Unit.path).where(path_within(Unit.path, parent.path))).all())
+    in_subtree = path_within(Unit.path, parent.path)
 
     reached_ids = union(
         select(MilestoneEvidence.resident_id.label("rid")),

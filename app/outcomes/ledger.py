@@ -18,7 +18,7 @@ from app.db import LOCAL_TZ, local_today
 from app.exceptions import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.outcomes.models import ClosedMonth, LedgerMonth, MilestoneEvidence
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits.models import GroupSession, SessionSignup, Team, TeamMember, Visit
 
 
@@ -206,7 +206,7 @@ def ledger_page(actor: User, month: date, unit: Unit | None) -> LedgerPage:
         return LedgerPage(month, unit, closed, [(actor, row)], [], None)
     in_area = authz.unit_scope_filter(actor, Unit.path)
     if unit is not None:
-        in_area = in_area & Unit.path.startswith(unit.path, autoescape=True)
+        in_area = in_area & path_within(Unit.path, unit.path)
     members = list(
         db.session.scalars(
             select(User)

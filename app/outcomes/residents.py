@@ -25,7 +25,7 @@ from app.outcomes.models import Household, Resident
 from app.phones import normalise_phone
 from app.privacy.consents import check_consents, give_consent
 from app.privacy.register import Subject
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.users.operations import create_assisted_account
 
 #: Columns of a household list. household_code groups people into households; resident_code is
@@ -304,7 +304,7 @@ def import_households(
         unit.code: unit
         for unit in db.session.scalars(
             select(Unit).where(
-                Unit.path.startswith(commune.path, autoescape=True),
+                path_within(Unit.path, commune.path),
                 Unit.kind.in_(VILLAGE_KINDS),
             )
         )
@@ -502,7 +502,7 @@ def residents_query(actor: User, *, unit: Unit | None = None, search: str | None
         .where(authz.unit_scope_filter(actor, Unit.path), Resident.erased_at.is_(None))
     )
     if unit is not None:
-        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
+        query = query.where(path_within(Unit.path, unit.path))
     if search:
         query = query.where(func.lower(Resident.full_name).contains(search.strip().lower(), autoescape=True))
     return query.order_by(Unit.path, Resident.household_id, Resident.id)
@@ -547,7 +547,7 @@ def account_candidates(resident: Resident) -> list[User]:
             .outerjoin(Resident, Resident.user_id == User.id)
             .options(contains_eager(User.unit))
             .where(
-                Unit.path.startswith(area.path, autoescape=True),
+                path_within(Unit.path, area.path),
                 User.role == "resident",
                 User.active.is_(True),
                 Resident.id.is_(None),

@@ -35,7 +35,7 @@ from app.reports.models import LearningStat, VisitStat
 from app.reports.promise import promise_note, promise_sums, share
 from app.reports.summaries import as_date, week_of
 from app.reports.tables import Column, ReportTable
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits.models import SKILL_TITLES, SKILLS, HelpRequest, Team, TeamMember, Visit
 
 
@@ -44,7 +44,7 @@ def _share(part: int | None, whole: int | None) -> float | None:
 
 
 def _in_subtree(unit: Unit):
-    return Unit.path.startswith(unit.path, autoescape=True)
+    return path_within(Unit.path, unit.path)
 
 
 # --- trends ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from app.reports import queries
 from app.reports.blueprint import bp
 from app.reports.charts import bar_chart
 from app.reports.exports import tables_download
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import children_of
 from app.views import area_page_unit, clean_arg, page_arg
 
@@ -195,7 +195,7 @@ def _people(commune: Unit, village: Unit | None, role: str | None, page: int):
         select(User)
         .join(Unit, Unit.id == User.unit_id)
         .options(contains_eager(User.unit))
-        .where(Unit.path.startswith(area.path, autoescape=True), User.role.in_(LEARNER_ROLES), User.erased_at.is_(None))
+        .where(path_within(Unit.path, area.path), User.role.in_(LEARNER_ROLES), User.erased_at.is_(None))
         .order_by(Unit.path, User.full_name, User.id)
     )
     if role:

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.jobs.message_states import CHANNEL_TITLES
 from app.jobs.models import CHANNELS, Message
 from app.reports.tables import Column, ReportTable
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 
 #: Channels that are always paid for, priced or not.
 PAID_CHANNELS = ("zalo", "sms")
@@ -121,7 +121,7 @@ def _counts(unit: Unit, months: list[date], channels: list[str]) -> list[tuple[i
             Message.channel.in_(channels),
             Message.sent_at >= bounds[0],
             Message.sent_at < bounds[-1],
-            Unit.path.startswith(unit.path, autoescape=True),
+            path_within(Unit.path, unit.path),
         )
         .group_by(month_index, Unit.path, Message.channel)
     )
@@ -170,7 +170,7 @@ def message_costs(unit: Unit, first_month: date, last_month: date) -> CostReport
     communes = {
         commune.path: commune
         for commune in db.session.scalars(
-            select(Unit).where(Unit.kind.in_(("commune", "ward")), Unit.path.startswith(unit.path, autoescape=True))
+            select(Unit).where(Unit.kind.in_(("commune", "ward")), path_within(Unit.path, unit.path))
         )
     }
     if unit.level > 2:  # a village: its commune lies above it

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.reports import queries
 from app.reports.models import LearnerStat, LearningStat, VisitStat
 from app.reports.summaries import week_of
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits.models import HelpRequest
 
 
@@ -90,7 +90,7 @@ def headline_figures(
     waiting, oldest = db.session.execute(
         select(func.count(HelpRequest.id), func.min(HelpRequest.created_at))
         .join(Unit, Unit.id == HelpRequest.unit_id)
-        .where(HelpRequest.status == "new", Unit.path.startswith(unit.path, autoescape=True))
+        .where(HelpRequest.status == "new", path_within(Unit.path, unit.path))
     ).one()
     oldest_days = None
     if oldest is not None:

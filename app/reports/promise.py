@@ -26,7 +26,7 @@ from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.reports.models import PromiseStat
 from app.reports.summaries import bump, week_of
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits.models import HelpRequest
 
 
@@ -164,7 +164,7 @@ def _counted_from_requests(
     query = (
         select(Unit.path, counted, in_time)
         .join(Unit, Unit.id == HelpRequest.unit_id)
-        .where(or_(*(Unit.path.startswith(path, autoescape=True) for path in tops)))
+        .where(or_(*(path_within(Unit.path, path) for path in tops)))
         .group_by(Unit.path)
     )
     if waiting_only:

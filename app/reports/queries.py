@@ -39,7 +39,7 @@ from app.reports.promise import promise_by_unit, promise_note
 from app.reports.promise import share as promise_share
 from app.reports.summaries import bucket_hours, week_of
 from app.reports.tables import Column, ReportTable
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import children_of
 from app.visits.models import SKILL_TITLES
 
@@ -431,7 +431,7 @@ def overdue_counts(
         .join(Unit, Unit.id == Assignment.unit_id)
         .where(
             Assignment.due_on < today,
-            or_(Unit.path.in_(_ancestor_paths(parent)), Unit.path.startswith(parent.path, autoescape=True)),
+            or_(Unit.path.in_(_ancestor_paths(parent)), path_within(Unit.path, parent.path)),
         )
     )
     if course_id is not None:

@@ -27,7 +27,7 @@ from app.reports import analytics, queries
 from app.reports.blueprint import bp
 from app.reports.charts import weekly_trend_charts
 from app.reports.exports import tables_download
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import area_unit
 from app.views import area_page_unit, clean_arg
 
@@ -98,7 +98,7 @@ def _unit_choices(current: Unit, *, communes_only: bool = False) -> list[Unit]:
     """Units to pick from: the person's area down to communes, and the villages of the commune
     being looked at (not every village of the province: the page stays light)."""
     root = area_unit(current_user, None, permission="reports.view")  # the top of the person's area
-    query = select(Unit).where(Unit.path.startswith(root.path, autoescape=True))
+    query = select(Unit).where(path_within(Unit.path, root.path))
     commune = current.commune()
     levels = ("province", "commune", "ward")
     if commune is not None and not communes_only:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, literal
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -84,3 +84,16 @@ class Unit(db.Model):
         while unit is not None and unit.level > 2:
             unit = unit.parent
         return unit if unit is not None and unit.level == 2 else None
+
+
+def path_within(path_column, path: str):
+    """SQL: `path_column` (a unit path) lies in the subtree whose path is `path` (itself included).
+
+    The pattern is written into the statement rather than sent as a parameter. A statement the
+    driver prepares may be planned once for every value of its parameters; but how many rows a
+    path matches depends entirely on the value — a province's path matches every unit, a
+    village's one — and a plan made for a village walked the province's 220,000 help requests
+    one unit at a time (150 ms instead of 8 ms at a million learners). Each area keeps a plan of
+    its own. Paths are codes and slashes; `%` and `_` are escaped all the same."""
+    pattern = path.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    return path_column.like(literal(pattern, literal_execute=True), escape="/")

@@ -15,7 +15,7 @@ from app.db import CONTROL_CHARACTERS
 from app.exceptions import Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.reports import recount, summaries
-from app.units.models import KIND_LEVELS, Unit
+from app.units.models import KIND_LEVELS, Unit, path_within
 
 #: Kind names accepted in files: the platform's own and the Vietnamese abbreviations used in
 #: official lists.
@@ -105,7 +105,7 @@ def children_of(parent: Unit | None) -> list[Unit]:
 
 def units_under(root: Unit, *, kinds: tuple[str, ...] | None = None) -> list[Unit]:
     """Every unit in `root`'s subtree (root included), ordered by path."""
-    query = select(Unit).where(Unit.path.startswith(root.path, autoescape=True)).order_by(Unit.path)
+    query = select(Unit).where(path_within(Unit.path, root.path)).order_by(Unit.path)
     if kinds:
         query = query.where(Unit.kind.in_(kinds))
     return list(db.session.scalars(query))

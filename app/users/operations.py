@@ -22,7 +22,7 @@ from app.phones import normalise_phone
 from app.privacy.consents import check_decision, give_consent
 from app.privacy.register import Subject
 from app.reports import summaries
-from app.units.models import KIND_LEVELS, Unit
+from app.units.models import KIND_LEVELS, Unit, path_within
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -325,7 +325,7 @@ def people_query(viewer: User, search: str | None = None, *, role: str | None = 
     if role in ROLES:
         query = query.where(User.role == role)
     if unit is not None:
-        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
+        query = query.where(path_within(Unit.path, unit.path))
     return query
 
 

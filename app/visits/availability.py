@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.db import LOCAL_TZ
 from app.extensions import db
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits.models import (
     ACTIVE_VISIT_STATUSES,
     AvailabilityException,
@@ -80,7 +80,7 @@ def members_for(unit: Unit, skill: str | None = None) -> list[User]:
         .join(Team, Team.id == TeamMember.team_id)
         .join(Unit, Unit.id == Team.unit_id)
         .join(User, User.id == TeamMember.user_id)
-        .where(Unit.path.startswith(commune.path, autoescape=True), User.active.is_(True))
+        .where(path_within(Unit.path, commune.path), User.active.is_(True))
     ).all()
     members: dict[int, User] = {}
     for membership, user in rows:

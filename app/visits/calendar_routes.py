@@ -16,7 +16,7 @@ from app.db import LOCAL_TZ, YEARS, DayOutOfRange, day_from, local_today
 from app.extensions import db, limiter
 from app.links import public_host, public_url
 from app.privacy.access_log import record_read
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.views import unit_or_404
 from app.visits import calendar, group_sessions, operations
 from app.visits.blueprint import bp
@@ -114,9 +114,7 @@ def _calendar_unit_choices() -> list[Unit]:
     """Communes in scope; for a commune's own people, also its villages."""
     root = authz.scope_root(current_user)
     if root is not None:
-        return list(
-            db.session.scalars(select(Unit).where(Unit.path.startswith(root.path, autoescape=True)).order_by(Unit.path))
-        )
+        return list(db.session.scalars(select(Unit).where(path_within(Unit.path, root.path)).order_by(Unit.path)))
     return list(db.session.scalars(select(Unit).where(Unit.kind.in_(("commune", "ward"))).order_by(Unit.name)))
 
 

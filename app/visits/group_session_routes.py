@@ -19,7 +19,7 @@ from app.db import LOCAL_TZ, utcnow
 from app.exceptions import Invalid
 from app.extensions import db
 from app.privacy.access_log import record_read
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.units.operations import get_unit_by_code
 from app.views import FORM_ERRORS, get_or_404, id_from, refuse, unit_choices
 from app.visits import group_sessions
@@ -40,9 +40,9 @@ def _session_units() -> list[Unit]:
     prefixes = sorted({(unit.commune() or unit).path for unit in team_units})
     if not prefixes:
         return []
-    clause = Unit.path.startswith(prefixes[0], autoescape=True)
+    clause = path_within(Unit.path, prefixes[0])
     for prefix in prefixes[1:]:
-        clause = clause | Unit.path.startswith(prefix, autoescape=True)
+        clause = clause | path_within(Unit.path, prefix)
     return list(db.session.scalars(select(Unit).where(clause).order_by(Unit.path)))
 
 
@@ -123,7 +123,7 @@ def _resident_choices(session: GroupSession, signed: set[int]) -> list[SelectCho
         .join(Unit, Unit.id == User.unit_id)
         .options(contains_eager(User.unit))
         .where(
-            Unit.path.startswith(commune.path, autoescape=True),
+            path_within(Unit.path, commune.path),
             User.role.in_(group_sessions.SIGN_UP_ROLES),
             User.active.is_(True),
         )

@@ -17,7 +17,7 @@ from app.db import MAX_ID, utcnow
 from app.exceptions import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.privacy.restriction import check_may_be_signed_up
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits.availability import members_for
 from app.visits.models import SKILLS, GroupSession, SessionSignup
 from app.visits.text import clean_text
@@ -192,7 +192,7 @@ def sessions_between(
     if host is not None:
         query = query.where(GroupSession.host_id == host.id)
     if unit is not None:
-        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
+        query = query.where(path_within(Unit.path, unit.path))
     sessions = []
     for session, session_unit, session_host in db.session.execute(query):
         set_committed_value(session, "unit", session_unit)

@@ -59,9 +59,7 @@ CONTACT_PROMISE_RANGE = (1, 10)
 
 class Team(db.Model):
     __tablename__ = "teams"
-    __table_args__ = (
-        CheckConstraint("contact_promise_days BETWEEN 1 AND 10", name="contact_promise_range"),
-    )
+    __table_args__ = (CheckConstraint("contact_promise_days BETWEEN 1 AND 10", name="contact_promise_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: A commune/ward or a village the team works in.

@@ -31,7 +31,7 @@ from app.outcomes import operations as outcomes
 from app.outcomes.models import Resident
 from app.privacy.restriction import check_may_schedule
 from app.reports import summaries
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits import notices, time_rules
 from app.visits.availability import Slot, find_slots, members_for
 from app.visits.models import SKILLS, HelpRequest, TeamMember, Visit
@@ -365,7 +365,7 @@ def complete_visit(
 def visits_in_scope(actor: User, *, unit: Unit | None = None, start=None, end=None, member: User | None = None):
     query = select(Visit).join(Unit, Unit.id == Visit.unit_id).where(authz.unit_scope_filter(actor, Unit.path))
     if unit is not None:
-        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
+        query = query.where(path_within(Unit.path, unit.path))
     if start is not None:
         query = query.where(Visit.ends_at > start)
     if end is not None:

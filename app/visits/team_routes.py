@@ -98,8 +98,7 @@ def _render_team(team: Team, add_form: AddMemberForm, status=200, promise_form=N
         members=members,
         member_forms=_member_forms(team, **member_form),
         add_form=add_form,
-        promise_form=promise_form
-        or ContactPromiseForm(formdata=None, contact_promise_days=team.contact_promise_days),
+        promise_form=promise_form or ContactPromiseForm(formdata=None, contact_promise_days=team.contact_promise_days),
         action_form=EmptyForm(),
     ), status
 

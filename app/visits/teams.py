@@ -20,7 +20,7 @@ from app.db import local_today
 from app.exceptions import Invalid, NotAllowed
 from app.extensions import db
 from app.phones import normalise_phone
-from app.units.models import Unit
+from app.units.models import Unit, path_within
 from app.visits.models import (
     CONTACT_PROMISE_RANGE,
     SKILLS,
@@ -96,7 +96,7 @@ def candidate_members(team: Team) -> list[User]:
         .where(
             User.role == "tech_team",
             User.active.is_(True),
-            Unit.path.startswith(commune.path, autoescape=True),
+            path_within(Unit.path, commune.path),
         )
         .order_by(User.full_name, User.id)
     )

@@ -94,3 +94,31 @@ def test_the_check_command_reports_bad_codes_paths_and_misplaced_accounts(app, m
         assert username in output
     assert "cm.dung" not in output and "cb.tinh" not in output
     assert manager.role == "commune_manager"  # reported, not changed
+
+
+def test_an_area_is_its_own_path_and_below_with_the_path_written_into_the_statement(db, units, make_unit):
+    """path_within(): the subtree, nothing beside it even when a code holds LIKE's wildcards,
+    and the path inline in the SQL, so each area is planned for itself (a province matches every
+    unit, a village one)."""
+    from sqlalchemy import event, select
+
+    from app.units.models import path_within
+
+    odd = make_unit("commune", units["province"], code="A_1")
+    make_unit("village", odd, code="A_1V")
+    make_unit("commune", units["province"], code="AX1")
+    make_unit("commune", units["province"], code="A%1")
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        found = db.session.scalars(select(Unit.code).where(path_within(Unit.path, odd.path))).all()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert sorted(found) == ["A_1", "A_1V"]
+    assert "A/_1" in statements[-1]  # the escaped path itself, not a placeholder
+    province = db.session.scalars(select(Unit.code).where(path_within(Unit.path, units["province"].path))).all()
+    assert {"A_1", "A_1V", "AX1", "A%1", units["c1"].code, units["v1a"].code} <= set(province)
