@@ -5,13 +5,17 @@ headless for a bounded time.
     pip install -r requirements-bench.txt
     python bench/deadline_day.py                 # 60 people, 60 s of load; about 3 minutes in all
     python bench/deadline_day.py --users 120 --duration 120 --json result.json
+    python bench/deadline_day.py --users 10,20,30 --spawn-rate 2   # a ladder: each load in turn
 
 It starts the cluster (a fresh database, dropped at the end), seeds the demo province, syncs a
 copy of a course with unlimited quiz attempts, adds learners with progress (bench/lesson_data.py),
 gives the demo's tech-team members visits that have started (to record outcomes of) and every
 member and manager the run's password, writes the plan the Locust users read, runs Locust, and
 prints per kind of request: requests, errors, requests/s, p50 and p99 (ms), then the totals.
-Exit status 0 when there was no error and every page's p99 is under --p99-goal ms, 1 otherwise.
+With several loads (`--users 10,20,30`), each runs in turn on the same cluster and data (each with
+visits of its own to record), and the end says the highest load the two nodes held: no error and
+every page's p99 under --p99-goal ms. Exit status 0 when no load had an error and the first met the
+p99 goal, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ class DeadlineCluster(Cluster):
             self.flask(*command, timeout=300)
 
 
-def prepare(database_url: str, learners: int) -> dict:
+def prepare(database_url: str, learners: int, visits_per_member: int = VISITS_PER_MEMBER) -> dict:
     """The data the run needs, and the plan the Locust users read."""
     app = make_app(database_url)
     add_bench_course(app)
@@ -88,7 +92,7 @@ def prepare(database_url: str, learners: int) -> dict:
                 for visit in db.session.scalars(select(Visit).where(Visit.member_id == member.id))
             ]
             starts = now - timedelta(hours=2)
-            while len(visits[member.username]) < VISITS_PER_MEMBER:
+            while len(visits[member.username]) < visits_per_member:
                 ends = starts + timedelta(minutes=30)
                 if not any(start < ends and starts < end for start, end in taken):
                     request = help_requests.create_help_request(
@@ -150,7 +154,7 @@ def manager_area(user, province, communes) -> dict:
     }
 
 
-def run_locust(url: str, plan_file: Path, certificate: Path, args, folder: Path) -> list[dict]:
+def run_locust(url: str, plan_file: Path, certificate: Path, args, users: int, folder: Path) -> list[dict]:
     prefix = folder / "locust"
     command = [
         sys.executable,
@@ -160,7 +164,7 @@ def run_locust(url: str, plan_file: Path, certificate: Path, args, folder: Path)
         str(BENCH / "deadline_day_locust.py"),
         "--headless",
         "--users",
-        str(args.users),
+        str(users),
         "--spawn-rate",
         str(args.spawn_rate),
         "--run-time",
@@ -176,7 +180,7 @@ def run_locust(url: str, plan_file: Path, certificate: Path, args, folder: Path)
         "WARNING",
     ]
     env = {**os.environ, "DEADLINE_DAY_PLAN": str(plan_file), "DEADLINE_DAY_CA_BUNDLE": str(certificate)}
-    log(f"locust: {args.users} people, {args.spawn_rate}/s arriving, {args.duration} s")
+    log(f"locust: {users} people, {args.spawn_rate}/s arriving, {args.duration} s")
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=args.duration + 120, check=False)
     if done.returncode not in (0, 1):  # 1: some requests failed (counted below)
         raise RuntimeError(f"locust failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -221,30 +225,62 @@ def report(rows: list[dict], p99_goal: float) -> tuple[list[dict], bool]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=60, help="simulated people at once")
+    parser.add_argument(
+        "--users", default="60", help="simulated people at once; several, comma-separated, run one after another"
+    )
     parser.add_argument("--spawn-rate", type=float, default=10, help="people arriving per second")
-    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load (of each load)")
     parser.add_argument("--learners", type=int, default=200, help="learner accounts to spread the learners over")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per node")
     parser.add_argument("--p99-goal", type=float, default=200, help="ms: every page's p99 must stay under it")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    try:
+        loads = [int(value) for value in args.users.split(",")]
+    except ValueError:
+        parser.error("--users: whole numbers, comma-separated (e.g. 10,20,30)")
+    if not loads or min(loads) < 1:
+        parser.error("--users: at least one person")
 
     started = time.monotonic()
+    levels = []
     with tempfile.TemporaryDirectory(prefix="kns-deadline-") as tmp, DeadlineCluster(workers=args.workers) as cluster:
         folder = Path(tmp)
         log(f"cluster up: {cluster.url} (nodes {cluster.node_ports}), preparing data")
-        plan = prepare(cluster.database_url, args.learners)
-        plan_file = folder / "plan.json"
-        plan_file.write_text(json.dumps(plan), encoding="utf-8")
-        rows = run_locust(cluster.url, plan_file, cluster.certificate, args, folder)
-        results, passed = report(rows, args.p99_goal)
+        plan = prepare(cluster.database_url, args.learners, visits_per_member=VISITS_PER_MEMBER * len(loads))
+        for index, users in enumerate(loads):
+            # Each load records the outcomes of visits of its own (an outcome is recorded once).
+            visits = {name: ids[index :: len(loads)] for name, ids in plan["visits"].items()}
+            plan_file = folder / f"plan-{index}.json"
+            plan_file.write_text(json.dumps(plan | {"visits": visits}), encoding="utf-8")
+            run_folder = folder / f"run-{index}"
+            run_folder.mkdir()
+            rows = run_locust(cluster.url, plan_file, cluster.certificate, args, users, run_folder)
+            print(f"\n{users} people at once:")
+            results, passed = report(rows, args.p99_goal)
+            levels.append({"users": users, "results": results, "passed": passed})
         memory = {process.name: process.memory() for process in cluster.processes if process.name.startswith("node")}
+    held = [level for level in levels if level["passed"]]
+    if len(levels) > 1:
+        print(f"\n{'people':>6}  {'req/s':>6}  {'errors':>6}  {'slowest page p99 ms':>19}  held")
+        for level in levels:
+            total = next((item for item in level["results"] if item["kind"] == "Aggregated"), {})
+            pages = [item["p99_ms"] for item in level["results"] if item["method"] == "GET"]
+            print(
+                f"{level['users']:>6}  {total.get('per_second', 0):>6.1f}  {total.get('errors', '?'):>6}  "
+                f"{max(pages, default=0):>19.0f}  {'yes' if level['passed'] else 'no'}"
+            )
+        print(f"highest load held: {held[-1]['users'] if held else 'none'} people")
+    no_errors = all(
+        next((item["errors"] for item in level["results"] if item["kind"] == "Aggregated"), 1) == 0 for level in levels
+    )
+    passed = no_errors and levels[0]["passed"]
     summary = {
-        "users": args.users,
+        "loads": levels,
+        "highest_load_held": held[-1]["users"] if held else None,
         "duration_s": args.duration,
+        "spawn_rate": args.spawn_rate,
         "workers_per_node": args.workers,
-        "results": results,
         "passed": passed,
         "memory": {name: {str(pid): rss for pid, rss in values.items()} for name, values in memory.items()},
         "machine": machine(""),
