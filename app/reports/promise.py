@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.db import LOCAL_TZ, utcnow
 from app.extensions import db
 from app.reports.models import PromiseStat
-from app.reports.summaries import bump, week_of
+from app.reports.summaries import bump, period_sums, summary_rows, week_of
 from app.units.models import Unit, path_within
 from app.visits.models import HelpRequest
 
@@ -139,8 +139,6 @@ def promise_by_unit(
     now = now or utcnow()
     if not (_week_aligned(start) and _week_aligned(end)):
         return _counted_from_requests(units, start, end, now, waiting_only=False)
-    from app.reports.queries import period_sums, summary_rows  # the queries module reads this one
-
     week_from = week_of(start) if start is not None else None
     week_to = week_of(end) - timedelta(days=7) if end is not None else None
     waiting = _counted_from_requests(units, start, end, now, waiting_only=True)

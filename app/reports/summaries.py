@@ -107,6 +107,44 @@ def _add_to_chain(model, unit_id: int, keys: dict, increments: dict[str, int]) -
     db.session.execute(statement)
 
 
+# --- reading
+
+
+def week_range(column, week_from: date | None, week_to: date | None) -> list:
+    """Conditions on a week column: from `week_from` to `week_to` (either may be None)."""
+    conditions = []
+    if week_from is not None:
+        conditions.append(column >= week_from)
+    if week_to is not None:
+        conditions.append(column <= week_to)
+    return conditions
+
+
+def summary_rows(statement):
+    """The rows of a read of counts, as plain tuples: a province's dashboard reads thousands of
+    summary rows, which need none of the ORM's per-row work. Pending changes are flushed first,
+    as the session would before a query."""
+    db.session.flush()
+    return db.session.connection().execute(statement).all()
+
+
+def period_sums(weekly, keys: tuple[str, ...], values: tuple[str, ...], unit_ids, week_from, week_to):
+    """SELECT unit_id, *keys, *sums of `values` per unit and keys of a weekly summary table over
+    the weeks from `week_from` to `week_to`; with neither, the all-time total table's rows as they
+    are (one per unit and keys instead of one per week)."""
+    if week_from is None and week_to is None:
+        total = WEEKLY_TOTALS[weekly]
+        return select(
+            total.unit_id, *(getattr(total, key) for key in keys), *(getattr(total, value) for value in values)
+        ).where(total.unit_id.in_(unit_ids))
+    grouped = [weekly.unit_id, *(getattr(weekly, key) for key in keys)]
+    return (
+        select(*grouped, *(func.sum(getattr(weekly, value)) for value in values))
+        .where(weekly.unit_id.in_(unit_ids), *week_range(weekly.week, week_from, week_to))
+        .group_by(*grouped)
+    )
+
+
 # --- events --------------------------------------------------------------------------------
 
 
