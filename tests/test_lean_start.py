@@ -33,6 +33,7 @@ HEAVY = {
     "markdown_it": "the course checks and the sync",
     "defusedxml": "checking a course's SVG pictures",
     "babel.messages": "compiling a catalog that is out of date",
+    "smtplib": "sending e-mail (app.jobs.mail)",
     # Modules of the app itself that only a command or a rare page needs.
     "app.demo.generate": "flask demo generate",
     "app.jobs.cli": "flask jobs / flask scheduler",
