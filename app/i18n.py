@@ -10,8 +10,6 @@ from pathlib import Path
 import flask_babel
 from babel import Locale
 from babel.dates import format_skeleton
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
@@ -104,6 +102,11 @@ def compile_translations(directory: str | Path, *, force: bool = False) -> list[
         mo_path = po_path.with_suffix(".mo")
         if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
+        # Babel's catalog tools only when a catalog is out of date: a worker started on compiled
+        # catalogs does not load them.
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parts[-3])
         fd, tmp_name = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")

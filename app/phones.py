@@ -1,12 +1,14 @@
 """Phone numbers, checked and written one way: stored in E.164 ("+84912345678"), shown in the
 local format ("0912 345 678"). Every form, import and API field that takes a phone goes through
-`normalise_phone`; templates, messages and exports show it with `local_format`."""
+`normalise_phone`; templates, messages and exports show it with `local_format`.
+
+The phonenumbers library (about 1 MB with its tables) is imported when a number is first read or
+shown, so a worker that only serves lists and lessons does not hold it (tests/test_lean_start.py)."""
 
 from __future__ import annotations
 
 import re
 
-import phonenumbers
 from flask_babel import gettext as _
 
 from app.exceptions import Invalid
@@ -24,6 +26,8 @@ def normalise_phone(value: str | None, *, field: str = "phone") -> str | None:
     text = (value or "").strip()
     if not text:
         return None
+    import phonenumbers
+
     number = None
     if TYPED_NUMBER.match(text):
         try:
@@ -47,6 +51,8 @@ def local_format(e164: str | None) -> str:
     is returned as it is; None gives ""."""
     if not e164:
         return ""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(e164, DEFAULT_REGION)
     except phonenumbers.NumberParseException:

@@ -1,7 +1,8 @@
 """A worker starts lean: the heavy libraries (PDF and font shaping, images, QR codes, XLSX,
-iCalendar, password strength, HTTP to providers, migrations) and the command groups are imported
-where they are used, so create_app() does not load them into every gunicorn worker
-(bench/worker_memory.py measures it)."""
+iCalendar, password strength, HTTP to providers, migrations, phone numbers, Markdown and XML for
+the course checks, Babel's catalog compiler) and the command groups are imported where they are
+used, so create_app() does not load them into every gunicorn worker (bench/worker_memory.py
+measures it)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ HEAVY = {
     "alembic": "migrations",
     "flask_migrate": "migrations",
     "apscheduler": "the scheduler process",
+    "phonenumbers": "reading or showing a phone number",
+    "markdown_it": "the course checks and the sync",
+    "defusedxml": "checking a course's SVG pictures",
+    "babel.messages": "compiling a catalog that is out of date",
+    "smtplib": "sending e-mail (app.jobs.mail)",
     # Modules of the app itself that only a command or a rare page needs.
     "app.demo.generate": "flask demo generate",
     "app.jobs.cli": "flask jobs / flask scheduler",

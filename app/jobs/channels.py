@@ -66,6 +66,12 @@ ZNS_TOKEN_ERRORS = frozenset({-124, -216})
 ZNS_TEMPORARY = frozenset({-100})
 
 
+def describe(error: BaseException) -> str:
+    """An error as the outbox keeps it (last_error) and logs it."""
+    # The exception text of smtplib holds the server's reply, never our password.
+    return f"{type(error).__name__}: {error}"[:500]
+
+
 class ChannelError(Exception):
     """A provider did not take the message."""
 

@@ -36,14 +36,8 @@ request (`page_link`), so jobs can write messages too.
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 from datetime import datetime, timedelta
-from email.errors import MessageError
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime as email_date
-from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import force_locale, format_time
@@ -59,6 +53,7 @@ from app.jobs import routing
 from app.jobs.channels import (
     Refused,
     Unavailable,
+    describe,
     plain_ascii,
     send_zns,
     sms_configured,
@@ -73,11 +68,13 @@ from app.links import public_url
 from app.monitoring.logs import current_request_id, request_id_context
 from app.privacy.consents import may_contact
 
+if TYPE_CHECKING:
+    from app.jobs.mail import Mail
+
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(hours=1)
-SMTP_TIMEOUT_SECONDS = 20
 #: A claim older than this is reported by `flask jobs stuck`.
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -227,53 +224,6 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _describe(error: BaseException) -> str:
-    # The exception text of smtplib holds the server's reply, never our password.
-    return f"{type(error).__name__}: {error}"[:500]
-
-
-def _is_permanent(error: smtplib.SMTPException) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
-    if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code >= 500
-    return isinstance(error, smtplib.SMTPNotSupportedError)
-
-
-def _connect() -> smtplib.SMTP:
-    config = current_app.config
-    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS)
-    try:
-        smtp.ehlo_or_helo_if_needed()  # the greeting belongs to connecting (see _Mail.open)
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls(context=ssl.create_default_context())
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-    except BaseException:
-        smtp.close()
-        raise
-    return smtp
-
-
-def build_email(message: Message, now: datetime) -> EmailMessage:
-    sender = current_app.config["MAIL_FROM"]
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = Address(addr_spec=message.email)
-    email["Subject"] = message.subject
-    email["Date"] = email_date(now)
-    # Stable per message: a mail server that sees it twice can tell it is the same message.
-    email["Message-ID"] = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
-    email["Auto-Submitted"] = "auto-generated"
-    body = message.body
-    url = public_url(message.link)
-    if url:
-        body = f"{body.rstrip()}\n\n{url}\n"
-    email.set_content(body, charset="utf-8")
-    return email
-
-
 def _claim(message_id: int, now: datetime) -> bool:
     """pending → sending, committed on its own, so no other sender (or a restarted one) sends it."""
     result = db.session.execute(
@@ -309,60 +259,9 @@ def _retry_later(
         **values,
         attempts=attempts,
         next_attempt_at=now + backoff(attempts),
-        last_error=_describe(error),
+        last_error=describe(error),
     )
     return "failed" if status == "failed" else "retry"
-
-
-class _Mail:
-    """The SMTP connection of one run, opened at the first e-mail. `send` raises Refused for a
-    permanent refusal or an address that cannot be sent, Unavailable for a temporary one;
-    `lost` is set when the connection dropped (the rest of the run waits for the next)."""
-
-    def __init__(self):
-        self.smtp: smtplib.SMTP | None = None
-        self.down: BaseException | None = None
-        self.lost = False
-
-    def open(self) -> None:
-        """Connect (once per run; a server that is down is remembered as `down`). Called before
-        the first e-mail is claimed, so that connecting, the slow part with TLS and a login, is not
-        between a claim and the hand-over, where a stopped sender leaves a message held."""
-        if self.smtp is not None or self.down is not None:
-            return
-        try:
-            self.smtp = _connect()
-        except (OSError, smtplib.SMTPException) as error:
-            # The server is down or refuses us: every e-mail of this run waits, none is lost.
-            log.warning("mail server unavailable: %s", _describe(error))
-            self.down = error
-
-    def send(self, message: Message, now: datetime) -> None:
-        try:
-            email = build_email(message, now)
-        except (ValueError, TypeError, MessageError) as error:  # an address that cannot be sent
-            raise Refused(_describe(error)) from error
-        self.open()
-        if self.down is not None:
-            raise Unavailable(_describe(self.down))
-        try:
-            self.smtp.send_message(email)
-        except smtplib.SMTPException as error:
-            self.lost = isinstance(error, smtplib.SMTPServerDisconnected)
-            if _is_permanent(error):
-                raise Refused(_describe(error)) from error
-            raise Unavailable(_describe(error)) from error
-        except OSError as error:  # connection lost mid-run: the rest waits for the next run
-            self.lost = True
-            raise Unavailable(_describe(error)) from error
-
-    def close(self) -> None:
-        if self.smtp is None:
-            return
-        try:
-            self.smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            self.smtp.close()
 
 
 #: One SMS: the subject is shortened so that the text, code and link fit when they can.
@@ -389,7 +288,7 @@ def sms_text(message: Message) -> str:
     return subject + extra
 
 
-def _deliver(channel: str, message: Message, mail: _Mail, now: datetime) -> str | None:
+def _deliver(channel: str, message: Message, mail: Mail, now: datetime) -> str | None:
     """Hand `message` to `channel`; returns the provider's id (None for e-mail). Raises Refused
     or Unavailable (app.jobs.channels)."""
     if channel == "zalo":
@@ -459,7 +358,7 @@ def _send_one(
     channels: list[str],
     waits_for_mail: bool,
     attempts: int,
-    mail: _Mail,
+    mail: Mail,
     down: dict[str, str],
     now: datetime,
 ) -> str | None:
@@ -507,20 +406,20 @@ def _send_one(
         _finish(message_id, "sending", status="no_email", channel="in_app")
         return None
     _finish(
-        message_id, "sending", status="failed", channel="in_app", attempts=attempts + 1, last_error=_describe(refusal)
+        message_id, "sending", status="failed", channel="in_app", attempts=attempts + 1, last_error=describe(refusal)
     )
     return "failed"
 
 
 def _claim_and_send(
-    message_id: int, attempts: int, has_email: bool, request_id: str | None, *, mail: _Mail, down: dict, now: datetime
+    message_id: int, attempts: int, has_email: bool, request_id: str | None, *, mail: Mail, down: dict, now: datetime
 ) -> str | None:
     """Claim one due message and send it; its outcome, or None when it was deleted meanwhile or
     another sender took it (the claim sees either)."""
     # The lines of its sending (connecting included) carry the id of the request that wrote it.
     with request_id_context(request_id or current_request_id()):
         if has_email and current_app.config["MAIL_SERVER"]:
-            mail.open()  # before the claim (see _Mail.open)
+            mail.open()  # before the claim (see Mail.open)
         read = _read_for_sending(message_id)
         if read is None or not _claim(message_id, now):
             return None
@@ -543,7 +442,9 @@ def send_due(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
     due = _due(now, batch)
     if not due:
         return report
-    mail, down = _Mail(), {}
+    from app.jobs.mail import Mail  # smtplib only in the processes that send (app/jobs/mail.py)
+
+    mail, down = Mail(), {}
     try:
         for row in due:
             outcome = _claim_and_send(*row, mail=mail, down=down, now=now)
@@ -574,7 +475,9 @@ def send_now(key: str, now: datetime | None = None) -> str | None:
     db.session.commit()
     if due is None:
         return None
-    mail = _Mail()
+    from app.jobs.mail import Mail
+
+    mail = Mail()
     try:
         return _claim_and_send(*due, mail=mail, down={}, now=now)
     finally:

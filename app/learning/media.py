@@ -17,13 +17,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from defusedxml import ElementTree
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from markdown_it import MarkdownIt
 
 IMAGE_TYPES = {
     ".svg": "image/svg+xml",
@@ -112,13 +110,19 @@ class Reference:
     alone: bool
 
 
-_parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+@cache
+def _parser():
+    # Imported on first use: the pages that serve a picture or a recording (this module) never
+    # parse Markdown; only the course checks and the sync do.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def references(markdown_text: str) -> list[Reference]:
     """Every image-syntax reference in a lesson text, in order."""
     found = []
-    tokens = _parser.parse(markdown_text)
+    tokens = _parser().parse(markdown_text)
     for index, token in enumerate(tokens):
         if token.type != "inline" or not token.children:
             continue
@@ -224,6 +228,8 @@ def check_svg(data: bytes) -> tuple[int, int, list[str], list[str]]:
     """(width, height, errors, warnings) of an SVG drawing. Refused: anything that can run or
     fetch (script, event handlers, foreignObject, links and references outside the drawing,
     embedded pictures, DTDs and entities)."""
+    from defusedxml import ElementTree  # with the XML parser, only for the course checks
+
     try:
         root = ElementTree.fromstring(data, forbid_dtd=True)
     except Exception:
