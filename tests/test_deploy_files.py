@@ -64,3 +64,19 @@ def test_the_site_passes_what_proxy_count_1_expects_and_the_apps_body_limit():
         assert f"proxy_set_header {header} {value};" in site
     body_limit = re.search(r"client_max_body_size (\d+)m;", site)
     assert int(body_limit.group(1)) * 1024 * 1024 == load_config({"APP_ENV": "testing"})["MAX_CONTENT_LENGTH"]
+
+
+def test_gunicorn_loads_the_shared_libraries_in_its_master_but_never_the_app():
+    """gunicorn.conf.py (read by gunicorn from the folder it starts in) imports the libraries the
+    workers share; the app stays out of the master, so a reload serves new code."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import runpy, sys; settings = runpy.run_path('gunicorn.conf.py'); "
+        "assert callable(settings['pre_fork']) and callable(settings['post_fork']); "
+        "print(sorted(m for m in sys.modules if m == 'app' or m.startswith('app.') or m == 'config')); "
+        "print('sqlalchemy.orm' in sys.modules and 'flask' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=BASE_DIR, capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
