@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from app import authz
 from app.audit.operations import record
@@ -163,17 +164,24 @@ def ensure_may_manage(user: User, request: HelpRequest) -> None:
         raise NotAllowed(_("You may not change this request."))
 
 
-def triage_list(actor: User, *, statuses=("new",), skill: str | None = None) -> list[HelpRequest]:
-    """Requests in the actor's scope, oldest first."""
+#: Requests per page of the triage list: a commune's backlog can run to hundreds, and the page
+#: is read on phones over mobile data.
+TRIAGE_PAGE_SIZE = 25
+
+
+def triage_list(actor: User, *, statuses=("new",), skill: str | None = None, page: int = 1):
+    """One page (TRIAGE_PAGE_SIZE) of the requests in the actor's scope, oldest first, with their
+    units: a Flask-SQLAlchemy pagination (`items`, `total`, `pages` …)."""
     query = (
         select(HelpRequest)
         .join(Unit, Unit.id == HelpRequest.unit_id)
         .where(authz.unit_scope_filter(actor, Unit.path), HelpRequest.status.in_(statuses))
+        .options(contains_eager(HelpRequest.unit))
         .order_by(HelpRequest.created_at, HelpRequest.id)
     )
     if skill is not None:
         query = query.where(HelpRequest.skill == skill)
-    return list(db.session.scalars(query))
+    return db.paginate(query, page=page, per_page=TRIAGE_PAGE_SIZE, error_out=False)
 
 
 def requests_of(person: User, *, limit: int = 100) -> list[HelpRequest]:

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.phones import local_format
 from app.privacy.access_log import record_read
 from app.units.operations import get_unit_by_code
-from app.views import FORM_ERRORS, id_from, refuse, unit_choices
+from app.views import FORM_ERRORS, id_from, page_arg, refuse, unit_choices
 from app.visits import help_requests, operations
 from app.visits.availability import members_for
 from app.visits.blueprint import bp
@@ -216,14 +216,21 @@ def triage():
     if form.skill.data and form.skill.data not in SKILLS:
         form.skill.errors = [_("Choose a kind of help from the list.")]
         status_code = 400
-    listed = []
+    listed, pagination = [], None
     if status_code == 200:
-        listed = help_requests.triage_list(current_user, statuses=(form.status.data,), skill=form.skill.data or None)
+        pagination = help_requests.triage_list(
+            current_user, statuses=(form.status.data,), skill=form.skill.data or None, page=page_arg()
+        )
+        if pagination.page > pagination.pages >= 1:  # past the last page: the last page
+            return redirect(url_for("visits.triage", **request.args.to_dict() | {"page": pagination.pages}))
+        listed = pagination.items
         record_read(current_user, pairs=[(r.resident_record_id, r.resident_id) for r in listed], kind="list")
     return render_template(
         "visits/triage.html",
         form=form,
         help_requests=listed,
+        pagination=pagination,
+        filter_args={"status": form.status.data, "skill": form.skill.data or ""},
         booked=help_requests.booked_visits([r.id for r in listed]),
         now=utcnow(),
         waiting_for=waiting_for,

@@ -203,6 +203,29 @@ def test_the_triage_list_shows_new_requests_in_scope_oldest_first_with_waiting_t
     assert "Ông Mới" not in cancelled
 
 
+def test_a_long_triage_list_comes_a_page_at_a_time_oldest_first(client, db, login_as, w):
+    """A commune's backlog is paged (TRIAGE_PAGE_SIZE, 25): the count is of all of them, the
+    filters stay in the page links, and a page past the last one shows the last."""
+    for n in range(30):
+        file_request(db, w, name=f"Người {n:02d}", skill="cashless", days_ago=40 - n)
+    file_request(db, w, name="Cần VNeID", skill="eid", days_ago=50)
+    db.session.commit()
+    login_as(w.tech)
+
+    first = client.get("/visits/triage?skill=cashless").get_data(as_text=True)
+    assert "30 requests" in first
+    assert "Người 00" in first and "Người 24" in first and "Người 25" not in first
+    assert "Page 1 of 2" in first and "page=2" in first and "skill=cashless" in first
+    assert first.count('class="card" id="request-') == 25
+    second = client.get("/visits/triage?skill=cashless&page=2").get_data(as_text=True)
+    assert "Người 25" in second and "Người 29" in second and "Người 24" not in second
+    assert "Cần VNeID" not in second
+    past = client.get("/visits/triage?skill=cashless&page=999")
+    assert past.status_code == 302
+    assert "page=2" in past.headers["Location"] and "skill=cashless" in past.headers["Location"]
+    assert "Người 00" in client.get("/visits/triage?skill=cashless&page=x").get_data(as_text=True)  # page 1
+
+
 def test_the_triage_list_filters_by_skill_and_refuses_unknown_filters(client, db, login_as, w):
     file_request(db, w, name="Cần VNeID", skill="eid")
     file_request(db, w, name="Cần Ví", skill="cashless")
