@@ -22,10 +22,12 @@ local SMTP sink (aiosmtpd). Then:
    its "250"); the others at a random moment. A new standby replaces each killed process. The
    takeover time is from the kill to the moment pg_locks shows another process holding the lock;
 4. optionally stops the SMTP sink for --mail-outage seconds a third of the way through, and
-   (--cut-db) two thirds of the way through ends every scheduler connection with
-   pg_terminate_backend — what a database restart does to them — instead of restarting the
-   machine's PostgreSQL, which other databases share. The holder notices before its next job,
-   stops and exits; a standby takes over;
+   two thirds of the way through either (--cut-db) ends every scheduler connection with
+   pg_terminate_backend — what a database restart does to them, without touching the server,
+   which other databases may share — or (--restart-db COMMAND) really restarts PostgreSQL with
+   the command given (e.g. "pg_ctlcluster 15 main restart"; everything else on that server sees
+   the restart too). The holder notices before its next job, stops and exits; a standby takes
+   over once the server answers again;
 5. stops the bookings, waits until nothing is left to send (messages in retry wait for their
    backoff: 1, 2, 4 … minutes), stops the schedulers and counts, for every message of the outbox
    with an e-mail address, how many times it reached the sink.
@@ -63,6 +65,7 @@ import os
 import random
 import re
 import secrets
+import shlex
 import signal
 import statistics
 import subprocess
@@ -81,6 +84,7 @@ if str(ROOT) not in sys.path:
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/kns_scheduler_kill"
@@ -353,6 +357,12 @@ class Watcher:
         self.high, self.low = SCHEDULER_LOCK_KEY >> 32, SCHEDULER_LOCK_KEY & 0xFFFFFFFF
 
     def holder(self) -> str | None:
+        try:
+            return self._holder()
+        except OperationalError:  # the server is restarting
+            return None
+
+    def _holder(self) -> str | None:
         with self.engine.connect() as connection:
             return connection.execute(
                 text(
@@ -365,6 +375,12 @@ class Watcher:
             ).scalar()
 
     def connected(self) -> set[str]:
+        try:
+            return self._connected()
+        except OperationalError:  # the server is restarting
+            return set()
+
+    def _connected(self) -> set[str]:
         with self.engine.connect() as connection:
             return set(
                 connection.execute(
@@ -426,6 +442,7 @@ def run(
     in_send: float = 1 / 3,
     mail_outage: float = 0.0,
     cut_db: bool = False,
+    restart_db: str | None = None,
     retry_held: bool = False,
     lock_retry: float = 0.5,
     seed_value: int = 1,
@@ -458,7 +475,7 @@ def run(
             raise RuntimeError(f"no scheduler took the lock within 120 s; see {log_dir}")
         bookings.start()
         outage_at = kills // 3 if mail_outage else -1
-        cut_at = (2 * kills) // 3 if cut_db else -1
+        cut_at = (2 * kills) // 3 if cut_db or restart_db else -1
         for number in range(kills):
             for _name in pool.reap():
                 events["exited by itself"] += 1
@@ -471,11 +488,16 @@ def run(
                 threading.Timer(mail_outage, mail.start).start()
             if number == cut_at:
                 holder = wait_for(watcher.holder, 60)
-                cut = watcher.cut_connections()
                 cut_moment = time.monotonic()
+                if restart_db:
+                    subprocess.run(shlex.split(restart_db), check=True, timeout=180)
+                    events["database restarts"] += 1
+                    what = f"restarted the database ({restart_db}, {time.monotonic() - cut_moment:.1f} s)"
+                else:
+                    what = f"cut {watcher.cut_connections()} scheduler connections (as a database restart does)"
+                    events["database connections cut"] += 1
                 new = wait_for(lambda h=holder: (watcher.holder() or h) != h and watcher.holder(), 60)
-                events["database connections cut"] += 1
-                log(f"cut {cut} scheduler connections (as a database restart does); new holder: {new}")
+                log(f"{what}; new holder: {new}")
                 if new:
                     cut_takeover = round(time.monotonic() - cut_moment, 3)
                     takeovers.append(cut_takeover)
@@ -679,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-send", type=float, default=1 / 3, help="share of kills made while sending")
     parser.add_argument("--mail-outage", type=float, default=0.0, help="seconds the SMTP sink is stopped")
     parser.add_argument("--cut-db", action="store_true", help="end every scheduler connection once")
+    parser.add_argument("--restart-db", metavar="COMMAND", help="restart PostgreSQL once with this command")
     parser.add_argument("--retry-held", action="store_true", help="retry held messages as an operator would")
     parser.add_argument("--lock-retry", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=1)
@@ -694,6 +717,7 @@ def main(argv: list[str] | None = None) -> int:
         in_send=args.in_send,
         mail_outage=args.mail_outage,
         cut_db=args.cut_db,
+        restart_db=args.restart_db,
         retry_held=args.retry_held,
         lock_retry=args.lock_retry,
         seed_value=args.seed,
