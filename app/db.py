@@ -111,12 +111,12 @@ def configure_sqlite(engine) -> None:
     BEGIN itself gives correct transactions and savepoints. Foreign keys are off in SQLite unless
     asked for; WAL lets readers work while one writer writes.
 
-    A request that may write (POST, PUT, PATCH, DELETE) starts its transaction with BEGIN
-    IMMEDIATE, taking the write lock at once and waiting for it (busy_timeout). A plain BEGIN
-    reads first and asks for the lock at its first write; when another writer committed in
-    between, SQLite answers "database is locked" at once, without waiting, since the reader's
-    snapshot is stale: twelve parallel failed sign-ins (each reads the account, then writes an
-    audit entry) gave eleven server errors.
+    A request that may write (POST, PUT, PATCH, DELETE), and any work outside a request, starts
+    its transaction with BEGIN IMMEDIATE, taking the write lock at once and waiting for it
+    (busy_timeout). A plain BEGIN reads first and asks for the lock at its first write; when
+    another writer committed in between, SQLite answers "database is locked" at once, without
+    waiting, since the reader's snapshot is stale: twelve parallel failed sign-ins (each reads
+    the account, then writes an audit entry) gave eleven server errors.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -137,7 +137,12 @@ def configure_sqlite(engine) -> None:
 
 
 def _request_may_write() -> bool:
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    """A request other than GET, HEAD or OPTIONS; and all work outside a request — scheduled
+    jobs, commands — which runs to write: two jobs of the in-process scheduler starting together
+    (as they do on the first start) met "database is locked" with a plain BEGIN."""
+    if not has_request_context():
+        return True
+    return request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 # --- ending read-only transactions ---------------------------------------------------------------

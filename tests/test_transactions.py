@@ -129,3 +129,41 @@ def test_postgresql_keeps_the_prepared_statements_of_read_only_requests(probe):
     # psycopg prepares a statement on its fifth execution on a connection; one connection here.
     counts = [int(client.get("/_probe/prepared").get_data(as_text=True)) for _ in range(8)]
     assert counts[-1] >= 1, counts
+
+
+def test_two_pieces_of_work_outside_a_request_read_then_write_together_without_a_lock_error(probe):
+    """Scheduled jobs and commands run outside any request. Two of them that read and then write
+    at the same time (the in-process scheduler starts its jobs together) both finish: on SQLite
+    each takes the write lock when it begins and the other waits, where a plain BEGIN let the
+    second read a snapshot the first then changed, and its write failed at once ("database is
+    locked")."""
+    import threading
+    import time
+
+    errors: list[str] = []
+
+    def job(code: str, pause: float) -> None:
+        with probe.app_context():
+            try:
+                count = db.session.scalar(select(func.count(Unit.id)))  # read first
+                time.sleep(pause)
+                db.session.add(_unit(f"{code}{count}"))
+                db.session.commit()
+            except Exception as error:  # what the test reports
+                errors.append(f"{code}: {error}")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=job, args=("A", 0.4))
+    second = threading.Thread(target=job, args=("B", 0.6))
+    first.start()
+    time.sleep(0.1)
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    with probe.app_context():
+        added = list(db.session.scalars(select(Unit.code).where(Unit.code != "KEPT")))
+        assert sorted(code[0] for code in added) == ["A", "B"]
+        db.session.remove()
