@@ -2,6 +2,9 @@
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -111,8 +114,8 @@ def configure_sqlite(engine) -> None:
     BEGIN itself gives correct transactions and savepoints. Foreign keys are off in SQLite unless
     asked for; WAL lets readers work while one writer writes.
 
-    A request that may write (POST, PUT, PATCH, DELETE), and any work outside a request, starts
-    its transaction with BEGIN IMMEDIATE, taking the write lock at once and waiting for it
+    A request that may write (POST, PUT, PATCH, DELETE), and a scheduled job (writing_work),
+    starts its transaction with BEGIN IMMEDIATE, taking the write lock at once and waiting for it
     (busy_timeout). A plain BEGIN reads first and asks for the lock at its first write; when
     another writer committed in between, SQLite answers "database is locked" at once, without
     waiting, since the reader's snapshot is stale: twelve parallel failed sign-ins (each reads
@@ -136,13 +139,27 @@ def configure_sqlite(engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
 
 
+#: Set while a scheduled job runs (writing_work): its transactions are a writer's.
+_WRITING_WORK: ContextVar[bool] = ContextVar("writing_work", default=False)
+
+
+@contextmanager
+def writing_work() -> Iterator[None]:
+    """Work outside a request that writes — a scheduled job (app.jobs.scheduler.run_job). On
+    SQLite its transactions take the write lock when they begin, as a writing request's do: two
+    jobs of the in-process scheduler starting together (as they do on the first start) met
+    "database is locked" with a plain BEGIN."""
+    token = _WRITING_WORK.set(True)
+    try:
+        yield
+    finally:
+        _WRITING_WORK.reset(token)
+
+
 def _request_may_write() -> bool:
-    """A request other than GET, HEAD or OPTIONS; and all work outside a request — scheduled
-    jobs, commands — which runs to write: two jobs of the in-process scheduler starting together
-    (as they do on the first start) met "database is locked" with a plain BEGIN."""
-    if not has_request_context():
+    if _WRITING_WORK.get():
         return True
-    return request.method not in ("GET", "HEAD", "OPTIONS")
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 # --- ending read-only transactions ---------------------------------------------------------------

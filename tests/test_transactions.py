@@ -131,19 +131,21 @@ def test_postgresql_keeps_the_prepared_statements_of_read_only_requests(probe):
     assert counts[-1] >= 1, counts
 
 
-def test_two_pieces_of_work_outside_a_request_read_then_write_together_without_a_lock_error(probe):
-    """Scheduled jobs and commands run outside any request. Two of them that read and then write
-    at the same time (the in-process scheduler starts its jobs together) both finish: on SQLite
-    each takes the write lock when it begins and the other waits, where a plain BEGIN let the
-    second read a snapshot the first then changed, and its write failed at once ("database is
-    locked")."""
+def test_two_jobs_that_read_then_write_together_both_finish(probe):
+    """Scheduled jobs run outside any request, each inside writing_work() (run_job). Two of them
+    that read and then write at the same time (the in-process scheduler starts its jobs together)
+    both finish: on SQLite each takes the write lock when it begins and the other waits, where a
+    plain BEGIN let the second read a snapshot the first then changed, and its write failed at
+    once ("database is locked")."""
     import threading
     import time
+
+    from app.db import writing_work
 
     errors: list[str] = []
 
     def job(code: str, pause: float) -> None:
-        with probe.app_context():
+        with probe.app_context(), writing_work():
             try:
                 count = db.session.scalar(select(func.count(Unit.id)))  # read first
                 time.sleep(pause)

@@ -27,7 +27,7 @@ from flask import Flask
 from sqlalchemy import Connection, Engine, insert, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import utcnow
+from app.db import utcnow, writing_work
 from app.extensions import db
 from app.jobs.models import JobRun
 from app.jobs.outbox import send_due
@@ -108,7 +108,7 @@ def run_job(app: Flask, job_id: str, now: datetime | None = None) -> object:
     """Run one job now in its own app context and commit once (the sender also commits as it
     goes: its claims must be durable before it talks to the mail server)."""
     job = JOBS_BY_ID[job_id]
-    with app.app_context(), job_context(job_id):
+    with app.app_context(), job_context(job_id), writing_work():
         started = utcnow()
         try:
             result = job.function(now=now)
