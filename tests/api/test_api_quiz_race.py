@@ -7,12 +7,10 @@ needs its own connection and has to see what the other committed.
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, select
 
 from app.auth.models import User
 from app.extensions import db
@@ -102,24 +100,15 @@ def chosen(answers: dict) -> int:
 
 
 @pytest.fixture
-def postgresql_app():
-    """A fresh PostgreSQL database (<test database>_quizrace) with the schema; dropped afterwards."""
-    if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+def postgresql_app(empty_database_url):
+    """A fresh PostgreSQL database with the schema (conftest's empty_database_url drops it afterwards)."""
+    if not empty_database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL: the guarantee under test is the database's")
-    url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"{url.database}_quizrace"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    app = build_app(url.set(database=name).render_as_string(hide_password=False))
+    app = build_app(empty_database_url)
     try:
         yield app
     finally:
         dispose(app)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgresql

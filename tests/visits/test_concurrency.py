@@ -12,8 +12,7 @@ import os
 
 import pytest
 from flask_babel import gettext
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.exceptions import Conflict
@@ -31,22 +30,14 @@ pytestmark = [
 
 
 @pytest.fixture
-def race_app():
-    """A fresh PostgreSQL database with the schema and a seeded commune; dropped afterwards."""
-    url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"{url.database}_conc"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    app = build_app(url.set(database=name).render_as_string(hide_password=False))
+def race_app(empty_database_url):
+    """A fresh PostgreSQL database (conftest's empty_database_url, dropped afterwards) with the
+    schema and a seeded commune."""
+    app = build_app(empty_database_url)
     try:
         yield app, seed(app)
     finally:
         dispose(app)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def stopped_by_the_database(conflict: Conflict) -> bool:
